@@ -1,0 +1,13 @@
+.PHONY: run test requirements
+
+## Set up what is missing and serve http://127.0.0.1:8000 (web, Celery worker, beat).
+run:
+	@bash scripts/run.sh
+
+## The same set-up, then lint and the whole test suite. Extra pytest arguments: ARGS="-k health".
+test:
+	@bash scripts/test.sh $(ARGS)
+
+## Re-pin requirements.txt after editing requirements.in.
+requirements:
+	.venv/bin/pip-compile --strip-extras --no-emit-index-url --no-emit-find-links requirements.in

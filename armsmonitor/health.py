@@ -1,0 +1,75 @@
+"""Health of the platform's parts: the database, PostGIS, Redis and the Celery workers.
+
+Each probe returns a dict with at least `ok`; a probe never raises, so one part being down
+never hides the state of the others.
+"""
+
+from typing import Any
+
+import celery
+import redis
+from django.conf import settings
+from django.db import connection
+
+PROBE_TIMEOUT_SECONDS = 2.0
+
+
+def database_health() -> dict[str, Any]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            server_version = cursor.fetchone()[0]
+            cursor.execute("SELECT postgis_lib_version()")
+            postgis_version = cursor.fetchone()[0]
+    except Exception as error:  # any failure means "down", with the reason shown
+        return {
+            "database": {"ok": False, "error": str(error).strip()},
+            "postgis": {"ok": False, "error": "database unreachable"},
+        }
+    return {
+        "database": {"ok": True, "version": server_version},
+        "postgis": {"ok": True, "version": postgis_version},
+    }
+
+
+def redis_health() -> dict[str, Any]:
+    try:
+        client = redis.Redis.from_url(
+            settings.REDIS_URL,
+            socket_timeout=PROBE_TIMEOUT_SECONDS,
+            socket_connect_timeout=PROBE_TIMEOUT_SECONDS,
+        )
+        info = client.info("server")
+    except redis.RedisError as error:
+        return {"ok": False, "error": str(error)}
+    return {"ok": True, "version": info["redis_version"]}
+
+
+def celery_health() -> dict[str, Any]:
+    from armsmonitor.celery import app
+
+    try:
+        with app.connection_for_write(settings.CELERY_BROKER_URL) as broker:
+            broker.ensure_connection(max_retries=1, timeout=PROBE_TIMEOUT_SECONDS)
+            replies = app.control.ping(timeout=1.0, connection=broker)
+    except Exception as error:  # broker down or refusing: no worker can be asked
+        return {"ok": False, "workers": 0, "error": str(error)}
+    workers = sorted(name for reply in replies for name in reply)
+    return {
+        "ok": bool(workers),
+        "version": celery.__version__,
+        "workers": len(workers),
+        "worker_names": workers,
+        **({} if workers else {"error": "no Celery worker answered"}),
+    }
+
+
+def platform_health() -> dict[str, Any]:
+    """All probes in one report; `ok` is true only when every part answers."""
+    parts = {**database_health(), "redis": redis_health()}
+    parts["celery"] = (
+        celery_health()
+        if parts["redis"]["ok"]
+        else {"ok": False, "workers": 0, "error": "broker unreachable"}
+    )
+    return {"ok": all(part["ok"] for part in parts.values()), **parts}

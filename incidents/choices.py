@@ -1,0 +1,64 @@
+"""Controlled vocabularies of the records: stable codes, translatable labels.
+
+Codes are stored and exchanged (API, exports); labels are what people read, in their
+language. Never change a code; add a new one.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class IncidentKind(models.TextChoices):
+    CHECKPOINT_SEIZURE = "checkpoint_seizure", _("Seizure at checkpoint or border")
+    CORDON_AND_SEARCH = "cordon_search", _("Cordon-and-search or raid")
+    CACHE_DISCOVERY = "cache_discovery", _("Cache discovery")
+    VOLUNTARY_SURRENDER = "voluntary_surrender", _("Voluntary surrender / DDR handover")
+    RECOVERY_AFTER_CLASH = "recovery_after_clash", _("Recovery after armed clash")
+    ATTACK_ON_PEACEKEEPERS = "attack_on_peacekeepers", _("Attack on peacekeepers")
+    LOSS_OR_THEFT = "loss_or_theft", _("Loss or theft from peacekeepers or national stockpiles")
+    ARMED_VIOLENCE = "armed_violence", _("Armed-violence incident")
+
+
+class Context(models.TextChoices):
+    ARMED_CONFLICT = "armed_conflict", _("Armed conflict")
+    CRIMINAL = "criminal", _("Criminal / gang")
+    INTERCOMMUNAL = "intercommunal", _("Intercommunal")
+    OTHER = "other", _("Other")
+
+
+class LocationPrecision(models.TextChoices):
+    EXACT = "exact", _("Exact")
+    ABOUT_1_KM = "1km", _("Within about 1 km")
+    ABOUT_10_KM = "10km", _("Within about 10 km")
+    ADMIN_AREA = "admin_area", _("Admin area only")
+
+
+class WorkflowState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned for correction")
+    VERIFIED = "verified", _("Verified")
+
+
+class WeaponCategory(models.TextChoices):
+    """SALW categories of the UN Register and the International Tracing Instrument."""
+
+    REVOLVER_PISTOL = "revolver_pistol", _("Revolvers and self-loading pistols")
+    RIFLE_CARBINE = "rifle_carbine", _("Rifles and carbines")
+    ASSAULT_RIFLE = "assault_rifle", _("Assault rifles")
+    SUB_MACHINE_GUN = "smg", _("Sub-machine guns")
+    LIGHT_MACHINE_GUN = "lmg", _("Light machine guns")
+    HEAVY_MACHINE_GUN = "hmg", _("Heavy machine guns")
+    GRENADE_LAUNCHER = "grenade_launcher", _("Grenade launchers")
+    PORTABLE_ANTI_TANK_GUN = "anti_tank_gun", _("Portable anti-tank guns")
+    RECOILLESS_RIFLE = "recoilless_rifle", _("Recoilless rifles")
+    ANTI_TANK_LAUNCHER = "anti_tank_launcher", _("Portable anti-tank missile and rocket launchers")
+    MANPADS = "manpads", _("Portable anti-aircraft missile launchers (MANPADS)")
+    MORTAR = "mortar", _("Mortars under 100 mm")
+    CRAFT_PRODUCED = "craft_produced", _("Craft-produced weapons")
+
+
+class TraceStatus(models.TextChoices):
+    SENT = "sent", _("Sent")
+    ANSWERED = "answered", _("Answered")
+    CLOSED_UNTRACED = "closed_untraced", _("Closed, not traced")

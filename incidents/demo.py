@@ -1,0 +1,321 @@
+"""A realistic demo and benchmark data set: missions, contingents, seizures and weapons.
+
+Seizures fall along roads (checkpoints, patrols) and at border crossings, with a category
+mix like that of published seizure studies in the region (AK-pattern rifles and
+craft-produced shotguns first). A share of factory-made weapons belongs to serial-number
+batches seized in several places, and some weapons were traced to a point of diversion.
+The same seed gives the same data set.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.contrib.gis.geos import Point
+from django.db import transaction
+
+from incidents.choices import (
+    Context,
+    IncidentKind,
+    LocationPrecision,
+    TraceStatus,
+    WeaponCategory,
+    WorkflowState,
+)
+from incidents.demo_places import DIVERSION_POINTS, MISSIONS, DemoMission
+from incidents.models import Incident, TraceRequest, WeaponItem
+from organisations.choices import Releasability, Role
+from organisations.models import Contingent, Membership, Mission
+
+BATCH_SIZE = 5_000
+PERIOD_START = datetime(2019, 1, 1, tzinfo=UTC)
+PERIOD_DAYS = (datetime(2026, 10, 31, tzinfo=UTC) - PERIOD_START).days
+
+# (category, make, model, calibre, country of manufacture, share of weapons)
+WEAPON_CATALOGUE = [
+    (WeaponCategory.ASSAULT_RIFLE, "Norinco", "Type 56", "7.62x39mm", "CHN", 0.17),
+    (WeaponCategory.ASSAULT_RIFLE, "Izhmash", "AKM", "7.62x39mm", "RUS", 0.10),
+    (WeaponCategory.ASSAULT_RIFLE, "Arsenal", "AKM", "7.62x39mm", "BGR", 0.05),
+    (WeaponCategory.ASSAULT_RIFLE, "Cugir", "PM md. 63", "7.62x39mm", "ROU", 0.04),
+    (WeaponCategory.ASSAULT_RIFLE, "Zastava", "M70", "7.62x39mm", "SRB", 0.03),
+    (WeaponCategory.ASSAULT_RIFLE, "Norinco", "Type 81", "7.62x39mm", "CHN", 0.03),
+    (WeaponCategory.RIFLE_CARBINE, "FN Herstal", "FAL", "7.62x51mm", "BEL", 0.04),
+    (WeaponCategory.RIFLE_CARBINE, "Heckler & Koch", "G3", "7.62x51mm", "DEU", 0.03),
+    (WeaponCategory.RIFLE_CARBINE, "MAS", "MAS-36", "7.5x54mm", "FRA", 0.03),
+    (WeaponCategory.REVOLVER_PISTOL, "Izhmash", "PM (Makarov)", "9x18mm", "RUS", 0.04),
+    (WeaponCategory.REVOLVER_PISTOL, "Beretta", "92", "9x19mm", "ITA", 0.02),
+    (WeaponCategory.REVOLVER_PISTOL, "FN Herstal", "Browning HP", "9x19mm", "BEL", 0.02),
+    (WeaponCategory.SUB_MACHINE_GUN, "Zastava", "M84", "7.65mm", "SRB", 0.02),
+    (WeaponCategory.LIGHT_MACHINE_GUN, "Degtyaryov", "PKM", "7.62x54mmR", "RUS", 0.04),
+    (WeaponCategory.HEAVY_MACHINE_GUN, "Norinco", "Type 85", "12.7x108mm", "CHN", 0.01),
+    (WeaponCategory.GRENADE_LAUNCHER, "Norinco", "Type 69", "40mm", "CHN", 0.04),
+    (WeaponCategory.ANTI_TANK_LAUNCHER, "Bazalt", "RPG-7", "40mm", "RUS", 0.02),
+    (WeaponCategory.MORTAR, "Norinco", "Type 63", "60mm", "CHN", 0.02),
+    (WeaponCategory.RECOILLESS_RIFLE, "Norinco", "Type 65", "82mm", "CHN", 0.01),
+    (WeaponCategory.CRAFT_PRODUCED, "", "artisanal shotgun", "12 gauge", "", 0.24),
+]
+
+KIND_SHARES = {
+    IncidentKind.CHECKPOINT_SEIZURE: 0.30,
+    IncidentKind.CORDON_AND_SEARCH: 0.18,
+    IncidentKind.CACHE_DISCOVERY: 0.10,
+    IncidentKind.VOLUNTARY_SURRENDER: 0.14,
+    IncidentKind.RECOVERY_AFTER_CLASH: 0.12,
+    IncidentKind.ATTACK_ON_PEACEKEEPERS: 0.04,
+    IncidentKind.LOSS_OR_THEFT: 0.02,
+    IncidentKind.ARMED_VIOLENCE: 0.10,
+}
+CONTEXT_SHARES = {
+    Context.ARMED_CONFLICT: 0.55,
+    Context.CRIMINAL: 0.20,
+    Context.INTERCOMMUNAL: 0.20,
+    Context.OTHER: 0.05,
+}
+STATE_SHARES = {
+    WorkflowState.VERIFIED: 0.75,
+    WorkflowState.SUBMITTED: 0.12,
+    WorkflowState.DRAFT: 0.10,
+    WorkflowState.RETURNED: 0.03,
+}
+RELEASABILITY_SHARES = {
+    Releasability.MISSION_ONLY: 0.35,
+    Releasability.HOST_STATE: 0.20,
+    Releasability.REGIONAL_ORGANISATION: 0.20,
+    Releasability.PARTNER_AGENCIES: 0.15,
+    Releasability.PUBLIC_AGGREGATES: 0.10,
+}
+SHARE_IN_SERIAL_BATCHES = 0.08
+SHARE_TRACED = 0.15
+
+DEMO_USERS = [
+    # (username, role, mission acronym, contingent name)
+    ("demo-admin", None, None, None),
+    ("demo-reporter", Role.REPORTER, "MINUSCA", "RWABATT"),
+    ("demo-verifier", Role.VERIFIER, "MINUSCA", None),
+    ("demo-analyst", Role.MISSION_ANALYST, "MINUSCA", None),
+]
+
+
+@dataclass
+class DemoSummary:
+    missions: int
+    contingents: int
+    incidents: int
+    weapons: int
+    trace_requests: int
+
+
+def _pick(rng: np.random.Generator, shares: dict, size: int) -> np.ndarray:
+    codes = list(shares)
+    weights = np.array(list(shares.values()), dtype=float)
+    chosen = rng.choice(len(codes), size=size, p=weights / weights.sum())
+    return np.array(codes, dtype=object)[chosen]
+
+
+def demo_organisations_ensure() -> dict[str, list[Contingent]]:
+    """Create the demo missions and contingents if they are missing; return contingents
+    by mission acronym."""
+    contingents: dict[str, list[Contingent]] = {}
+    for demo in MISSIONS:
+        mission, _ = Mission.objects.get_or_create(
+            acronym=demo.acronym,
+            defaults={"name": demo.name, "host_countries": [demo.host_country]},
+        )
+        contingents[demo.acronym] = [
+            Contingent.objects.get_or_create(
+                mission=mission,
+                name=name,
+                defaults={"contributing_country": country, "kind": kind},
+            )[0]
+            for name, country, kind, _base in demo.contingents
+        ]
+    return contingents
+
+
+def demo_logins_ensure(*, password: str) -> list[str]:
+    """Create the demo users with `password` if they are missing; return their names."""
+    user_model = get_user_model()
+    for username, role, acronym, contingent_name in DEMO_USERS:
+        user, created = user_model.objects.get_or_create(
+            username=username,
+            defaults={"is_staff": role is None, "is_superuser": role is None},
+        )
+        if created:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        if role is not None:
+            mission = Mission.objects.get(acronym=acronym)
+            contingent = (
+                Contingent.objects.get(mission=mission, name=contingent_name)
+                if contingent_name
+                else None
+            )
+            Membership.objects.get_or_create(
+                user=user, role=role, mission=mission, contingent=contingent
+            )
+    return [username for username, *_ in DEMO_USERS]
+
+
+def _road_points(rng: np.random.Generator, demo: DemoMission, size: int) -> np.ndarray:
+    """Points (lat, lon) along the mission's roads, denser near towns, a share at border
+    crossings, each jittered by a few kilometres."""
+    segments = [(demo.towns[a], demo.towns[b]) for road in demo.roads for a, b in pairwise(road)]
+    starts = np.array([s for s, _ in segments])
+    ends = np.array([e for _, e in segments])
+    at_border = rng.random(size) < 0.15
+    segment_index = rng.integers(0, len(segments), size)
+    # A beta(0.5, 0.5) position crowds seizures near both towns of a segment.
+    position = rng.beta(0.5, 0.5, size)[:, None]
+    points = starts[segment_index] + (ends[segment_index] - starts[segment_index]) * position
+    crossings = np.array([demo.towns[name] for name in demo.border_crossings])
+    points[at_border] = crossings[rng.integers(0, len(crossings), at_border.sum())]
+    jitter_degrees = 0.03  # about 3 km
+    return points + rng.normal(0.0, jitter_degrees, points.shape)
+
+
+def _serial(rng: np.random.Generator) -> str:
+    return f"{rng.integers(1, 99):02d}{rng.integers(0, 999_999):06d}"
+
+
+@transaction.atomic
+def demo_dataset_create(*, incidents: int, seed: int = 2026) -> DemoSummary:
+    """Add `incidents` demo incidents, with their weapons and trace requests."""
+    rng = np.random.default_rng(seed)
+    contingents = demo_organisations_ensure()
+    weights = np.array([0.5, 0.3, 0.2])  # MINUSCA, MONUSCO, UNMISS
+    per_mission = rng.multinomial(incidents, weights / weights.sum())
+    catalogue_weights = np.array([row[5] for row in WEAPON_CATALOGUE])
+    catalogue_weights /= catalogue_weights.sum()
+    # Batches: a base serial per (make, model) from which batch members are numbered.
+    batch_bases = {row[1:3]: _serial(rng) for row in WEAPON_CATALOGUE if row[1]}
+
+    created_incidents = created_weapons = created_traces = 0
+    for demo, count in zip(MISSIONS, per_mission, strict=True):
+        mission_contingents = contingents[demo.acronym]
+        points = _road_points(rng, demo, count)
+        kinds = _pick(rng, KIND_SHARES, count)
+        context_codes = _pick(rng, CONTEXT_SHARES, count)
+        states = _pick(rng, STATE_SHARES, count)
+        releasabilities = _pick(rng, RELEASABILITY_SHARES, count)
+        contingent_index = rng.integers(0, len(mission_contingents), count)
+        days = rng.integers(0, PERIOD_DAYS, count)
+        seconds = rng.integers(0, 86_400, count)
+        precisions = _pick(
+            rng,
+            {
+                LocationPrecision.EXACT: 0.6,
+                LocationPrecision.ABOUT_1_KM: 0.3,
+                LocationPrecision.ABOUT_10_KM: 0.1,
+            },
+            count,
+        )
+
+        for start in range(0, count, BATCH_SIZE):
+            stop = min(start + BATCH_SIZE, count)
+            batch = Incident.objects.bulk_create(
+                Incident(
+                    kind=kinds[i],
+                    context=context_codes[i],
+                    state=states[i],
+                    releasability=int(releasabilities[i]),
+                    occurred_at=PERIOD_START
+                    + timedelta(days=int(days[i]), seconds=int(seconds[i])),
+                    location=Point(float(points[i, 1]), float(points[i, 0]), srid=4326),
+                    location_precision=precisions[i],
+                    country=demo.host_country,
+                    mission_id=mission_contingents[contingent_index[i]].mission_id,
+                    contingent=mission_contingents[contingent_index[i]],
+                    gbv_link=bool(rng.random() < 0.04),
+                )
+                for i in range(start, stop)
+            )
+            weapons = _demo_weapons(rng, batch, catalogue_weights, batch_bases)
+            WeaponItem.objects.bulk_create(weapons, batch_size=BATCH_SIZE)
+            traces = _demo_trace_requests(rng, weapons)
+            TraceRequest.objects.bulk_create(traces, batch_size=BATCH_SIZE)
+            created_incidents += len(batch)
+            created_weapons += len(weapons)
+            created_traces += len(traces)
+
+    return DemoSummary(
+        missions=len(MISSIONS),
+        contingents=sum(len(c) for c in contingents.values()),
+        incidents=created_incidents,
+        weapons=created_weapons,
+        trace_requests=created_traces,
+    )
+
+
+def _demo_weapons(rng, incidents, catalogue_weights, batch_bases) -> list[WeaponItem]:
+    weapons = []
+    # Most seizures are of one to three weapons; caches and surrenders are larger.
+    counts = rng.geometric(0.55, len(incidents))
+    for incident, count in zip(incidents, counts, strict=True):
+        for row in rng.choice(len(WEAPON_CATALOGUE), size=count, p=catalogue_weights):
+            category, make, model, calibre, country, _share = WEAPON_CATALOGUE[row]
+            if not make:  # craft-produced: unmarked, made where it was found
+                weapons.append(
+                    WeaponItem(
+                        incident=incident,
+                        category=category,
+                        model=model,
+                        calibre=calibre,
+                        country_of_manufacture=incident.country,
+                        quantity=int(rng.integers(1, 4)),
+                    )
+                )
+                continue
+            in_batch = rng.random() < SHARE_IN_SERIAL_BATCHES
+            serial = (
+                str(int(batch_bases[(make, model)]) + int(rng.integers(0, 400))).zfill(8)
+                if in_batch
+                else _serial(rng)
+            )
+            weapons.append(
+                WeaponItem(
+                    incident=incident,
+                    category=category,
+                    make=make,
+                    model=model,
+                    calibre=calibre,
+                    serial_number=serial,
+                    country_of_manufacture=country,
+                    year_of_manufacture=int(rng.integers(1965, 2015)),
+                    markings_altered=bool(rng.random() < 0.12),
+                )
+            )
+    return weapons
+
+
+def _demo_trace_requests(rng, weapons: list[WeaponItem]) -> list[TraceRequest]:
+    traces = []
+    diversion_countries = list(DIVERSION_POINTS)
+    for weapon in weapons:
+        if not weapon.serial_number or rng.random() >= SHARE_TRACED:
+            continue
+        sent_on = weapon.incident.occurred_at.date() + timedelta(days=int(rng.integers(7, 90)))
+        answered = rng.random() < 0.6 and sent_on < date(2026, 9, 1)
+        established = answered and rng.random() < 0.55
+        diversion_country = str(rng.choice(diversion_countries)) if established else ""
+        diversion_point = None
+        if established:
+            latitude, longitude = DIVERSION_POINTS[diversion_country]
+            diversion_point = Point(longitude, latitude, srid=4326)
+        traces.append(
+            TraceRequest(
+                weapon=weapon,
+                addressee=f"National point of contact, {weapon.country_of_manufacture}",
+                sent_on=sent_on,
+                answered_on=sent_on + timedelta(days=int(rng.integers(20, 200)))
+                if answered
+                else None,
+                status=TraceStatus.ANSWERED if answered else TraceStatus.SENT,
+                diversion_established=established,
+                diversion_country=diversion_country,
+                diversion_point=diversion_point,
+                last_legal_end_user=(f"Armed forces of {diversion_country}" if established else ""),
+            )
+        )
+    return traces

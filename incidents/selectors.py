@@ -1,0 +1,28 @@
+"""Reads over many incidents."""
+
+from typing import Any
+
+from django.contrib.gis.db.models.aggregates import Extent
+from django.db.models import Count
+
+from incidents.models import Incident, WeaponItem
+
+
+def mission_summary(*, mission_id: int) -> dict[str, Any]:
+    """Counts of a mission's incidents by kind, its weapons, and the bounding box of its
+    incidents (west, south, east, north), computed in PostGIS."""
+    incidents = Incident.objects.filter(mission_id=mission_id)
+    by_kind = dict(
+        incidents.order_by()
+        .values_list("kind")
+        .annotate(count=Count("id"))
+        .values_list("kind", "count")
+    )
+    extent = incidents.aggregate(extent=Extent("location"))["extent"]
+    return {
+        "mission_id": mission_id,
+        "incidents": sum(by_kind.values()),
+        "incidents_by_kind": by_kind,
+        "weapons": WeaponItem.objects.filter(incident__mission_id=mission_id).count(),
+        "extent": list(extent) if extent else None,
+    }

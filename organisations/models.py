@@ -1,0 +1,156 @@
+"""Who reports and who reads: missions, contingents, agencies, memberships, agreements."""
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from geo.countries import validate_country_code
+from organisations.choices import AgencyKind, ContingentKind, Releasability, Role
+
+
+class Mission(models.Model):
+    """A peace operation, e.g. MINUSCA in the Central African Republic."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    acronym = models.CharField(_("acronym"), max_length=20, unique=True)
+    area_of_operations = models.MultiPolygonField(
+        _("area of operations"), srid=4326, null=True, blank=True
+    )
+    host_countries = ArrayField(
+        models.CharField(max_length=3, validators=[validate_country_code]),
+        verbose_name=_("host countries (ISO 3166-1 alpha-3)"),
+        default=list,
+    )
+
+    class Meta:
+        ordering = ["acronym"]
+
+    def __str__(self) -> str:
+        return self.acronym
+
+
+class Contingent(models.Model):
+    """A unit contributed to a mission by one country."""
+
+    mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="contingents")
+    name = models.CharField(_("name"), max_length=200)
+    contributing_country = models.CharField(
+        _("contributing country"), max_length=3, validators=[validate_country_code]
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ContingentKind.choices)
+    area_of_responsibility = models.MultiPolygonField(
+        _("area of responsibility"), srid=4326, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["mission", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["mission", "name"], name="unique_contingent_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.mission})"
+
+
+class Agency(models.Model):
+    """A national or regional body that consumes data through the API."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=AgencyKind.choices)
+    country = models.CharField(
+        _("country"),
+        max_length=3,
+        blank=True,
+        validators=[validate_country_code],
+        help_text=_("Empty for a regional organisation's secretariat."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = _("agencies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in one mission, contingent or agency."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    mission = models.ForeignKey(
+        Mission, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    contingent = models.ForeignKey(
+        Contingent, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    regions = models.ManyToManyField(
+        "geo.Region",
+        blank=True,
+        related_name="analyst_memberships",
+        help_text=_("For regional analysts: the regions they read."),
+    )
+
+    class Meta:
+        ordering = ["user", "role"]
+
+    def __str__(self) -> str:
+        scope = self.contingent or self.mission or self.agency or _("regions")
+        return f"{self.user} — {self.get_role_display()} — {scope}"
+
+    def clean(self) -> None:
+        required_scope = {
+            Role.REPORTER: ("contingent", self.contingent_id),
+            Role.VERIFIER: ("mission", self.mission_id),
+            Role.MISSION_ANALYST: ("mission", self.mission_id),
+            Role.WPS_ANALYST: ("mission", self.mission_id),
+            Role.AGENCY: ("agency", self.agency_id),
+        }.get(self.role)
+        if required_scope and not required_scope[1]:
+            raise ValidationError(
+                {
+                    required_scope[0]: _("A %(role)s needs a %(scope)s.")
+                    % {"role": self.get_role_display(), "scope": required_scope[0]}
+                }
+            )
+        if self.contingent_id and self.mission_id and self.contingent.mission_id != self.mission_id:
+            raise ValidationError({"contingent": _("The contingent belongs to another mission.")})
+
+
+class SharingAgreement(models.Model):
+    """What an agency may see: which missions and regions, from which releasability level,
+    during which period, and whether exact coordinates are included."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="agreements")
+    missions = models.ManyToManyField(Mission, blank=True, related_name="sharing_agreements")
+    regions = models.ManyToManyField("geo.Region", blank=True, related_name="sharing_agreements")
+    lowest_releasability = models.PositiveSmallIntegerField(
+        _("lowest releasability granted"),
+        choices=Releasability.choices,
+        default=Releasability.PARTNER_AGENCIES,
+        help_text=_("Records released at this level or wider are shared."),
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    exact_coordinates = models.BooleanField(_("exact coordinates included"), default=False)
+
+    class Meta:
+        ordering = ["agency", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True)
+                | models.Q(valid_until__gte=models.F("valid_from")),
+                name="agreement_period_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency} from {self.valid_from}"

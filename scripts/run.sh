@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make run`: set up what is missing, then serve http://127.0.0.1:8000 with a Celery
+# worker and Celery beat. Ctrl-C stops everything this script started.
+source "$(dirname "$0")/lib.sh"
+
+PROCESSES=()
+shut_down() {
+  trap - INT TERM EXIT
+  say "Stopping"
+  local pid
+  for pid in "${PROCESSES[@]+"${PROCESSES[@]}"}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  stop_started_services
+}
+trap shut_down INT TERM EXIT
+
+set_up_platform
+cd "$PROJECT_DIR"
+"$PYTHON" manage.py migrate --no-input -v0
+"$PYTHON" manage.py seed_demo --if-empty --incidents "${DEMO_INCIDENTS:-2000}" \
+  --login-file "$DATA_DIR/demo-login.txt"
+
+say "Starting the web server, a Celery worker and Celery beat"
+"$VENV/bin/gunicorn" armsmonitor.wsgi --bind "${BIND:-127.0.0.1:8000}" --workers 2 \
+  --access-logfile - &
+PROCESSES+=($!)
+"$VENV/bin/celery" -A armsmonitor worker --loglevel INFO --concurrency 2 &
+PROCESSES+=($!)
+"$VENV/bin/celery" -A armsmonitor beat --loglevel INFO \
+  --schedule "$DATA_DIR/celerybeat-schedule" &
+PROCESSES+=($!)
+
+say "ArmsMonitor serves http://${BIND:-127.0.0.1:8000}/ (health: /healthz). Ctrl-C stops it."
+say "Sign in as demo-admin, demo-reporter, demo-verifier or demo-analyst; password: $(cat "$DATA_DIR/demo-login.txt")"
+# Stop all when any one process dies, so a broken worker is not hidden behind a live server.
+wait -n

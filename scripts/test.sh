@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make test`: the same set-up as `make run`, then lint and the whole test suite.
+source "$(dirname "$0")/lib.sh"
+trap stop_started_services EXIT
+
+set_up_platform
+cd "$PROJECT_DIR"
+# Tests use their own Redis database, so a running `make run` keeps its queue.
+export REDIS_URL="${TEST_REDIS_URL:-${REDIS_URL%/*}/15}"
+
+say "Lint"
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+"$PYTHON" manage.py makemigrations --check --dry-run -v0
+
+say "Tests"
+"$VENV/bin/pytest" "$@"

@@ -1,0 +1,44 @@
+"""Production settings pass Django's deployment checks; a missing secret is refused."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PRODUCTION_ENVIRONMENT = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k" * 10 + "a-long-random-production-secret-with-enough-variety-0123456789",
+    "ALLOWED_HOSTS": "armsmonitor.example.org",
+}
+
+
+def run_manage(*arguments: str, environment: dict[str, str]) -> subprocess.CompletedProcess:
+    # An empty working .env must not leak DEBUG=true into the production check.
+    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *arguments],
+        cwd=PROJECT_DIR,
+        env={**clean, **environment, "ARMSMONITOR_ENV_FILE": "/dev/null"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deploy_check_reports_nothing_in_production_mode():
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "DEBUG", environment=PRODUCTION_ENVIRONMENT
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key():
+    environment = {**PRODUCTION_ENVIRONMENT, "SECRET_KEY": ""}
+
+    result = run_manage("check", environment=environment)
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
