@@ -34,6 +34,10 @@ apt_install() {
 
 package_missing() { ! dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
+ensure_command() { # command package
+  command -v "$1" >/dev/null 2>&1 || ensure_packages "$2"
+}
+
 ensure_packages() {
   local wanted=() package
   for package in "$@"; do
@@ -77,7 +81,7 @@ start_private_postgres() {
 }
 
 ensure_postgres() {
-  ensure_packages postgresql-client
+  ensure_command pg_isready postgresql-client
   if [ -n "${DATABASE_URL:-}" ]; then
     say "Using PostgreSQL at DATABASE_URL"
   elif [ "${ARMSMONITOR_PRIVATE_SERVICES:-0}" != 1 ] && pg_answers 127.0.0.1 5432; then
@@ -104,7 +108,7 @@ redis_answers() { # port
 }
 
 ensure_redis() {
-  ensure_packages redis-tools
+  ensure_command redis-cli redis-tools
   if [ -n "${REDIS_URL:-}" ]; then
     say "Using Redis at REDIS_URL"
   elif [ "${ARMSMONITOR_PRIVATE_SERVICES:-0}" != 1 ] && redis_answers 6379; then

@@ -9,6 +9,8 @@ ensure_packages docker-compose
 cd "$PROJECT_DIR"
 # Tests use their own Redis database, so a running `make run` keeps its queue.
 export REDIS_URL="${TEST_REDIS_URL:-${REDIS_URL%/*}/15}"
+# ... and a queue of their own, so two test runs at once never take each other's tasks.
+export CELERY_QUEUE="armsmonitor-test-$$"
 
 say "Lint"
 "$VENV/bin/ruff" check .
