@@ -1,1 +1,16 @@
-from django.contrib import admin  # noqa: F401
+from django.contrib import admin
+from django.contrib.gis.admin import GISModelAdmin
+
+from geo.models import Country, Region
+
+
+@admin.register(Country)
+class CountryAdmin(GISModelAdmin):
+    list_display = ["iso3", "name", "source"]
+    search_fields = ["iso3", "name"]
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "member_countries"]
+    search_fields = ["code", "name"]

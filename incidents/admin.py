@@ -1,1 +1,35 @@
-from django.contrib import admin  # noqa: F401
+from django.contrib import admin
+from django.contrib.gis.admin import GISModelAdmin
+
+from incidents.models import Incident, TraceRequest, WeaponItem
+
+
+class WeaponItemInline(admin.TabularInline):
+    model = WeaponItem
+    extra = 0
+
+
+@admin.register(Incident)
+class IncidentAdmin(GISModelAdmin):
+    list_display = ["id", "kind", "occurred_at", "mission", "contingent", "state", "releasability"]
+    list_filter = ["state", "kind", "context", "releasability", "mission"]
+    search_fields = ["narrative", "actors", "contingent__name"]
+    date_hierarchy = "occurred_at"
+    list_select_related = ["mission", "contingent__mission"]
+    inlines = [WeaponItemInline]
+
+
+@admin.register(WeaponItem)
+class WeaponItemAdmin(admin.ModelAdmin):
+    list_display = ["id", "category", "make", "model", "serial_number", "incident"]
+    list_filter = ["category", "markings_altered", "country_of_manufacture"]
+    search_fields = ["serial_number", "make", "model"]
+    raw_id_fields = ["incident"]
+
+
+@admin.register(TraceRequest)
+class TraceRequestAdmin(admin.ModelAdmin):
+    list_display = ["id", "weapon", "addressee", "sent_on", "status", "diversion_established"]
+    list_filter = ["status", "diversion_established", "diversion_country"]
+    search_fields = ["weapon__serial_number", "addressee"]
+    raw_id_fields = ["weapon"]

@@ -14,6 +14,7 @@ from incidents.choices import (
     WeaponCategory,
     WorkflowState,
 )
+from incidents.querysets import IncidentQuerySet
 from organisations.choices import Releasability
 
 
@@ -60,6 +61,8 @@ class Incident(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = IncidentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

@@ -5,6 +5,7 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import AbstractAPIKey
 
 from geo.countries import validate_country_code
 from organisations.choices import AgencyKind, ContingentKind, Releasability, Role
@@ -154,3 +155,38 @@ class SharingAgreement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency} from {self.valid_from}"
+
+
+class AgencyAPIKey(AbstractAPIKey):
+    """An agency's API key: only a hash and a public prefix are stored; the key is shown
+    once, when created; it can be revoked and can expire."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="api_keys")
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("agency API key")
+        verbose_name_plural = _("agency API keys")
+
+
+class APIAccess(models.Model):
+    """One pull of data through the API: who, when, what query, how many records."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True)
+    api_key = models.ForeignKey(AgencyAPIKey, on_delete=models.PROTECT, null=True, blank=True)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    query = models.TextField(blank=True)
+    records = models.PositiveIntegerField(default=0)
+    remote_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("API access")
+        verbose_name_plural = _("API accesses")
+
+    def __str__(self) -> str:
+        return f"{self.agency or self.user} {self.method} {self.path} ({self.records})"

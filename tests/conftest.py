@@ -60,3 +60,9 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     yield worker
     worker.terminate()
     worker.wait(timeout=30)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Personas get passwords; the production hasher would spend seconds on each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,23 @@
+import rules
+from rest_framework import permissions
+
+# The rule each view action needs; object-level rules get the incident as well.
+ACTION_RULES = {
+    "list": "incidents.list_incidents",
+    "retrieve": "incidents.view_incident",
+    "export_csv": "incidents.export_incidents",
+}
+
+
+class IncidentPolicy(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        rule = ACTION_RULES.get(view.action)
+        return bool(
+            request.user
+            and request.user.is_authenticated
+            and rule
+            and (view.action == "retrieve" or rules.has_perm(rule, request.user))
+        )
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return rules.has_perm(ACTION_RULES[view.action], request.user, obj)

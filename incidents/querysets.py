@@ -1,0 +1,35 @@
+"""Reads over many incidents, as chainable queryset methods."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.db.models.functions import SnapToGrid
+from django.db import models
+from django.db.models import BooleanField, Case, ExpressionWrapper, When
+
+if TYPE_CHECKING:
+    from organisations.access import Principal
+
+
+class IncidentQuerySet(models.QuerySet):
+    def visible_to(self, principal: Principal) -> IncidentQuerySet:
+        """The incidents `principal` may read, each annotated with the location it may see:
+        `shown_location` (exact, or snapped to a coarse grid) and `location_is_exact`.
+
+        Every read path (lists, details, map, API, exports, analyses, reports) starts here;
+        outputs use `shown_location`, never `location`.
+        """
+        from organisations.access import GENERALISED_CELL_DEGREES, incident_visibility
+
+        visibility = incident_visibility(principal)
+        exact = ExpressionWrapper(visibility.exact, output_field=BooleanField())
+        return self.filter(visibility.visible).annotate(
+            location_is_exact=exact,
+            shown_location=Case(
+                When(visibility.exact, then="location"),
+                default=SnapToGrid("location", GENERALISED_CELL_DEGREES),
+                output_field=GeometryField(srid=4326),
+            ),
+        )

@@ -1,0 +1,173 @@
+"""The one access policy: who may see which incidents, and with which precision.
+
+A *principal* is whoever reads: a signed-in user (through their memberships) or an agency
+calling with an API key. Every read path filters with `Incident.objects.visible_to(principal)`,
+which uses `incident_visibility` below; every action is a django-rules permission
+(`incidents/rules.py`) built on the same memberships.
+
+Who sees what:
+
+- administrator (superuser): everything, exact.
+- contingent reporter: every record of its own contingent (drafts included), and the
+  verified records of its mission; exact.
+- verifier: its mission's records once submitted (never another contingent's draft); exact.
+- mission analyst, WPS analyst: its mission's verified records; exact.
+- regional analyst: verified records released to regional organisations or wider, in the
+  member states of its regions; locations generalised.
+- agency (API key, or a user with an agency membership): verified records released at or
+  above the level its sharing agreements grant, in their missions or regions, while an
+  agreement is in force; exact only where an agreement that covers the record says so.
+
+Where exact coordinates are not granted, a location comes out snapped to a
+GENERALISED_CELL_DEGREES grid (about 28 km at the equator).
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from incidents.choices import WorkflowState
+from organisations.choices import Releasability, Role
+from organisations.models import Agency, AgencyAPIKey, Membership, SharingAgreement
+
+GENERALISED_CELL_DEGREES = 0.25
+MISSION_ROLES = (Role.REPORTER, Role.VERIFIER, Role.MISSION_ANALYST, Role.WPS_ANALYST)
+
+
+@dataclass(frozen=True)
+class AgencyPrincipal:
+    """An agency calling the API with one of its keys."""
+
+    agency: Agency
+    api_key: AgencyAPIKey | None = None
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_superuser = False
+
+
+Principal = AbstractBaseUser | AnonymousUser | AgencyPrincipal
+
+NOTHING = Q(pk__in=[])
+# Not Q(): an empty Q cannot be a CASE WHEN condition.
+EVERYTHING = Q(pk__isnull=False)
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Two conditions on incidents: which ones the principal sees, and of those, which
+    ones it sees with exact coordinates. Both are Q objects over Incident."""
+
+    visible: Q
+    exact: Q
+
+
+def incident_visibility(principal: Principal, *, today: date | None = None) -> Visibility:
+    if not principal.is_authenticated or not principal.is_active:
+        return Visibility(NOTHING, NOTHING)
+    if isinstance(principal, AgencyPrincipal):
+        return _agency_visibility(principal.agency, today=today)
+    if principal.is_superuser:
+        return Visibility(EVERYTHING, EVERYTHING)
+
+    visible = exact = NOTHING
+    agencies = []
+    for membership in _active_memberships(principal):
+        role_visible, role_exact = NOTHING, NOTHING
+        if membership.role == Role.REPORTER:
+            role_visible = Q(contingent_id=membership.contingent_id) | Q(
+                mission_id=membership.contingent.mission_id, state=WorkflowState.VERIFIED
+            )
+            role_exact = role_visible
+        elif membership.role == Role.VERIFIER:
+            role_visible = Q(mission_id=membership.mission_id) & ~Q(state=WorkflowState.DRAFT)
+            role_exact = role_visible
+        elif membership.role in (Role.MISSION_ANALYST, Role.WPS_ANALYST):
+            role_visible = Q(mission_id=membership.mission_id, state=WorkflowState.VERIFIED)
+            role_exact = role_visible
+        elif membership.role == Role.REGIONAL_ANALYST:
+            member_states = sorted(
+                {code for region in membership.regions.all() for code in region.member_countries}
+            )
+            role_visible = Q(
+                state=WorkflowState.VERIFIED,
+                releasability__gte=Releasability.REGIONAL_ORGANISATION,
+                country__in=member_states,
+            )
+        elif membership.role == Role.AGENCY and membership.agency.is_active:
+            agencies.append(membership.agency)
+        visible |= role_visible
+        exact |= role_exact
+    for agency in agencies:
+        agency_visibility = _agency_visibility(agency, today=today)
+        visible |= agency_visibility.visible
+        exact |= agency_visibility.exact
+    return Visibility(visible, exact & visible)
+
+
+def _active_memberships(user: AbstractBaseUser) -> list[Membership]:
+    return list(
+        Membership.objects.filter(user=user)
+        .select_related("contingent", "agency")
+        .prefetch_related("regions")
+    )
+
+
+def _agency_visibility(agency: Agency, *, today: date | None) -> Visibility:
+    if not agency.is_active:
+        return Visibility(NOTHING, NOTHING)
+    today = today or timezone.localdate()
+    in_force = SharingAgreement.objects.filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today),
+        agency=agency,
+        valid_from__lte=today,
+    )
+    # An agreement covers an incident when it names the incident's mission, or a region
+    # whose member states include the incident's country, and releases its level.
+    covering = in_force.filter(
+        Q(missions=OuterRef("mission_id"))
+        | Q(regions__member_countries__contains=[OuterRef("country")]),
+        lowest_releasability__lte=OuterRef("releasability"),
+    )
+    verified = Q(state=WorkflowState.VERIFIED)
+    return Visibility(
+        visible=verified & Q(Exists(covering)),
+        exact=verified & Q(Exists(covering.filter(exact_coordinates=True))),
+    )
+
+
+def principal_missions(principal: Principal) -> set[int]:
+    """Missions in which a user holds a mission role (for permission rules)."""
+    if isinstance(principal, AgencyPrincipal) or not principal.is_authenticated:
+        return set()
+    return {
+        membership.contingent.mission_id
+        if membership.role == Role.REPORTER
+        else membership.mission_id
+        for membership in _active_memberships(principal)
+        if membership.role in MISSION_ROLES
+    }
+
+
+def principal_roles(principal: Principal) -> set[str]:
+    if isinstance(principal, AgencyPrincipal):
+        return {Role.AGENCY}
+    if not principal.is_authenticated:
+        return set()
+    return {membership.role for membership in _active_memberships(principal)}
+
+
+def principal_for_api_key(raw_key: str) -> AgencyPrincipal | None:
+    """The agency behind a raw API key, or None if the key is unknown, revoked, expired,
+    or its agency deactivated."""
+    try:
+        api_key = AgencyAPIKey.objects.get_from_key(raw_key)
+    except AgencyAPIKey.DoesNotExist:
+        return None
+    # get_from_key has checked the hash and refused revoked keys; expiry is ours to check.
+    if api_key.has_expired or not api_key.agency.is_active:
+        return None
+    return AgencyPrincipal(agency=api_key.agency, api_key=api_key)

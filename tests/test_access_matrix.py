@@ -1,0 +1,279 @@
+"""The access matrix: every persona by every action by records of own / other contingent,
+own / other mission, each state and releasability level; and keys that must not work.
+
+Each test states, per persona, exactly which records it may see or act on, and checks both
+sides: what is allowed is there, what is refused is absent (404/403, never a count or a
+coordinate of a hidden record).
+"""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+import rules
+from django.utils import timezone
+
+from organisations.access import GENERALISED_CELL_DEGREES, AgencyPrincipal
+from organisations.models import APIAccess
+from organisations.services import agency_api_key_create
+from tests.personas import build_world
+
+ALPHA_VERIFIED = {f"alpha_verified_L{level}" for level in range(1, 6)}
+MINUSCA_VERIFIED = ALPHA_VERIFIED | {"bravo_verified_L4"}
+
+VISIBLE = {
+    "admin": None,  # everything
+    "reporter_alpha": {"alpha_draft_L1", "alpha_submitted_L1", "alpha_returned_L1"}
+    | MINUSCA_VERIFIED,
+    "reporter_bravo": {"bravo_draft_L5", "bravo_submitted_L5"} | MINUSCA_VERIFIED,
+    "verifier": {"alpha_submitted_L1", "alpha_returned_L1", "bravo_submitted_L5"}
+    | MINUSCA_VERIFIED,
+    "mission_analyst": MINUSCA_VERIFIED,
+    "wps_analyst": MINUSCA_VERIFIED,
+    "other_mission_analyst": {"charlie_verified_L1", "charlie_verified_L5"},
+    "regional_analyst": {
+        "alpha_verified_L3",
+        "alpha_verified_L4",
+        "alpha_verified_L5",
+        "bravo_verified_L4",
+    },
+    "partner_agency": {"alpha_verified_L4", "alpha_verified_L5", "bravo_verified_L4"},
+    "host_agency": {"charlie_verified_L5"},
+    "lapsed_agency": set(),
+}
+EXACT_COORDINATES = {
+    "admin": True,
+    "reporter_alpha": True,
+    "reporter_bravo": True,
+    "verifier": True,
+    "mission_analyst": True,
+    "wps_analyst": True,
+    "other_mission_analyst": True,
+    "regional_analyst": False,
+    "partner_agency": False,
+    "host_agency": True,
+    "lapsed_agency": True,
+}
+READERS = sorted(VISIBLE)
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+def sign_in(client, world, persona: str) -> dict:
+    """Sign `persona` in; return the extra request headers it needs (an API key)."""
+    if persona in world.api_keys:
+        return {"HTTP_AUTHORIZATION": f"Api-Key {world.api_keys[persona]}"}
+    client.force_login(world.users[persona])
+    return {}
+
+
+def expected_names(world, persona: str) -> set[str]:
+    return set(world.records) if VISIBLE[persona] is None else VISIBLE[persona]
+
+
+def names_by_id(world) -> dict[int, str]:
+    return {incident.id: name for name, incident in world.records.items()}
+
+
+def assert_coordinates(world, persona: str, shown: dict[str, tuple[float, float]]) -> None:
+    for name, (longitude, latitude) in shown.items():
+        stored = world.records[name].location
+        if EXACT_COORDINATES[persona]:
+            assert (longitude, latitude) == (round(stored.x, 6), round(stored.y, 6)), name
+        else:
+            assert (longitude, latitude) != (round(stored.x, 6), round(stored.y, 6)), name
+            for value in (longitude, latitude):
+                assert (value / GENERALISED_CELL_DEGREES).is_integer(), (name, value)
+
+
+@pytest.mark.parametrize("persona", READERS)
+def test_list_shows_exactly_the_records_the_persona_may_see(client, world, persona):
+    headers = sign_in(client, world, persona)
+
+    response = client.get("/api/v1/incidents", **headers)
+
+    assert response.status_code == 200
+    body = response.json()
+    ids = names_by_id(world)
+    shown = {ids[row["id"]]: tuple(row["location"]["coordinates"]) for row in body["results"]}
+    assert set(shown) == expected_names(world, persona)
+    assert body["count"] == len(expected_names(world, persona)), "the count must not leak"
+    assert_coordinates(world, persona, shown)
+    assert all(row["location_is_exact"] is EXACT_COORDINATES[persona] for row in body["results"])
+
+
+@pytest.mark.parametrize("persona", READERS)
+def test_detail_is_404_for_every_record_the_persona_may_not_see(client, world, persona):
+    headers = sign_in(client, world, persona)
+    expected = expected_names(world, persona)
+
+    for name, incident in world.records.items():
+        response = client.get(f"/api/v1/incidents/{incident.id}", **headers)
+        if name in expected:
+            assert response.status_code == 200, name
+            assert_coordinates(
+                world, persona, {name: tuple(response.json()["location"]["coordinates"])}
+            )
+        else:
+            assert response.status_code == 404, name
+            assert str(incident.location.x)[:6] not in response.content.decode()
+
+
+@pytest.mark.parametrize("persona", READERS)
+def test_csv_export_holds_exactly_the_visible_records_with_their_shown_coordinates(
+    client, world, persona
+):
+    headers = sign_in(client, world, persona)
+
+    response = client.get("/api/v1/incidents/export.csv", **headers)
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    ids = names_by_id(world)
+    shown = {ids[int(row["id"])]: (float(row["longitude"]), float(row["latitude"])) for row in rows}
+    assert set(shown) == expected_names(world, persona)
+    assert_coordinates(world, persona, shown)
+
+
+def test_a_signed_in_user_without_membership_is_refused_every_output(client, world):
+    sign_in(client, world, "nobody")
+
+    assert client.get("/api/v1/incidents").status_code == 403
+    assert client.get("/api/v1/incidents/export.csv").status_code == 403
+    for incident in world.records.values():
+        assert client.get(f"/api/v1/incidents/{incident.id}").status_code == 404
+
+
+def _unusable_keys(world) -> dict[str, str]:
+    partner = world.agencies["partner_agency"]
+    revoked_key, revoked = agency_api_key_create(agency=partner, name="revoked")
+    revoked_key.revoked = True
+    revoked_key.save()
+    _expired_key, expired = agency_api_key_create(
+        agency=partner, name="expired", expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    host = world.agencies["host_agency"]
+    host.is_active = False
+    host.save()
+    return {
+        "revoked": revoked,
+        "expired": expired,
+        "deactivated agency": world.api_keys["host_agency"],
+        "made up": "abcdefgh.notarealkeyatallnotarealkeyatall",
+    }
+
+
+@pytest.mark.parametrize("path", ["/api/v1/incidents", "/api/v1/incidents/export.csv"])
+def test_revoked_expired_and_unknown_keys_and_anonymous_callers_get_nothing(client, world, path):
+    for reason, key in _unusable_keys(world).items():
+        response = client.get(path, HTTP_AUTHORIZATION=f"Api-Key {key}")
+        assert response.status_code == 401, reason
+        assert b"MINUSCA" not in response.content
+    anonymous = client.get(path)
+    assert anonymous.status_code in (401, 403)
+    detail = client.get(f"/api/v1/incidents/{world.records['alpha_verified_L5'].id}")
+    assert detail.status_code in (401, 403)
+
+
+def test_an_api_key_in_the_query_string_is_ignored(client, world):
+    response = client.get(f"/api/v1/incidents?api_key={world.api_keys['partner_agency']}")
+    assert response.status_code in (401, 403)
+
+
+# --- actions that change records or start work: the rules -------------------------------
+
+RECORD_ACTIONS = {
+    # action: {persona: records it may act on}; every other persona may act on none.
+    "change_incident": {
+        "reporter_alpha": {"alpha_draft_L1", "alpha_returned_L1"},
+        "reporter_bravo": {"bravo_draft_L5"},
+    },
+    "submit_incident": {
+        "reporter_alpha": {"alpha_draft_L1", "alpha_returned_L1"},
+        "reporter_bravo": {"bravo_draft_L5"},
+    },
+    "verify_incident": {"verifier": {"alpha_submitted_L1", "bravo_submitted_L5"}},
+    "return_incident": {"verifier": {"alpha_submitted_L1", "bravo_submitted_L5"}},
+}
+GLOBAL_ACTIONS = {
+    "add_incident": {"reporter_alpha", "reporter_bravo"},
+    "analyse_incidents": {
+        "admin",
+        "verifier",
+        "mission_analyst",
+        "wps_analyst",
+        "other_mission_analyst",
+        "regional_analyst",
+    },
+    "export_incidents": set(READERS),
+    "list_incidents": set(READERS),
+    "view_gender_data": {"admin", "wps_analyst"},
+}
+ALL_PERSONAS = [*READERS, "nobody"]
+
+
+def principal(world, persona: str):
+    if persona in world.agencies:
+        return AgencyPrincipal(agency=world.agencies[persona])
+    return world.users[persona]
+
+
+@pytest.mark.parametrize("action", sorted(RECORD_ACTIONS))
+def test_record_actions_are_allowed_only_on_the_right_records(world, action):
+    allowed = {
+        persona: {
+            name
+            for name, incident in world.records.items()
+            if rules.has_perm(f"incidents.{action}", principal(world, persona), incident)
+        }
+        for persona in ALL_PERSONAS
+    }
+    expected = {persona: RECORD_ACTIONS[action].get(persona, set()) for persona in ALL_PERSONAS}
+    assert allowed == expected
+
+
+@pytest.mark.parametrize("action", sorted(GLOBAL_ACTIONS))
+def test_global_actions_are_allowed_only_to_the_right_roles(world, action):
+    allowed = {
+        persona
+        for persona in ALL_PERSONAS
+        if rules.has_perm(f"incidents.{action}", principal(world, persona))
+    }
+    assert allowed == GLOBAL_ACTIONS[action]
+
+
+def test_view_permission_agrees_with_the_visible_records(world):
+    for persona in READERS:
+        permitted = {
+            name
+            for name, incident in world.records.items()
+            if rules.has_perm("incidents.view_incident", principal(world, persona), incident)
+        }
+        assert permitted == expected_names(world, persona), persona
+
+
+# --- keys and the access log -----------------------------------------------------------
+
+
+def test_api_keys_are_stored_hashed_and_every_pull_is_logged(client, world):
+    raw_key = world.api_keys["partner_agency"]
+    agency = world.agencies["partner_agency"]
+    stored = agency.api_keys.get()
+    assert raw_key.split(".")[1] not in stored.hashed_key
+    assert stored.prefix == raw_key.split(".")[0]
+
+    client.get("/api/v1/incidents?limit=2", HTTP_AUTHORIZATION=f"Api-Key {raw_key}")
+
+    access = APIAccess.objects.get()
+    assert (access.agency, access.api_key, access.path, access.query, access.records) == (
+        agency,
+        stored,
+        "/api/v1/incidents",
+        "limit=2",
+        2,
+    )
