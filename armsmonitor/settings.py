@@ -190,6 +190,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 # How many proxies stand in front of Django; a wrong count lets a spoofed X-Forwarded-For
 # buy unlimited tries.
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
