@@ -12,7 +12,7 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
 RUN useradd --system --home /app armsmonitor \
- && DEBUG=true python manage.py collectstatic --no-input -v0 \
+ && DEBUG=false SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input -v0 \
  && mkdir -p /app/.data/media && chown -R armsmonitor /app/.data
 USER armsmonitor
 
