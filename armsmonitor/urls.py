@@ -12,4 +12,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("incidents.api.urls")),
+    path("geo/", include("geo.urls")),
 ]

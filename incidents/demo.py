@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 from django.db import transaction
 
+from geo.models import Country
 from incidents.choices import (
     Context,
     IncidentKind,
@@ -26,6 +27,7 @@ from incidents.choices import (
 )
 from incidents.demo_places import DIVERSION_POINTS, MISSIONS, DemoMission
 from incidents.models import Incident, TraceRequest, WeaponItem
+from incidents.services import incidents_assign_geography
 from organisations.choices import Releasability, Role
 from organisations.models import Contingent, Membership, Mission
 
@@ -191,6 +193,9 @@ def demo_dataset_create(*, incidents: int, seed: int = 2026) -> DemoSummary:
     # Batches: a base serial per (make, model) from which batch members are numbered.
     batch_bases = {row[1:3]: _serial(rng) for row in WEAPON_CATALOGUE if row[1]}
 
+    # With boundaries loaded, each incident's country is derived from its point (a seizure
+    # near a border may fall in the neighbour); without, it is the mission's host country.
+    boundaries_loaded = Country.objects.exists()
     created_incidents = created_weapons = created_traces = 0
     for demo, count in zip(MISSIONS, per_mission, strict=True):
         mission_contingents = contingents[demo.acronym]
@@ -231,6 +236,8 @@ def demo_dataset_create(*, incidents: int, seed: int = 2026) -> DemoSummary:
                 )
                 for i in range(start, stop)
             )
+            if boundaries_loaded:
+                incidents_assign_geography(incident_ids=[incident.id for incident in batch])
             weapons = _demo_weapons(rng, batch, catalogue_weights, batch_bases)
             WeaponItem.objects.bulk_create(weapons, batch_size=BATCH_SIZE)
             traces = _demo_trace_requests(rng, weapons)

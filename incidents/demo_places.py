@@ -27,7 +27,7 @@ MISSIONS = [
         acronym="MINUSCA",
         host_country="CAF",
         towns={
-            "Bangui": (4.367, 18.583),
+            "Bangui": (4.394, 18.558),
             "Damara": (4.960, 18.700),
             "Sibut": (5.720, 19.080),
             "Kaga-Bandoro": (6.990, 19.180),
@@ -150,6 +150,6 @@ DIVERSION_POINTS: dict[str, tuple[float, float]] = {
     "UGA": (0.350, 32.580),
     "LBY": (32.890, 13.190),
     "COD": (-4.320, 15.310),
-    "CAF": (4.367, 18.583),
+    "CAF": (4.394, 18.558),
     "RWA": (-1.950, 30.060),
 }

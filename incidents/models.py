@@ -33,6 +33,23 @@ class Incident(models.Model):
     country = models.CharField(
         _("country"), max_length=3, blank=True, validators=[validate_country_code]
     )
+    admin_area = models.ForeignKey(
+        "geo.AdminArea",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("admin area"),
+    )
+    nearest_place = models.ForeignKey(
+        "geo.Place",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("nearest named place"),
+    )
     context = models.CharField(_("context"), max_length=20, choices=Context.choices)
     mission = models.ForeignKey(
         "organisations.Mission", on_delete=models.PROTECT, related_name="incidents"
@@ -70,6 +87,13 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d} ({self.contingent})"
+
+    @property
+    def regions(self):
+        """The regional organisations whose member states include the incident's country."""
+        from geo.models import Region
+
+        return Region.objects.filter(member_countries__contains=[self.country])
 
 
 class WeaponItem(models.Model):

@@ -1,0 +1,32 @@
+"""Query parameters of the geo endpoints, validated so that errors name the field."""
+
+from django import forms
+
+from geo.coordinates import parse_coordinates
+from geo.countries import validate_country_code
+
+
+class ZoomForm(forms.Form):
+    zoom = forms.IntegerField(min_value=0, max_value=20, initial=4, required=False)
+
+    def clean_zoom(self) -> int:
+        zoom = self.cleaned_data["zoom"]
+        return 4 if zoom is None else zoom
+
+
+class AdminAreasForm(ZoomForm):
+    country = forms.CharField(max_length=3, validators=[validate_country_code])
+    level = forms.IntegerField(min_value=0, max_value=5)
+
+
+class PlaceSearchForm(forms.Form):
+    q = forms.CharField(min_length=2, max_length=100)
+    country = forms.CharField(max_length=3, required=False, validators=[validate_country_code])
+    limit = forms.IntegerField(min_value=1, max_value=50, required=False)
+
+
+class LocateForm(forms.Form):
+    coordinates = forms.CharField(max_length=100)
+
+    def clean_coordinates(self):
+        return parse_coordinates(self.cleaned_data["coordinates"])
