@@ -167,6 +167,18 @@ ensure_python() {
   fi
 }
 
+ensure_node_packages() {
+  # Data and front-end packages from the npm registry (Natural Earth via world-atlas, …).
+  ensure_command npm npm
+  local stamp="$PROJECT_DIR/node_modules/.lock.sha256" wanted
+  wanted="$(sha256sum "$PROJECT_DIR/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    say "Installing the npm packages"
+    (cd "$PROJECT_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$wanted" >"$stamp"
+  fi
+}
+
 ensure_env_file() {
   if [ ! -f "$PROJECT_DIR/.env" ]; then
     say "Writing a local .env (DEBUG on, a random SECRET_KEY)"
@@ -182,6 +194,7 @@ set_up_platform() {
   mkdir -p "$DATA_DIR"
   ensure_packages gdal-bin
   ensure_python
+  ensure_node_packages
   ensure_env_file
   ensure_postgres
   ensure_postgis_package

@@ -17,6 +17,9 @@ trap shut_down INT TERM EXIT
 set_up_platform
 cd "$PROJECT_DIR"
 "$PYTHON" manage.py migrate --no-input -v0
+"$PYTHON" manage.py load_boundaries --if-missing
+"$PYTHON" manage.py load_regions
+"$PYTHON" manage.py load_gazetteer --if-missing
 "$PYTHON" manage.py seed_demo --if-empty --incidents "${DEMO_INCIDENTS:-2000}" \
   --login-file "$DATA_DIR/demo-login.txt"
 

@@ -66,3 +66,12 @@ def celery_worker_process(django_db_setup, django_db_blocker):
 def _fast_password_hashing(settings):
     # Personas get passwords; the production hasher would spend seconds on each.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _empty_cache():
+    # The cache is the real Redis (the test database 15): start every run without what an
+    # earlier run left there.
+    from django.core.cache import cache
+
+    cache.clear()
