@@ -1,11 +1,11 @@
 from django.contrib import admin
-from django.contrib.gis.admin import GISModelAdmin
+from leaflet.admin import LeafletGeoAdmin
 
 from geo.models import Country, Region
 
 
 @admin.register(Country)
-class CountryAdmin(GISModelAdmin):
+class CountryAdmin(LeafletGeoAdmin):
     list_display = ["iso3", "name", "source"]
     search_fields = ["iso3", "name"]
 

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.contrib.gis.admin import GISModelAdmin
+from leaflet.admin import LeafletGeoAdmin
 
 from incidents.models import Incident, TraceRequest, WeaponItem
 
@@ -10,7 +10,7 @@ class WeaponItemInline(admin.TabularInline):
 
 
 @admin.register(Incident)
-class IncidentAdmin(GISModelAdmin):
+class IncidentAdmin(LeafletGeoAdmin):
     list_display = ["id", "kind", "occurred_at", "mission", "contingent", "state", "releasability"]
     list_filter = ["state", "kind", "context", "releasability", "mission"]
     search_fields = ["narrative", "actors", "contingent__name"]

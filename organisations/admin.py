@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.contrib.gis.admin import GISModelAdmin
+from leaflet.admin import LeafletGeoAdmin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
 from organisations.models import (
@@ -14,13 +14,13 @@ from organisations.models import (
 
 
 @admin.register(Mission)
-class MissionAdmin(GISModelAdmin):
+class MissionAdmin(LeafletGeoAdmin):
     list_display = ["acronym", "name", "host_countries"]
     search_fields = ["acronym", "name"]
 
 
 @admin.register(Contingent)
-class ContingentAdmin(GISModelAdmin):
+class ContingentAdmin(LeafletGeoAdmin):
     list_display = ["name", "mission", "contributing_country", "kind"]
     list_filter = ["mission", "kind", "contributing_country"]
     search_fields = ["name", "contributing_country"]
