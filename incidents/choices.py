@@ -62,3 +62,85 @@ class TraceStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     ANSWERED = "answered", _("Answered")
     CLOSED_UNTRACED = "closed_untraced", _("Closed, not traced")
+
+
+class DatePrecision(models.TextChoices):
+    """How exactly the date is known, as in conflict-event datasets (UCDP's date_prec)."""
+
+    DAY = "day", _("Exact day")
+    WEEK = "week", _("Within a week")
+    MONTH = "month", _("Within a month")
+    YEAR = "year", _("Within a year")
+
+
+class ActorType(models.TextChoices):
+    ARMED_GROUP = "armed_group", _("Armed group")
+    CRIMINAL_NETWORK = "criminal_network", _("Criminal network or gang")
+    SELF_DEFENCE = "self_defence", _("Self-defence or community militia")
+    STATE_FORCES = "state_forces", _("State security forces")
+    CIVILIANS = "civilians", _("Civilians")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class SourceReliability(models.TextChoices):
+    """The source grading of the NATO/Admiralty system (STANAG 2511)."""
+
+    A = "A", _("A – completely reliable")
+    B = "B", _("B – usually reliable")
+    C = "C", _("C – fairly reliable")
+    D = "D", _("D – not usually reliable")
+    E = "E", _("E – unreliable")
+    F = "F", _("F – reliability cannot be judged")
+
+
+class PersonRole(models.TextChoices):
+    SUSPECT = "suspect", _("Suspect")
+    VICTIM = "victim", _("Victim")
+    CIVILIAN = "civilian", _("Civilian")
+    PEACEKEEPER = "peacekeeper", _("Peacekeeper")
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class AgeGroup(models.TextChoices):
+    CHILD = "child", _("Child (under 18)")
+    ADULT = "adult", _("Adult")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Condition(models.TextChoices):
+    NEW = "new", _("New")
+    SERVICEABLE = "serviceable", _("Serviceable")
+    UNSERVICEABLE = "unserviceable", _("Unserviceable")
+    DAMAGED = "damaged", _("Damaged")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Disposition(models.TextChoices):
+    HELD = "held", _("Held by the reporting unit")
+    STORED = "stored", _("In storage")
+    TRANSFERRED = "transferred", _("Transferred")
+    DESTROYED = "destroyed", _("Destroyed")
+    RETURNED = "returned", _("Returned to lawful owner")
+
+
+class AmmunitionType(models.TextChoices):
+    BALL = "ball", _("Ball")
+    TRACER = "tracer", _("Tracer")
+    ARMOUR_PIERCING = "armour_piercing", _("Armour-piercing")
+    INCENDIARY = "incendiary", _("Incendiary")
+    SHOTGUN = "shotgun", _("Shotgun cartridge")
+    GRENADE = "grenade", _("Grenade or rocket")
+    MORTAR_BOMB = "mortar_bomb", _("Mortar bomb")
+    OTHER = "other", _("Other")
+
+
+class CustodyEventKind(models.TextChoices):
+    DOCUMENTED = "documented", _("Documented")
+    STORED = "stored", _("Stored")
+    TRANSFERRED = "transferred", _("Transferred")
+    DESTROYED = "destroyed", _("Destroyed")

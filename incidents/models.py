@@ -4,12 +4,23 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from geo.countries import validate_country_code
 from incidents.choices import (
+    ActorType,
+    AgeGroup,
+    AmmunitionType,
+    Condition,
     Context,
+    CustodyEventKind,
+    DatePrecision,
+    Disposition,
     IncidentKind,
     LocationPrecision,
+    PersonRole,
+    Sex,
+    SourceReliability,
     TraceStatus,
     WeaponCategory,
     WorkflowState,
@@ -22,8 +33,26 @@ class Incident(models.Model):
     """One event in which weapons or ammunition came under control or were used."""
 
     kind = models.CharField(_("kind"), max_length=30, choices=IncidentKind.choices)
+    external_reference = models.CharField(
+        _("external reference"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The reporting unit's own reference; a re-import with the same reference "
+            "updates nothing and creates no duplicate."
+        ),
+    )
     occurred_at = models.DateTimeField(_("occurred at"))
+    date_precision = models.CharField(
+        _("date precision"),
+        max_length=8,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+    )
     location = models.PointField(_("location"), srid=4326)
+    h3_cell = models.BigIntegerField(
+        _("H3 cell (resolution 8)"), null=True, blank=True, db_index=True, editable=False
+    )
     location_precision = models.CharField(
         _("location precision"),
         max_length=12,
@@ -57,8 +86,18 @@ class Incident(models.Model):
     contingent = models.ForeignKey(
         "organisations.Contingent", on_delete=models.PROTECT, related_name="incidents"
     )
+    actor_type = models.CharField(
+        _("actor type"), max_length=20, choices=ActorType.choices, default=ActorType.UNKNOWN
+    )
     actors = models.CharField(_("actors"), max_length=300, blank=True)
     narrative = models.TextField(_("narrative"), blank=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    source_reliability = models.CharField(
+        _("source reliability"),
+        max_length=1,
+        choices=SourceReliability.choices,
+        default=SourceReliability.F,
+    )
     releasability = models.PositiveSmallIntegerField(
         _("releasability"), choices=Releasability.choices, default=Releasability.MISSION_ONLY
     )
@@ -68,7 +107,10 @@ class Incident(models.Model):
         choices=WorkflowState.choices,
         default=WorkflowState.DRAFT,
     )
+    return_comment = models.TextField(_("comment of the verifier who returned it"), blank=True)
     gbv_link = models.BooleanField(_("linked to gender-based violence"), default=False)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True)
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -80,10 +122,18 @@ class Incident(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = IncidentQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at", "h3_cell", "nearest_place"])
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["mission", "occurred_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contingent", "external_reference"],
+                condition=~models.Q(external_reference=""),
+                name="unique_external_reference_per_contingent",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d} ({self.contingent})"
@@ -119,16 +169,158 @@ class WeaponItem(models.Model):
         validators=[MinValueValidator(1850), MaxValueValidator(2100)],
     )
     quantity = models.PositiveIntegerField(
-        _("quantity"), default=1, validators=[MinValueValidator(1)]
+        _("quantity"), default=1, validators=[MinValueValidator(1), MaxValueValidator(100_000)]
     )
+    factory_markings = models.CharField(_("factory markings"), max_length=200, blank=True)
+    import_markings = models.CharField(
+        _("import and acquisition markings"), max_length=200, blank=True
+    )
+    other_markings = models.TextField(_("other markings"), blank=True)
+    condition = models.CharField(
+        _("condition"), max_length=15, choices=Condition.choices, default=Condition.UNKNOWN
+    )
+    disposition = models.CharField(
+        _("current disposition"),
+        max_length=15,
+        choices=Disposition.choices,
+        default=Disposition.HELD,
+    )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["incident", "id"]
+        indexes = [models.Index(fields=["make", "serial_number"])]
+
+    def possible_duplicates(self):
+        """Other items on record with the same make and serial number."""
+        if not self.serial_number:
+            return WeaponItem.objects.none()
+        return WeaponItem.objects.filter(
+            make__iexact=self.make, serial_number__iexact=self.serial_number
+        ).exclude(pk=self.pk)
 
     def __str__(self) -> str:
         return " ".join(filter(None, [self.make, self.model, self.serial_number])) or str(
             self.get_category_display()
         )
+
+
+class AmmunitionItem(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="ammunition")
+    calibre = models.CharField(_("calibre"), max_length=40)
+    ammunition_type = models.CharField(
+        _("type"), max_length=20, choices=AmmunitionType.choices, default=AmmunitionType.BALL
+    )
+    headstamp_manufacturer = models.CharField(
+        _("headstamp: manufacturer code"), max_length=40, blank=True
+    )
+    headstamp_year = models.PositiveSmallIntegerField(
+        _("headstamp: year"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1850), MaxValueValidator(2100)],
+    )
+    lot = models.CharField(_("lot"), max_length=60, blank=True)
+    quantity = models.PositiveIntegerField(
+        _("quantity (rounds)"), validators=[MinValueValidator(1), MaxValueValidator(10_000_000)]
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["incident", "id"]
+        verbose_name_plural = _("ammunition items")
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.calibre}"
+
+
+class PersonsInvolved(models.Model):
+    """How many people of one role, sex and age group were involved: the gender-
+    disaggregated figures that WPS analysis needs, without naming anyone."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="persons")
+    role = models.CharField(_("role"), max_length=15, choices=PersonRole.choices)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices)
+    age_group = models.CharField(_("age group"), max_length=10, choices=AgeGroup.choices)
+    count = models.PositiveIntegerField(
+        _("number of people"), validators=[MinValueValidator(1), MaxValueValidator(10_000)]
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["incident", "role", "sex", "age_group"]
+        verbose_name_plural = _("persons involved")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "role", "sex", "age_group"], name="one_count_per_person_group"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} {self.get_sex_display()} {self.get_role_display()}"
+
+
+class CustodyEvent(models.Model):
+    """One link of a weapon's chain of custody. Append-only (a database trigger refuses
+    updates and deletes); each event carries the hash of the one before, so that a changed
+    or removed event breaks the chain visibly (`manage.py verify_custody_chains`)."""
+
+    weapon = models.ForeignKey(WeaponItem, on_delete=models.PROTECT, related_name="custody_events")
+    sequence = models.PositiveIntegerField()
+    kind = models.CharField(_("event"), max_length=15, choices=CustodyEventKind.choices)
+    occurred_at = models.DateTimeField(_("when"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    place = models.CharField(_("where"), max_length=200, blank=True)
+    transferred_to = models.CharField(_("transferred to"), max_length=200, blank=True)
+    destruction_method = models.CharField(_("destroyed how"), max_length=200, blank=True)
+    witnessed_by = models.CharField(_("witnessed by"), max_length=300, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["weapon", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["weapon", "sequence"], name="one_event_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d} ({self.weapon})"
+
+
+def _photo_path(attachment: "Photo", filename: str) -> str:
+    # The stored name is the content's hash: no user-chosen name reaches the file system.
+    return f"photos/{attachment.sha256[:2]}/{attachment.sha256}.{attachment.extension}"
+
+
+class Photo(models.Model):
+    """A photo of an incident or of one of its weapons, checked and re-encoded on upload."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="photos")
+    weapon = models.ForeignKey(
+        WeaponItem, on_delete=models.CASCADE, null=True, blank=True, related_name="photos"
+    )
+    image = models.ImageField(upload_to=_photo_path)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    extension = models.CharField(max_length=5)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["incident", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class TraceRequest(models.Model):
@@ -147,6 +339,8 @@ class TraceRequest(models.Model):
     )
     diversion_point = models.PointField(_("point of diversion"), srid=4326, null=True, blank=True)
     last_legal_end_user = models.CharField(_("last legal end user"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-sent_on", "-id"]

@@ -78,3 +78,18 @@ rules.add_perm(
     | has_role(Role.VERIFIER, Role.MISSION_ANALYST, Role.REGIONAL_ANALYST, Role.WPS_ANALYST),
 )
 rules.add_perm("incidents.view_gender_data", is_administrator | has_role(Role.WPS_ANALYST))
+
+
+@rules.predicate
+def reports_for(principal, contingent) -> bool:
+    return contingent is not None and _holds(
+        principal, role=Role.REPORTER, contingent_id=contingent.pk
+    )
+
+
+rules.add_perm("incidents.report_for_contingent", reports_for)
+rules.add_perm(
+    "incidents.withdraw_incident",
+    is_administrator | reports_for_its_contingent | verifies_its_mission,
+)
+rules.add_perm("incidents.record_custody", reports_for_its_contingent | verifies_its_mission)

@@ -1,8 +1,28 @@
-"""Writes and rules about incidents."""
+"""Writes and rules about incidents: create and edit, the workflow, custody, photos.
 
+Every write checks the principal's permission (incidents/rules.py), validates, saves in one
+transaction, and leaves a history row (django-simple-history) naming who did it.
+"""
+
+import hashlib
+import io
+import json
 from collections.abc import Iterable
 
-from django.db import connection
+import h3
+import rules
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from incidents.choices import WorkflowState
+from incidents.models import CustodyEvent, Incident, Photo, WeaponItem
+
+H3_RESOLUTION = 8
 
 # Derived in PostGIS from the point: the country whose boundary covers it (the first by
 # code on a border; none at sea), the deepest admin area that covers it, and the nearest
@@ -30,3 +50,219 @@ def incidents_assign_geography(*, incident_ids: Iterable[int]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(ASSIGN_GEOGRAPHY_SQL, [list(incident_ids)])
         return cursor.rowcount
+
+
+def h3_cell_of(*, latitude: float, longitude: float) -> int:
+    return int(h3.latlng_to_cell(latitude, longitude, H3_RESOLUTION), 16)
+
+
+def _require(permission: str, principal, incident: Incident | None = None) -> None:
+    if not rules.has_perm(f"incidents.{permission}", principal, incident):
+        raise PermissionDenied(
+            _("You may not %(action)s this record.") % {"action": permission.split("_")[0]}
+        )
+
+
+@transaction.atomic
+def incident_save(*, by: AbstractBaseUser, incident: Incident, item_formsets=()) -> Incident:
+    """Create a draft or save an edited one, with its inline items (weapons, ammunition,
+    people involved); derive its H3 cell, country, admin area and nearest place."""
+    creating = incident.pk is None
+    if creating:
+        _require("add_incident", by)
+        if not rules.has_perm("incidents.report_for_contingent", by, incident.contingent):
+            raise PermissionDenied(
+                _("You do not report for the contingent %(contingent)s.")
+                % {"contingent": incident.contingent}
+            )
+        incident.mission_id = incident.contingent.mission_id
+        incident.reported_by = by
+        incident.state = WorkflowState.DRAFT
+    else:
+        _require("change_incident", by, Incident.objects.get(pk=incident.pk))
+    if incident.occurred_at and incident.occurred_at > timezone.now():
+        raise ValidationError({"occurred_at": _("The date is in the future.")})
+    incident.h3_cell = h3_cell_of(latitude=incident.location.y, longitude=incident.location.x)
+    incident.full_clean(exclude=["country", "mission", "reported_by"])
+    incident._history_user = by
+    incident.save()
+    for formset in item_formsets:
+        formset.instance = incident
+        formset.save()
+    incidents_assign_geography(incident_ids=[incident.pk])
+    incident.refresh_from_db()
+    return incident
+
+
+def _transition(incident: Incident, *, by, permission: str, to: str, **changes) -> Incident:
+    _require(permission, by, incident)
+    incident.state = to
+    for field, value in changes.items():
+        setattr(incident, field, value)
+    incident._history_user = by
+    incident.save(update_fields=["state", "updated_at", *changes])
+    return incident
+
+
+@transaction.atomic
+def incident_submit(*, incident: Incident, by: AbstractBaseUser) -> Incident:
+    return _transition(incident, by=by, permission="submit_incident", to=WorkflowState.SUBMITTED)
+
+
+@transaction.atomic
+def incident_verify(*, incident: Incident, by: AbstractBaseUser) -> Incident:
+    return _transition(
+        incident, by=by, permission="verify_incident", to=WorkflowState.VERIFIED, return_comment=""
+    )
+
+
+@transaction.atomic
+def incident_return(*, incident: Incident, by: AbstractBaseUser, comment: str) -> Incident:
+    if not comment.strip():
+        raise ValidationError({"comment": _("Say what the reporter should correct.")})
+    return _transition(
+        incident,
+        by=by,
+        permission="return_incident",
+        to=WorkflowState.RETURNED,
+        return_comment=comment.strip(),
+    )
+
+
+@transaction.atomic
+def incident_withdraw(*, incident: Incident, by: AbstractBaseUser, reason: str) -> Incident:
+    """Withdraw a record with a reason. Records are never deleted: a withdrawn one stays in
+    the history and is reported to incremental sync."""
+    _require("withdraw_incident", by, incident)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for withdrawing the record.")})
+    if incident.withdrawn_at:
+        raise ValidationError(_("The record is already withdrawn."))
+    incident.withdrawn_at = timezone.now()
+    incident.withdrawn_reason = reason.strip()
+    incident._history_user = by
+    incident.save(update_fields=["withdrawn_at", "withdrawn_reason", "updated_at"])
+    return incident
+
+
+# --- chain of custody ---------------------------------------------------------------
+
+CHAIN_START = "0" * 64
+HASHED_FIELDS = (
+    "weapon_id",
+    "sequence",
+    "kind",
+    "occurred_at",
+    "recorded_by_id",
+    "place",
+    "transferred_to",
+    "destruction_method",
+    "witnessed_by",
+    "notes",
+    "previous_hash",
+)
+
+
+def custody_event_hash(event: CustodyEvent) -> str:
+    content = {name: getattr(event, name) for name in HASHED_FIELDS}
+    content["occurred_at"] = event.occurred_at.isoformat()
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@transaction.atomic
+def custody_event_append(*, weapon: WeaponItem, by: AbstractBaseUser, **event) -> CustodyEvent:
+    """Add the next event to a weapon's chain of custody."""
+    _require("record_custody", by, weapon.incident)
+    # Lock the weapon so that two events recorded at once cannot take the same place.
+    WeaponItem.objects.select_for_update().get(pk=weapon.pk)
+    last = weapon.custody_events.order_by("-sequence").first()
+    new_event = CustodyEvent(
+        weapon=weapon,
+        recorded_by=by,
+        sequence=last.sequence + 1 if last else 1,
+        previous_hash=last.hash if last else CHAIN_START,
+        **event,
+    )
+    if new_event.occurred_at > timezone.now():
+        raise ValidationError({"occurred_at": _("The date is in the future.")})
+    new_event.hash = custody_event_hash(new_event)
+    new_event.full_clean()
+    new_event.save()
+    return new_event
+
+
+def custody_chains_verify() -> list[str]:
+    """Recompute every chain; return one line per broken link (empty: all intact)."""
+    problems = []
+    expected_previous: dict[int, tuple[int, str]] = {}
+    for event in CustodyEvent.objects.order_by("weapon_id", "sequence").iterator():
+        position, previous = expected_previous.get(event.weapon_id, (0, CHAIN_START))
+        label = f"weapon {event.weapon_id}, event {event.sequence}"
+        if event.sequence != position + 1:
+            problems.append(f"{label}: expected event {position + 1} (an event is missing)")
+        if event.previous_hash != previous:
+            problems.append(f"{label}: does not follow the event before it")
+        if custody_event_hash(event) != event.hash:
+            problems.append(f"{label}: its content was changed after it was recorded")
+        expected_previous[event.weapon_id] = (event.sequence, event.hash)
+    return problems
+
+
+# --- photos -------------------------------------------------------------------------
+
+PHOTO_MAX_BYTES = 15 * 1024 * 1024
+PHOTO_MAX_PIXELS = 40_000_000
+PHOTO_FORMATS = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+}
+
+
+@transaction.atomic
+def photo_attach(
+    *, incident: Incident, by: AbstractBaseUser, upload, weapon: WeaponItem | None = None
+) -> Photo:
+    """Check a photo from its content (size, format, pixel count), re-encode it without
+    its metadata, and attach it to the incident (and one of its weapons)."""
+    _require("change_incident", by, incident)
+    if upload.size > PHOTO_MAX_BYTES:
+        raise ValidationError({"image": _("The photo is larger than 15 MB.")})
+    content = upload.read()
+    try:
+        with Image.open(io.BytesIO(content)) as probe:
+            image_format, (width, height) = probe.format, probe.size
+            if image_format not in PHOTO_FORMATS:
+                raise ValidationError(
+                    {
+                        "image": _("%(format)s images are not accepted; send JPEG, PNG or WebP.")
+                        % {"format": image_format}
+                    }
+                )
+            if width * height > PHOTO_MAX_PIXELS:
+                raise ValidationError({"image": _("The photo has more than 40 million pixels.")})
+            probe.load()
+            # Re-encoding drops EXIF (which may hold the photographer's GPS position) and
+            # anything hidden after the image data.
+            clean = io.BytesIO()
+            probe.convert("RGB" if image_format == "JPEG" else probe.mode).save(
+                clean, format=image_format
+            )
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+        raise ValidationError({"image": _("The file is not an image.")}) from error
+    content_type, extension = PHOTO_FORMATS[image_format]
+    encoded = clean.getvalue()
+    photo = Photo(
+        incident=incident,
+        weapon=weapon,
+        original_name=upload.name[:200],
+        content_type=content_type,
+        extension=extension,
+        size=len(encoded),
+        sha256=hashlib.sha256(encoded).hexdigest(),
+        uploaded_by=by,
+    )
+    photo.image.save(f"photo.{extension}", ContentFile(encoded), save=False)
+    photo.save()
+    return photo
