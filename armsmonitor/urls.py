@@ -13,4 +13,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("incidents.api.urls")),
     path("geo/", include("geo.urls")),
+    path("incidents/", include("incidents.urls")),
 ]

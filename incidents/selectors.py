@@ -26,3 +26,25 @@ def mission_summary(*, mission_id: int) -> dict[str, Any]:
         "weapons": WeaponItem.objects.filter(incident__mission_id=mission_id).count(),
         "extent": list(extent) if extent else None,
     }
+
+
+def incident_history(incident: Incident) -> list[dict[str, Any]]:
+    """The record's changes, newest first: when, who, what kind of change, and each changed
+    field's old and new value."""
+    entries = list(incident.history.select_related("history_user").order_by("history_date"))
+    changes = []
+    for previous, entry in zip([None, *entries], entries, strict=False):
+        changes.append(
+            {
+                "when": entry.history_date,
+                "who": entry.history_user,
+                "type": entry.get_history_type_display(),
+                "fields": []
+                if previous is None
+                else [
+                    {"field": change.field, "old": change.old, "new": change.new}
+                    for change in entry.diff_against(previous).changes
+                ],
+            }
+        )
+    return changes[::-1]

@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from incidents.api.permissions import IncidentPolicy
 from incidents.api.serializers import IncidentSerializer
 from incidents.exports import incident_csv_rows
+from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
 from organisations.services import api_access_record
 
@@ -21,6 +22,7 @@ class _Echo:
 class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = IncidentSerializer
     permission_classes = [IncidentPolicy]
+    filterset_class = IncidentFilterSet
 
     def get_queryset(self):
         return Incident.objects.visible_to(self.request.user).select_related(

@@ -1,0 +1,143 @@
+"""Entry forms: the incident with its map point, and its inline items."""
+
+from django import forms
+from django.contrib.gis.geos import Point
+from django.utils.translation import gettext_lazy as _
+
+from geo.coordinates import parse_coordinates
+from incidents.models import AmmunitionItem, Incident, PersonsInvolved, WeaponItem
+from organisations.choices import Role
+from organisations.models import Contingent
+
+
+class IncidentForm(forms.ModelForm):
+    coordinates = forms.CharField(
+        label=_("Location"),
+        max_length=100,
+        help_text=_(
+            "Click the map, or type latitude, longitude in decimal degrees "
+            "(4.3671, 18.5837), degrees-minutes-seconds (4°22'01\"N 18°35'01\"E) or "
+            "MGRS (34NBK3182283135)."
+        ),
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "contingent",
+            "kind",
+            "occurred_at",
+            "date_precision",
+            "coordinates",
+            "location_precision",
+            "context",
+            "actor_type",
+            "actors",
+            "narrative",
+            "source",
+            "source_reliability",
+            "releasability",
+            "gbv_link",
+            "external_reference",
+        ]
+        widgets = {
+            "occurred_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "narrative": forms.Textarea(attrs={"rows": 4}),
+        }
+        labels = {"occurred_at": _("Occurred at (UTC)")}
+
+    def __init__(self, *args, reporter, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contingent"].queryset = Contingent.objects.filter(
+            memberships__user=reporter, memberships__role=Role.REPORTER
+        ).select_related("mission")
+        if self.instance.pk:
+            self.fields["contingent"].disabled = True
+            point = self.instance.location
+            self.initial["coordinates"] = f"{point.y:.6f}, {point.x:.6f}"
+
+    def clean_coordinates(self):
+        return parse_coordinates(self.cleaned_data["coordinates"])
+
+    def save(self, commit=True):
+        coordinates = self.cleaned_data["coordinates"]
+        self.instance.location = Point(coordinates.longitude, coordinates.latitude, srid=4326)
+        return super().save(commit=commit)
+
+
+WEAPON_FIELDS = [
+    "category",
+    "make",
+    "model",
+    "calibre",
+    "serial_number",
+    "markings_altered",
+    "country_of_manufacture",
+    "year_of_manufacture",
+    "quantity",
+    "condition",
+    "disposition",
+    "factory_markings",
+    "import_markings",
+    "other_markings",
+]
+
+WeaponFormSet = forms.inlineformset_factory(
+    Incident,
+    WeaponItem,
+    fields=WEAPON_FIELDS,
+    extra=1,
+    can_delete=True,
+    widgets={"other_markings": forms.Textarea(attrs={"rows": 2})},
+)
+AmmunitionFormSet = forms.inlineformset_factory(
+    Incident,
+    AmmunitionItem,
+    extra=1,
+    can_delete=True,
+    fields=[
+        "calibre",
+        "ammunition_type",
+        "headstamp_manufacturer",
+        "headstamp_year",
+        "lot",
+        "quantity",
+    ],
+)
+PersonsFormSet = forms.inlineformset_factory(
+    Incident,
+    PersonsInvolved,
+    extra=1,
+    can_delete=True,
+    fields=["role", "sex", "age_group", "count"],
+)
+ITEM_FORMSETS = (
+    ("weapons", WeaponFormSet),
+    ("ammunition", AmmunitionFormSet),
+    ("persons", PersonsFormSet),
+)
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label=_("What should the reporter correct?"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for withdrawal"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class PhotoForm(forms.Form):
+    image = forms.FileField(label=_("Photo"))
+    weapon = forms.ModelChoiceField(
+        queryset=WeaponItem.objects.none(), required=False, label=_("Of weapon")
+    )
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["weapon"].queryset = incident.weapons.all()

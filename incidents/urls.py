@@ -1,0 +1,17 @@
+from django.urls import path
+
+from incidents import views
+
+app_name = "incidents"
+urlpatterns = [
+    path("", views.incident_list, name="list"),
+    path("new", views.incident_create, name="create"),
+    path("<int:pk>/", views.incident_detail, name="detail"),
+    path("<int:pk>/edit", views.incident_edit, name="edit"),
+    path("<int:pk>/submit", views.incident_submit, name="submit"),
+    path("<int:pk>/verify", views.incident_verify, name="verify"),
+    path("<int:pk>/return", views.incident_return, name="return"),
+    path("<int:pk>/withdraw", views.incident_withdraw, name="withdraw"),
+    path("<int:pk>/photos", views.photo_upload, name="photo-upload"),
+    path("photos/<int:pk>", views.photo_download, name="photo"),
+]

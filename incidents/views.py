@@ -1,0 +1,226 @@
+"""Browser pages of the records: list, detail, entry, workflow, custody and photos.
+
+Views stay thin: they read through `visible_to` and the filterset, and write through the
+services, which check permissions and keep history.
+"""
+
+import rules
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from incidents import services
+from incidents.filtersets import IncidentFilterSet
+from incidents.forms import ITEM_FORMSETS, IncidentForm, PhotoForm, ReturnForm, WithdrawForm
+from incidents.models import Incident, Photo
+from incidents.selectors import incident_history
+
+PAGE_SIZE = 50
+
+
+def _visible_incident(request, pk: int) -> Incident:
+    return get_object_or_404(
+        Incident.objects.visible_to(request.user).select_related(
+            "mission", "contingent", "admin_area", "nearest_place", "reported_by"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+def incident_list(request):
+    if not rules.has_perm("incidents.list_incidents", request.user):
+        raise PermissionDenied
+    filterset = IncidentFilterSet(
+        request.GET,
+        queryset=Incident.objects.visible_to(request.user).select_related("mission", "contingent"),
+        request=request,
+    )
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "incidents/list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "can_add": rules.has_perm("incidents.add_incident", request.user),
+        },
+    )
+
+
+@login_required
+def incident_detail(request, pk: int):
+    incident = _visible_incident(request, pk)
+    weapons = list(incident.weapons.prefetch_related("custody_events", "trace_requests"))
+    for weapon in weapons:
+        weapon.duplicates = list(
+            weapon.possible_duplicates()
+            .filter(incident__in=Incident.objects.visible_to(request.user))
+            .select_related("incident")
+        )
+    user = request.user
+    return render(
+        request,
+        "incidents/detail.html",
+        {
+            "incident": incident,
+            "weapons": weapons,
+            "history": incident_history(incident),
+            "can": {
+                action: rules.has_perm(f"incidents.{action}", user, incident)
+                for action in (
+                    "change_incident",
+                    "submit_incident",
+                    "verify_incident",
+                    "return_incident",
+                    "withdraw_incident",
+                    "record_custody",
+                    "view_gender_data",
+                )
+            },
+            "return_form": ReturnForm(),
+            "withdraw_form": WithdrawForm(),
+            "photo_form": PhotoForm(incident=incident),
+        },
+    )
+
+
+def _entry_page(request, incident: Incident | None):
+    bound = request.method == "POST"
+    data = request.POST if bound else None
+    form = IncidentForm(data, instance=incident, reporter=request.user)
+    formsets = [
+        formset_class(data, instance=incident or Incident(), prefix=prefix)
+        for prefix, formset_class in ITEM_FORMSETS
+    ]
+    if bound and form.is_valid() and all(formset.is_valid() for formset in formsets):
+        try:
+            with transaction.atomic():
+                saved = services.incident_save(
+                    by=request.user, incident=form.save(commit=False), item_formsets=formsets
+                )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Record saved as a draft."))
+            return redirect("incidents:detail", pk=saved.pk)
+    return render(
+        request,
+        "incidents/form.html",
+        {
+            "form": form,
+            "formsets": formsets,
+            "incident": incident,
+            "tile_url": settings.LEAFLET_CONFIG["TILES"],
+        },
+    )
+
+
+@login_required
+def incident_create(request):
+    if not rules.has_perm("incidents.add_incident", request.user):
+        raise PermissionDenied
+    return _entry_page(request, None)
+
+
+@login_required
+def incident_edit(request, pk: int):
+    incident = _visible_incident(request, pk)
+    if not rules.has_perm("incidents.change_incident", request.user, incident):
+        raise PermissionDenied
+    return _entry_page(request, incident)
+
+
+def _workflow_action(request, pk: int, act):
+    incident = _visible_incident(request, pk)
+    try:
+        act(incident)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+@login_required
+@require_POST
+def incident_submit(request, pk: int):
+    return _workflow_action(
+        request, pk, lambda incident: services.incident_submit(incident=incident, by=request.user)
+    )
+
+
+@login_required
+@require_POST
+def incident_verify(request, pk: int):
+    return _workflow_action(
+        request, pk, lambda incident: services.incident_verify(incident=incident, by=request.user)
+    )
+
+
+@login_required
+@require_POST
+def incident_return(request, pk: int):
+    return _workflow_action(
+        request,
+        pk,
+        lambda incident: services.incident_return(
+            incident=incident, by=request.user, comment=request.POST.get("comment", "")
+        ),
+    )
+
+
+@login_required
+@require_POST
+def incident_withdraw(request, pk: int):
+    return _workflow_action(
+        request,
+        pk,
+        lambda incident: services.incident_withdraw(
+            incident=incident, by=request.user, reason=request.POST.get("reason", "")
+        ),
+    )
+
+
+@login_required
+@require_POST
+def photo_upload(request, pk: int):
+    incident = _visible_incident(request, pk)
+    form = PhotoForm(request.POST, request.FILES, incident=incident)
+    if form.is_valid():
+        try:
+            services.photo_attach(
+                incident=incident,
+                by=request.user,
+                upload=form.cleaned_data["image"],
+                weapon=form.cleaned_data["weapon"],
+            )
+            messages.success(request, _("Photo attached."))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    else:
+        messages.error(request, _("Choose a photo to upload."))
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+@login_required
+def photo_download(request, pk: int):
+    photo = get_object_or_404(Photo, pk=pk)
+    if not Incident.objects.visible_to(request.user).filter(pk=photo.incident_id).exists():
+        raise Http404
+    # Always a download with the stored type: never rendered inline as a page.
+    return FileResponse(
+        photo.image.open("rb"),
+        as_attachment=True,
+        filename=f"photo-{photo.pk}.{photo.extension}",
+        content_type=photo.content_type,
+    )

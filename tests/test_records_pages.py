@@ -1,0 +1,183 @@
+"""The record pages in the browser's place: entry with inline items, errors that name the
+field and write nothing, the list with the shared filterset, the workflow buttons."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from incidents.models import Incident, WeaponItem
+from tests.personas import build_world
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+def entry_data(world, **overrides) -> dict:
+    alpha = world.records["alpha_draft_L1"].contingent
+    data = {
+        "contingent": alpha.pk,
+        "kind": "checkpoint_seizure",
+        "occurred_at": "2026-02-03T10:30",
+        "date_precision": "day",
+        "coordinates": "34NBK3182283135",
+        "location_precision": "exact",
+        "context": "criminal",
+        "actor_type": "criminal_network",
+        "actors": "",
+        "narrative": "Two rifles in a truck at the Beloko checkpoint.",
+        "source": "patrol",
+        "source_reliability": "B",
+        "releasability": "1",
+        "external_reference": "",
+    }
+    for prefix in ("weapons", "ammunition", "persons"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    weapons = [
+        {
+            "category": "assault_rifle",
+            "make": "Norinco",
+            "model": "Type 56",
+            "serial_number": "5612345",
+            "quantity": "1",
+            "condition": "serviceable",
+            "disposition": "held",
+            "country_of_manufacture": "CHN",
+        },
+        {
+            "category": "craft_produced",
+            "model": "shotgun",
+            "quantity": "2",
+            "condition": "unknown",
+            "disposition": "held",
+            "markings_altered": "on",
+        },
+    ]
+    data["weapons-TOTAL_FORMS"] = str(len(weapons))
+    for index, weapon in enumerate(weapons):
+        data.update({f"weapons-{index}-{key}": value for key, value in weapon.items()})
+    data.update(
+        {
+            "persons-TOTAL_FORMS": "1",
+            "persons-0-role": "suspect",
+            "persons-0-sex": "male",
+            "persons-0-age_group": "adult",
+            "persons-0-count": "2",
+        }
+    )
+    data.update(overrides)
+    return data
+
+
+def test_a_reporter_records_a_seizure_with_two_weapons_and_an_mgrs_point(client, world):
+    client.force_login(world.users["reporter_alpha"])
+
+    response = client.post("/incidents/new", entry_data(world))
+
+    assert response.status_code == 302
+    incident = Incident.objects.get(narrative__startswith="Two rifles")
+    assert response["Location"] == f"/incidents/{incident.pk}/"
+    assert (round(incident.location.y, 4), round(incident.location.x, 4)) == (4.3671, 18.5837)
+    assert sorted(incident.weapons.values_list("category", flat=True)) == [
+        "assault_rifle",
+        "craft_produced",
+    ]
+    assert incident.persons.get().count == 2
+    assert incident.state == "draft" and incident.h3_cell is not None
+    page = client.get(response["Location"]).content.decode()
+    assert "Norinco Type 56" in page and "altered or obliterated" in page
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "says"),
+    [
+        ({"coordinates": "118.5, 18.5"}, "coordinates", "swapped"),
+        ({"coordinates": "somewhere"}, "coordinates", "Cannot read"),
+        ({"occurred_at": "2999-01-01T00:00"}, "occurred_at", "in the future"),
+        ({"occurred_at": "yesterday"}, "occurred_at", "Enter a valid date"),
+        ({"weapons-0-category": "ray_gun"}, "weapons-0-category", "Select a valid choice"),
+        ({"weapons-0-quantity": "-3"}, "weapons-0-quantity", "greater than or equal to"),
+        ({"weapons-0-quantity": "5000000"}, "weapons-0-quantity", "less than or equal to"),
+        ({"persons-0-count": "0"}, "persons-0-count", "greater than or equal to 1"),
+    ],
+)
+def test_bad_entries_are_shown_on_their_field_and_nothing_is_written(
+    client, world, overrides, field, says
+):
+    client.force_login(world.users["reporter_alpha"])
+    before = (Incident.objects.count(), WeaponItem.objects.count())
+
+    response = client.post("/incidents/new", entry_data(world, **overrides))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert says in page
+    assert f'name="{field}"' in page
+    assert (Incident.objects.count(), WeaponItem.objects.count()) == before
+
+
+def test_only_reporters_open_the_entry_page_and_only_for_their_contingents(client, world):
+    client.force_login(world.users["verifier"])
+    assert client.get("/incidents/new").status_code == 403
+    client.force_login(world.users["reporter_alpha"])
+    page = client.get("/incidents/new").content.decode()
+    assert ">Alpha (MINUSCA)<" in page and "Bravo" not in page
+
+
+def test_the_list_uses_the_shared_filterset_within_what_the_reader_may_see(client, world):
+    client.force_login(world.users["reporter_alpha"])
+
+    everything = client.get("/incidents/").context["page"].paginator.count
+    drafts = client.get("/incidents/", {"state": "draft"}).context["page"]
+
+    assert everything == 9  # own 3 in progress + 6 verified of the mission
+    assert [incident.pk for incident in drafts] == [world.records["alpha_draft_L1"].pk]
+    assert (
+        client.get("/incidents/", {"state": "bogus"}).context["page"].paginator.count == everything
+    )  # an invalid filter value filters nothing rather than failing
+
+
+def test_submit_and_verify_through_the_buttons(client, world):
+    incident = world.records["alpha_draft_L1"]
+    client.force_login(world.users["reporter_alpha"])
+    assert "Submit for verification" in client.get(f"/incidents/{incident.pk}/").content.decode()
+    client.post(f"/incidents/{incident.pk}/submit")
+    client.force_login(world.users["verifier"])
+    client.post(f"/incidents/{incident.pk}/verify")
+
+    incident.refresh_from_db()
+    assert incident.state == "verified"
+    history = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "state: submitted → verified" in history
+
+
+def test_a_reader_cannot_post_a_transition_it_may_not_make(client, world):
+    incident = world.records["alpha_submitted_L1"]
+    client.force_login(world.users["mission_analyst"])
+    assert client.post(f"/incidents/{incident.pk}/verify").status_code == 404  # not visible
+    client.force_login(world.users["reporter_alpha"])
+    assert client.post(f"/incidents/{incident.pk}/verify").status_code == 403
+
+
+def test_photos_download_as_attachments_never_inline(client, world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    incident = world.records["alpha_draft_L1"]
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, format="JPEG")
+    client.force_login(world.users["reporter_alpha"])
+    client.post(
+        f"/incidents/{incident.pk}/photos",
+        {"image": SimpleUploadedFile("truck.jpg", buffer.getvalue())},
+    )
+    photo = incident.photos.get()
+
+    response = client.get(f"/incidents/photos/{photo.pk}")
+
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    client.force_login(world.users["other_mission_analyst"])
+    assert client.get(f"/incidents/photos/{photo.pk}").status_code == 404
