@@ -6,6 +6,8 @@ trap stop_started_services EXIT
 set_up_platform
 # docker-compose validates the deployment file in the tests.
 ensure_packages docker-compose
+# Debian's Chromium for the browser tests (Playwright never downloads a browser here).
+ensure_command chromium chromium
 cd "$PROJECT_DIR"
 # Tests use their own Redis database, so a running `make run` keeps its queue.
 export REDIS_URL="${TEST_REDIS_URL:-${REDIS_URL%/*}/15}"

@@ -75,3 +75,25 @@ def _empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+# --- browser tests: Debian's Chromium driven by Playwright ----------------------------
+
+# Playwright's sync API runs an event loop in the test thread; the test's own database
+# calls are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--headless",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-quic",
+        ],
+    }

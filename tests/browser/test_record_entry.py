@@ -1,0 +1,81 @@
+"""In a real headless Chromium: a reporter records a seizure with two weapons and a point
+picked on the map, then submits it."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from geo.boundaries import countries_load
+from incidents.models import Incident
+from tests.personas import PASSWORD, build_world
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def world(transactional_db, settings):
+    # No tile server in tests: the map draws the platform's own boundaries only.
+    settings.LEAFLET_CONFIG = {**settings.LEAFLET_CONFIG, "TILES": ""}
+    countries_load(scale="110m")
+    return build_world()
+
+
+def sign_in(page: Page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{live_server.url}/")
+
+
+def test_a_reporter_records_a_seizure_with_two_weapons_on_the_map(page: Page, live_server, world):
+    sign_in(page, live_server, "reporter_alpha")
+    page.goto(f"{live_server.url}/incidents/new")
+
+    # The countries drawn by the platform itself appear on the map, then a click picks
+    # the point (the map opens centred on the Central African Republic).
+    expect(page.locator("#point-picker path.leaflet-interactive").first).to_be_attached()
+    box = page.locator("#point-picker").bounding_box()
+    page.locator("#point-picker").click(position={"x": box["width"] / 2, "y": box["height"] / 2})
+    expect(page.locator("#id_coordinates")).to_have_value(
+        re.compile(r"^-?\d+\.\d{6}, -?\d+\.\d{6}$")
+    )
+    expect(page.locator("#point-picker-place")).to_contain_text("CAF")
+    latitude, longitude = map(float, page.input_value("#id_coordinates").split(", "))
+
+    page.select_option("#id_contingent", label="Alpha (MINUSCA)")
+    page.select_option("#id_kind", "checkpoint_seizure")
+    page.fill("#id_occurred_at", "2026-02-03T10:30")
+    page.select_option("#id_context", "criminal")
+    page.fill("#id_narrative", "Browser test: two weapons at a checkpoint.")
+    page.select_option("#id_weapons-0-category", "assault_rifle")
+    page.fill("#id_weapons-0-make", "Norinco")
+    page.fill("#id_weapons-0-serial_number", "56-998877")
+    page.locator("fieldset[data-prefix=weapons] button.add-item").click()
+    page.select_option("#id_weapons-1-category", "craft_produced")
+    page.fill("#id_weapons-1-quantity", "3")
+    page.click("button.primary")
+
+    expect(page.locator("h1")).to_contain_text("Seizure at checkpoint or border")
+    incident = Incident.objects.get(narrative__startswith="Browser test")
+    assert incident.weapons.count() == 2
+    assert (round(incident.location.y, 6), round(incident.location.x, 6)) == (latitude, longitude)
+    assert incident.country == "CAF"
+
+    page.click("text=Submit for verification")
+    expect(page.locator(".state").first).to_have_text("Submitted")
+    incident.refresh_from_db()
+    assert incident.state == "submitted"
+
+
+def test_typed_coordinates_that_are_swapped_are_explained_before_saving(
+    page: Page, live_server, world
+):
+    sign_in(page, live_server, "reporter_alpha")
+    page.goto(f"{live_server.url}/incidents/new")
+
+    page.fill("#id_coordinates", "118.5, 18.5")
+    page.locator("#id_coordinates").dispatch_event("change")
+
+    expect(page.locator("#point-picker-place")).to_contain_text("swapped")
