@@ -141,3 +141,26 @@ class PhotoForm(forms.Form):
     def __init__(self, *args, incident, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["weapon"].queryset = incident.weapons.all()
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("File (CSV, XLSX or GeoJSON)"))
+    contingent = forms.ModelChoiceField(
+        queryset=Contingent.objects.none(), label=_("Reporting contingent")
+    )
+
+    EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "geojson": "geojson", "json": "geojson"}
+
+    def __init__(self, *args, reporter, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contingent"].queryset = Contingent.objects.filter(
+            memberships__user=reporter, memberships__role=Role.REPORTER
+        ).select_related("mission")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+        if extension not in self.EXTENSIONS:
+            raise forms.ValidationError(_("Send a .csv, .xlsx or .geojson file."))
+        upload.file_format = self.EXTENSIONS[extension]
+        return upload

@@ -48,6 +48,7 @@ def choice(choices) -> Callable[[str], str]:
             raise ValueError(f"{value!r} is not one of {', '.join(choices.values)}")
         return code
 
+    read.allowed = list(choices.values)  # listed on the import page
     return read
 
 

@@ -330,3 +330,69 @@ def incidents_import(
     if progress:
         progress(report.rows, "done")
     return report
+
+
+# --- import jobs: the file kept, the work done in a Celery worker when it is large ------
+
+SYNCHRONOUS_LIMIT_BYTES = 2 * 1024 * 1024
+
+
+def import_job_create(*, upload, file_format: str, contingent: Contingent, by: AbstractBaseUser):
+    """Keep the uploaded file and queue its import; a small file is imported at once."""
+    from incidents.models import ImportJob
+    from incidents.tasks import run_import_job
+
+    if not rules.has_perm("incidents.report_for_contingent", by, contingent):
+        raise PermissionDenied("You do not report for this contingent.")
+    job = ImportJob(
+        file_format=file_format,
+        original_name=upload.name[:200],
+        contingent=contingent,
+        requested_by=by,
+    )
+    job.file.save(f"import.{file_format}", upload, save=False)
+    job.save()
+    if upload.size <= SYNCHRONOUS_LIMIT_BYTES:
+        import_job_run(job_id=job.pk)
+        job.refresh_from_db()
+    else:
+        run_import_job.delay_on_commit(job.pk)
+    return job
+
+
+def import_job_run(*, job_id: int) -> None:
+    """Run one import job; running it again after it finished does nothing."""
+    from django.utils import timezone
+
+    from incidents.models import ImportJob
+
+    job = ImportJob.objects.select_related("contingent", "requested_by").get(pk=job_id)
+    if job.finished:
+        return
+    job.state, job.started_at = ImportJob.State.RUNNING, timezone.now()
+    job.save(update_fields=["state", "started_at"])
+
+    def progress(rows: int, stage: str) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(rows_checked=rows, stage=stage)
+
+    try:
+        with job.file.open("rb") as upload:
+            report = incidents_import(
+                upload=upload,
+                file_format=job.file_format,
+                contingent=job.contingent,
+                by=job.requested_by,
+                progress=progress,
+            )
+    except Exception:
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=ImportJob.State.FAILED, finished_at=timezone.now()
+        )
+        raise
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportJob.State.DONE if report.ok else ImportJob.State.REFUSED,
+        rows_checked=report.rows,
+        stage="done",
+        report=report.as_dict(),
+        finished_at=timezone.now(),
+    )

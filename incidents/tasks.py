@@ -1,8 +1,15 @@
 from celery import shared_task
 
+from incidents.importer import import_job_run
 from incidents.selectors import mission_summary
 
 
 @shared_task
 def summarise_mission(mission_id: int) -> dict:
     return mission_summary(mission_id=mission_id)
+
+
+# Idempotent (a finished job is not run again), so a redelivery after a worker died is safe.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_import_job(job_id: int) -> None:
+    import_job_run(job_id=job_id)

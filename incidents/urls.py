@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import views
+from incidents import import_views, views
 
 app_name = "incidents"
 urlpatterns = [
@@ -14,4 +14,8 @@ urlpatterns = [
     path("<int:pk>/withdraw", views.incident_withdraw, name="withdraw"),
     path("<int:pk>/photos", views.photo_upload, name="photo-upload"),
     path("photos/<int:pk>", views.photo_download, name="photo"),
+    path("import/", import_views.import_upload, name="import"),
+    path("import/<int:pk>", import_views.import_job, name="import-job"),
+    path("import/<int:pk>.json", import_views.import_job_status, name="import-job-status"),
+    path("import/template.<str:file_format>", import_views.import_template, name="import-template"),
 ]

@@ -8,11 +8,13 @@ coordinate of a hidden record).
 
 import csv
 import io
+import json
 from datetime import timedelta
 
 import pytest
 import rules
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from organisations.access import GENERALISED_CELL_DEGREES, AgencyPrincipal
 from organisations.models import APIAccess
@@ -168,7 +170,13 @@ def _unusable_keys(world) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("path", ["/api/v1/incidents", "/api/v1/incidents/export.csv"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/incidents",
+        *(f"/api/v1/incidents/export.{ext}" for ext in ("csv", "xlsx", "geojson")),
+    ],
+)
 def test_revoked_expired_and_unknown_keys_and_anonymous_callers_get_nothing(client, world, path):
     for reason, key in _unusable_keys(world).items():
         response = client.get(path, HTTP_AUTHORIZATION=f"Api-Key {key}")
@@ -277,3 +285,33 @@ def test_api_keys_are_stored_hashed_and_every_pull_is_logged(client, world):
         "limit=2",
         2,
     )
+
+
+def _shown_in_export(response, export_format: str) -> dict[int, tuple[float, float]]:
+    content = b"".join(response.streaming_content) if response.streaming else b"".join(response)
+    if export_format == "geojson":
+        features = json.loads(content)["features"]
+        return {feature["id"]: tuple(feature["geometry"]["coordinates"]) for feature in features}
+    rows = load_workbook(io.BytesIO(content), read_only=True).active.iter_rows(values_only=True)
+    header = next(rows)
+    return {
+        row[header.index("id")]: (row[header.index("longitude")], row[header.index("latitude")])
+        for row in rows
+    }
+
+
+@pytest.mark.parametrize("export_format", ["xlsx", "geojson"])
+@pytest.mark.parametrize("persona", READERS)
+def test_xlsx_and_geojson_exports_hold_exactly_the_visible_records(
+    client, world, persona, export_format
+):
+    headers = sign_in(client, world, persona)
+
+    response = client.get(f"/api/v1/incidents/export.{export_format}", **headers)
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    ids = names_by_id(world)
+    shown = {ids[pk]: point for pk, point in _shown_in_export(response, export_format).items()}
+    assert set(shown) == expected_names(world, persona)
+    assert_coordinates(world, persona, shown)

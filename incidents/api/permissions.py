@@ -6,6 +6,8 @@ ACTION_RULES = {
     "list": "incidents.list_incidents",
     "retrieve": "incidents.view_incident",
     "export_csv": "incidents.export_incidents",
+    "export_xlsx": "incidents.export_incidents",
+    "export_geojson": "incidents.export_incidents",
 }
 
 

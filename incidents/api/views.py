@@ -1,22 +1,16 @@
-import csv
-
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from rest_framework import viewsets
 from rest_framework.decorators import action
 
 from incidents.api.permissions import IncidentPolicy
 from incidents.api.serializers import IncidentSerializer
-from incidents.exports import incident_csv_rows
+from incidents.exports import incidents_csv, incidents_geojson, incidents_xlsx
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
 from organisations.services import api_access_record
 
-
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, line: str) -> str:
-        return line
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
 
 
 class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
@@ -39,14 +33,27 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
         api_access_record(request=request, records=1)
         return response
 
-    @action(detail=False, methods=["get"], url_path="export.csv")
-    def export_csv(self, request):
+    def _export(self, request, extension: str):
         incidents = self.filter_queryset(self.get_queryset())
         api_access_record(request=request, records=incidents.count())
-        writer = csv.writer(_Echo())
-        response = StreamingHttpResponse(
-            (writer.writerow(row) for row in incident_csv_rows(incidents)),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
+        if extension == "xlsx":
+            response = FileResponse(incidents_xlsx(incidents), content_type=XLSX_TYPE)
+        else:
+            content = (
+                incidents_csv(incidents) if extension == "csv" else incidents_geojson(incidents)
+            )
+            response = StreamingHttpResponse(content, content_type=EXPORT_TYPES[extension])
+        response["Content-Disposition"] = f'attachment; filename="incidents.{extension}"'
         return response
+
+    @action(detail=False, methods=["get"], url_path="export.csv")
+    def export_csv(self, request):
+        return self._export(request, "csv")
+
+    @action(detail=False, methods=["get"], url_path="export.xlsx")
+    def export_xlsx(self, request):
+        return self._export(request, "xlsx")
+
+    @action(detail=False, methods=["get"], url_path="export.geojson")
+    def export_geojson(self, request):
+        return self._export(request, "geojson")

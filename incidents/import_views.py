@@ -1,0 +1,96 @@
+"""Pages of the bulk import: upload, progress, templates."""
+
+import csv
+import io
+
+import rules
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from openpyxl import Workbook
+
+from incidents.forms import ImportForm
+from incidents.import_columns import COLUMNS
+from incidents.importer import import_job_create
+from incidents.models import ImportJob
+
+
+def _reporter_only(request) -> None:
+    if not rules.has_perm("incidents.add_incident", request.user):
+        raise PermissionDenied
+
+
+@login_required
+def import_upload(request):
+    _reporter_only(request)
+    form = ImportForm(request.POST or None, request.FILES or None, reporter=request.user)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        job = import_job_create(
+            upload=upload,
+            file_format=upload.file_format,
+            contingent=form.cleaned_data["contingent"],
+            by=request.user,
+        )
+        return redirect("incidents:import-job", pk=job.pk)
+    coded = [
+        (column.name, column.read.allowed) for column in COLUMNS if hasattr(column.read, "allowed")
+    ]
+    return render(
+        request,
+        "incidents/import.html",
+        {
+            "form": form,
+            "columns": COLUMNS,
+            "coded": coded,
+            "jobs": ImportJob.objects.filter(requested_by=request.user)[:10],
+        },
+    )
+
+
+def _own_job(request, pk: int) -> ImportJob:
+    return get_object_or_404(ImportJob, pk=pk, requested_by=request.user)
+
+
+@login_required
+def import_job(request, pk: int):
+    return render(request, "incidents/import_job.html", {"job": _own_job(request, pk)})
+
+
+@login_required
+def import_job_status(request, pk: int):
+    job = _own_job(request, pk)
+    return JsonResponse(
+        {
+            "state": job.state,
+            "state_label": job.get_state_display(),
+            "finished": job.finished,
+            "rows_checked": job.rows_checked,
+            "stage": job.stage,
+            "report": job.report,
+        }
+    )
+
+
+@login_required
+def import_template(request, file_format: str):
+    if file_format not in ("csv", "xlsx"):
+        raise Http404
+    header = [column.name for column in COLUMNS]
+    if file_format == "csv":
+        text = io.StringIO()
+        csv.writer(text).writerow(header)
+        response = HttpResponse(text.getvalue(), content_type="text/csv; charset=utf-8")
+    else:
+        workbook = Workbook()
+        workbook.active.title = "incidents"
+        workbook.active.append(header)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="armsmonitor-import.{file_format}"'
+    return response
