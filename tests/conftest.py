@@ -79,11 +79,6 @@ def _empty_cache():
 
 # --- browser tests: Debian's Chromium driven by Playwright ----------------------------
 
-# Playwright's sync API runs an event loop in the test thread; the test's own database
-# calls are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {
