@@ -79,6 +79,7 @@ def _empty_cache():
 
 # --- browser tests: Debian's Chromium driven by Playwright ----------------------------
 
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {

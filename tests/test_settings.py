@@ -15,7 +15,11 @@ PRODUCTION_ENVIRONMENT = {
 
 def run_manage(*arguments: str, environment: dict[str, str]) -> subprocess.CompletedProcess:
     # An empty working .env must not leak DEBUG=true into the production check.
-    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *arguments],
         cwd=PROJECT_DIR,

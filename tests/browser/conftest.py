@@ -1,8 +1,6 @@
-import pytest
+import os
 
-
-@pytest.fixture(autouse=True)
-def _allow_database_calls_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in the test thread; the test's own database
-    # calls are still synchronous and safe. Only browser tests need this.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Playwright's sync API runs an event loop in the test thread; the tests' own database
+# calls are still synchronous and safe. (tests/test_settings.py keeps this variable out of
+# the deployment check it runs.)
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
