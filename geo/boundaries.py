@@ -168,6 +168,12 @@ def countries_load(*, scale: str = "10m", path: Path | None = None) -> BoundaryL
             "SELECT iso3, ST_Subdivide(boundary, %s) FROM geo_country",
             [SUBDIVIDE_VERTICES],
         )
+        cursor.execute("DELETE FROM geo_countryedge")
+        cursor.execute(
+            "INSERT INTO geo_countryedge (country_id, edge) "
+            "SELECT iso3, ST_Subdivide(ST_Boundary(boundary), %s) FROM geo_country",
+            [SUBDIVIDE_VERTICES],
+        )
     report.loaded = Country.objects.count()
     _boundaries_changed()
     return report

@@ -39,6 +39,15 @@ class CountryPart(models.Model):
     part = models.PolygonField(srid=4326)
 
 
+class CountryEdge(models.Model):
+    """A country's boundary line in short pieces: a map cell that no edge crosses lies
+    wholly inside one country (or wholly outside all), which lets bulk imports assign the
+    country of most points per cell instead of per point."""
+
+    country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="edges")
+    edge = models.GeometryField(srid=4326)
+
+
 class AdminArea(models.Model):
     """An administrative area inside a country (province, prefecture, district, …), loaded
     from a file a user supplies (geoBoundaries, GADM, a national agency)."""

@@ -1,13 +1,14 @@
-"""The columns of an incident import file, and how each cell is read.
+"""The columns of an incident import file: what each may hold, as SQL checks and casts.
 
 One row is one incident, or one weapon of an incident: rows with the same
 `external_reference` make one incident (their incident columns must agree), each adding the
-weapon its weapon columns describe. Every reader raises ValueError with a message for the
-person who fills in the spreadsheet.
+weapon its weapon columns describe. Cells are checked in PostgreSQL, all rows at once
+(incidents/importer.py); each column says how, in the words the spreadsheet's author will
+read.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pycountry
@@ -24,141 +25,95 @@ from incidents.choices import (
 from organisations.choices import Releasability
 
 MAX_QUANTITY = 100_000
-COUNTRY_CODES = frozenset(country.alpha_3 for country in pycountry.countries)
-TRUE_WORDS = frozenset({"yes", "y", "true", "1", "oui", "x"})
-FALSE_WORDS = frozenset({"no", "n", "false", "0", "non", ""})
+NUMBER = r"^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$"
+WHOLE_NUMBER = r"^[+-]?[0-9]{1,9}$"
+# ISO 8601 dates and times that PostgreSQL casts; day-of-month is checked apart.
+TIMESTAMP = (
+    r"^(1[89]|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]+)?)?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$"
+)
+YES = ("yes", "y", "true", "1", "oui", "x")
+NO = ("no", "n", "false", "0", "non", "")
 
 
-def text(limit: int) -> Callable[[str], str]:
-    def read(value: str) -> str:
-        if len(value) > limit:
-            raise ValueError(f"is longer than {limit} characters")
-        return value
-
-    return read
-
-
-def choice(choices) -> Callable[[str], str]:
-    codes = {code: code for code in choices.values}
-    codes.update({str(label).lower(): code for code, label in choices.choices})
-
-    def read(value: str) -> str:
-        code = codes.get(value) or codes.get(value.lower())
-        if code is None:
-            raise ValueError(f"{value!r} is not one of {', '.join(choices.values)}")
-        return code
-
-    read.allowed = list(choices.values)  # listed on the import page
-    return read
-
-
-def timestamp(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date: write YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if moment > datetime.now(UTC):
-        raise ValueError(f"{value} is in the future")
-    return moment
-
-
-def number_in(low: float, high: float, name: str) -> Callable[[str], float]:
-    def read(value: str) -> float:
-        try:
-            number = float(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a number") from None
-        if not low <= number <= high:
-            raise ValueError(f"{name} {value} is out of range ({low:g} to {high:g})")
-        return number
-
-    return read
-
-
-def whole_number(low: int, high: int) -> Callable[[str], int]:
-    def read(value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a whole number") from None
-        if not low <= number <= high:
-            raise ValueError(f"{number} is out of range ({low} to {high})")
-        return number
-
-    return read
-
-
-def yes_no(value: str) -> bool:
-    word = value.lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise ValueError(f"{value!r} is not yes or no")
-
-
-def country(value: str) -> str:
-    code = value.upper()
-    if code not in COUNTRY_CODES:
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-3 country code")
-    return code
-
-
-def releasability(value: str) -> int:
-    if value.isdigit() and int(value) in Releasability.values:
-        return int(value)
-    by_name = {member.name.lower(): member.value for member in Releasability}
-    if value.lower() in by_name:
-        return by_name[value.lower()]
-    raise ValueError(f"{value!r} is not a releasability level (1 to 5)")
+def _choice_map(choices) -> str:
+    """Accepted spellings (the code, or the English label, any case) → code, as JSON."""
+    accepted = {code.lower(): code for code in choices.values}
+    accepted.update({str(label).lower(): code for code, label in choices.choices})
+    return json.dumps(accepted)
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
-    read: Callable[[str], object]
+    kind: str  # text, choice, timestamp, number, whole_number, yes_no, country
     required: bool = False
-    default: object = ""
     weapon: bool = False  # describes the row's weapon, not the incident
+    limit: int = 0  # text: longest value
+    low: float = 0  # number, whole_number: range
+    high: float = 0
+    choices: str = ""  # choice: JSON of accepted spelling → code
+    allowed: list[str] = field(default_factory=list)  # choice: codes, listed on the page
+    default: str = ""  # SQL literal used when the cell is empty
 
 
+def choice(name, choices, default=None, **options) -> Column:
+    return Column(
+        name,
+        "choice",
+        choices=_choice_map(choices),
+        allowed=list(choices.values),
+        default=f"'{default}'" if default else "''",
+        **options,
+    )
+
+
+THIS_YEAR = datetime.now(UTC).year
 COLUMNS = [
-    Column("external_reference", text(100), required=True),
-    Column("occurred_at", timestamp, required=True),
-    Column("date_precision", choice(DatePrecision), default=DatePrecision.DAY),
+    Column("external_reference", "text", required=True, limit=100),
+    Column("occurred_at", "timestamp", required=True),
+    choice("date_precision", DatePrecision, DatePrecision.DAY),
     # Either latitude and longitude in decimal degrees, or coordinates in any notation the
-    # forms accept (decimal, degrees-minutes-seconds, MGRS).
-    Column("latitude", number_in(-90, 90, "latitude"), default=None),
-    Column("longitude", number_in(-180, 180, "longitude"), default=None),
-    Column("coordinates", text(100)),
-    Column("location_precision", choice(LocationPrecision), default=LocationPrecision.EXACT),
-    Column("kind", choice(IncidentKind), required=True),
-    Column("context", choice(Context), required=True),
-    Column("actor_type", choice(ActorType), default=ActorType.UNKNOWN),
-    Column("actors", text(300)),
-    Column("narrative", text(10_000)),
-    Column("source", text(200)),
-    Column("source_reliability", choice(SourceReliability), default=SourceReliability.F),
-    Column("releasability", releasability, default=Releasability.MISSION_ONLY),
-    Column("gbv_link", yes_no, default=False),
-    Column("weapon_category", choice(WeaponCategory), weapon=True),
-    Column("weapon_make", text(100), weapon=True),
-    Column("weapon_model", text(100), weapon=True),
-    Column("weapon_calibre", text(40), weapon=True),
-    Column("weapon_serial_number", text(60), weapon=True),
-    Column("weapon_markings_altered", yes_no, default=False, weapon=True),
-    Column("weapon_country_of_manufacture", country, weapon=True),
+    # forms accept (decimal, degrees-minutes-seconds, MGRS), read in Python.
+    Column("latitude", "number", low=-90, high=90, default="NULL"),
+    Column("longitude", "number", low=-180, high=180, default="NULL"),
+    Column("coordinates", "text", limit=100),
+    choice("location_precision", LocationPrecision, LocationPrecision.EXACT),
+    choice("kind", IncidentKind, required=True),
+    choice("context", Context, required=True),
+    choice("actor_type", ActorType, ActorType.UNKNOWN),
+    Column("actors", "text", limit=300),
+    Column("narrative", "text", limit=10_000),
+    Column("source", "text", limit=200),
+    choice("source_reliability", SourceReliability, SourceReliability.F),
+    Column(
+        "releasability",
+        "whole_number",
+        low=Releasability.MISSION_ONLY,
+        high=Releasability.PUBLIC_AGGREGATES,
+        default=str(Releasability.MISSION_ONLY.value),
+    ),
+    Column("gbv_link", "yes_no", default="false"),
+    choice("weapon_category", WeaponCategory, weapon=True),
+    Column("weapon_make", "text", limit=100, weapon=True),
+    Column("weapon_model", "text", limit=100, weapon=True),
+    Column("weapon_calibre", "text", limit=40, weapon=True),
+    Column("weapon_serial_number", "text", limit=60, weapon=True),
+    Column("weapon_markings_altered", "yes_no", default="false", weapon=True),
+    Column("weapon_country_of_manufacture", "country", weapon=True),
     Column(
         "weapon_year_of_manufacture",
-        whole_number(1850, datetime.now(UTC).year),
-        default=None,
+        "whole_number",
+        low=1850,
+        high=THIS_YEAR,
+        default="NULL",
         weapon=True,
     ),
-    Column("weapon_quantity", whole_number(1, MAX_QUANTITY), default=1, weapon=True),
+    Column("weapon_quantity", "whole_number", low=1, high=MAX_QUANTITY, default="1", weapon=True),
 ]
 COLUMN_NAMES = [column.name for column in COLUMNS]
 REQUIRED = [column.name for column in COLUMNS if column.required]
 INCIDENT_COLUMNS = [column for column in COLUMNS if not column.weapon]
 WEAPON_COLUMNS = [column for column in COLUMNS if column.weapon]
+COUNTRY_CODES = sorted(country.alpha_3 for country in pycountry.countries)

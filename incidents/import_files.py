@@ -1,11 +1,16 @@
-"""Reading import files (CSV, XLSX, GeoJSON) into rows of text cells, refusing files that
-are not what they claim or could hurt the server before anything is parsed."""
+"""Turning an import file (CSV, XLSX, GeoJSON) into CSV text for PostgreSQL's COPY, after
+refusing files that are not what they claim or could hurt the server.
+
+CSV files go to COPY as they are (PostgreSQL parses them and checks their encoding); XLSX
+and GeoJSON rows are written out as CSV first. Cells are checked later, in SQL.
+"""
 
 import csv
 import io
 import json
+import tempfile
 import zipfile
-from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import BinaryIO
 
@@ -15,13 +20,17 @@ FORMATS = ("csv", "xlsx", "geojson")
 XLSX_MAX_ENTRIES = 1_000
 XLSX_MAX_UNCOMPRESSED = 2 * 1024**3
 XLSX_MAX_RATIO = 200  # zip bombs compress far better than any real spreadsheet
+ROW_PROBLEM = "row_problem"  # a column of our own: what the reader found wrong with a row
 
 
 class ImportFileError(Exception):
     """The file as a whole cannot be read; nothing of it is imported."""
 
 
-Row = tuple[int, dict[str, str]]
+@dataclass
+class CsvForCopy:
+    columns: list[str]  # the file's columns, in its order
+    stream: BinaryIO  # CSV with a header line, UTF-8
 
 
 def _header(names: list[str]) -> list[str]:
@@ -31,58 +40,49 @@ def _header(names: list[str]) -> list[str]:
         missing.append("latitude and longitude (or coordinates)")
     if missing:
         raise ImportFileError(f"Missing required columns: {', '.join(missing)}.")
-    unknown = [name for name in header if name and name not in COLUMN_NAMES]
+    unknown = [name for name in header if name not in COLUMN_NAMES]
     if unknown:
         raise ImportFileError(
-            f"Unknown columns: {', '.join(unknown)}. The template's columns are: "
-            f"{', '.join(COLUMN_NAMES)}."
+            f"Unknown columns: {', '.join(name or '(no name)' for name in unknown)}. The "
+            f"template's columns are: {', '.join(COLUMN_NAMES)}."
         )
-    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise ImportFileError(f"Columns given twice: {', '.join(repeated)}.")
     return header
 
 
-def read_rows(upload: BinaryIO, file_format: str) -> Iterator[Row]:
-    """Rows numbered as a spreadsheet numbers them (the header is row 1)."""
-    readers = {"csv": _csv_rows, "xlsx": _xlsx_rows, "geojson": _geojson_rows}
+def csv_for_copy(upload: BinaryIO, file_format: str) -> CsvForCopy:
+    readers = {"csv": _csv, "xlsx": _xlsx, "geojson": _geojson}
     if file_format not in readers:
         raise ImportFileError(f"Unknown format {file_format!r}; use one of {FORMATS}.")
     return readers[file_format](upload)
 
 
-def _csv_rows(upload: BinaryIO) -> Iterator[Row]:
-    text = io.TextIOWrapper(upload, encoding="utf-8-sig", errors="strict", newline="")
-    reader = csv.reader(text)
+def _csv(upload: BinaryIO) -> CsvForCopy:
+    first_line = upload.readline()
+    if not first_line.strip():
+        raise ImportFileError("The file is empty.")
     try:
-        header = _header(next(reader))
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) != len(header):
-                yield (
-                    reader.line_num,
-                    {"__cells__": f"{len(cells)} cells, the header has {len(header)}"},
-                )
-                continue
-            yield (
-                reader.line_num,
-                {name: cell.strip() for name, cell in zip(header, cells, strict=True) if name},
-            )
-    except StopIteration:
-        raise ImportFileError("The file is empty.") from None
+        names = next(csv.reader([first_line.decode("utf-8-sig")]))
     except UnicodeDecodeError as error:
-        raise ImportFileError(
-            f"The file is not UTF-8 text (a bad byte near line {reader.line_num + 1}); save "
-            "it as 'CSV UTF-8'."
-        ) from error
-    except csv.Error as error:
-        raise ImportFileError(
-            f"The CSV is malformed near line {reader.line_num}: {error}. Was it cut short?"
-        ) from error
+        raise ImportFileError("The file is not UTF-8 text; save it as 'CSV UTF-8'.") from error
+    upload.seek(0)
+    return CsvForCopy(_header(names), upload)
 
 
-def _check_xlsx_container(archive: zipfile.ZipFile) -> str:
+def _written(columns: list[str], rows) -> CsvForCopy:
+    spool = tempfile.SpooledTemporaryFile(max_size=64 * 1024**2)  # noqa: SIM115 - returned
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    text.detach()
+    spool.seek(0)
+    return CsvForCopy(columns, spool)
+
+
+def _check_xlsx_container(archive: zipfile.ZipFile) -> None:
     entries = archive.infolist()
     if len(entries) > XLSX_MAX_ENTRIES:
         raise ImportFileError(
@@ -106,7 +106,6 @@ def _check_xlsx_container(archive: zipfile.ZipFile) -> str:
                     "row carries its own values."
                 )
             tail = chunk[-32:]
-    return sheets[0]
 
 
 def _cell_text(value: object) -> str:
@@ -116,10 +115,10 @@ def _cell_text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return str(value)
 
 
-def _xlsx_rows(upload: BinaryIO) -> Iterator[Row]:
+def _xlsx(upload: BinaryIO) -> CsvForCopy:
     from openpyxl import load_workbook  # with defusedxml installed, XML is read safely
 
     try:
@@ -137,16 +136,20 @@ def _xlsx_rows(upload: BinaryIO) -> Iterator[Row]:
             header = _header(list(next(rows)))
         except StopIteration:
             raise ImportFileError("The sheet is empty.") from None
-        for number, values in enumerate(rows, start=2):
-            cells = [_cell_text(value) for value in values]
-            if not any(cells):
-                continue
-            yield number, {name: cell for name, cell in zip(header, cells, strict=False) if name}
+        width = len(header)
+        return _written(
+            header,
+            (
+                [_cell_text(value) for value in values[:width]]
+                for values in rows
+                if any(value not in (None, "") for value in values)
+            ),
+        )
     finally:
         workbook.close()
 
 
-def _geojson_rows(upload: BinaryIO) -> Iterator[Row]:
+def _geojson(upload: BinaryIO) -> CsvForCopy:
     try:
         document = json.load(io.TextIOWrapper(upload, encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -154,20 +157,24 @@ def _geojson_rows(upload: BinaryIO) -> Iterator[Row]:
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise ImportFileError("The GeoJSON must be a FeatureCollection.")
     features = document.get("features") or []
-    properties = {name for feature in features for name in (feature.get("properties") or {})}
-    _header([*properties, "latitude", "longitude"])
-    for number, feature in enumerate(features, start=1):
-        cells = {
-            name: _cell_text(value) for name, value in (feature.get("properties") or {}).items()
-        }
-        geometry = feature.get("geometry") or {}
-        coordinates = geometry.get("coordinates")
-        if (
-            geometry.get("type") != "Point"
-            or not isinstance(coordinates, list)
-            or len(coordinates) < 2
-        ):
-            cells["__cells__"] = "the geometry is not a Point"
-        else:
-            cells["longitude"], cells["latitude"] = map(_cell_text, coordinates[:2])
-        yield number, cells
+    names = sorted(
+        {name for feature in features for name in (feature.get("properties") or {})}
+        - {"latitude", "longitude"}
+    )
+    columns = [*_header([*names, "latitude", "longitude"]), ROW_PROBLEM]
+
+    def rows():
+        for feature in features:
+            cells = {
+                name: _cell_text(value) for name, value in (feature.get("properties") or {}).items()
+            }
+            geometry = feature.get("geometry") or {}
+            point = geometry.get("coordinates")
+            problem = ""
+            if geometry.get("type") != "Point" or not isinstance(point, list) or len(point) < 2:
+                problem = "the geometry is not a Point"
+            else:
+                cells["longitude"], cells["latitude"] = map(_cell_text, point[:2])
+            yield [*(cells.get(name, "") for name in columns[:-1]), problem]
+
+    return _written(columns, rows())

@@ -34,9 +34,7 @@ def import_upload(request):
             by=request.user,
         )
         return redirect("incidents:import-job", pk=job.pk)
-    coded = [
-        (column.name, column.read.allowed) for column in COLUMNS if hasattr(column.read, "allowed")
-    ]
+    coded = [(column.name, column.allowed) for column in COLUMNS if column.allowed]
     return render(
         request,
         "incidents/import.html",

@@ -1,34 +1,50 @@
 """Bulk import of incidents and their weapons from CSV, XLSX or GeoJSON.
 
-The whole file is read and every cell checked first; every problem is listed by row and
-column, and nothing is written unless the file is clean. A clean file goes in through
-PostgreSQL's COPY into a staging table and one set-based INSERT … SELECT that also derives
-each incident's country, admin area and nearest place; history rows are written the same
-way. Rows whose external reference the contingent already imported are skipped, so
-re-importing a file creates no duplicates.
+The file goes into a staging table through PostgreSQL's COPY; every cell of every row is
+then checked in SQL at once, and every problem listed by row and column. Nothing is written
+unless the file is clean. A clean file becomes incidents and weapons in set-based
+INSERT … SELECT statements that also derive each incident's H3 cell, country and admin
+area, and write the first history row of each record. Rows whose external reference the
+contingent imported before are skipped, so importing a file again creates no duplicates.
 """
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import BinaryIO
 
 import h3
+import psycopg2
 import rules
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.utils import DataError
 
 from geo.coordinates import parse_coordinates
 from incidents.choices import WorkflowState
-from incidents.import_columns import INCIDENT_COLUMNS, WEAPON_COLUMNS
-from incidents.import_files import ImportFileError, read_rows
+from incidents.import_columns import (
+    COLUMNS,
+    COUNTRY_CODES,
+    INCIDENT_COLUMNS,
+    NO,
+    NUMBER,
+    TIMESTAMP,
+    WEAPON_COLUMNS,
+    WHOLE_NUMBER,
+    YES,
+    Column,
+)
+from incidents.import_files import ROW_PROBLEM, ImportFileError, csv_for_copy
 from incidents.services import H3_RESOLUTION
 from organisations.models import Contingent
 
 MAX_LISTED_PROBLEMS = 1_000
-PROGRESS_EVERY = 10_000
+# Map cells for the country lookup: points in a cell that no boundary crosses take the
+# cell's country; only points in cells on a boundary are tested one by one.
+CELLS_PER_DEGREE = 20
+# Nearest places are looked up at once for this many new incidents; beyond, by a task.
+NEAREST_PLACE_INLINE_LIMIT = 20_000
 
 Progress = Callable[[int, str], None]
 
@@ -70,155 +86,222 @@ class ImportReport:
         }
 
 
-@dataclass
-class _Parsed:
-    incidents: dict[str, tuple] = field(default_factory=dict)  # external reference → values
-    first_row: dict[str, int] = field(default_factory=dict)
-    weapons: list[tuple] = field(default_factory=list)  # (external reference, *values)
+# --- the checks, one SQL expression per column --------------------------------------
+
+EMPTY = "''"
+YES_WORDS = ", ".join(f"'{word}'" for word in YES)
+NO_WORDS = ", ".join(f"'{word}'" for word in NO)
 
 
-def _problem(report: ImportReport, row: int, column: str, message: str) -> None:
-    report.problem_count += 1
-    if len(report.problems) < MAX_LISTED_PROBLEMS:
-        report.problems.append(Problem(row, column, message))
+def _position(name: str) -> int:
+    return [column.name for column in COLUMNS].index(name) + 1
 
 
-def _read(cells: dict[str, str], columns, row: int, report: ImportReport) -> list | None:
-    values, clean = [], True
-    for column in columns:
-        raw = cells.get(column.name, "")
-        if raw == "":
-            if column.required:
-                _problem(report, row, column.name, "is required")
-                clean = False
-            values.append(column.default)
-            continue
-        try:
-            values.append(column.read(raw))
-        except ValueError as error:
-            _problem(report, row, column.name, str(error))
-            clean = False
-    return values if clean else None
+def _value(column: Column) -> str:
+    return f'btrim(r."{column.name}")'
 
 
-def _locate(values: list, row: int, report: ImportReport) -> bool:
-    """Fill latitude and longitude from the coordinates column where they are empty."""
-    names = [column.name for column in INCIDENT_COLUMNS]
-    lat, lon, text = (names.index(n) for n in ("latitude", "longitude", "coordinates"))
-    if values[lat] is not None and values[lon] is not None:
-        return True
-    if not values[text]:
-        _problem(report, row, "latitude", "give latitude and longitude, or coordinates")
-        return False
-    try:
-        parsed = parse_coordinates(values[text])
-    except ValidationError as error:
-        _problem(report, row, "coordinates", " ".join(error.messages))
-        return False
-    values[lat], values[lon] = parsed.latitude, parsed.longitude
-    return True
+def _check(column: Column) -> str:
+    """A CASE expression: NULL when the cell is fine, else the message. Casts come after
+    the pattern tests, so a bad cell never raises."""
+    v = _value(column)
+    shown = f"quote_literal({v})"
+    cases = []
+    if column.required:
+        cases.append(f"WHEN {v} = '' THEN 'is required'")
+    else:
+        cases.append(f"WHEN {v} = '' THEN NULL")
+    if column.kind == "text":
+        cases.append(
+            f"WHEN length({v}) > {column.limit} THEN 'is longer than {column.limit} characters'"
+        )
+    elif column.kind == "choice":
+        allowed = ", ".join(column.allowed).replace("'", "''")
+        cases.append(
+            f"WHEN (%(map_{column.name})s::jsonb ->> lower({v})) IS NULL "
+            f"THEN {shown} || ' is not one of {allowed}'"
+        )
+    elif column.kind == "timestamp":
+        cases.append(
+            f"WHEN {v} !~ '{TIMESTAMP}' THEN {shown} || "
+            "' is not a date: write YYYY-MM-DD or YYYY-MM-DDTHH:MM'"
+        )
+        cases.append(
+            f"WHEN substr({v}, 9, 2)::int > extract(day from make_date("
+            f"substr({v}, 1, 4)::int, substr({v}, 6, 2)::int, 1) "
+            f"+ interval '1 month - 1 day') THEN {shown} || ' is not a date'"
+        )
+        cases.append(f"WHEN {v}::timestamptz > now() THEN {v} || ' is in the future'")
+    elif column.kind in ("number", "whole_number"):
+        pattern, noun = (
+            (NUMBER, "a number") if column.kind == "number" else (WHOLE_NUMBER, "a whole number")
+        )
+        cast = "float8" if column.kind == "number" else "int"
+        cases.append(f"WHEN {v} !~ '{pattern}' THEN {shown} || ' is not {noun}'")
+        cases.append(
+            f"WHEN {v}::{cast} NOT BETWEEN {column.low:g} AND {column.high:g} "
+            f"THEN '{column.name} ' || {v} || ' is out of range "
+            f"({column.low:g} to {column.high:g})'"
+        )
+    elif column.kind == "yes_no":
+        cases.append(
+            f"WHEN lower({v}) NOT IN ({YES_WORDS}, {NO_WORDS}) THEN {shown} || ' is not yes or no'"
+        )
+    elif column.kind == "country":
+        cases.append(
+            f"WHEN upper({v}) <> ALL(%(countries)s) "
+            f"THEN {shown} || ' is not an ISO 3166-1 alpha-3 country code'"
+        )
+    return f"CASE {' '.join(cases)} END"
 
 
-def _parse(rows: Iterable, report: ImportReport, progress: Progress | None) -> _Parsed:
-    parsed = _Parsed()
-    seen_rows: dict[tuple, int] = {}
-    for number, cells in rows:
-        report.rows += 1
-        if progress and report.rows % PROGRESS_EVERY == 0:
-            progress(report.rows, "checking")
-        if "__cells__" in cells:
-            _problem(report, number, "(row)", cells["__cells__"])
-            continue
-        signature = tuple(sorted(cells.items()))
-        if signature in seen_rows:
-            _problem(report, number, "(row)", f"repeats row {seen_rows[signature]}")
-            continue
-        seen_rows[signature] = number
-        incident = _read(cells, INCIDENT_COLUMNS, number, report)
-        weapon = _read(cells, WEAPON_COLUMNS, number, report)
-        if incident is None or weapon is None or not _locate(incident, number, report):
-            continue
-        reference = incident[0]
-        known = parsed.incidents.get(reference)
-        if known is None:
-            parsed.incidents[reference] = tuple(incident)
-            parsed.first_row[reference] = number
-        elif known != tuple(incident):
-            _problem(
-                report,
-                number,
-                "external_reference",
-                f"{reference} is on row {parsed.first_row[reference]} with other "
-                "incident values; rows of one incident must agree",
-            )
-            continue
-        if weapon[0]:  # a weapon category: the row describes a weapon
-            parsed.weapons.append((reference, *weapon))
-        elif any(value not in ("", None, False, 1) for value in weapon):
-            _problem(
-                report, number, "weapon_category", "is required when the row describes a weapon"
-            )
-    return parsed
+def _cast(column: Column) -> str:
+    """The typed value of a checked cell, or the column's default when it is empty."""
+    v = _value(column)
+    typed = {
+        "text": v,
+        "choice": f"(%(map_{column.name})s::jsonb ->> lower({v}))",
+        "timestamp": f"{v}::timestamptz",
+        "number": f"{v}::float8",
+        "whole_number": f"{v}::int",
+        "yes_no": f"lower({v}) IN ({YES_WORDS})",
+        "country": f"upper({v})",
+    }[column.kind]
+    default = column.default or (EMPTY if column.kind in ("text", "choice", "country") else "NULL")
+    return f"CASE WHEN {v} = '' THEN {default} ELSE {typed} END"
 
 
-def _copy_text(value) -> str:
-    if value is None:
-        return r"\N"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return (
-        str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", "\\n").replace("\r", "")
+def _signature(columns: list[Column]) -> str:
+    return "md5(concat_ws(chr(31), " + ", ".join(_value(c) for c in columns) + "))"
+
+
+# Each check yields "position|column|message" or NULL; clean rows end with no problem, so
+# only the (few) rows with problems are unpacked.
+CHECKS = ",\n            ".join(
+    f"'{position:02d}|{column.name}|' || {_check(column)}"
+    for position, column in enumerate(COLUMNS, start=1)
+)
+WEAPON_DETAIL = " OR ".join(
+    f"{_value(c)} <> ''" for c in WEAPON_COLUMNS if c.name != "weapon_category"
+)
+
+PROBLEMS_SQL = f"""
+WITH rows AS (
+    SELECT r.*,
+        min(r.row_number) OVER (PARTITION BY {_signature(COLUMNS)}) AS first_same_row,
+        first_value(r.row_number) OVER (
+            PARTITION BY {_value(COLUMNS[0])}, {_signature(INCIDENT_COLUMNS)}
+            ORDER BY r.row_number) AS first_same_incident,
+        min(r.row_number) OVER (PARTITION BY {_value(COLUMNS[0])}) AS first_of_reference
+    FROM import_row AS r
+), checked AS (
+    SELECT r.row_number, array_remove(ARRAY[
+            '00|(row)|' || NULLIF(r.{ROW_PROBLEM}, ''),
+            CASE WHEN r.first_same_row < r.row_number
+                 THEN '00|(row)|repeats row ' || r.first_same_row END,
+            {CHECKS},
+            CASE WHEN btrim(r.latitude) = '' AND btrim(r.coordinates) = ''
+                      AND r.{ROW_PROBLEM} = ''
+                 THEN '{_position("latitude"):02d}|latitude|give latitude and longitude, '
+                      || 'or coordinates' END,
+            CASE WHEN r.first_same_row = r.row_number
+                      AND r.first_same_incident <> r.first_of_reference
+                 THEN '01|external_reference|' || btrim(r.external_reference) || ' is on row '
+                      || r.first_of_reference
+                      || ' with other incident values; rows of one incident must agree' END,
+            CASE WHEN btrim(r.weapon_category) = '' AND ({WEAPON_DETAIL})
+                 THEN '{_position("weapon_category"):02d}|weapon_category|is required when '
+                      || 'the row describes a weapon' END
+        ], NULL) AS problems
+    FROM rows AS r
+), found AS (
+    SELECT c.row_number, regexp_match(problem, '^([0-9]+)[|]([^|]*)[|](.*)$', 's') AS parts
+    FROM checked AS c, unnest(c.problems) AS problem
+    WHERE cardinality(c.problems) > 0
+)
+SELECT row_number, parts[2], parts[3], count(*) OVER () FROM found
+ORDER BY row_number, parts[1]::int LIMIT {MAX_LISTED_PROBLEMS}
+"""
+
+
+def _incident_select() -> str:
+    casts = ",\n    ".join(
+        f'{_cast(c)} AS "{c.name}"' for c in INCIDENT_COLUMNS if c.name != "coordinates"
     )
+    by_name = {column.name: column for column in INCIDENT_COLUMNS}
+    return f"""
+CREATE TEMP TABLE import_incident ON COMMIT DROP AS
+SELECT DISTINCT ON (btrim(r.external_reference)) r.row_number,
+    {casts},
+    floor({_cast(by_name["longitude"])} * {CELLS_PER_DEGREE})::int AS cell_x,
+    floor({_cast(by_name["latitude"])} * {CELLS_PER_DEGREE})::int AS cell_y
+FROM import_row AS r
+ORDER BY btrim(r.external_reference), r.row_number
+"""
 
 
-def _copy(cursor, table: str, columns: list[str], rows: Iterable[Iterable]) -> None:
-    buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(_copy_text(value) for value in row))
-        buffer.write("\n")
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
+# Cells crossed by no boundary take the country of their centre, found once per cell.
+CELL_COUNTRIES = f"""
+CREATE TEMP TABLE import_cell ON COMMIT DROP AS
+SELECT cell_x, cell_y,
+    EXISTS (SELECT 1 FROM geo_countryedge AS e WHERE ST_Intersects(e.edge, ST_MakeEnvelope(
+        cell_x::float8 / {CELLS_PER_DEGREE}, cell_y::float8 / {CELLS_PER_DEGREE},
+        (cell_x + 1)::float8 / {CELLS_PER_DEGREE}, (cell_y + 1)::float8 / {CELLS_PER_DEGREE},
+        4326))) AS on_boundary
+FROM (SELECT DISTINCT cell_x, cell_y FROM import_incident) AS cells;
+ALTER TABLE import_cell ADD COLUMN country text;
+UPDATE import_cell SET country = COALESCE((
+    SELECT part.country_id FROM geo_countrypart AS part
+    WHERE ST_Covers(part.part, ST_SetSRID(ST_MakePoint(
+        (cell_x + 0.5) / {CELLS_PER_DEGREE}, (cell_y + 0.5) / {CELLS_PER_DEGREE}), 4326))
+    ORDER BY part.country_id LIMIT 1), '')
+WHERE NOT on_boundary;
+CREATE INDEX ON import_cell (cell_x, cell_y);
+"""
 
-
-INCIDENT_FIELDS = [column.name for column in INCIDENT_COLUMNS]
 INSERT_INCIDENTS = """
-WITH created AS (
-INSERT INTO incidents_incident (
-    external_reference, occurred_at, date_precision, location, location_precision, kind,
-    context, actor_type, actors, narrative, source, source_reliability, releasability,
-    gbv_link, h3_cell, contingent_id, mission_id, reported_by_id, state, return_comment,
-    withdrawn_reason, country, admin_area_id, nearest_place_id, created_at, updated_at)
-SELECT s.external_reference, s.occurred_at, s.date_precision,
-    ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326), s.location_precision, s.kind,
-    s.context, s.actor_type, s.actors, s.narrative, s.source, s.source_reliability,
-    s.releasability, s.gbv_link, s.h3_cell, %(contingent)s, %(mission)s, %(user)s, %(state)s,
-    '', '',
-    COALESCE((SELECT part.country_id FROM geo_countrypart AS part
-              WHERE ST_Covers(part.part, ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326))
-              ORDER BY part.country_id LIMIT 1), ''),
-    (SELECT area.id FROM geo_adminarea AS area
-     WHERE ST_Covers(area.boundary, ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326))
-     ORDER BY area.level DESC, area.id LIMIT 1),
-    (SELECT place.geonameid FROM geo_place AS place
-     ORDER BY place.point <-> ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326) LIMIT 1),
-    now(), now()
-FROM import_incident AS s
-WHERE NOT EXISTS (SELECT 1 FROM incidents_incident AS existing
-                  WHERE existing.contingent_id = %(contingent)s
-                    AND existing.external_reference = s.external_reference)
-RETURNING id, external_reference)
+WITH located AS (
+    SELECT s.*, ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326) AS point,
+           cell.on_boundary, cell.country AS cell_country
+    FROM import_incident AS s
+    JOIN import_cell AS cell USING (cell_x, cell_y)
+    WHERE NOT EXISTS (SELECT 1 FROM incidents_incident AS existing
+                      WHERE existing.contingent_id = %(contingent)s
+                        AND existing.external_reference = s.external_reference)
+), created AS (
+    INSERT INTO incidents_incident (
+        external_reference, occurred_at, date_precision, location, location_precision,
+        kind, context, actor_type, actors, narrative, source, source_reliability,
+        releasability, gbv_link, h3_cell, contingent_id, mission_id, reported_by_id, state,
+        return_comment, withdrawn_reason, country, admin_area_id, created_at, updated_at)
+    SELECT s.external_reference, s.occurred_at, s.date_precision, s.point,
+        s.location_precision, s.kind, s.context, s.actor_type, s.actors, s.narrative,
+        s.source, s.source_reliability, s.releasability, s.gbv_link, cells.h3_cell,
+        %(contingent)s, %(mission)s, %(user)s, %(state)s, '', '',
+        CASE WHEN s.on_boundary THEN COALESCE((
+            SELECT part.country_id FROM geo_countrypart AS part
+            WHERE ST_Covers(part.part, s.point) ORDER BY part.country_id LIMIT 1), '')
+        ELSE s.cell_country END,
+        (SELECT area.id FROM geo_adminarea AS area WHERE ST_Covers(area.boundary, s.point)
+         ORDER BY area.level DESC, area.id LIMIT 1),
+        now(), now()
+    FROM located AS s JOIN import_h3 AS cells USING (row_number)
+    RETURNING id, external_reference)
 INSERT INTO import_created SELECT id, external_reference FROM created
 """
-INSERT_WEAPONS = """
+
+
+def _weapon_insert() -> str:
+    casts = ", ".join(_cast(c) for c in WEAPON_COLUMNS)
+    return f"""
 INSERT INTO incidents_weaponitem (
     incident_id, category, make, model, calibre, serial_number, markings_altered,
     country_of_manufacture, year_of_manufacture, quantity, factory_markings, import_markings,
     other_markings, condition, disposition)
-SELECT incident.id, w.category, w.make, w.model, w.calibre, w.serial_number,
-    w.markings_altered, w.country_of_manufacture, w.year_of_manufacture, w.quantity,
-    '', '', '', 'unknown', 'held'
-FROM import_weapon AS w
-JOIN import_created AS incident ON incident.external_reference = w.reference
+SELECT created.id, {casts}, '', '', '', 'unknown', 'held'
+FROM import_row AS r
+JOIN import_created AS created ON created.external_reference = btrim(r.external_reference)
+WHERE btrim(r.weapon_category) <> ''
 """
 
 
@@ -226,7 +309,7 @@ def _history_sql(table: str, history_table: str, fields: list[str], where: str) 
     # Table and column names come from the models, never from the file.
     columns = ", ".join(fields)
     return (
-        f"INSERT INTO {history_table} ({columns}, history_date, history_change_reason, "  # noqa: S608
+        f"INSERT INTO {history_table} ({columns}, history_date, history_change_reason, "
         f"history_type, history_user_id) SELECT {columns}, now(), 'import', '+', %(user)s "
         f"FROM {table} WHERE {where}"
     )
@@ -235,6 +318,103 @@ def _history_sql(table: str, history_table: str, fields: list[str], where: str) 
 def _history_fields(model) -> list[str]:
     tracked = {f.attname for f in model.history.model._meta.concrete_fields}
     return [f.column for f in model._meta.concrete_fields if f.attname in tracked]
+
+
+# --- the import ----------------------------------------------------------------------
+
+
+def _stage(cursor, upload: BinaryIO, file_format: str) -> int:
+    """COPY the file into import_row; return how many rows it holds."""
+    source = csv_for_copy(upload, file_format)
+    cursor.execute(f"""
+        CREATE TEMP TABLE import_row (
+            row_number bigint GENERATED ALWAYS AS IDENTITY (START WITH 2),
+            {", ".join(f'"{c.name}" text NOT NULL DEFAULT {EMPTY}' for c in COLUMNS)},
+            {ROW_PROBLEM} text NOT NULL DEFAULT ''
+        ) ON COMMIT DROP
+    """)
+    file_columns = ", ".join(f'"{name}"' for name in source.columns)
+    try:
+        cursor.copy_expert(
+            f"COPY import_row ({file_columns}) FROM STDIN WITH "
+            f"(FORMAT csv, HEADER true, FORCE_NOT_NULL ({file_columns}))",
+            source.stream,
+        )
+    except (psycopg2.DataError, DataError, psycopg2.errors.BadCopyFileFormat) as error:
+        raise ImportFileError(_copy_error_message(error)) from error
+    cursor.execute("SELECT count(*) FROM import_row")
+    return cursor.fetchone()[0]
+
+
+def _copy_error_message(error: Exception) -> str:
+    cause = getattr(error, "__cause__", None) or error
+    diagnostics = getattr(cause, "diag", None)
+    where = (diagnostics.context or "") if diagnostics else ""
+    line = where.rsplit("line ", 1)[-1].split(",")[0].split(":")[0] if "line " in where else "?"
+    detail = (diagnostics.message_primary if diagnostics else str(cause)) or str(cause)
+    if "encoding" in detail or "byte sequence" in detail:
+        return f"The file is not UTF-8 text (line {line}); save it as 'CSV UTF-8'."
+    if "unterminated CSV quoted field" in detail:
+        return f"The file ends inside a quoted cell (line {line}): was it cut short?"
+    return f"Line {line} of the file cannot be read: {detail}."
+
+
+def _read_coordinates(cursor) -> list[Problem]:
+    """Rows giving `coordinates` instead of latitude and longitude: read them in Python
+    (decimal, DMS, MGRS) and fill in latitude and longitude."""
+    cursor.execute(
+        "SELECT row_number, btrim(coordinates) FROM import_row "
+        "WHERE btrim(latitude) = '' AND btrim(longitude) = '' "
+        "AND btrim(coordinates) <> ''"
+    )
+    problems, located = [], io.StringIO()
+    for row_number, text in cursor.fetchall():
+        try:
+            parsed = parse_coordinates(text)
+        except ValidationError as error:
+            problems.append(Problem(row_number, "coordinates", " ".join(error.messages)))
+            continue
+        located.write(f"{row_number}\t{parsed.latitude}\t{parsed.longitude}\n")
+    located.seek(0)
+    cursor.execute(
+        "CREATE TEMP TABLE import_located (row_number bigint, latitude text, "
+        "longitude text) ON COMMIT DROP"
+    )
+    cursor.copy_expert("COPY import_located FROM STDIN", located)
+    cursor.execute(
+        "UPDATE import_row AS r SET latitude = l.latitude, longitude = l.longitude "
+        "FROM import_located AS l WHERE l.row_number = r.row_number"
+    )
+    return problems
+
+
+def _compute_h3(cursor) -> None:
+    cursor.execute(
+        "CREATE TEMP TABLE import_h3 (row_number bigint PRIMARY KEY, h3_cell bigint) ON COMMIT DROP"
+    )
+    points = io.StringIO()
+    cursor.copy_expert(
+        "COPY (SELECT row_number, latitude, longitude FROM import_incident) TO STDOUT", points
+    )
+    cells = io.StringIO()
+    for line in points.getvalue().splitlines():
+        row_number, latitude, longitude = line.split("\t")
+        cell = h3.latlng_to_cell(float(latitude), float(longitude), H3_RESOLUTION)
+        cells.write(f"{row_number}\t{int(cell, 16)}\n")
+    cells.seek(0)
+    cursor.copy_expert("COPY import_h3 FROM STDIN", cells)
+
+
+def _parameters(contingent: Contingent, by: AbstractBaseUser) -> dict:
+    parameters = {f"map_{c.name}": c.choices for c in COLUMNS if c.kind == "choice"}
+    parameters.update(
+        countries=COUNTRY_CODES,
+        contingent=contingent.pk,
+        mission=contingent.mission_id,
+        user=by.pk,
+        state=WorkflowState.DRAFT,
+    )
+    return parameters
 
 
 def incidents_import(
@@ -251,85 +431,88 @@ def incidents_import(
     if not rules.has_perm("incidents.report_for_contingent", by, contingent):
         raise PermissionDenied("You do not report for this contingent.")
     report = ImportReport()
+    parameters = _parameters(contingent, by)
     try:
-        parsed = _parse(read_rows(upload, file_format), report, progress)
+        with transaction.atomic(), connection.cursor() as cursor:
+            report.rows = _stage(cursor, upload, file_format)
+            if progress:
+                progress(report.rows, "checking")
+            problems = _read_coordinates(cursor)
+            cursor.execute(PROBLEMS_SQL, parameters)
+            found = cursor.fetchall()
+            problems += [Problem(row, column, message) for row, column, message, _ in found]
+            report.problem_count = len(problems) - len(found) + (found[0][3] if found else 0)
+            report.problems = sorted(problems, key=lambda p: p.row)[:MAX_LISTED_PROBLEMS]
+            if file_format == "geojson":  # GeoJSON has no header row: count features
+                for problem in report.problems:
+                    problem.row -= 1
+            if report.problem_count:
+                raise _NothingToWrite
+            if progress:
+                progress(report.rows, "writing")
+            cursor.execute(_incident_select(), parameters)
+            cursor.execute(CELL_COUNTRIES)
+            _compute_h3(cursor)
+            cursor.execute(
+                "CREATE TEMP TABLE import_created (id bigint, external_reference "
+                "text) ON COMMIT DROP"
+            )
+            cursor.execute(INSERT_INCIDENTS, parameters)
+            report.incidents_created = cursor.rowcount
+            cursor.execute("SELECT count(*) FROM import_incident")
+            report.incidents_already_imported = cursor.fetchone()[0] - report.incidents_created
+            cursor.execute(_weapon_insert(), parameters)
+            report.weapons_created = cursor.rowcount
+            # The first history row of each new incident and weapon, as a form save leaves.
+            cursor.execute(
+                _history_sql(
+                    "incidents_incident",
+                    "incidents_historicalincident",
+                    _history_fields(Incident),
+                    "id IN (SELECT id FROM import_created)",
+                ),
+                parameters,
+            )
+            cursor.execute(
+                _history_sql(
+                    "incidents_weaponitem",
+                    "incidents_historicalweaponitem",
+                    _history_fields(WeaponItem),
+                    "incident_id IN (SELECT id FROM import_created)",
+                ),
+                parameters,
+            )
+            _assign_nearest_places(cursor, report.incidents_created)
+            # Dropped now, not only at commit: an outer transaction may run another import.
+            cursor.execute(
+                "DROP TABLE import_row, import_located, import_incident, "
+                "import_cell, import_h3, import_created"
+            )
     except ImportFileError as error:
         report.file_error = str(error)
-        return report
-    if not report.ok:
-        return report
-    if progress:
-        progress(report.rows, "writing")
-
-    latitude, longitude = INCIDENT_FIELDS.index("latitude"), INCIDENT_FIELDS.index("longitude")
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("""
-            CREATE TEMP TABLE import_incident (
-                external_reference text, occurred_at timestamptz, date_precision text,
-                latitude float8, longitude float8, coordinates text, location_precision text,
-                kind text, context text, actor_type text, actors text, narrative text,
-                source text, source_reliability text, releasability int, gbv_link bool,
-                h3_cell bigint) ON COMMIT DROP;
-            CREATE TEMP TABLE import_weapon (
-                reference text, category text, make text, model text, calibre text,
-                serial_number text, markings_altered bool, country_of_manufacture text,
-                year_of_manufacture int, quantity int) ON COMMIT DROP;
-            CREATE TEMP TABLE import_created (id bigint, external_reference text)
-                ON COMMIT DROP;
-        """)
-        _copy(
-            cursor,
-            "import_incident",
-            [*INCIDENT_FIELDS, "h3_cell"],
-            (
-                (
-                    *values,
-                    int(h3.latlng_to_cell(values[latitude], values[longitude], H3_RESOLUTION), 16),
-                )
-                for values in parsed.incidents.values()
-            ),
-        )
-        _copy(
-            cursor,
-            "import_weapon",
-            ["reference", *(c.name.removeprefix("weapon_") for c in WEAPON_COLUMNS)],
-            parsed.weapons,
-        )
-        parameters = {
-            "contingent": contingent.pk,
-            "mission": contingent.mission_id,
-            "user": by.pk,
-            "state": WorkflowState.DRAFT,
-        }
-        cursor.execute(INSERT_INCIDENTS, parameters)
-        report.incidents_created = cursor.rowcount
-        report.incidents_already_imported = len(parsed.incidents) - cursor.rowcount
-        cursor.execute(INSERT_WEAPONS, parameters)
-        report.weapons_created = cursor.rowcount
-        # The first history row of each new incident and weapon, as a form save leaves.
-        cursor.execute(
-            _history_sql(
-                "incidents_incident",
-                "incidents_historicalincident",
-                _history_fields(Incident),
-                "id IN (SELECT id FROM import_created)",
-            ),
-            parameters,
-        )
-        cursor.execute(
-            _history_sql(
-                "incidents_weaponitem",
-                "incidents_historicalweaponitem",
-                _history_fields(WeaponItem),
-                "incident_id IN (SELECT id FROM import_created)",
-            ),
-            parameters,
-        )
-        # Dropped now, not only at commit: an outer transaction may run another import.
-        cursor.execute("DROP TABLE import_incident, import_weapon, import_created")
+    except _NothingToWrite:
+        pass
     if progress:
         progress(report.rows, "done")
     return report
+
+
+class _NothingToWrite(Exception):
+    """Rolls the staging tables back when the file has problems."""
+
+
+def _assign_nearest_places(cursor, created: int) -> None:
+    if created <= NEAREST_PLACE_INLINE_LIMIT:
+        cursor.execute("""
+            UPDATE incidents_incident AS incident SET nearest_place_id = (
+                SELECT place.geonameid FROM geo_place AS place
+                ORDER BY place.point <-> incident.location LIMIT 1)
+            WHERE incident.id IN (SELECT id FROM import_created)
+        """)
+    else:
+        from incidents.tasks import assign_missing_nearest_places
+
+        assign_missing_nearest_places.delay_on_commit()
 
 
 # --- import jobs: the file kept, the work done in a Celery worker when it is large ------

@@ -266,3 +266,28 @@ def photo_attach(
     photo.image.save(f"photo.{extension}", ContentFile(encoded), save=False)
     photo.save()
     return photo
+
+
+def incidents_assign_missing_nearest_places(*, batch: int = 50_000) -> int:
+    """Fill in the nearest named place wherever it is missing (after a large import), in
+    batches; idempotent. Return how many incidents were updated."""
+    from geo.models import Place
+
+    if not Place.objects.exists():
+        return 0
+    updated = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE incidents_incident AS incident SET nearest_place_id = (
+                    SELECT place.geonameid FROM geo_place AS place
+                    ORDER BY place.point <-> incident.location LIMIT 1)
+                WHERE incident.id IN (SELECT id FROM incidents_incident
+                                      WHERE nearest_place_id IS NULL LIMIT %s)
+            """,
+                [batch],
+            )
+            updated += cursor.rowcount
+            if cursor.rowcount < batch:
+                return updated

@@ -13,3 +13,10 @@ def summarise_mission(mission_id: int) -> dict:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def run_import_job(job_id: int) -> None:
     import_job_run(job_id=job_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def assign_missing_nearest_places() -> int:
+    from incidents.services import incidents_assign_missing_nearest_places
+
+    return incidents_assign_missing_nearest_places()
