@@ -20,4 +20,10 @@ class Migration(migrations.Migration):
                 ('country', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='edges', to='geo.country')),
             ],
         ),
-    ]
+        # Boundaries loaded before this migration get their edges now.
+    migrations.RunSQL(
+        "INSERT INTO geo_countryedge (country_id, edge) "
+        "SELECT iso3, ST_Subdivide(ST_Boundary(boundary), 256) FROM geo_country",
+        migrations.RunSQL.noop,
+    ),
+]
