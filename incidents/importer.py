@@ -89,6 +89,9 @@ class ImportReport:
 # --- the checks, one SQL expression per column --------------------------------------
 
 EMPTY = "''"
+# Latitude and longitude are always read from the staging table: rows that gave
+# `coordinates` instead have them filled in before the checks.
+LOCATED = frozenset({"latitude", "longitude"})
 YES_WORDS = ", ".join(f"'{word}'" for word in YES)
 NO_WORDS = ", ".join(f"'{word}'" for word in NO)
 
@@ -97,14 +100,16 @@ def _position(name: str) -> int:
     return [column.name for column in COLUMNS].index(name) + 1
 
 
-def _value(column: Column) -> str:
-    return f'btrim(r."{column.name}")'
+def _value(column: Column, present: frozenset[str]) -> str:
+    """The trimmed cell; a column the file does not have is the empty string, which
+    PostgreSQL folds away when it plans the checks and casts."""
+    return f'btrim(r."{column.name}")' if column.name in present else EMPTY
 
 
-def _check(column: Column) -> str:
+def _check(column: Column, present: frozenset[str]) -> str:
     """A CASE expression: NULL when the cell is fine, else the message. Casts come after
     the pattern tests, so a bad cell never raises."""
-    v = _value(column)
+    v = _value(column, present)
     shown = f"quote_literal({v})"
     cases = []
     if column.required:
@@ -155,9 +160,13 @@ def _check(column: Column) -> str:
     return f"CASE {' '.join(cases)} END"
 
 
-def _cast(column: Column) -> str:
+def _cast(column: Column, present: frozenset[str]) -> str:
     """The typed value of a checked cell, or the column's default when it is empty."""
-    v = _value(column)
+    v = _value(column, present)
+    default = column.default or (EMPTY if column.kind in ("text", "choice", "country") else "NULL")
+    if column.name not in present:
+        # Not a CASE on a constant: PostgreSQL folds constants even in branches never taken.
+        return default
     typed = {
         "text": v,
         "choice": f"(%(map_{column.name})s::jsonb ->> lower({v}))",
@@ -167,50 +176,70 @@ def _cast(column: Column) -> str:
         "yes_no": f"lower({v}) IN ({YES_WORDS})",
         "country": f"upper({v})",
     }[column.kind]
-    default = column.default or (EMPTY if column.kind in ("text", "choice", "country") else "NULL")
     return f"CASE WHEN {v} = '' THEN {default} ELSE {typed} END"
 
 
-def _signature(columns: list[Column]) -> str:
-    return "md5(concat_ws(chr(31), " + ", ".join(_value(c) for c in columns) + "))"
+def _signature(columns: list[Column], present: frozenset[str]) -> str:
+    cells = ", ".join(_value(c, present) for c in columns if c.name in present)
+    return f"md5(concat_ws(chr(31), {cells}))"
+
+
+def _problems_sql(present: frozenset[str]) -> str:
+    checks = ",\n            ".join(
+        f"'{position:02d}|{column.name}|' || {_check(column, present)}"
+        for position, column in enumerate(COLUMNS, start=1)
+        if column.name in present
+    )
+    weapon_detail = (
+        " OR ".join(
+            f"{_value(c, present)} <> ''"
+            for c in WEAPON_COLUMNS
+            if c.name != "weapon_category" and c.name in present
+        )
+        or "false"
+    )
+    reference = _value(COLUMNS[0], present)
+    return PROBLEMS_SQL.format(
+        every_cell=_signature(COLUMNS, present),
+        incident_cells=_signature(INCIDENT_COLUMNS, present),
+        reference=reference,
+        checks=checks,
+        weapon_detail=weapon_detail,
+        category=_value(next(c for c in COLUMNS if c.name == "weapon_category"), present),
+        latitude_position=_position("latitude"),
+        category_position=_position("weapon_category"),
+        max_problems=MAX_LISTED_PROBLEMS,
+    )
 
 
 # Each check yields "position|column|message" or NULL; clean rows end with no problem, so
 # only the (few) rows with problems are unpacked.
-CHECKS = ",\n            ".join(
-    f"'{position:02d}|{column.name}|' || {_check(column)}"
-    for position, column in enumerate(COLUMNS, start=1)
-)
-WEAPON_DETAIL = " OR ".join(
-    f"{_value(c)} <> ''" for c in WEAPON_COLUMNS if c.name != "weapon_category"
-)
-
-PROBLEMS_SQL = f"""
+PROBLEMS_SQL = """
 WITH rows AS (
     SELECT r.*,
-        min(r.row_number) OVER (PARTITION BY {_signature(COLUMNS)}) AS first_same_row,
+        min(r.row_number) OVER (PARTITION BY {every_cell}) AS first_same_row,
         first_value(r.row_number) OVER (
-            PARTITION BY {_value(COLUMNS[0])}, {_signature(INCIDENT_COLUMNS)}
+            PARTITION BY {reference}, {incident_cells}
             ORDER BY r.row_number) AS first_same_incident,
-        min(r.row_number) OVER (PARTITION BY {_value(COLUMNS[0])}) AS first_of_reference
+        min(r.row_number) OVER (PARTITION BY {reference}) AS first_of_reference
     FROM import_row AS r
 ), checked AS (
     SELECT r.row_number, array_remove(ARRAY[
-            '00|(row)|' || NULLIF(r.{ROW_PROBLEM}, ''),
+            '00|(row)|' || NULLIF(r.row_problem, ''),
             CASE WHEN r.first_same_row < r.row_number
                  THEN '00|(row)|repeats row ' || r.first_same_row END,
-            {CHECKS},
+            {checks},
             CASE WHEN btrim(r.latitude) = '' AND btrim(r.coordinates) = ''
-                      AND r.{ROW_PROBLEM} = ''
-                 THEN '{_position("latitude"):02d}|latitude|give latitude and longitude, '
+                      AND r.row_problem = ''
+                 THEN '{latitude_position:02d}|latitude|give latitude and longitude, '
                       || 'or coordinates' END,
             CASE WHEN r.first_same_row = r.row_number
                       AND r.first_same_incident <> r.first_of_reference
                  THEN '01|external_reference|' || btrim(r.external_reference) || ' is on row '
                       || r.first_of_reference
                       || ' with other incident values; rows of one incident must agree' END,
-            CASE WHEN btrim(r.weapon_category) = '' AND ({WEAPON_DETAIL})
-                 THEN '{_position("weapon_category"):02d}|weapon_category|is required when '
+            CASE WHEN {category} = '' AND ({weapon_detail})
+                 THEN '{category_position:02d}|weapon_category|is required when '
                       || 'the row describes a weapon' END
         ], NULL) AS problems
     FROM rows AS r
@@ -220,21 +249,21 @@ WITH rows AS (
     WHERE cardinality(c.problems) > 0
 )
 SELECT row_number, parts[2], parts[3], count(*) OVER () FROM found
-ORDER BY row_number, parts[1]::int LIMIT {MAX_LISTED_PROBLEMS}
+ORDER BY row_number, parts[1]::int LIMIT {max_problems}
 """
 
 
-def _incident_select() -> str:
+def _incident_select(present: frozenset[str]) -> str:
     casts = ",\n    ".join(
-        f'{_cast(c)} AS "{c.name}"' for c in INCIDENT_COLUMNS if c.name != "coordinates"
+        f'{_cast(c, present)} AS "{c.name}"' for c in INCIDENT_COLUMNS if c.name != "coordinates"
     )
     by_name = {column.name: column for column in INCIDENT_COLUMNS}
     return f"""
 CREATE TEMP TABLE import_incident ON COMMIT DROP AS
 SELECT DISTINCT ON (btrim(r.external_reference)) r.row_number,
     {casts},
-    floor({_cast(by_name["longitude"])} * {CELLS_PER_DEGREE})::int AS cell_x,
-    floor({_cast(by_name["latitude"])} * {CELLS_PER_DEGREE})::int AS cell_y
+    floor({_cast(by_name["longitude"], LOCATED)} * {CELLS_PER_DEGREE})::int AS cell_x,
+    floor({_cast(by_name["latitude"], LOCATED)} * {CELLS_PER_DEGREE})::int AS cell_y
 FROM import_row AS r
 ORDER BY btrim(r.external_reference), r.row_number
 """
@@ -291,8 +320,8 @@ INSERT INTO import_created SELECT id, external_reference FROM created
 """
 
 
-def _weapon_insert() -> str:
-    casts = ", ".join(_cast(c) for c in WEAPON_COLUMNS)
+def _weapon_insert(present: frozenset[str]) -> str:
+    casts = ", ".join(_cast(c, present) for c in WEAPON_COLUMNS)
     return f"""
 INSERT INTO incidents_weaponitem (
     incident_id, category, make, model, calibre, serial_number, markings_altered,
@@ -323,8 +352,8 @@ def _history_fields(model) -> list[str]:
 # --- the import ----------------------------------------------------------------------
 
 
-def _stage(cursor, upload: BinaryIO, file_format: str) -> int:
-    """COPY the file into import_row; return how many rows it holds."""
+def _stage(cursor, upload: BinaryIO, file_format: str) -> tuple[int, list[str]]:
+    """COPY the file into import_row; return how many rows it holds, and its columns."""
     source = csv_for_copy(upload, file_format)
     cursor.execute(f"""
         CREATE TEMP TABLE import_row (
@@ -343,7 +372,7 @@ def _stage(cursor, upload: BinaryIO, file_format: str) -> int:
     except (psycopg2.DataError, DataError, psycopg2.errors.BadCopyFileFormat) as error:
         raise ImportFileError(_copy_error_message(error)) from error
     cursor.execute("SELECT count(*) FROM import_row")
-    return cursor.fetchone()[0]
+    return cursor.fetchone()[0], source.columns
 
 
 def _copy_error_message(error: Exception) -> str:
@@ -437,11 +466,12 @@ def incidents_import(
             # Big set-based statements: sort in memory, and skip JIT compilation, which
             # costs more than it saves on statements run once.
             cursor.execute("SET LOCAL work_mem = '256MB'; SET LOCAL jit = off")
-            report.rows = _stage(cursor, upload, file_format)
+            report.rows, file_columns = _stage(cursor, upload, file_format)
             if progress:
                 progress(report.rows, "checking")
             problems = _read_coordinates(cursor)
-            cursor.execute(PROBLEMS_SQL, parameters)
+            present = frozenset(file_columns) | LOCATED
+            cursor.execute(_problems_sql(present), parameters)
             found = cursor.fetchall()
             problems += [Problem(row, column, message) for row, column, message, _ in found]
             report.problem_count = len(problems) - len(found) + (found[0][3] if found else 0)
@@ -453,7 +483,7 @@ def incidents_import(
                 raise _NothingToWrite
             if progress:
                 progress(report.rows, "writing")
-            cursor.execute(_incident_select(), parameters)
+            cursor.execute(_incident_select(present), parameters)
             cursor.execute(CELL_COUNTRIES)
             _compute_h3(cursor)
             cursor.execute(
@@ -464,7 +494,7 @@ def incidents_import(
             report.incidents_created = cursor.rowcount
             cursor.execute("SELECT count(*) FROM import_incident")
             report.incidents_already_imported = cursor.fetchone()[0] - report.incidents_created
-            cursor.execute(_weapon_insert(), parameters)
+            cursor.execute(_weapon_insert(present), parameters)
             report.weapons_created = cursor.rowcount
             # The first history row of each new incident and weapon, as a form save leaves.
             cursor.execute(
