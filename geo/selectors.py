@@ -102,54 +102,56 @@ def simplification_tolerance(zoom: int) -> float:
     return round(360 / (256 * 2**zoom), 6)
 
 
-def countries_geojson(*, zoom: int) -> str:
-    """All country boundaries as a GeoJSON FeatureCollection, simplified for `zoom`,
-    built in PostGIS and cached until the boundaries change."""
+FEATURE_COLLECTION_SQL = """
+SELECT json_build_object('type', 'FeatureCollection', 'features',
+    COALESCE(json_agg(json_build_object(
+        'type', 'Feature', 'id', {identifier},
+        'properties', json_build_object({properties}),
+        'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(boundary, %(tolerance)s), 5)::json
+    ) ORDER BY {order}), '[]'::json))::text
+FROM {table} {where}
+"""
+
+
+def _boundaries_collection(name: str, *, zoom: int, sql: str, parameters: dict) -> str:
+    """A FeatureCollection built in PostGIS, simplified for `zoom`, and cached until the
+    boundaries are loaded again."""
     tolerance = simplification_tolerance(zoom)
     version = cache.get_or_set(BOUNDARY_CACHE_VERSION_KEY, 1, timeout=None)
-    key = f"geo:countries:{version}:{tolerance}"
+    key = f"geo:{name}:{version}:{tolerance}"
     collection = cache.get(key)
     if collection is None:
         with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                SELECT json_build_object('type', 'FeatureCollection', 'features',
-                    COALESCE(json_agg(json_build_object(
-                        'type', 'Feature', 'id', iso3,
-                        'properties', json_build_object('iso3', iso3, 'name', name),
-                        'geometry', ST_AsGeoJSON(
-                            ST_SimplifyPreserveTopology(boundary, %s), 5)::json
-                    ) ORDER BY iso3), '[]'::json))::text
-                FROM geo_country
-                """,
-                [tolerance],
-            )
+            cursor.execute(sql, {**parameters, "tolerance": tolerance})
             collection = cursor.fetchone()[0]
         cache.set(key, collection, BOUNDARY_CACHE_SECONDS)
     return collection
+
+
+def countries_geojson(*, zoom: int) -> str:
+    """All country boundaries as a GeoJSON FeatureCollection, simplified for `zoom`."""
+    sql = FEATURE_COLLECTION_SQL.format(
+        identifier="iso3",
+        properties="'iso3', iso3, 'name', name",
+        order="iso3",
+        table="geo_country",
+        where="",
+    )
+    return _boundaries_collection("countries", zoom=zoom, sql=sql, parameters={})
 
 
 def admin_areas_geojson(*, country: str, level: int, zoom: int) -> str:
-    tolerance = simplification_tolerance(zoom)
-    version = cache.get_or_set(BOUNDARY_CACHE_VERSION_KEY, 1, timeout=None)
-    key = f"geo:admin:{version}:{country}:{level}:{tolerance}"
-    collection = cache.get(key)
-    if collection is None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                SELECT json_build_object('type', 'FeatureCollection', 'features',
-                    COALESCE(json_agg(json_build_object(
-                        'type', 'Feature', 'id', id,
-                        'properties', json_build_object('name', name, 'code', code,
-                                                        'level', level),
-                        'geometry', ST_AsGeoJSON(
-                            ST_SimplifyPreserveTopology(boundary, %s), 5)::json
-                    ) ORDER BY name), '[]'::json))::text
-                FROM geo_adminarea WHERE country_id = %s AND level = %s
-                """,
-                [tolerance, country, level],
-            )
-            collection = cursor.fetchone()[0]
-        cache.set(key, collection, BOUNDARY_CACHE_SECONDS)
-    return collection
+    """One country's admin areas of one level, simplified for `zoom`."""
+    sql = FEATURE_COLLECTION_SQL.format(
+        identifier="id",
+        properties="'name', name, 'code', code, 'level', level",
+        order="name",
+        table="geo_adminarea",
+        where="WHERE country_id = %(country)s AND level = %(level)s",
+    )
+    return _boundaries_collection(
+        f"admin:{country}:{level}",
+        zoom=zoom,
+        sql=sql,
+        parameters={"country": country, "level": level},
+    )

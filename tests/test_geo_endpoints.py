@@ -120,3 +120,22 @@ def test_place_search_finds_names_without_accents_and_prefers_prefixes(signed_in
     only_caf = signed_in.get("/geo/places", {"q": "bangu", "country": "CAF"}).json()["places"]
     assert [place["name"] for place in only_caf] == ["Bangui"]
     assert signed_in.get("/geo/places", {"q": "b", "country": "XXX"}).status_code == 400
+
+
+def test_admin_areas_are_served_by_country_and_level(signed_in, countries, tmp_path):
+    from geo.boundaries import admin_areas_load
+    from tests.test_geo_boundaries import _user_file
+
+    admin_areas_load(path=_user_file(tmp_path), level=1, name_field="shapeName")
+
+    response = signed_in.get(
+        "/geo/boundaries/admin-areas.geojson", {"country": "CAF", "level": 1, "zoom": 8}
+    )
+    assert response.status_code == 200
+    names = [feature["properties"]["name"] for feature in json.loads(response.content)["features"]]
+    assert names == ["Bangui", "Bowtie prefecture"]
+    empty = signed_in.get("/geo/boundaries/admin-areas.geojson", {"country": "CAF", "level": 2})
+    assert json.loads(empty.content)["features"] == []
+    assert signed_in.get("/geo/boundaries/admin-areas.geojson", {"country": "CAF"}).json()[
+        "errors"
+    ]["level"]
