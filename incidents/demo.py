@@ -26,7 +26,7 @@ from incidents.choices import (
     WorkflowState,
 )
 from incidents.demo_places import DIVERSION_POINTS, MISSIONS, DemoMission
-from incidents.models import Incident, TraceRequest, WeaponItem
+from incidents.models import AmmunitionItem, Incident, PersonsInvolved, TraceRequest, WeaponItem
 from incidents.services import incidents_assign_geography
 from organisations.choices import Releasability, Role
 from organisations.models import Contingent, Membership, Mission
@@ -242,6 +242,8 @@ def demo_dataset_create(*, incidents: int, seed: int = 2026) -> DemoSummary:
             WeaponItem.objects.bulk_create(weapons, batch_size=BATCH_SIZE)
             traces = _demo_trace_requests(rng, weapons)
             TraceRequest.objects.bulk_create(traces, batch_size=BATCH_SIZE)
+            PersonsInvolved.objects.bulk_create(_demo_persons(rng, batch), batch_size=BATCH_SIZE)
+            AmmunitionItem.objects.bulk_create(_demo_ammunition(rng, batch), batch_size=BATCH_SIZE)
             created_incidents += len(batch)
             created_weapons += len(weapons)
             created_traces += len(traces)
@@ -294,6 +296,54 @@ def _demo_weapons(rng, incidents, catalogue_weights, batch_bases) -> list[Weapon
                 )
             )
     return weapons
+
+
+# (role, sex, age group, share of incidents that involve such people)
+PERSON_GROUPS = [
+    ("suspect", "male", "adult", 0.55),
+    ("suspect", "female", "adult", 0.06),
+    ("suspect", "male", "child", 0.04),
+    ("victim", "female", "adult", 0.08),
+    ("victim", "male", "adult", 0.10),
+    ("victim", "female", "child", 0.03),
+    ("civilian", "unknown", "unknown", 0.05),
+    ("peacekeeper", "male", "adult", 0.03),
+]
+AMMUNITION = [
+    ("7.62x39mm", "ball", "71"),
+    ("7.62x54mmR", "ball", "188"),
+    ("12 gauge", "shotgun", ""),
+    ("40mm", "grenade", ""),
+]
+
+
+def _demo_persons(rng, incidents) -> list[PersonsInvolved]:
+    return [
+        PersonsInvolved(
+            incident=incident, role=role, sex=sex, age_group=age, count=int(rng.integers(1, 5))
+        )
+        for incident in incidents
+        for role, sex, age, share in PERSON_GROUPS
+        if rng.random() < share
+    ]
+
+
+def _demo_ammunition(rng, incidents) -> list[AmmunitionItem]:
+    items = []
+    for incident in incidents:
+        if rng.random() < 0.4:
+            calibre, kind, headstamp = AMMUNITION[int(rng.integers(0, len(AMMUNITION)))]
+            items.append(
+                AmmunitionItem(
+                    incident=incident,
+                    calibre=calibre,
+                    ammunition_type=kind,
+                    headstamp_manufacturer=headstamp,
+                    headstamp_year=int(rng.integers(1970, 2015)) if headstamp else None,
+                    quantity=int(rng.geometric(0.01)),
+                )
+            )
+    return items
 
 
 def _demo_trace_requests(rng, weapons: list[WeaponItem]) -> list[TraceRequest]:

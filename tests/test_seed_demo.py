@@ -92,3 +92,11 @@ def test_second_run_with_if_empty_adds_nothing_and_keeps_the_password(seeded: Pa
 def test_seed_refuses_a_negative_count(db):
     with pytest.raises(CommandError, match="--incidents"):
         call_command("seed_demo", incidents=-1)
+
+
+def test_seed_records_people_by_sex_and_age_and_some_ammunition(seeded):
+    from incidents.models import AmmunitionItem, PersonsInvolved
+
+    groups = set(PersonsInvolved.objects.values_list("role", "sex", "age_group"))
+    assert {("suspect", "male", "adult"), ("victim", "female", "adult")} <= groups
+    assert AmmunitionItem.objects.filter(quantity__gte=1).count() > 50
