@@ -201,4 +201,7 @@ set_up_platform() {
   ensure_redis
   "$PYTHON" "$PROJECT_DIR/scripts/database.py" create
   "$PYTHON" "$PROJECT_DIR/manage.py" collectstatic --no-input -v0
+  # The French catalogue is built from locale/fr/LC_MESSAGES/django.po.
+  ensure_command msgfmt gettext
+  (cd "$PROJECT_DIR" && "$PYTHON" manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules)
 }
