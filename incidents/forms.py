@@ -5,6 +5,8 @@ from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 
 from geo.coordinates import parse_coordinates
+from geo.countries import validate_country_code
+from incidents.choices import CustodyEventKind
 from incidents.models import AmmunitionItem, Incident, PersonsInvolved, WeaponItem
 from organisations.choices import Role
 from organisations.models import Contingent
@@ -164,3 +166,63 @@ class ImportForm(forms.Form):
             raise forms.ValidationError(_("Send a .csv, .xlsx or .geojson file."))
         upload.file_format = self.EXTENSIONS[extension]
         return upload
+
+
+class CustodyEventForm(forms.Form):
+    weapon = forms.ModelChoiceField(queryset=WeaponItem.objects.none(), label=_("Weapon"))
+    kind = forms.ChoiceField(choices=CustodyEventKind.choices, label=_("Event"))
+    occurred_at = forms.DateTimeField(
+        label=_("When (UTC)"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    place = forms.CharField(label=_("Where"), required=False, max_length=200)
+    transferred_to = forms.CharField(label=_("Transferred to"), required=False, max_length=200)
+    destruction_method = forms.CharField(label=_("Destroyed how"), required=False, max_length=200)
+    witnessed_by = forms.CharField(label=_("Witnessed by"), required=False, max_length=300)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["weapon"].queryset = incident.weapons.all()
+
+
+class TraceRequestForm(forms.Form):
+    weapon = forms.ModelChoiceField(queryset=WeaponItem.objects.none(), label=_("Weapon"))
+    addressee = forms.CharField(label=_("Sent to (State or manufacturer)"), max_length=200)
+    sent_on = forms.DateField(label=_("Sent on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["weapon"].queryset = incident.weapons.filter(serial_number__gt="")
+
+
+class TraceAnswerForm(forms.Form):
+    answered_on = forms.DateField(
+        label=_("Answered on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    diversion_established = forms.BooleanField(
+        label=_("Point of diversion established"), required=False
+    )
+    diversion_country = forms.CharField(
+        label=_("Country of diversion (ISO alpha-3)"),
+        required=False,
+        max_length=3,
+        validators=[validate_country_code],
+    )
+    diversion_coordinates = forms.CharField(
+        label=_("Point of diversion (coordinates)"), required=False, max_length=100
+    )
+    last_legal_end_user = forms.CharField(
+        label=_("Last legal end user"), required=False, max_length=200
+    )
+
+    def clean_diversion_country(self):
+        return self.cleaned_data["diversion_country"].upper()
+
+    def clean_diversion_coordinates(self):
+        text = self.cleaned_data["diversion_coordinates"]
+        if not text:
+            return None
+        coordinates = parse_coordinates(text)
+        return Point(coordinates.longitude, coordinates.latitude, srid=4326)

@@ -93,3 +93,4 @@ rules.add_perm(
     is_administrator | reports_for_its_contingent | verifies_its_mission,
 )
 rules.add_perm("incidents.record_custody", reports_for_its_contingent | verifies_its_mission)
+rules.add_perm("incidents.record_trace", reports_for_its_contingent | verifies_its_mission)

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
-from incidents.choices import WorkflowState
-from incidents.models import CustodyEvent, Incident, Photo, WeaponItem
+from incidents.choices import CustodyEventKind, Disposition, TraceStatus, WorkflowState
+from incidents.models import CustodyEvent, Incident, Photo, TraceRequest, WeaponItem
 
 H3_RESOLUTION = 8
 
@@ -148,6 +148,11 @@ def incident_withdraw(*, incident: Incident, by: AbstractBaseUser, reason: str) 
 # --- chain of custody ---------------------------------------------------------------
 
 CHAIN_START = "0" * 64
+CUSTODY_DISPOSITIONS = {
+    CustodyEventKind.STORED: Disposition.STORED,
+    CustodyEventKind.TRANSFERRED: Disposition.TRANSFERRED,
+    CustodyEventKind.DESTROYED: Disposition.DESTROYED,
+}
 HASHED_FIELDS = (
     "weapon_id",
     "sequence",
@@ -186,9 +191,26 @@ def custody_event_append(*, weapon: WeaponItem, by: AbstractBaseUser, **event) -
     )
     if new_event.occurred_at > timezone.now():
         raise ValidationError({"occurred_at": _("The date is in the future.")})
+    required = {
+        CustodyEventKind.TRANSFERRED: ("transferred_to",),
+        CustodyEventKind.DESTROYED: ("destruction_method", "witnessed_by"),
+    }
+    missing = {
+        name: _("Required for this event.")
+        for name in required.get(new_event.kind, ())
+        if not getattr(new_event, name)
+    }
+    if missing:
+        raise ValidationError(missing)
     new_event.hash = custody_event_hash(new_event)
     new_event.full_clean()
     new_event.save()
+    # The weapon's current disposition follows its chain of custody.
+    disposition = CUSTODY_DISPOSITIONS.get(new_event.kind)
+    if disposition:
+        weapon.disposition = disposition
+        weapon._history_user = by
+        weapon.save(update_fields=["disposition"])
     return new_event
 
 
@@ -207,6 +229,61 @@ def custody_chains_verify() -> list[str]:
             problems.append(f"{label}: its content was changed after it was recorded")
         expected_previous[event.weapon_id] = (event.sequence, event.hash)
     return problems
+
+
+# --- tracing ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def trace_request_send(
+    *, weapon: WeaponItem, by: AbstractBaseUser, addressee: str, sent_on
+) -> TraceRequest:
+    """Record a tracing request sent about a weapon to a State or manufacturer."""
+    _require("record_trace", by, weapon.incident)
+    if sent_on > timezone.localdate():
+        raise ValidationError({"sent_on": _("The date is in the future.")})
+    trace = TraceRequest(
+        weapon=weapon, addressee=addressee, sent_on=sent_on, status=TraceStatus.SENT
+    )
+    trace.full_clean()
+    trace._history_user = by
+    trace.save()
+    return trace
+
+
+@transaction.atomic
+def trace_request_answer(
+    *,
+    trace: TraceRequest,
+    by: AbstractBaseUser,
+    answered_on,
+    diversion_established: bool,
+    diversion_country: str = "",
+    diversion_point=None,
+    last_legal_end_user: str = "",
+) -> TraceRequest:
+    """Record the answer to a tracing request: whether, and where, the weapon was diverted
+    from lawful hands. This result feeds the flows and the SDG 16.4.2 indicator."""
+    _require("record_trace", by, trace.weapon.incident)
+    errors = {}
+    if answered_on < trace.sent_on:
+        errors["answered_on"] = _("The answer cannot come before the request was sent.")
+    elif answered_on > timezone.localdate():
+        errors["answered_on"] = _("The date is in the future.")
+    if diversion_established and not diversion_country:
+        errors["diversion_country"] = _("Say in which country the weapon was diverted.")
+    if errors:
+        raise ValidationError(errors)
+    trace.answered_on = answered_on
+    trace.status = TraceStatus.ANSWERED if diversion_established else TraceStatus.CLOSED_UNTRACED
+    trace.diversion_established = diversion_established
+    trace.diversion_country = diversion_country if diversion_established else ""
+    trace.diversion_point = diversion_point if diversion_established else None
+    trace.last_legal_end_user = last_legal_end_user
+    trace.full_clean()
+    trace._history_user = by
+    trace.save()
+    return trace
 
 
 # --- photos -------------------------------------------------------------------------

@@ -18,8 +18,17 @@ from django.views.decorators.http import require_POST
 
 from incidents import services
 from incidents.filtersets import IncidentFilterSet
-from incidents.forms import ITEM_FORMSETS, IncidentForm, PhotoForm, ReturnForm, WithdrawForm
-from incidents.models import Incident, Photo
+from incidents.forms import (
+    ITEM_FORMSETS,
+    CustodyEventForm,
+    IncidentForm,
+    PhotoForm,
+    ReturnForm,
+    TraceAnswerForm,
+    TraceRequestForm,
+    WithdrawForm,
+)
+from incidents.models import Incident, Photo, TraceRequest
 from incidents.selectors import incident_history
 
 PAGE_SIZE = 50
@@ -91,6 +100,9 @@ def incident_detail(request, pk: int):
             "return_form": ReturnForm(),
             "withdraw_form": WithdrawForm(),
             "photo_form": PhotoForm(incident=incident),
+            "custody_form": CustodyEventForm(incident=incident),
+            "trace_form": TraceRequestForm(incident=incident),
+            "answer_form": TraceAnswerForm(),
         },
     )
 
@@ -189,6 +201,64 @@ def incident_withdraw(request, pk: int):
             incident=incident, by=request.user, reason=request.POST.get("reason", "")
         ),
     )
+
+
+def _report_errors(request, errors: dict) -> None:
+    """Form or service errors as one message that names each field."""
+    for field, messages_of_field in errors.items():
+        label = field.replace("_", " ") if field != "__all__" else ""
+        for message in messages_of_field:
+            text = message["message"] if isinstance(message, dict) else str(message)
+            messages.error(request, f"{label}: {text}" if label else text)
+
+
+def _weapon_record_action(request, pk: int, form_class, act, done: str):
+    incident = _visible_incident(request, pk)
+    form = form_class(request.POST, incident=incident)
+    if not form.is_valid():
+        _report_errors(request, form.errors.get_json_data())
+    else:
+        try:
+            act(incident, form.cleaned_data)
+        except ValidationError as error:
+            _report_errors(request, error.message_dict)
+        else:
+            messages.success(request, done)
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+@login_required
+@require_POST
+def custody_record(request, pk: int):
+    def act(incident, data):
+        services.custody_event_append(by=request.user, **data)
+
+    return _weapon_record_action(request, pk, CustodyEventForm, act, _("Custody event recorded."))
+
+
+@login_required
+@require_POST
+def trace_send(request, pk: int):
+    def act(incident, data):
+        services.trace_request_send(by=request.user, **data)
+
+    return _weapon_record_action(request, pk, TraceRequestForm, act, _("Trace request recorded."))
+
+
+@login_required
+@require_POST
+def trace_answer(request, pk: int, trace_pk: int):
+    def act(incident, data):
+        trace = get_object_or_404(TraceRequest, pk=trace_pk, weapon__incident=incident)
+        coordinates = data.pop("diversion_coordinates")
+        services.trace_request_answer(
+            trace=trace, by=request.user, diversion_point=coordinates, **data
+        )
+
+    def form_class(data, incident):
+        return TraceAnswerForm(data)
+
+    return _weapon_record_action(request, pk, form_class, act, _("Trace answer recorded."))
 
 
 @login_required

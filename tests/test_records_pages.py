@@ -181,3 +181,102 @@ def test_photos_download_as_attachments_never_inline(client, world, settings, tm
     assert response["X-Content-Type-Options"] == "nosniff"
     client.force_login(world.users["other_mission_analyst"])
     assert client.get(f"/incidents/photos/{photo.pk}").status_code == 404
+
+
+def _weapon(world):
+    from incidents.models import WeaponItem
+
+    return WeaponItem.objects.create(
+        incident=world.records["alpha_verified_L1"],
+        category="assault_rifle",
+        make="Norinco",
+        serial_number="5600001",
+    )
+
+
+def test_custody_events_are_recorded_from_the_record_page(client, world):
+    weapon = _weapon(world)
+    incident = weapon.incident
+    client.force_login(world.users["reporter_alpha"])
+
+    client.post(
+        f"/incidents/{incident.pk}/custody",
+        {
+            "weapon": weapon.pk,
+            "kind": "stored",
+            "occurred_at": "2025-03-01T09:00",
+            "place": "Bangui weapons store",
+        },
+    )
+    refused = client.post(
+        f"/incidents/{incident.pk}/custody",
+        {"weapon": weapon.pk, "kind": "destroyed", "occurred_at": "2025-03-05T09:00"},
+        follow=True,
+    )
+
+    weapon.refresh_from_db()
+    assert [e.kind for e in weapon.custody_events.all()] == ["stored"]
+    assert weapon.disposition == "stored"
+    assert "destruction method: Required for this event." in refused.content.decode()
+
+    client.post(
+        f"/incidents/{incident.pk}/custody",
+        {
+            "weapon": weapon.pk,
+            "kind": "destroyed",
+            "occurred_at": "2025-03-05T09:00",
+            "destruction_method": "cutting",
+            "witnessed_by": "UNMAS, national commission",
+        },
+    )
+    weapon.refresh_from_db()
+    assert weapon.disposition == "destroyed"
+    assert weapon.custody_events.count() == 2
+
+
+def test_a_trace_request_and_its_answer_are_recorded_and_checked(client, world):
+    weapon = _weapon(world)
+    incident = weapon.incident
+    client.force_login(world.users["verifier"])
+
+    client.post(
+        f"/incidents/{incident.pk}/traces",
+        {
+            "weapon": weapon.pk,
+            "addressee": "China (national point of contact)",
+            "sent_on": "2025-04-01",
+        },
+    )
+    trace = weapon.trace_requests.get()
+    early = client.post(
+        f"/incidents/{incident.pk}/traces/{trace.pk}/answer",
+        {"answered_on": "2025-03-01", "diversion_established": "on", "diversion_country": "SDN"},
+        follow=True,
+    )
+    assert "cannot come before the request was sent" in early.content.decode()
+    client.post(
+        f"/incidents/{incident.pk}/traces/{trace.pk}/answer",
+        {
+            "answered_on": "2025-06-01",
+            "diversion_established": "on",
+            "diversion_country": "sdn",
+            "diversion_coordinates": "15.5, 32.56",
+            "last_legal_end_user": "Armed forces of Sudan",
+        },
+    )
+
+    trace.refresh_from_db()
+    assert (trace.status, trace.diversion_established, trace.diversion_country) == (
+        "answered",
+        True,
+        "SDN",
+    )
+    assert round(trace.diversion_point.y, 2) == 15.5
+    client.force_login(world.users["mission_analyst"])
+    assert (
+        client.post(
+            f"/incidents/{incident.pk}/traces",
+            {"weapon": weapon.pk, "addressee": "x", "sent_on": "2025-04-01"},
+        ).status_code
+        == 403
+    )
