@@ -31,6 +31,22 @@ class Coordinates:
     latitude: float
     longitude: float
     notation: str  # "decimal", "dms" or "mgrs"
+    # How far the true point may be from this one, judged from how it was written: an MGRS
+    # reference of 4 digits is a 1 km square; 4.4, 18.6 is good to about 11 km.
+    uncertainty_m: float = 1.0
+
+
+METRES_PER_DEGREE = 111_320
+
+
+def _decimals(number: str) -> int:
+    return len(number.split(".")[1]) if "." in number else 0
+
+
+def _uncertainty(numbers: list[str]) -> float:
+    """For one coordinate written as [deg] or [deg, min] or [deg, min, sec]."""
+    unit = METRES_PER_DEGREE / 60 ** (len(numbers) - 1)
+    return unit / 10 ** _decimals(numbers[-1])
 
 
 def parse_coordinates(text: str) -> Coordinates:
@@ -43,13 +59,16 @@ def parse_coordinates(text: str) -> Coordinates:
     if MGRS_PATTERN.match(compact):
         return _parse_mgrs(compact)
     if any(letter in cleaned for letter in HEMISPHERES):
-        latitude, longitude = _parse_with_hemispheres(cleaned)
+        latitude, longitude, uncertainty = _parse_with_hemispheres(cleaned)
     else:
-        latitude, longitude = _parse_signed(cleaned)
+        latitude, longitude, uncertainty = _parse_signed(cleaned)
     _check_range(latitude, longitude)
     decimal_only = len(NUMBER.findall(cleaned)) == 2 and not DMS_SYMBOLS.search(cleaned)
     return Coordinates(
-        round(latitude, 7), round(longitude, 7), "decimal" if decimal_only else "dms"
+        round(latitude, 7),
+        round(longitude, 7),
+        "decimal" if decimal_only else "dms",
+        uncertainty_m=uncertainty,
     )
 
 
@@ -72,7 +91,9 @@ def _parse_mgrs(reference: str) -> Coordinates:
             code="invalid_mgrs",
             params={"ref": reference},
         ) from error
-    return Coordinates(round(latitude, 7), round(longitude, 7), "mgrs")
+    return Coordinates(
+        round(latitude, 7), round(longitude, 7), "mgrs", uncertainty_m=10 ** (5 - len(digits) // 2)
+    )
 
 
 def _degrees(numbers: list[str], original: str) -> float:
@@ -95,7 +116,7 @@ def _degrees(numbers: list[str], original: str) -> float:
     return -degrees if values[0] < 0 else degrees
 
 
-def _parse_with_hemispheres(text: str) -> tuple[float, float]:
+def _parse_with_hemispheres(text: str) -> tuple[float, float, float]:
     spaced = DMS_SYMBOLS.sub(" ", text).replace(",", " ")
     # Letters either lead (N4 22 E18 35) or trail (4 22 N 18 35 E) each coordinate.
     starts_with_letter = spaced.lstrip()[0] in HEMISPHERES
@@ -110,7 +131,7 @@ def _parse_with_hemispheres(text: str) -> tuple[float, float]:
             code="invalid",
             params={"text": text},
         )
-    values = {}
+    values, uncertainty = {}, 0.0
     for part in parts:
         letter = next(h for h in HEMISPHERES if h in part)
         numbers = NUMBER.findall(part)
@@ -132,10 +153,11 @@ def _parse_with_hemispheres(text: str) -> tuple[float, float]:
             )
         value = _degrees(numbers, part)
         values[axis] = -value if letter in "SW" else value
-    return values["latitude"], values["longitude"]
+        uncertainty = max(uncertainty, _uncertainty(numbers))
+    return values["latitude"], values["longitude"], uncertainty
 
 
-def _parse_signed(text: str) -> tuple[float, float]:
+def _parse_signed(text: str) -> tuple[float, float, float]:
     numbers = NUMBER.findall(DMS_SYMBOLS.sub(" ", text))
     leftovers = NUMBER.sub("", DMS_SYMBOLS.sub(" ", text)).replace(",", "").replace(";", "")
     if leftovers.strip() or len(numbers) not in (2, 4, 6):
@@ -149,7 +171,8 @@ def _parse_signed(text: str) -> tuple[float, float]:
             params={"text": text},
         )
     half = len(numbers) // 2
-    return _degrees(numbers[:half], text), _degrees(numbers[half:], text)
+    uncertainty = max(_uncertainty(numbers[:half]), _uncertainty(numbers[half:]))
+    return _degrees(numbers[:half], text), _degrees(numbers[half:], text), uncertainty
 
 
 def _check_range(latitude: float, longitude: float) -> None:

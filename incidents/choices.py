@@ -33,6 +33,29 @@ class LocationPrecision(models.TextChoices):
     ADMIN_AREA = "admin_area", _("Admin area only")
 
 
+PRECISION_ORDER = [
+    LocationPrecision.EXACT,
+    LocationPrecision.ABOUT_1_KM,
+    LocationPrecision.ABOUT_10_KM,
+    LocationPrecision.ADMIN_AREA,
+]
+
+
+def precision_of(*, uncertainty_m: float) -> str:
+    """The location precision that an uncertainty in metres amounts to."""
+    if uncertainty_m <= 100:
+        return LocationPrecision.EXACT
+    if uncertainty_m <= 1_500:
+        return LocationPrecision.ABOUT_1_KM
+    if uncertainty_m <= 15_000:
+        return LocationPrecision.ABOUT_10_KM
+    return LocationPrecision.ADMIN_AREA
+
+
+def coarser_precision(first: str, second: str) -> str:
+    return max(first, second, key=PRECISION_ORDER.index)
+
+
 class WorkflowState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")

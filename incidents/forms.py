@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from geo.coordinates import parse_coordinates
 from geo.countries import validate_country_code
-from incidents.choices import CustodyEventKind
+from incidents.choices import CustodyEventKind, coarser_precision, precision_of
 from incidents.models import AmmunitionItem, Incident, PersonsInvolved, WeaponItem
 from organisations.choices import Role
 from organisations.models import Contingent
@@ -66,6 +66,12 @@ class IncidentForm(forms.ModelForm):
     def save(self, commit=True):
         coordinates = self.cleaned_data["coordinates"]
         self.instance.location = Point(coordinates.longitude, coordinates.latitude, srid=4326)
+        # A point written coarsely (an MGRS 1 km square, one decimal) is no more precise
+        # than it was written, whatever precision was chosen.
+        self.instance.location_precision = coarser_precision(
+            self.cleaned_data["location_precision"],
+            precision_of(uncertainty_m=coordinates.uncertainty_m),
+        )
         return super().save(commit=commit)
 
 

@@ -65,3 +65,18 @@ def test_bad_coordinates_get_a_message_that_says_what_is_wrong(text, code, says)
         parse_coordinates(text)
     assert raised.value.code == code
     assert says in raised.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "metres"),
+    [
+        ("4.3671, 18.5837", 11.1),
+        ("4.4, 18.6", 11_132),
+        ("34NBK3182283135", 1),
+        ("34NBK3183", 1_000),
+        ("4 22 N 18 35 E", 1_855),
+        ("4N 18E", 111_320),
+    ],
+)
+def test_the_uncertainty_follows_how_the_point_was_written(text, metres):
+    assert parse_coordinates(text).uncertainty_m == pytest.approx(metres, rel=0.01)

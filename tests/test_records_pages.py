@@ -280,3 +280,22 @@ def test_a_trace_request_and_its_answer_are_recorded_and_checked(client, world):
         ).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize(
+    ("coordinates", "chosen", "stored"),
+    [
+        ("34NBK3183", "exact", "1km"),
+        ("4.4, 18.6", "exact", "10km"),
+        ("4.39412, 18.55831", "exact", "exact"),
+        ("4.39412, 18.55831", "10km", "10km"),
+    ],
+)
+def test_a_coarsely_written_point_is_stored_with_its_coarse_precision(
+    client, world, coordinates, chosen, stored
+):
+    client.force_login(world.users["reporter_alpha"])
+    client.post(
+        "/incidents/new", entry_data(world, coordinates=coordinates, location_precision=chosen)
+    )
+    assert Incident.objects.get(narrative__startswith="Two rifles").location_precision == stored
