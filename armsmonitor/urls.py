@@ -3,13 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from armsmonitor import views
+from organisations.views import language_choose
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("language", language_choose, name="language_choose"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("incidents.api.urls")),
     path("geo/", include("geo.urls")),

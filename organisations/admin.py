@@ -10,6 +10,7 @@ from organisations.models import (
     Membership,
     Mission,
     SharingAgreement,
+    UserPreferences,
 )
 
 
@@ -80,3 +81,10 @@ class APIAccessAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(UserPreferences)
+class UserPreferencesAdmin(admin.ModelAdmin):
+    list_display = ["user", "language"]
+    list_filter = ["language"]
+    search_fields = ["user__username"]

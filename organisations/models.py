@@ -190,3 +190,22 @@ class APIAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency or self.user} {self.method} {self.path} ({self.records})"
+
+
+class UserPreferences(models.Model):
+    """What a user chose for themselves, kept with the account so it follows them to any
+    browser (a shared field laptop, a new workstation)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("user preferences")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)

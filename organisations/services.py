@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.db.models import Model
 
-from organisations.models import Agency, AgencyAPIKey, APIAccess
+from organisations.models import Agency, AgencyAPIKey, APIAccess, UserPreferences
 
 
 def agency_api_key_create(
@@ -28,3 +28,11 @@ def api_access_record(*, request, records: int) -> APIAccess:
         records=records,
         remote_address=request.META.get("REMOTE_ADDR"),
     )
+
+
+def user_language_set(*, user, language: str) -> UserPreferences:
+    """Store `user`'s interface language; `language` must be one of settings.LANGUAGES."""
+    preferences, _created = UserPreferences.objects.update_or_create(
+        user=user, defaults={"language": language}
+    )
+    return preferences

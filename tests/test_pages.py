@@ -38,5 +38,35 @@ def test_the_records_pages_speak_french_when_asked(client):
     page = client.get("/incidents/", headers={"accept-language": "fr"}).content.decode()
     assert "Enregistrer une saisie" in page
     assert "Brouillon" in page  # a workflow state's label
-    client.post("/i18n/setlang/", {"language": "en"})
+    client.post("/language", {"language": "en"})
     assert "Record a seizure" in client.get("/incidents/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_users_language_choice_follows_them_to_another_browser(client):
+    from django.test import Client
+
+    user = get_user_model().objects.create_user("amina", password="a-long-test-password")
+    client.force_login(user)
+    response = client.post("/language", {"language": "fr", "next": "/incidents/"})
+    assert response.status_code == 302
+
+    other_browser = Client()  # no language cookie, a browser set to English
+    other_browser.force_login(user)
+    page = other_browser.get("/", headers={"accept-language": "en"})
+    assert 'lang="fr"' in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_unknown_language_is_not_stored_and_anonymous_choices_use_the_cookie(client):
+    from organisations.models import UserPreferences
+
+    user = get_user_model().objects.create_user("amina", password="a-long-test-password")
+    client.force_login(user)
+    client.post("/language", {"language": "xx"})
+    assert not UserPreferences.objects.filter(user=user).exists()
+    assert b'lang="en"' in client.get("/").content
+
+    client.logout()
+    client.post("/language", {"language": "fr"})
+    assert b'lang="fr"' in client.get("/").content
