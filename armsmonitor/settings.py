@@ -7,6 +7,7 @@ DEBUG is set. `make run` writes a local `.env` with DEBUG=true and a random SECR
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -135,7 +136,13 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60 * 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 15 * 60}
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Each mission's standard analyses, fresh every morning (unchanged data is not redone).
+    "refresh-standard-analyses": {
+        "task": "geo.tasks.refresh_standard_analyses",
+        "schedule": crontab(hour=2, minute=0),
+    },
+}
 
 # --- Internationalisation: English and French, times in UTC ---------------------------
 LANGUAGE_CODE = "en"

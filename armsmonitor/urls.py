@@ -12,7 +12,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language", language_choose, name="language_choose"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("incidents.api.urls")),
+    path("api/v1/", include("armsmonitor.api")),
     path("geo/", include("geo.urls")),
     path("incidents/", include("incidents.urls")),
+    path("analyses/", include("geo.analysis_urls")),
 ]

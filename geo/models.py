@@ -1,11 +1,13 @@
 """Places: country and admin boundaries, regional organisations, and a gazetteer."""
 
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.utils.translation import gettext_lazy as _
 
 from geo.countries import validate_country_code
+from geo.querysets import AnalysisRunQuerySet
 
 
 class Country(models.Model):
@@ -112,3 +114,129 @@ class Place(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.country})"
+
+
+class AnalysisKind(models.TextChoices):
+    HOTSPOTS = "hotspots", _("Hot spots (Getis-Ord Gi*)")
+    EMERGING_HOTSPOTS = "emerging_hotspots", _("Emerging hot spots")
+    CLUSTERS = "clusters", _("Clusters (DBSCAN)")
+    DENSITY = "density", _("Density surface")
+    FLOWS = "flows", _("Flows: origin to seizure")
+    SERIAL_BATCHES = "serial_batches", _("Serial-number batches")
+    TRENDS = "trends", _("Trends")
+
+
+class AnalysisRun(models.Model):
+    """One requested analysis: what, on which records, for whom, and how it went.
+
+    A run is requested either by a user (it then reads what that user may read) or by the
+    nightly schedule for a mission (it reads what the mission's analysts read). Identical
+    requests on unchanged records share one run: `request_key` identifies the request,
+    `data_fingerprint` the state of the records it read.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    LIVE_STATES = (State.QUEUED, State.RUNNING, State.DONE)
+
+    kind = models.CharField(_("kind"), max_length=20, choices=AnalysisKind.choices)
+    parameters = models.JSONField(_("parameters"), default=dict)
+    incident_filter = models.JSONField(_("incident filter"), default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="analysis_runs",
+    )
+    mission = models.ForeignKey(
+        "organisations.Mission",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="analysis_runs",
+        help_text=_("For scheduled runs: the mission whose records they read."),
+    )
+    request_key = models.CharField(max_length=64, db_index=True)
+    data_fingerprint = models.CharField(max_length=64)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    error = models.TextField(_("why it failed"), blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    incidents_read = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AnalysisRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Two identical requests arriving together still make one run.
+            models.UniqueConstraint(
+                fields=["request_key", "data_fingerprint"],
+                condition=models.Q(state__in=["queued", "running", "done"]),
+                name="one_live_run_per_request_and_data",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(requested_by__isnull=False) | models.Q(mission__isnull=False),
+                name="run_requested_by_a_user_or_for_a_mission",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_state_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED, self.State.CANCELLED)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class AnalysisCell(models.Model):
+    """One hexagon of a hot-spot or emerging hot-spot run, kept as rows so that maps and
+    the API can page through and clip them by bounding box."""
+
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="cells")
+    cell = models.BigIntegerField(_("H3 cell"))
+    incidents = models.PositiveIntegerField(_("count"))
+    z_score = models.FloatField(_("z-score"))
+    p_value = models.FloatField(_("p-value"))
+    spot_class = models.SmallIntegerField(
+        _("class"), help_text=_("+3/+2/+1 hot spot at 99/95/90 % confidence, 0 none, −1… cold")
+    )
+    pattern = models.CharField(_("emerging pattern"), max_length=30, blank=True)
+    boundary = models.PolygonField(srid=4326)
+
+    class Meta:
+        ordering = ["run", "cell"]
+        constraints = [models.UniqueConstraint(fields=["run", "cell"], name="one_row_per_cell")]
+
+
+class IncidentCluster(models.Model):
+    """One density-based cluster of a clusters run."""
+
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="clusters")
+    label = models.PositiveIntegerField()
+    incidents = models.PositiveIntegerField(_("incidents"))
+    weapons = models.PositiveIntegerField(_("weapons"))
+    first_occurred_at = models.DateTimeField()
+    last_occurred_at = models.DateTimeField()
+    centroid = models.PointField(srid=4326)
+    hull = models.GeometryField(srid=4326)
+
+    class Meta:
+        ordering = ["run", "-incidents"]

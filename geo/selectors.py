@@ -1,6 +1,7 @@
 """Reads about places: which country, admin area and regions a point lies in, the nearest
 named place, place-name search, and boundaries for the map."""
 
+import json
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -155,3 +156,41 @@ def admin_areas_geojson(*, country: str, level: int, zoom: int) -> str:
         sql=sql,
         parameters={"country": country, "level": level},
     )
+
+
+def run_cells_geojson(run) -> str:
+    """The hexagons of a hot-spot run as a GeoJSON FeatureCollection, built in PostGIS."""
+    return _feature_collection(
+        """SELECT ST_AsGeoJSON(cell.boundary, 6)::json AS geometry,
+                  json_build_object('cell', to_hex(cell.cell), 'count', cell.incidents,
+                      'z_score', cell.z_score, 'p_value', cell.p_value,
+                      'class', cell.spot_class, 'pattern', cell.pattern) AS properties
+           FROM geo_analysiscell AS cell WHERE cell.run_id = %s""",
+        run.pk,
+    )
+
+
+def run_clusters_geojson(run) -> str:
+    """The clusters of a clusters run (hulls) as a GeoJSON FeatureCollection."""
+    return _feature_collection(
+        """SELECT ST_AsGeoJSON(cluster.hull, 6)::json AS geometry,
+                  json_build_object('label', cluster.label, 'incidents', cluster.incidents,
+                      'weapons', cluster.weapons,
+                      'centroid', ST_AsGeoJSON(cluster.centroid, 6)::json,
+                      'first_occurred_at', cluster.first_occurred_at,
+                      'last_occurred_at', cluster.last_occurred_at) AS properties
+           FROM geo_incidentcluster AS cluster WHERE cluster.run_id = %s""",
+        run.pk,
+    )
+
+
+def _feature_collection(features_sql: str, run_id: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT json_build_object('type', 'FeatureCollection', 'features',
+                    coalesce(json_agg(json_build_object('type', 'Feature',
+                        'geometry', feature.geometry, 'properties', feature.properties)), '[]'))
+                FROM ({features_sql}) AS feature""",  # noqa: S608 (our own fragments)
+            [run_id],
+        )
+        return json.dumps(cursor.fetchone()[0])

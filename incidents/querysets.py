@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import BooleanField, Case, ExpressionWrapper, When
 
 if TYPE_CHECKING:
-    from organisations.access import Principal
+    from organisations.access import Principal, Visibility
 
 
 class IncidentQuerySet(models.QuerySet):
@@ -21,9 +21,14 @@ class IncidentQuerySet(models.QuerySet):
         Every read path (lists, details, map, API, exports, analyses, reports) starts here;
         outputs use `shown_location`, never `location`.
         """
-        from organisations.access import GENERALISED_CELL_DEGREES, incident_visibility
+        from organisations.access import incident_visibility
 
-        visibility = incident_visibility(principal)
+        return self.visible_with(incident_visibility(principal))
+
+    def visible_with(self, visibility: Visibility) -> IncidentQuerySet:
+        """The incidents a Visibility admits, annotated as `visible_to` describes."""
+        from organisations.access import GENERALISED_CELL_DEGREES
+
         exact = ExpressionWrapper(visibility.exact, output_field=BooleanField())
         return self.filter(visibility.visible).annotate(
             location_is_exact=exact,

@@ -22,7 +22,7 @@ Where exact coordinates are not granted, a location comes out snapped to a
 GENERALISED_CELL_DEGREES grid (about 28 km at the equator).
 """
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -86,8 +86,7 @@ def incident_visibility(principal: Principal, *, today: date | None = None) -> V
             role_visible = Q(mission_id=membership.mission_id) & ~Q(state=WorkflowState.DRAFT)
             role_exact = role_visible
         elif membership.role in (Role.MISSION_ANALYST, Role.WPS_ANALYST):
-            role_visible = Q(mission_id=membership.mission_id, state=WorkflowState.VERIFIED)
-            role_exact = role_visible
+            role_visible, role_exact = astuple(mission_reader_visibility(membership.mission_id))
         elif membership.role == Role.REGIONAL_ANALYST:
             member_states = sorted(
                 {code for region in membership.regions.all() for code in region.member_countries}
@@ -106,6 +105,26 @@ def incident_visibility(principal: Principal, *, today: date | None = None) -> V
         visible |= agency_visibility.visible
         exact |= agency_visibility.exact
     return Visibility(visible, exact & visible)
+
+
+def mission_reader_visibility(mission_id: int) -> Visibility:
+    """What a mission's analysts read: its verified records, with exact coordinates.
+
+    Also the reading of the scheduled analyses run for a mission (no user behind them)."""
+    verified = Q(mission_id=mission_id, state=WorkflowState.VERIFIED)
+    return Visibility(verified, verified)
+
+
+def missions_read_whole(principal: Principal) -> set[int]:
+    """Missions of which the principal reads at least what the mission's analysts read
+    (verifiers, mission and WPS analysts): they may read the mission's scheduled analyses."""
+    if isinstance(principal, AgencyPrincipal) or not principal.is_authenticated:
+        return set()
+    return {
+        membership.mission_id
+        for membership in _active_memberships(principal)
+        if membership.role in (Role.VERIFIER, Role.MISSION_ANALYST, Role.WPS_ANALYST)
+    }
 
 
 def _active_memberships(user: AbstractBaseUser) -> list[Membership]:

@@ -22,18 +22,15 @@ def _database_url(database: dict) -> str:
     )
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real `celery worker` process on the real Redis broker, reading the test database.
-
-    Session-scoped: starting a worker takes a few seconds. Tests that use it must commit
-    their data (`django_db(transaction=True)`), since the worker has its own connection.
-    """
+def start_celery_worker(name: str, *, pool: str = "solo", concurrency: int = 1):
+    """Start a real `celery worker` process, named `name`@host, on the real Redis broker,
+    reading the test database; return it once it answers a ping."""
     environment = {
         **os.environ,
         "DATABASE_URL": _database_url(settings.DATABASES["default"]),
         "REDIS_URL": settings.REDIS_URL,
     }
+    hostname = f"{name}-{os.getpid()}@%h"
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -43,23 +40,46 @@ def celery_worker_process(django_db_setup, django_db_blocker):
             "armsmonitor",
             "worker",
             "--pool",
-            "solo",
+            pool,
+            "--concurrency",
+            str(concurrency),
             "--loglevel",
             "WARNING",
             "--hostname",
-            f"test-worker-{os.getpid()}@%h",
+            hostname,
         ],
         cwd=PROJECT_DIR,
         env=environment,
     )
+    expected = hostname.split("@")[0]
     deadline = time.monotonic() + 60
-    while not celery_app.control.ping(timeout=0.5):
+    while not any(
+        expected in name for reply in celery_app.control.ping(timeout=0.5) for name in reply
+    ):
         if worker.poll() is not None or time.monotonic() > deadline:
             worker.kill()
-            pytest.fail("The Celery worker did not start.")
-    yield worker
+            pytest.fail(f"The Celery worker {name} did not start.")
+    return worker
+
+
+def stop_celery_worker(worker) -> None:
     worker.terminate()
-    worker.wait(timeout=30)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real worker process (solo pool), shared by the tests of a session.
+
+    Session-scoped: starting a worker takes a few seconds. Tests that use it must commit
+    their data (`django_db(transaction=True)`), since the worker has its own connection.
+    """
+    worker = start_celery_worker("test-worker")
+    yield worker
+    stop_celery_worker(worker)
 
 
 @pytest.fixture(autouse=True)

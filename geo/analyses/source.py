@@ -1,8 +1,18 @@
 """The incidents an analysis works on, as SQL that set-based queries can build on."""
 
-from collections.abc import Callable
+from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import QuerySet
+from django.http import QueryDict
+
+if TYPE_CHECKING:
+    from organisations.access import Principal
 
 # Called with a whole percentage (0–100) as an analysis advances.
 Progress = Callable[[int], None]
@@ -32,3 +42,59 @@ def chosen_incidents_sql(incidents: QuerySet, *fields: str) -> tuple[str, tuple]
         f"{', ' + columns if columns else ''} FROM ({sql}) AS chosen_row",
         params,
     )
+
+
+def analysis_incidents(
+    *, requester: Principal | None, mission_id: int | None, incident_filter: dict
+) -> QuerySet:
+    """The incidents a run reads: what its requester may read (or, for a scheduled run,
+    what its mission's analysts read), narrowed by the shared incident filterset.
+
+    Raises ValidationError naming the filter fields that are wrong."""
+    from incidents.filtersets import IncidentFilterSet
+    from incidents.models import Incident
+    from organisations.access import mission_reader_visibility
+
+    if requester is not None:
+        readable = Incident.objects.visible_to(requester)
+    else:
+        readable = Incident.objects.visible_with(mission_reader_visibility(mission_id))
+    # A QueryDict, as from a query string: single-valued filters take one value,
+    # multiple-choice filters the list.
+    query = QueryDict(mutable=True)
+    for name, value in incident_filter.items():
+        query.setlist(name, value if isinstance(value, list) else [value])
+    filterset = IncidentFilterSet(data=query, queryset=readable)
+    if not filterset.is_valid():
+        raise ValidationError(
+            {f"filter.{name}": errors for name, errors in filterset.errors.items()}
+        )
+    return filterset.qs
+
+
+def data_fingerprint(incidents: QuerySet) -> tuple[str, int]:
+    """A digest of the state of the chosen incidents, their weapons and trace requests, and
+    how many incidents there are. Any edit, withdrawal, new item or trace answer changes
+    it: a stored result with another fingerprint is stale."""
+    sql, params = chosen_incidents_sql(incidents, "updated_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH chosen AS ({sql}),
+            weapon AS (
+                SELECT weapon.id, weapon.quantity FROM incidents_weaponitem AS weapon
+                WHERE weapon.incident_id IN (SELECT id FROM chosen)
+            )
+            SELECT (SELECT count(*) FROM chosen),
+                   (SELECT concat_ws(':', count(*), sum(id), max(updated_at)) FROM chosen),
+                   (SELECT concat_ws(':', count(*), sum(id), sum(quantity)) FROM weapon),
+                   (SELECT concat_ws(':', count(*), sum(hashtext(concat_ws(':', trace.id,
+                        trace.status, trace.diversion_established, trace.diversion_country,
+                        trace.answered_on))))
+                    FROM incidents_tracerequest AS trace
+                    WHERE trace.weapon_id IN (SELECT id FROM weapon))
+            """,
+            params,
+        )
+        count, *parts = cursor.fetchone()
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest(), count

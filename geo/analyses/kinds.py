@@ -1,0 +1,28 @@
+"""Which function runs each kind of analysis, with which parameters."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from geo.analyses import clusters, density, hotspots, trends
+from geo.analyses.parameters import (
+    ClusterParametersForm,
+    DensityParametersForm,
+    HotspotParametersForm,
+    ParametersForm,
+    TrendParametersForm,
+)
+from geo.models import AnalysisKind
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    analyse: Callable
+    parameters_form: type[ParametersForm]
+
+
+ANALYSES: dict[str, AnalysisSpec] = {
+    AnalysisKind.HOTSPOTS: AnalysisSpec(hotspots.analyse, HotspotParametersForm),
+    AnalysisKind.CLUSTERS: AnalysisSpec(clusters.analyse, ClusterParametersForm),
+    AnalysisKind.DENSITY: AnalysisSpec(density.analyse, DensityParametersForm),
+    AnalysisKind.TRENDS: AnalysisSpec(trends.analyse, TrendParametersForm),
+}

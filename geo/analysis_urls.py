@@ -1,0 +1,11 @@
+from django.urls import path
+
+from geo import analysis_views
+
+app_name = "analyses"
+urlpatterns = [
+    path("", analysis_views.analyses, name="list"),
+    path("<int:pk>", analysis_views.analysis_run, name="run"),
+    path("<int:pk>.json", analysis_views.analysis_run_status, name="run-status"),
+    path("<int:pk>/cancel", analysis_views.analysis_run_stop, name="cancel"),
+]

@@ -1,0 +1,283 @@
+"""Writes and rules about analysis runs: requesting, executing, cancelling, refreshing."""
+
+import hashlib
+import json
+import logging
+
+import rules
+from celery.exceptions import SoftTimeLimitExceeded
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from geo.analyses.errors import AnalysisCancelled, AnalysisError
+from geo.analyses.kinds import ANALYSES
+from geo.analyses.source import analysis_incidents, data_fingerprint
+from geo.analyses.storage import cells_store, clusters_store, run_rows_delete
+from geo.models import AnalysisKind, AnalysisRun
+from organisations.models import Mission
+
+logger = logging.getLogger(__name__)
+
+# What the nightly schedule keeps fresh for every mission.
+STANDARD_ANALYSES: dict[str, dict] = {
+    AnalysisKind.HOTSPOTS: {"resolution": 7},
+    AnalysisKind.CLUSTERS: {"distance_m": 2000, "min_incidents": 5},
+    AnalysisKind.DENSITY: {},
+    AnalysisKind.TRENDS: {"period": "month"},
+}
+# Keys of a filter that do not change which records are read.
+PRESENTATION_KEYS = {"ordering", "page", "cursor", "format"}
+
+
+def analysis_run_request(
+    *, requester, kind: str, parameters: dict, incident_filter: dict
+) -> AnalysisRun:
+    """Ask for an analysis on the records `requester` may read, narrowed by
+    `incident_filter` (the parameters of the shared incident filterset).
+
+    Returns the stored run of an identical request on unchanged records if there is one
+    (`run.reused` is then True), else a new queued run whose task starts once the
+    transaction commits. Raises PermissionDenied, or ValidationError naming the field."""
+    if not rules.has_perm("incidents.analyse_incidents", requester):
+        raise PermissionDenied(_("You may not run analyses."))
+    return _request(
+        kind=kind,
+        parameters=parameters,
+        incident_filter=incident_filter,
+        requester=requester,
+        mission=None,
+    )
+
+
+def analysis_run_request_for_mission(
+    *, mission: Mission, kind: str, parameters: dict | None = None
+) -> AnalysisRun:
+    """A scheduled run on what `mission`'s analysts read."""
+    return _request(
+        kind=kind,
+        parameters=parameters or {},
+        incident_filter={},
+        requester=None,
+        mission=mission,
+    )
+
+
+def _request(*, kind, parameters, incident_filter, requester, mission) -> AnalysisRun:
+    spec = ANALYSES.get(kind)
+    if spec is None:
+        raise ValidationError({"kind": _("Unknown kind of analysis: %(kind)s.") % {"kind": kind}})
+    if not isinstance(parameters, dict):
+        raise ValidationError({"parameters": _("Give the parameters as an object.")})
+    if not isinstance(incident_filter, dict):
+        raise ValidationError({"filter": _("Give the filter as an object.")})
+    form = spec.parameters_form(parameters)
+    if not form.is_valid():
+        raise ValidationError(
+            {f"parameters.{name}": errors for name, errors in form.errors.items()}
+        )
+    chosen_parameters = _json_ready(form.parameters().__dict__)
+    chosen_filter = _normalised_filter(incident_filter)
+    incidents = analysis_incidents(
+        requester=requester,
+        mission_id=mission.pk if mission else None,
+        incident_filter=chosen_filter,
+    )
+    fingerprint, incident_count = data_fingerprint(incidents)
+    scope = f"user:{requester.pk}" if requester is not None else f"mission:{mission.pk}"
+    request_key = hashlib.sha256(
+        json.dumps(
+            {
+                "kind": kind,
+                "parameters": chosen_parameters,
+                "filter": chosen_filter,
+                "scope": scope,
+            },
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()
+    existing = _live_run(request_key, fingerprint)
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            run = AnalysisRun.objects.create(
+                kind=kind,
+                parameters=chosen_parameters,
+                incident_filter=chosen_filter,
+                requested_by=requester,
+                mission=mission,
+                request_key=request_key,
+                data_fingerprint=fingerprint,
+                incidents_read=incident_count,
+            )
+    except IntegrityError:
+        # The same request arrived at the same moment and won the race.
+        return _live_run(request_key, fingerprint)
+    run.reused = False
+    transaction.on_commit(lambda: _enqueue(run.pk))
+    return run
+
+
+def _live_run(request_key: str, fingerprint: str) -> AnalysisRun | None:
+    run = AnalysisRun.objects.filter(
+        request_key=request_key, data_fingerprint=fingerprint, state__in=AnalysisRun.LIVE_STATES
+    ).first()
+    if run:
+        run.reused = True
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    from geo.tasks import execute_analysis_run
+
+    execute_analysis_run.delay(run_id)
+
+
+def _normalised_filter(incident_filter: dict) -> dict:
+    """The filter with presentation keys and empty values dropped and every value a
+    sorted list of strings, so that equal filters give equal request keys."""
+    normalised = {}
+    for name, value in incident_filter.items():
+        if name in PRESENTATION_KEYS:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        values = sorted(str(item) for item in values if item not in (None, ""))
+        if values:
+            normalised[name] = values
+    return dict(sorted(normalised.items()))
+
+
+def _json_ready(values: dict) -> dict:
+    return json.loads(json.dumps(values))
+
+
+def analysis_run_execute(*, run_id: int, worker: str) -> None:
+    """Run an analysis to its end. Safe to call again for the same run: a finished or
+    cancelled run is left alone, and a run left 'running' by a worker that died starts
+    over, replacing whatever the interrupted attempt stored."""
+    run = _claim(run_id, worker)
+    if run is None:
+        return
+    spec = ANALYSES[run.kind]
+    form = spec.parameters_form(run.parameters)
+    form.is_valid()
+    try:
+        incidents = analysis_incidents(
+            requester=run.requested_by,
+            mission_id=run.mission_id,
+            incident_filter=run.incident_filter,
+        )
+        outcome = spec.analyse(incidents, form.parameters(), _progress_recorder(run.pk))
+        _store(run.pk, incidents, outcome)
+    except AnalysisCancelled:
+        return
+    except (AnalysisError, ValidationError) as error:
+        _fail(run.pk, _message_of(error))
+    except SoftTimeLimitExceeded:
+        _fail(run.pk, _("The analysis took longer than the time limit and was stopped."))
+    except Exception as error:
+        logger.exception("Analysis run %s failed", run_id)
+        _fail(
+            run.pk, _("Unexpected error: %(error)s") % {"error": f"{type(error).__name__}: {error}"}
+        )
+        raise
+
+
+def _claim(run_id: int, worker: str) -> AnalysisRun | None:
+    with transaction.atomic():
+        run = (
+            AnalysisRun.objects.select_for_update(of=("self",))
+            .select_related("requested_by")
+            .filter(pk=run_id)
+            .first()
+        )
+        if run is None or run.finished:
+            return None
+        run.state = AnalysisRun.State.RUNNING
+        run.started_at = run.started_at or timezone.now()
+        run.attempts += 1
+        run.progress = 0
+        run.worker = worker[:200]
+        run.save(update_fields=["state", "started_at", "attempts", "progress", "worker"])
+    return run
+
+
+def _progress_recorder(run_id: int):
+    def record(percent: int) -> None:
+        still_running = AnalysisRun.objects.filter(
+            pk=run_id, state=AnalysisRun.State.RUNNING
+        ).update(progress=min(max(int(percent), 0), 99))
+        if not still_running:
+            raise AnalysisCancelled
+
+    return record
+
+
+def _store(run_id: int, incidents, outcome: dict) -> None:
+    with transaction.atomic():
+        run = AnalysisRun.objects.select_for_update().get(pk=run_id)
+        if run.state != AnalysisRun.State.RUNNING:
+            raise AnalysisCancelled
+        run_rows_delete(run_id)
+        cells = outcome.pop("cells", None)
+        if cells is not None:
+            cells_store(run_id, cells)
+        members = outcome.pop("cluster_members", None)
+        if members is not None:
+            clusters_store(run_id, incidents, members)
+        run.result = _json_ready(outcome)
+        run.state = AnalysisRun.State.DONE
+        run.progress = 100
+        run.finished_at = timezone.now()
+        run.save(update_fields=["result", "state", "progress", "finished_at"])
+
+
+def _fail(run_id: int, message: str) -> None:
+    AnalysisRun.objects.filter(pk=run_id).exclude(state=AnalysisRun.State.CANCELLED).update(
+        state=AnalysisRun.State.FAILED, error=message, finished_at=timezone.now()
+    )
+
+
+def _message_of(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
+        )
+    return str(error)
+
+
+def analysis_run_cancel(*, run: AnalysisRun) -> AnalysisRun:
+    """Stop a queued or running run; a running one stops at its next progress step."""
+    AnalysisRun.objects.filter(
+        pk=run.pk, state__in=(AnalysisRun.State.QUEUED, AnalysisRun.State.RUNNING)
+    ).update(state=AnalysisRun.State.CANCELLED, finished_at=timezone.now())
+    run.refresh_from_db()
+    return run
+
+
+def mission_analyses_refresh(*, mission: Mission) -> list[AnalysisRun]:
+    """Request the standard analyses of `mission`; unchanged data reuses last night's."""
+    return [
+        analysis_run_request_for_mission(mission=mission, kind=kind, parameters=parameters)
+        for kind, parameters in STANDARD_ANALYSES.items()
+    ]
+
+
+def result_for_reader(run: AnalysisRun, reader) -> dict | None:
+    """The stored result as `reader` may see it: gender-disaggregated figures only for
+    readers entitled to them."""
+    if run.result is None:
+        return None
+    if rules.has_perm("incidents.view_gender_data", reader):
+        return run.result
+    return {name: value for name, value in run.result.items() if name != "gender"}
+
+
+def run_is_stale(run: AnalysisRun) -> bool:
+    """Whether the records the run read have changed since."""
+    incidents = analysis_incidents(
+        requester=run.requested_by, mission_id=run.mission_id, incident_filter=run.incident_filter
+    )
+    return data_fingerprint(incidents)[0] != run.data_fingerprint
