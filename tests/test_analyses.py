@@ -5,9 +5,11 @@ hand-made layouts."""
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from geo.models import AnalysisRun, IncidentCluster
+from geo.analyses.hexagons import cell_of
+from geo.models import AnalysisCell, AnalysisRun, IncidentCluster
 from geo.services import (
     analysis_run_cancel,
     analysis_run_execute,
@@ -16,6 +18,7 @@ from geo.services import (
     run_is_stale,
 )
 from incidents.choices import WorkflowState
+from incidents.models import WeaponItem
 from incidents.services import incident_withdraw
 from tests.analysis_layouts import north_of, persons, seizure
 from tests.personas import build_world
@@ -271,3 +274,60 @@ def test_trends_count_by_period_and_show_gender_figures_only_to_those_entitled(w
     ]
     assert people["gbv_linked_incidents"][0]["count"] == 1
     assert "gender" not in result_for_reader(run, world.users["mission_analyst"])
+
+
+def spread_around(longitude, latitude, count, *, step_m=300, **fields):
+    for index in range(count):
+        seizure(*north_of(longitude, latitude, step_m * index), **fields)
+
+
+def test_hot_spots_put_the_concentration_in_the_hottest_class_and_store_the_hexagons(world):
+    spread_around(18.55, 4.36, 40, step_m=20)  # Bangui: many incidents in one hexagon
+    for index in range(12):  # a thin scatter elsewhere
+        seizure(15.0 + index * 0.7, 6.0 + (index % 3) * 0.8)
+
+    run = run_now(world.users["mission_analyst"], "hotspots", {"resolution": 6, "rings": 1})
+
+    assert run.state == "done", run.error
+    summary = run.result["summary"]
+    # Gi* counts a cell's neighbourhood: the hexagons around the concentration are as hot.
+    bangui_cell = format(cell_of(4.36, 18.55, 6), "x")
+    hottest = {cell["cell"]: cell for cell in summary["hottest"][:7]}
+    assert hottest[bangui_cell]["class"] == "hot_99" and hottest[bangui_cell]["count"] == 40
+    assert {cell["class"] for cell in hottest.values()} == {"hot_99"}
+    assert summary["total"] == 52
+    assert summary["cells"] == AnalysisCell.objects.filter(run=run).count()
+    stored = AnalysisCell.objects.get(run=run, cell=cell_of(4.36, 18.55, 6))
+    assert stored.spot_class == 3 and stored.incidents == 40
+    assert stored.boundary.contains(Point(18.55, 4.36, srid=4326))
+
+
+def test_hot_spots_count_weapons_when_asked(world):
+    bangui = seizure(18.55, 4.36)
+    WeaponItem.objects.create(incident=bangui, category="rifles_carbines", quantity=7)
+    for index in range(10):
+        seizure(15.0 + index * 0.7, 6.0)
+
+    run = run_now(
+        world.users["mission_analyst"], "hotspots", {"resolution": 5, "measure": "weapons"}
+    )
+
+    assert run.result["summary"]["total"] == 7
+
+
+def test_emerging_hot_spots_find_a_new_hot_spot(world):
+    for month in range(1, 13):
+        seizure(15.0 + month * 0.5, 6.0, occurred_at=datetime(2025, month, 3, tzinfo=UTC))
+    spread_around(18.55, 4.36, 25, step_m=20, occurred_at=datetime(2025, 12, 20, tzinfo=UTC))
+
+    run = run_now(
+        world.users["mission_analyst"],
+        "emerging_hotspots",
+        {"resolution": 6, "period": "month", "steps": 12},
+    )
+
+    assert run.state == "done", run.error
+    assert run.result["summary"]["steps"][-1] == "2025-12-01"
+    bangui = AnalysisCell.objects.get(run=run, cell=cell_of(4.36, 18.55, 6))
+    assert bangui.pattern == "new_hot"
+    assert run.result["summary"]["cells_per_pattern"]["new_hot"] >= 1

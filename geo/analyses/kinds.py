@@ -3,10 +3,11 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from geo.analyses import clusters, density, hotspots, trends
+from geo.analyses import clusters, density, emerging, hotspots, trends
 from geo.analyses.parameters import (
     ClusterParametersForm,
     DensityParametersForm,
+    EmergingParametersForm,
     HotspotParametersForm,
     ParametersForm,
     TrendParametersForm,
@@ -22,6 +23,7 @@ class AnalysisSpec:
 
 ANALYSES: dict[str, AnalysisSpec] = {
     AnalysisKind.HOTSPOTS: AnalysisSpec(hotspots.analyse, HotspotParametersForm),
+    AnalysisKind.EMERGING_HOTSPOTS: AnalysisSpec(emerging.analyse, EmergingParametersForm),
     AnalysisKind.CLUSTERS: AnalysisSpec(clusters.analyse, ClusterParametersForm),
     AnalysisKind.DENSITY: AnalysisSpec(density.analyse, DensityParametersForm),
     AnalysisKind.TRENDS: AnalysisSpec(trends.analyse, TrendParametersForm),

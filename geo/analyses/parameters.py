@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from geo.analyses.clusters import ClusterParameters
 from geo.analyses.density import DensityParameters
+from geo.analyses.emerging import EmergingParameters
 from geo.analyses.hotspots import HotspotParameters
 from geo.analyses.trends import PERIODS, TrendParameters
 
@@ -81,3 +82,16 @@ class DensityParametersForm(ParametersForm):
 class TrendParametersForm(ParametersForm):
     parameters_class = TrendParameters
     period = forms.ChoiceField(label=_("Period"), choices=PERIOD_CHOICES)
+
+
+class EmergingParametersForm(ParametersForm):
+    parameters_class = EmergingParameters
+    resolution = HotspotParametersForm.base_fields["resolution"]
+    rings = HotspotParametersForm.base_fields["rings"]
+    period = forms.ChoiceField(label=_("Time step"), choices=PERIOD_CHOICES)
+    steps = forms.IntegerField(
+        label=_("Number of time steps"),
+        min_value=4,
+        max_value=60,
+        help_text=_("Esri recommends at least 10 for a trend test."),
+    )
