@@ -16,6 +16,7 @@ import rules
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from geo.analyses.hexagons import cell_of
 from organisations.access import GENERALISED_CELL_DEGREES, AgencyPrincipal
 from organisations.models import APIAccess
 from organisations.services import agency_api_key_create
@@ -315,3 +316,31 @@ def test_xlsx_and_geojson_exports_hold_exactly_the_visible_records(
     shown = {ids[pk]: point for pk, point in _shown_in_export(response, export_format).items()}
     assert set(shown) == expected_names(world, persona)
     assert_coordinates(world, persona, shown)
+
+
+@pytest.mark.parametrize("persona", READERS)
+def test_analyses_read_exactly_the_records_the_persona_may_see(client, world, persona):
+    from geo.models import AnalysisCell, AnalysisRun
+    from geo.services import analysis_run_execute
+
+    headers = sign_in(client, world, persona)
+    body = {"kind": "hotspots", "parameters": {"resolution": 5, "rings": 3}}
+    response = client.post("/api/v1/analyses", body, content_type="application/json", **headers)
+
+    if persona not in GLOBAL_ACTIONS["analyse_incidents"]:
+        assert response.status_code == 403
+        assert not AnalysisRun.objects.exists()
+        return
+    assert response.status_code == 202
+    run = AnalysisRun.objects.get(pk=response.json()["id"])
+    assert run.incidents_read == len(expected_names(world, persona))
+    analysis_run_execute(run_id=run.pk, worker="test")
+    run.refresh_from_db()
+    assert run.state == "done", run.error
+    assert run.result["summary"]["total"] == len(expected_names(world, persona))
+    # A reader of generalised locations gets hexagons around the generalised points only.
+    if not EXACT_COORDINATES[persona]:
+        stored = world.records["alpha_verified_L3"].location
+        exact_cell = format(cell_of(stored.y, stored.x, 5), "x")
+        counted = AnalysisCell.objects.filter(run=run, incidents__gt=0)
+        assert exact_cell not in {format(cell.cell, "x") for cell in counted}

@@ -37,7 +37,8 @@ def chosen_incidents_sql(incidents: QuerySet, *fields: str) -> tuple[str, tuple]
     # geometry so the query built on top can use PostGIS functions on it.
     columns = ", ".join(f'chosen_row."{field}"' for field in fields)
     return (
-        "SELECT chosen_row.id, chosen_row.location_is_exact,"
+        # A visibility that grants no exact location compiles to a constant (0), hence the cast.
+        "SELECT chosen_row.id, chosen_row.location_is_exact::boolean AS location_is_exact,"
         " chosen_row.shown_location::geometry AS shown_location"
         f"{', ' + columns if columns else ''} FROM ({sql}) AS chosen_row",
         params,
