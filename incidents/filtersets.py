@@ -31,8 +31,12 @@ class IncidentFilterSet(django_filters.FilterSet):
     releasability = django_filters.MultipleChoiceFilter(
         choices=Releasability.choices, label=_("Releasability")
     )
+    # Chosen by acronym (?mission=MINUSCA); the lookup must then compare acronyms too.
     mission = django_filters.ModelMultipleChoiceFilter(
-        queryset=Mission.objects.all(), to_field_name="acronym", label=_("Mission")
+        field_name="mission__acronym",
+        queryset=Mission.objects.all(),
+        to_field_name="acronym",
+        label=_("Mission"),
     )
     contingent = django_filters.ModelMultipleChoiceFilter(
         queryset=Contingent.objects.all(), label=_("Contingent")
