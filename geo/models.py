@@ -216,7 +216,7 @@ class AnalysisCell(models.Model):
     z_score = models.FloatField(_("z-score"))
     p_value = models.FloatField(_("p-value"))
     spot_class = models.SmallIntegerField(
-        _("class"), help_text=_("+3/+2/+1 hot spot at 99/95/90 % confidence, 0 none, −1… cold")
+        _("class"), help_text=_("+3/+2/+1: hot spot at 99, 95 or 90 percent confidence; 0: none; −1…−3: cold spot")
     )
     pattern = models.CharField(_("emerging pattern"), max_length=30, blank=True)
     boundary = models.PolygonField(srid=4326)

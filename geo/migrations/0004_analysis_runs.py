@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('incidents', models.PositiveIntegerField(verbose_name='count')),
                 ('z_score', models.FloatField(verbose_name='z-score')),
                 ('p_value', models.FloatField(verbose_name='p-value')),
-                ('spot_class', models.SmallIntegerField(help_text='+3/+2/+1 hot spot at 99/95/90 % confidence, 0 none, −1… cold', verbose_name='class')),
+                ('spot_class', models.SmallIntegerField(help_text='+3/+2/+1: hot spot at 99, 95 or 90 percent confidence; 0: none; −1…−3: cold spot', verbose_name='class')),
                 ('pattern', models.CharField(blank=True, max_length=30, verbose_name='emerging pattern')),
                 ('boundary', django.contrib.gis.db.models.fields.PolygonField(srid=4326)),
                 ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cells', to='geo.analysisrun')),
