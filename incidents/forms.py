@@ -222,9 +222,34 @@ class TraceAnswerForm(forms.Form):
     last_legal_end_user = forms.CharField(
         label=_("Last legal end user"), required=False, max_length=200
     )
+    transit_countries = forms.CharField(
+        label=_("Transit countries (ISO alpha-3, comma-separated)"),
+        required=False,
+        max_length=200,
+        help_text=_("Countries the weapon crossed between its diversion and its seizure."),
+    )
 
     def clean_diversion_country(self):
         return self.cleaned_data["diversion_country"].upper()
+
+    def clean_transit_countries(self):
+        # In the order given, each once.
+        codes = list(
+            dict.fromkeys(
+                code.strip().upper()
+                for code in self.cleaned_data["transit_countries"].split(",")
+                if code.strip()
+            )
+        )
+        errors = []
+        for code in codes:
+            try:
+                validate_country_code(code)
+            except forms.ValidationError as error:
+                errors.extend(error.error_list)
+        if errors:
+            raise forms.ValidationError(errors)
+        return codes
 
     def clean_diversion_coordinates(self):
         text = self.cleaned_data["diversion_coordinates"]

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -339,6 +340,16 @@ class TraceRequest(models.Model):
     )
     diversion_point = models.PointField(_("point of diversion"), srid=4326, null=True, blank=True)
     last_legal_end_user = models.CharField(_("last legal end user"), max_length=200, blank=True)
+    transit_countries = ArrayField(
+        models.CharField(max_length=3, validators=[validate_country_code]),
+        verbose_name=_("transit countries (ISO 3166-1 alpha-3)"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "The countries the weapon crossed between its diversion and its seizure, where "
+            "the trace established them."
+        ),
+    )
 
     history = HistoricalRecords()
 

@@ -261,9 +261,11 @@ def trace_request_answer(
     diversion_country: str = "",
     diversion_point=None,
     last_legal_end_user: str = "",
+    transit_countries: list[str] | None = None,
 ) -> TraceRequest:
     """Record the answer to a tracing request: whether, and where, the weapon was diverted
-    from lawful hands. This result feeds the flows and the SDG 16.4.2 indicator."""
+    from lawful hands, and which countries it crossed on the way. This result feeds the
+    flows and the SDG 16.4.2 indicator."""
     _require("record_trace", by, trace.weapon.incident)
     errors = {}
     if answered_on < trace.sent_on:
@@ -279,6 +281,7 @@ def trace_request_answer(
     trace.diversion_established = diversion_established
     trace.diversion_country = diversion_country if diversion_established else ""
     trace.diversion_point = diversion_point if diversion_established else None
+    trace.transit_countries = list(transit_countries or []) if diversion_established else []
     trace.last_legal_end_user = last_legal_end_user
     trace.full_clean()
     trace._history_user = by
