@@ -1,0 +1,306 @@
+"""Flow aggregation speed: geo.analyses.flows against a plain GROUP BY.
+
+    .venv/bin/python bench/flows_benchmark.py [--items 1000000] [--runs 3] [--explain]
+
+Inside one transaction that is rolled back at the end (the database is left as it was), the
+script generates `--items` weapon items on about a third as many verified incidents, with a
+skewed spread of seizure countries (about 2 % without a country), countries of manufacture
+(about 8 % unknown), categories, quantities (mostly 1) and dates over six years; about 10 %
+of the items have a trace request, most of them answered with an established country of
+diversion (some with a point, some with transit countries, some with an older answer).
+The tables are ANALYZEd (VACUUM cannot run in a transaction, and is not needed: nothing
+was deleted). Then, best of `--runs`:
+
+- flows:  flows.analyse() on every incident, through a superuser's visible_to queryset:
+          latest established trace, origin and its source, period, the grouping, and the
+          whole result (matrix, regions, lines, transit) as JSON, back in Python;
+- plain:  SELECT origin, destination, category, period, sum(quantity) ... GROUP BY over a
+          table holding those four columns already computed for the same items: as a
+          TEMP table with the server's settings (as the issue states the target), and as an
+          ordinary table (which parallel workers can scan) with flows' session settings;
+          the ratio is given against both.
+
+Prints the times, items per second and the ratio (target: flows rate >= 0.5 x plain rate).
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "armsmonitor.settings")
+
+import django
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from geo.analyses import flows  # noqa: E402
+from geo.analyses.source import chosen_incidents_sql, no_progress  # noqa: E402
+from incidents.models import Incident  # noqa: E402
+from organisations.access import GENERALISED_CELL_DEGREES  # noqa: E402
+from organisations.models import Contingent, Mission  # noqa: E402
+
+
+class Rollback(Exception):
+    pass
+
+
+# Earlier entries are drawn more often (index = floor(k * random()^skew)).
+DESTINATIONS = [
+    "CAF", "COD", "MLI", "SSD", "SOM", "NGA", "SDN", "BFA", "NER", "CMR", "TCD", "LBY",
+    "ETH", "KEN", "UGA", "MOZ", "HTI", "COL", "LBN", "YEM",
+]  # fmt: skip
+MANUFACTURERS = [
+    "RUS", "CHN", "USA", "BEL", "DEU", "BGR", "ROU", "SRB", "CZE", "ITA", "TUR", "FRA",
+    "ISR", "UKR", "POL", "HUN", "BRA", "IRN", "PRK", "AUT", "ESP", "GBR", "ZAF", "EGY",
+    "SDN",
+]  # fmt: skip
+DIVERSION = [
+    "LBY", "SDN", "TCD", "UGA", "SSD", "CMR", "NGA", "ETH", "MLI", "COD", "ERI", "YEM",
+    "SOM", "KEN", "NER",
+]  # fmt: skip
+CATEGORIES = [
+    "assault_rifle", "revolver_pistol", "rifle_carbine", "craft_produced", "smg", "lmg",
+    "grenade_launcher", "hmg", "mortar", "anti_tank_launcher", "recoilless_rifle",
+    "anti_tank_gun", "manpads",
+]  # fmt: skip
+
+
+def _pick(values: list[str], skew: float = 2.0) -> str:
+    array = "ARRAY[" + ",".join(f"'{value}'" for value in values) + "]"
+    return f"({array})[1 + floor({len(values)} * power(random(), {skew}))::int]"
+
+
+def generate(items: int, mission: Mission, contingent: Contingent) -> None:
+    incidents = max(1, items // 3)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(0.42)")
+        cursor.execute(
+            f"""
+            INSERT INTO incidents_incident (
+                kind, external_reference, occurred_at, date_precision, location,
+                location_precision, country, context, mission_id, contingent_id, actor_type,
+                actors, narrative, source, source_reliability, releasability, state,
+                return_comment, gbv_link, withdrawn_reason, created_at, updated_at)
+            SELECT 'checkpoint_seizure', 'FLOWBENCH-' || n,
+                   timestamptz '2020-01-01 00:00+00' + random() * interval '2190 days', 'day',
+                   ST_SetSRID(ST_MakePoint(-15 + 55 * random(), -15 + 35 * random()), 4326),
+                   'exact',
+                   CASE WHEN random() < 0.02 THEN '' ELSE {_pick(DESTINATIONS)} END,
+                   'armed_conflict', %s, %s, 'unknown', '', '', '', 'F', 3, 'verified', '',
+                   false, '', now(), now()
+            FROM generate_series(1, %s) AS n
+            """,
+            [mission.pk, contingent.pk, incidents],
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE bench_incident ON COMMIT DROP AS SELECT id, "
+            "row_number() OVER (ORDER BY id) AS n FROM incidents_incident "
+            "WHERE contingent_id = %s",
+            [contingent.pk],
+        )
+        # About three items per incident, unevenly: an incident drawn for each item.
+        cursor.execute(
+            f"""
+            INSERT INTO incidents_weaponitem (
+                incident_id, category, make, model, calibre, serial_number, markings_altered,
+                country_of_manufacture, quantity, factory_markings, import_markings,
+                other_markings, condition, disposition)
+            SELECT bench_incident.id, category, '', '', '', '', false, made_in, quantity,
+                   '', '', '', 'unknown', 'held'
+            FROM (
+                SELECT 1 + floor(random() * %s)::int AS n,
+                       {_pick(CATEGORIES, 3.0)} AS category,
+                       CASE WHEN random() < 0.08 THEN '' ELSE {_pick(MANUFACTURERS)} END
+                           AS made_in,
+                       CASE WHEN random() < 0.9 THEN 1 ELSE 2 + floor(random() * 20)::int END
+                           AS quantity
+                FROM generate_series(1, %s)
+            ) AS drawn
+            JOIN bench_incident USING (n)
+            """,
+            [incidents, items],
+        )
+        # About 10 % of the items traced; 70 % of those with an established diversion,
+        # half of them with a point, a third with transit countries; 10 % also have an
+        # older established answer that the latest one overrides.
+        cursor.execute(
+            f"""
+            WITH traced AS (
+                SELECT item.id, random() AS established, random() AS extra
+                FROM incidents_weaponitem AS item
+                JOIN bench_incident ON bench_incident.id = item.incident_id
+                WHERE random() < 0.10
+            )
+            INSERT INTO incidents_tracerequest (
+                weapon_id, addressee, sent_on, answered_on, status, diversion_established,
+                diversion_country, diversion_point, last_legal_end_user, transit_countries)
+            SELECT id, 'bench', date '2025-01-01', date '2025-03-01' + (extra * 30)::int,
+                   CASE WHEN established < 0.7 THEN 'answered' ELSE 'closed_untraced' END,
+                   established < 0.7,
+                   CASE WHEN established < 0.7 THEN {_pick(DIVERSION)} ELSE '' END,
+                   CASE WHEN established < 0.35 THEN ST_SetSRID(ST_MakePoint(
+                       10 + 30 * random(), -5 + 30 * random()), 4326) END,
+                   '',
+                   CASE WHEN established < 0.7 AND extra < 0.33
+                        THEN ARRAY[{_pick(DIVERSION)}, {_pick(DESTINATIONS)}]
+                        ELSE '{{}}'::varchar[] END
+            FROM traced
+            UNION ALL
+            SELECT id, 'bench', date '2024-01-01', date '2024-06-01', 'answered', true,
+                   {_pick(DIVERSION)}, NULL, '', '{{}}'::varchar[]
+            FROM traced WHERE extra < 0.1
+            """
+        )
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM bench_incident), "
+            "(SELECT count(*) FROM incidents_weaponitem JOIN bench_incident "
+            " ON bench_incident.id = incident_id), "
+            "(SELECT count(*) FROM incidents_tracerequest WHERE addressee = 'bench')"
+        )
+        created = cursor.fetchone()
+        for table in ("incidents_incident", "incidents_weaponitem", "incidents_tracerequest"):
+            cursor.execute(f"ANALYZE {table}")
+    print(f"generated {created[0]:,} incidents, {created[1]:,} items, {created[2]:,} traces")
+
+
+def best_of(runs: int, label: str, work) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    print(
+        f"  {label:<34} best {min(times):7.3f} s   (runs: {', '.join(f'{t:.3f}' for t in times)})"
+    )
+    return min(times)
+
+
+PLAIN_SQL = (
+    "SELECT origin, destination, category, period, sum(quantity) FROM {table} "
+    "GROUP BY origin, destination, category, period"
+)
+
+
+def precompute(table: str, temporary: bool, incidents, period: str) -> None:
+    """The four grouping columns and the quantity of every item, already computed."""
+    chosen, parameters = chosen_incidents_sql(incidents, "occurred_at", "country")
+    kind = "TEMP TABLE" if temporary else "TABLE"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            CREATE {kind} {table} AS
+            WITH chosen AS ({chosen}),
+            latest_trace AS (
+                SELECT DISTINCT ON (weapon_id) weapon_id, diversion_country
+                FROM incidents_tracerequest
+                WHERE diversion_established AND diversion_country <> ''
+                ORDER BY weapon_id, answered_on DESC NULLS LAST, sent_on DESC, id DESC
+            )
+            SELECT COALESCE(trace.diversion_country,
+                            NULLIF(item.country_of_manufacture, ''), 'unknown') AS origin,
+                   COALESCE(NULLIF(chosen.country, ''), 'unknown') AS destination,
+                   item.category,
+                   date_trunc('{period}', chosen.occurred_at AT TIME ZONE 'UTC')::date
+                       AS period,
+                   item.quantity
+            FROM incidents_weaponitem AS item
+            JOIN chosen ON chosen.id = item.incident_id
+            LEFT JOIN latest_trace AS trace ON trace.weapon_id = item.id
+            """,
+            parameters,
+        )
+        cursor.execute(f"ANALYZE {table}")
+
+
+def plain_group_by(table: str, settings: str | None):
+    def work():
+        with transaction.atomic(), connection.cursor() as cursor:
+            if settings:
+                cursor.execute(settings)
+            cursor.execute(PLAIN_SQL.format(table=table))
+            cursor.fetchall()
+
+    return work
+
+
+def explain(incidents, period: str) -> None:
+    chosen, parameters = chosen_incidents_sql(incidents, "occurred_at", "country")
+    sql = flows.FLOWS_SQL.format(chosen=chosen, period=flows._period_expression(period))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(flows.SESSION_SETTINGS)
+        cursor.execute(
+            f"EXPLAIN (ANALYZE, BUFFERS) {sql}",
+            (*parameters, GENERALISED_CELL_DEGREES, [], []),
+        )
+        print("\n".join(row[0] for row in cursor.fetchall()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--period", default="year", choices=["month", "quarter", "year"])
+    parser.add_argument("--explain", action="store_true", help="print the flows query plan")
+    arguments = parser.parse_args()
+    items = arguments.items
+
+    try:
+        with transaction.atomic():
+            mission = Mission.objects.create(name="Flows benchmark", acronym="FLOWBENCH")
+            contingent = Contingent.objects.create(
+                mission=mission, name="Flows benchmark", contributing_country="RWA", kind="tcc"
+            )
+            admin = get_user_model().objects.create_superuser("flows-bench-admin")
+            start = time.perf_counter()
+            generate(items, mission, contingent)
+            print(f"  (generation took {time.perf_counter() - start:.0f} s)")
+            incidents = Incident.objects.visible_to(admin)
+            total = Incident.objects.count()
+            print(f"{total:,} incidents in the table in all (those already there count too)")
+
+            parameters = flows.FlowParameters(period=arguments.period)
+            result = flows.analyse(incidents, parameters, no_progress)
+            counted = result["totals"]["records"]
+            print(
+                f"flows: {counted:,} item records, {len(result['rows']):,} rows, "
+                f"{len(result['matrix']):,} country pairs, {len(result['lines']):,} lines"
+            )
+            if arguments.explain:
+                explain(incidents, arguments.period)
+
+            flows_seconds = best_of(
+                arguments.runs,
+                "flows.analyse",
+                lambda: flows.analyse(incidents, parameters, no_progress),
+            )
+            precompute("bench_flow_facts_temp", True, incidents, arguments.period)
+            precompute("bench_flow_facts", False, incidents, arguments.period)
+            plain_temp = best_of(
+                arguments.runs,
+                "plain GROUP BY, temp table",
+                plain_group_by("bench_flow_facts_temp", None),
+            )
+            plain_table = best_of(
+                arguments.runs,
+                "plain GROUP BY, table, flows' settings",
+                plain_group_by("bench_flow_facts", flows.SESSION_SETTINGS),
+            )
+            rate = counted / flows_seconds
+            for label, seconds in (("temp table", plain_temp), ("table", plain_table)):
+                print(
+                    f"  flows {rate:,.0f} items/s; plain ({label}) {counted / seconds:,.0f} "
+                    f"items/s; ratio {seconds / flows_seconds:.2f} (target >= 0.5)"
+                )
+            raise Rollback
+    except Rollback:
+        pass
+
+
+if __name__ == "__main__":
+    main()

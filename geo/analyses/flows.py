@@ -1,0 +1,304 @@
+"""Flows: where seized weapons came from (origin) and where they were seized (destination).
+
+For every weapon item of the chosen incidents:
+
+- origin: the country of diversion of the item's latest trace request whose point of
+  diversion was established ("traced"; latest by answer date, then by sending date, then by
+  id), else the item's country of manufacture ("manufacture"), else "unknown";
+- destination: the incident's country, or "unknown" when it has none.
+
+Items are counted twice over: `items` is the sum of the items' quantities (a record of five
+identical unmarked rifles counts five), `records` the number of item records.
+
+One set-based query does the work. Its single pass over the items groups them by country
+of manufacture, seizure country, category and period, and sets the few traced items aside
+(as lists of trace ids); every part of the result is then derived, in the same statement,
+from that aggregate of a few thousand rows and the traced items:
+
+- `rows`: the detailed rows, as lists in the order of `columns` (origin, origin_source,
+  destination, category, period, items, records);
+- `matrix`: the country-level origin–destination matrix;
+- `regions`: the same matrix between regional organisations (see `FlowParameters`);
+- `lines`: one GeoJSON LineString per cross-border pair of known countries, for the map;
+  domestic flows (origin = destination) are counted everywhere else but not drawn;
+- `transit`: per origin–destination pair, the countries traced items crossed, with items.
+
+A line starts at the origin's representative point: the mean of the points of diversion of
+the traced items from that country (those the reader sees only generalised are snapped to
+the same grid as generalised incident locations first), or, where none has a point,
+ST_PointOnSurface of the country's boundary. It ends at ST_PointOnSurface of the
+destination's boundary. A pair whose country has no boundary loaded is listed in
+`not_drawn`.
+"""
+
+import json
+from dataclasses import dataclass
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from geo.analyses.errors import AnalysisError
+from geo.analyses.source import Progress, chosen_incidents_sql
+from geo.models import Region
+from organisations.access import GENERALISED_CELL_DEGREES
+
+PERIODS = ("month", "quarter", "year", "all")
+# For the flows statement only. Its pass over the items must stay a hash aggregate: the
+# planner cannot tell how few groups (country of manufacture, seizure country, category,
+# period) a million items make, takes them for a million array_agg states, and would sort
+# the million rows instead, twice as slow. Hence no sorting where there is another way, and
+# room for the hash tables. JIT compilation costs more than it saves here.
+SESSION_SETTINGS = "SET LOCAL work_mem = '256MB'; SET LOCAL enable_sort = off; SET LOCAL jit = off"
+# The columns of each of the result's `rows`.
+ROW_COLUMNS = ("origin", "origin_source", "destination", "category", "period", "items", "records")
+
+
+@dataclass(frozen=True)
+class FlowParameters:
+    """How to bucket and roll up the flows.
+
+    `period`: "month", "quarter" or "year" buckets items by the start of the incident's
+    period (UTC); "all" puts everything in one bucket (`period` is then null).
+
+    `region_codes`: the regional organisations to roll countries up to, in order of
+    preference: a country counts in the first listed region that has it as a member, else
+    in "other" ("unknown" stays "unknown"). When empty, every Region in the database is
+    used, those with the fewest members first (so a country counts in its most specific
+    organisation: ECCAS before the AU), ties by code. Both levels, country and region, are
+    computed in every run.
+    """
+
+    period: str = "year"  # "month" | "quarter" | "year" | "all"
+    region_codes: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.period not in PERIODS:
+            raise ValueError(f"period: {self.period!r} is not one of {', '.join(PERIODS)}.")
+        # Lists arrive from JSON; keep the dataclass hashable and its order meaningful.
+        object.__setattr__(self, "region_codes", tuple(self.region_codes))
+
+
+def _period_expression(period: str) -> str:
+    if period == "all":
+        return "NULL::date"
+    return f"date_trunc('{period}', chosen.occurred_at AT TIME ZONE 'UTC')::date"
+
+
+FLOWS_SQL = """
+WITH chosen AS ({chosen}),
+latest_trace AS (
+    SELECT DISTINCT ON (weapon_id) weapon_id, id
+    FROM incidents_tracerequest
+    WHERE diversion_established AND diversion_country <> ''
+    ORDER BY weapon_id, answered_on DESC NULLS LAST, sent_on DESC, id DESC
+),
+-- The one pass over the items. It groups by the items' and incidents' own columns and the
+-- period, and sets the traced items aside as lists (trace, quantity, exactness), so that
+-- the trace's columns never widen the grouping of a million rows.
+grouped AS MATERIALIZED (
+    SELECT item.country_of_manufacture AS made_in, chosen.country AS seized_in,
+           item.category, {period} AS period,
+           sum(item.quantity) AS items, count(*) AS records,
+           COALESCE(sum(item.quantity) FILTER (WHERE trace.id IS NOT NULL), 0) AS traced_items,
+           count(trace.id) AS traced_records,
+           array_agg(trace.id) FILTER (WHERE trace.id IS NOT NULL) AS traces,
+           array_agg(item.quantity) FILTER (WHERE trace.id IS NOT NULL) AS trace_quantities,
+           array_agg(chosen.location_is_exact) FILTER (WHERE trace.id IS NOT NULL)
+               AS trace_exact
+    FROM incidents_weaponitem AS item
+    JOIN chosen ON chosen.id = item.incident_id
+    LEFT JOIN latest_trace AS trace ON trace.weapon_id = item.id
+    GROUP BY 1, 2, 3, 4
+),
+traced AS MATERIALIZED (
+    SELECT trace.diversion_country AS origin,
+           COALESCE(NULLIF(grouped.seized_in, ''), 'unknown') AS destination,
+           grouped.category, grouped.period, one.quantity, trace.transit_countries,
+           CASE WHEN one.exact THEN trace.diversion_point
+                ELSE ST_SnapToGrid(trace.diversion_point, %s) END AS diversion_point
+    FROM grouped
+    CROSS JOIN LATERAL unnest(grouped.traces, grouped.trace_quantities, grouped.trace_exact)
+        AS one(trace_id, quantity, exact)
+    JOIN incidents_tracerequest AS trace ON trace.id = one.trace_id
+),
+detail AS MATERIALIZED (
+    SELECT CASE WHEN made_in <> '' THEN made_in ELSE 'unknown' END AS origin,
+           CASE WHEN made_in <> '' THEN 'manufacture' ELSE 'unknown' END AS origin_source,
+           COALESCE(NULLIF(seized_in, ''), 'unknown') AS destination,
+           category, period,
+           sum(items - traced_items) AS items, sum(records - traced_records) AS records
+    FROM grouped WHERE records > traced_records
+    GROUP BY 1, 2, 3, 4, 5
+    UNION ALL
+    SELECT origin, 'traced', destination, category, period, sum(quantity), count(*)
+    FROM traced GROUP BY origin, destination, category, period
+),
+matrix AS (
+    SELECT origin, destination, sum(items) AS items, sum(records) AS records,
+           COALESCE(sum(items) FILTER (WHERE origin_source = 'traced'), 0) AS traced_items
+    FROM detail GROUP BY 1, 2
+),
+places AS (
+    SELECT origin AS country FROM matrix UNION SELECT destination FROM matrix
+),
+region_order AS (
+    SELECT region.code, region.member_countries, listed.position
+    FROM unnest(%s::text[]) WITH ORDINALITY AS listed(code, position)
+    JOIN geo_region AS region ON region.code = listed.code
+    UNION ALL
+    SELECT code, member_countries,
+           row_number() OVER (ORDER BY cardinality(member_countries), code)
+    FROM geo_region
+    WHERE cardinality(%s::text[]) = 0
+),
+country_region AS (
+    SELECT places.country,
+           CASE WHEN places.country = 'unknown' THEN 'unknown'
+                ELSE COALESCE((
+                    SELECT code FROM region_order
+                    WHERE places.country = ANY(member_countries)
+                    ORDER BY position LIMIT 1
+                ), 'other') END AS region
+    FROM places
+),
+region_matrix AS (
+    SELECT origin.region AS origin, destination.region AS destination,
+           sum(matrix.items) AS items, sum(matrix.records) AS records
+    FROM matrix
+    JOIN country_region AS origin ON origin.country = matrix.origin
+    JOIN country_region AS destination ON destination.country = matrix.destination
+    GROUP BY 1, 2
+),
+diversion_points AS (
+    SELECT origin, ST_SetSRID(ST_MakePoint(avg(ST_X(diversion_point)),
+                                           avg(ST_Y(diversion_point))), 4326) AS point
+    FROM traced WHERE diversion_point IS NOT NULL GROUP BY origin
+),
+boundary_points AS (
+    SELECT iso3, ST_PointOnSurface(boundary) AS point
+    FROM geo_country WHERE iso3 IN (SELECT country FROM places)
+),
+pairs AS (
+    SELECT matrix.*, diverted.point IS NOT NULL AS from_diversion_points,
+           COALESCE(diverted.point, origin_boundary.point) AS start_point,
+           destination_boundary.point AS end_point
+    FROM matrix
+    LEFT JOIN diversion_points AS diverted ON diverted.origin = matrix.origin
+    LEFT JOIN boundary_points AS origin_boundary ON origin_boundary.iso3 = matrix.origin
+    LEFT JOIN boundary_points AS destination_boundary
+        ON destination_boundary.iso3 = matrix.destination
+    WHERE matrix.origin <> matrix.destination
+      AND matrix.origin <> 'unknown' AND matrix.destination <> 'unknown'
+),
+transit AS (
+    SELECT origin, destination, json_object_agg(country, items ORDER BY country) AS countries
+    FROM (
+        SELECT origin, destination, country, sum(quantity) AS items
+        FROM traced CROSS JOIN LATERAL unnest(transit_countries) AS country
+        GROUP BY 1, 2, 3
+    ) AS crossed
+    GROUP BY 1, 2
+)
+SELECT json_build_object(
+    'totals', (
+        SELECT json_build_object(
+            'items', COALESCE(sum(items), 0),
+            'records', COALESCE(sum(records), 0),
+            'domestic_items', COALESCE(sum(items) FILTER (
+                WHERE origin = destination AND origin <> 'unknown'), 0),
+            'items_by_origin_source', json_build_object(
+                'traced', COALESCE(sum(items) FILTER (WHERE origin_source = 'traced'), 0),
+                'manufacture',
+                COALESCE(sum(items) FILTER (WHERE origin_source = 'manufacture'), 0),
+                'unknown', COALESCE(sum(items) FILTER (WHERE origin_source = 'unknown'), 0)
+            )
+        ) FROM detail
+    ),
+    'rows', (
+        SELECT COALESCE(json_agg(json_build_array(
+            origin, origin_source, destination, category, period, items, records
+        ) ORDER BY origin, destination, category, period, origin_source), '[]'::json)
+        FROM detail
+    ),
+    'matrix', (
+        SELECT COALESCE(json_agg(json_build_object(
+            'origin', origin, 'destination', destination, 'items', items,
+            'records', records, 'traced_items', traced_items
+        ) ORDER BY items DESC, origin, destination), '[]'::json)
+        FROM matrix
+    ),
+    'regions', json_build_object(
+        'order', (
+            SELECT COALESCE(json_agg(code ORDER BY position), '[]'::json) FROM region_order
+        ),
+        'countries', (
+            SELECT COALESCE(json_object_agg(country, region ORDER BY country), '{{}}'::json)
+            FROM country_region
+        ),
+        'matrix', (
+            SELECT COALESCE(json_agg(json_build_object(
+                'origin', origin, 'destination', destination, 'items', items,
+                'records', records
+            ) ORDER BY items DESC, origin, destination), '[]'::json)
+            FROM region_matrix
+        )
+    ),
+    'lines', (
+        SELECT COALESCE(json_agg(json_build_object(
+            'origin', origin, 'destination', destination, 'items', items,
+            'records', records, 'traced_items', traced_items,
+            'starts_at', CASE WHEN from_diversion_points THEN 'diversion_points'
+                              ELSE 'boundary' END,
+            'geometry', ST_AsGeoJSON(ST_MakeLine(start_point, end_point), 5)::json
+        ) ORDER BY items DESC, origin, destination), '[]'::json)
+        FROM pairs WHERE start_point IS NOT NULL AND end_point IS NOT NULL
+    ),
+    'not_drawn', (
+        SELECT COALESCE(json_agg(json_build_object(
+            'origin', origin, 'destination', destination, 'items', items,
+            'reason', 'no boundary loaded'
+        ) ORDER BY items DESC, origin, destination), '[]'::json)
+        FROM pairs WHERE start_point IS NULL OR end_point IS NULL
+    ),
+    'transit', (
+        SELECT COALESCE(json_agg(json_build_object(
+            'origin', origin, 'destination', destination, 'countries', countries
+        ) ORDER BY origin, destination), '[]'::json)
+        FROM transit
+    )
+)::text
+"""
+
+
+def analyse(incidents: QuerySet, parameters: FlowParameters, progress: Progress) -> dict:
+    """Origin → seizure flows of the weapon items of `incidents` (see the module's doc)."""
+    region_codes = list(parameters.region_codes)
+    known = set(Region.objects.filter(code__in=region_codes).values_list("code", flat=True))
+    unknown_codes = [code for code in region_codes if code not in known]
+    if unknown_codes:
+        raise AnalysisError(
+            _("region_codes: no regional organisation has the code %(codes)s.")
+            % {"codes": ", ".join(unknown_codes)}
+        )
+    try:
+        chosen_sql, chosen_params = chosen_incidents_sql(incidents, "occurred_at", "country")
+    except EmptyResultSet:  # a filter that can match nothing (a reader who sees nothing)
+        raise AnalysisError(_("No weapon items match the filter.")) from None
+    progress(5)
+
+    sql = FLOWS_SQL.format(chosen=chosen_sql, period=_period_expression(parameters.period))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(SESSION_SETTINGS)
+        cursor.execute(sql, (*chosen_params, GENERALISED_CELL_DEGREES, region_codes, region_codes))
+        # Fetched as text and decoded once here, rather than by psycopg2's json handling.
+        result = json.loads(cursor.fetchone()[0])
+    if result["totals"]["records"] == 0:
+        raise AnalysisError(_("No weapon items match the filter."))
+    progress(100)
+    return {
+        "parameters": {"period": parameters.period, "region_codes": region_codes},
+        "columns": list(ROW_COLUMNS),
+        **result,
+    }
