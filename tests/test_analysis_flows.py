@@ -83,9 +83,11 @@ def world(db):
     # B: Bangui, November 2024 (the last hour of the 5th, UTC).
     b = seizure(alpha, "CAF", datetime(2024, 11, 5, 23, 30, tzinfo=UTC))
     b1 = item(b, made_in="RUS")
-    # An older established trace (to LBY), the latest established one (to SDN), and a
-    # newer trace that established nothing: only the SDN answer counts.
+    # An older established trace (to LBY), one without an answer date (the oldest), the
+    # latest established one (to SDN), and a newer trace that established nothing: only
+    # the SDN answer counts.
     trace(b1, country="LBY", point=(20.0, 30.0), transit=["NER"], answered=date(2025, 1, 5))
+    trace(b1, country="ETH", transit=["SSD"])
     trace(
         b1,
         country="SDN",

@@ -4,7 +4,8 @@ For every weapon item of the chosen incidents:
 
 - origin: the country of diversion of the item's latest trace request whose point of
   diversion was established ("traced"; latest by answer date, then by sending date, then by
-  id), else the item's country of manufacture ("manufacture"), else "unknown";
+  id; an answer without a date counts as the oldest), else the item's country of
+  manufacture ("manufacture"), else "unknown";
 - destination: the incident's country, or "unknown" when it has none.
 
 Items are counted twice over: `items` is the sum of the items' quantities (a record of five
@@ -49,8 +50,14 @@ PERIODS = ("month", "quarter", "year", "all")
 # planner cannot tell how few groups (country of manufacture, seizure country, category,
 # period) a million items make, takes them for a million array_agg states, and would sort
 # the million rows instead, twice as slow. Hence no sorting where there is another way, and
-# room for the hash tables. JIT compilation costs more than it saves here.
-SESSION_SETTINGS = "SET LOCAL work_mem = '256MB'; SET LOCAL enable_sort = off; SET LOCAL jit = off"
+# room for the hash tables. With that many groups foreseen, it also finds handing the joined
+# rows from parallel workers to the aggregate too dear, and would join a million items in
+# one process: the joins in workers take a fifth off. JIT compilation costs more than it
+# saves here.
+SESSION_SETTINGS = (
+    "SET LOCAL work_mem = '256MB'; SET LOCAL enable_sort = off; SET LOCAL jit = off;"
+    " SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0.001"
+)
 # The columns of each of the result's `rows`.
 ROW_COLUMNS = ("origin", "origin_source", "destination", "category", "period", "items", "records")
 
@@ -88,11 +95,21 @@ def _period_expression(period: str) -> str:
 
 FLOWS_SQL = """
 WITH chosen AS ({chosen}),
+-- Each item's latest trace that established a country of diversion: the one no later
+-- such trace follows (answered later; then sent later; then recorded later). Written as an
+-- anti-join rather than DISTINCT ON, because an anti-join can run in the parallel workers
+-- that join the items, and DISTINCT ON cannot.
 latest_trace AS (
-    SELECT DISTINCT ON (weapon_id) weapon_id, id
-    FROM incidents_tracerequest
-    WHERE diversion_established AND diversion_country <> ''
-    ORDER BY weapon_id, answered_on DESC NULLS LAST, sent_on DESC, id DESC
+    SELECT trace.weapon_id, trace.id
+    FROM incidents_tracerequest AS trace
+    WHERE trace.diversion_established AND trace.diversion_country <> ''
+      AND NOT EXISTS (
+          SELECT FROM incidents_tracerequest AS later
+          WHERE later.weapon_id = trace.weapon_id
+            AND later.diversion_established AND later.diversion_country <> ''
+            AND (COALESCE(later.answered_on, '-infinity'), later.sent_on, later.id)
+                > (COALESCE(trace.answered_on, '-infinity'), trace.sent_on, trace.id)
+      )
 ),
 -- The one pass over the items. It groups by the items' and incidents' own columns and the
 -- period, and sets the traced items aside as lists (trace, quantity, exactness), so that
