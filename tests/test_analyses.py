@@ -9,6 +9,7 @@ from django.contrib.gis.geos import Point
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from geo.analyses.hexagons import cell_of
+from geo.analyses.kinds import ANALYSES
 from geo.models import AnalysisCell, AnalysisRun, IncidentCluster
 from geo.services import (
     analysis_run_cancel,
@@ -181,6 +182,10 @@ def test_who_may_ask_for_an_analysis(world):
         ("trends", {}, {"occurred_after": "last tuesday"}, "filter.occurred_after"),
         ("trends", {}, {"kind": "teleportation"}, "filter.kind"),
         ("trends", [], {}, "parameters"),
+        ("flows", {"region_codes": ["atlantis"]}, {}, "parameters.region_codes"),
+        ("flows", {"period": "decade"}, {}, "parameters.period"),
+        ("serial_batches", {"min_items": 1}, {}, "parameters.min_items"),
+        ("emerging_hotspots", {"steps": 2}, {}, "parameters.steps"),
     ],
 )
 def test_bad_requests_name_the_field_and_make_no_run(
@@ -331,3 +336,25 @@ def test_emerging_hot_spots_find_a_new_hot_spot(world):
     bangui = AnalysisCell.objects.get(run=run, cell=cell_of(4.36, 18.55, 6))
     assert bangui.pattern == "new_hot"
     assert run.result["summary"]["cells_per_pattern"]["new_hot"] >= 1
+
+
+@pytest.mark.parametrize("kind", sorted(ANALYSES))
+def test_every_kind_runs_to_the_end_through_the_service(world, kind):
+    spread_around(18.55, 4.36, 30, step_m=20)
+    for index in range(12):
+        incident = seizure(15.0 + index * 0.7, 6.0 + (index % 3) * 0.8)
+        WeaponItem.objects.create(
+            incident=incident,
+            category="assault_rifle",
+            make="Kalashnikov",
+            model="AKM",
+            serial_number=f"KA{1000 + index}",
+            country_of_manufacture="RUS",
+            quantity=1,
+        )
+
+    run = run_now(world.users["admin"], kind)
+
+    assert run.state == "done", run.error
+    assert run.progress == 100 and run.finished_at >= run.started_at
+    assert run.result

@@ -3,12 +3,14 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from geo.analyses import clusters, density, emerging, hotspots, trends
+from geo.analyses import clusters, density, emerging, flows, hotspots, linkage, trends
 from geo.analyses.parameters import (
     ClusterParametersForm,
     DensityParametersForm,
     EmergingParametersForm,
+    FlowParametersForm,
     HotspotParametersForm,
+    LinkageParametersForm,
     ParametersForm,
     TrendParametersForm,
 )
@@ -26,5 +28,7 @@ ANALYSES: dict[str, AnalysisSpec] = {
     AnalysisKind.EMERGING_HOTSPOTS: AnalysisSpec(emerging.analyse, EmergingParametersForm),
     AnalysisKind.CLUSTERS: AnalysisSpec(clusters.analyse, ClusterParametersForm),
     AnalysisKind.DENSITY: AnalysisSpec(density.analyse, DensityParametersForm),
+    AnalysisKind.FLOWS: AnalysisSpec(flows.analyse, FlowParametersForm),
+    AnalysisKind.SERIAL_BATCHES: AnalysisSpec(linkage.analyse, LinkageParametersForm),
     AnalysisKind.TRENDS: AnalysisSpec(trends.analyse, TrendParametersForm),
 }

@@ -7,12 +7,16 @@ A parameter left out takes the default of the kind's Parameters dataclass.
 import dataclasses
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from geo.analyses.clusters import ClusterParameters
 from geo.analyses.density import DensityParameters
 from geo.analyses.emerging import EmergingParameters
+from geo.analyses.flows import PERIODS as FLOW_PERIODS
+from geo.analyses.flows import FlowParameters
 from geo.analyses.hotspots import HotspotParameters
+from geo.analyses.linkage import LinkageParameters
 from geo.analyses.trends import PERIODS, TrendParameters
 
 PERIOD_CHOICES = [(period, period) for period in PERIODS]
@@ -95,3 +99,52 @@ class EmergingParametersForm(ParametersForm):
         max_value=60,
         help_text=_("Esri recommends at least 10 for a trend test."),
     )
+
+
+class RegionCodesField(forms.Field):
+    """Regional organisations by code: a list (API) or comma-separated text (browser)."""
+
+    def to_python(self, value) -> tuple[str, ...]:
+        if value in (None, "", []):
+            return ()
+        codes = value.split(",") if isinstance(value, str) else value
+        if not isinstance(codes, list | tuple) or not all(isinstance(c, str) for c in codes):
+            raise ValidationError(_("Give region codes as a list or separated by commas."))
+        return tuple(code.strip() for code in codes if code.strip())
+
+    def validate(self, value: tuple[str, ...]) -> None:
+        from geo.models import Region
+
+        unknown = sorted(
+            set(value) - set(Region.objects.filter(code__in=value).values_list("code", flat=True))
+        )
+        if unknown:
+            raise ValidationError(
+                _("Unknown region codes: %(codes)s.") % {"codes": ", ".join(unknown)}
+            )
+
+
+class FlowParametersForm(ParametersForm):
+    parameters_class = FlowParameters
+    period = forms.ChoiceField(
+        label=_("Period"), choices=[(period, period) for period in FLOW_PERIODS]
+    )
+    region_codes = RegionCodesField(
+        label=_("Regions, in order of preference"),
+        help_text=_("Codes such as eccas, ecowas, au; empty: every region, smallest first."),
+    )
+
+
+class LinkageParametersForm(ParametersForm):
+    parameters_class = LinkageParameters
+    max_serial_gap = forms.IntegerField(
+        label=_("Largest gap between serial numbers"), min_value=0, max_value=100_000
+    )
+    min_items = forms.IntegerField(label=_("Fewest items in a batch"), min_value=2, max_value=1000)
+    min_distance_km = forms.FloatField(
+        label=_("Places at least this far apart (km)"), min_value=0, max_value=5000
+    )
+    min_serial_digits = forms.IntegerField(
+        label=_("Fewest digits in a serial number"), min_value=1, max_value=20
+    )
+    max_batches = forms.IntegerField(label=_("Batches listed"), min_value=1, max_value=5000)
