@@ -116,65 +116,66 @@ island AS MATERIALIZED (
 ),
 candidate AS (
     SELECT make_key, model_key, prefix, suffix, width, batch,
+           count(*) AS item_count, min(number) AS first_number,
            count(DISTINCT contingent_id) AS contingents
     FROM island
     GROUP BY 1, 2, 3, 4, 5, 6
     HAVING count(*) >= %s AND count(DISTINCT incident_id) > 1
 ),
+place AS MATERIALIZED (
+    -- The distinct seizure places of each candidate batch.
+    SELECT DISTINCT island.make_key, island.model_key, island.prefix, island.suffix,
+           island.width, island.batch, island.shown_location AS place
+    FROM island JOIN candidate USING (make_key, model_key, prefix, suffix, width, batch)
+),
 spread AS (
-    -- The greatest distance between two of a candidate's seizure places (pairs of
-    -- distinct places: quadratic in the places of one batch, which are few).
-    SELECT candidate.*, COALESCE(farthest.metres, 0) AS spread_m
-    FROM candidate
-    CROSS JOIN LATERAL (
-        SELECT max(ST_Distance(one.place::geography, other.place::geography)) AS metres
-        FROM (
-            SELECT DISTINCT shown_location AS place FROM island
-            WHERE (island.make_key, island.model_key, island.prefix, island.suffix,
-                   island.width, island.batch)
-                = (candidate.make_key, candidate.model_key, candidate.prefix,
-                   candidate.suffix, candidate.width, candidate.batch)
-        ) AS one
-        JOIN (
-            SELECT DISTINCT shown_location AS place FROM island
-            WHERE (island.make_key, island.model_key, island.prefix, island.suffix,
-                   island.width, island.batch)
-                = (candidate.make_key, candidate.model_key, candidate.prefix,
-                   candidate.suffix, candidate.width, candidate.batch)
-        ) AS other ON one.place::text < other.place::text
-    ) AS farthest
+    -- The greatest distance between two places of a batch (pairs within one batch only:
+    -- quadratic in its places, which are few).
+    SELECT one.make_key, one.model_key, one.prefix, one.suffix, one.width, one.batch,
+           max(ST_Distance(one.place::geography, other.place::geography)) AS metres
+    FROM place AS one
+    JOIN place AS other USING (make_key, model_key, prefix, suffix, width, batch)
+    WHERE one.place::text < other.place::text
+    GROUP BY 1, 2, 3, 4, 5, 6
 ),
 reported AS (
-    SELECT * FROM spread
-    WHERE contingents > 1 OR spread_m > %s
+    SELECT candidate.*, COALESCE(spread.metres, 0) AS spread_m
+    FROM candidate
+    LEFT JOIN spread USING (make_key, model_key, prefix, suffix, width, batch)
+    WHERE candidate.contingents > 1 OR COALESCE(spread.metres, 0) > %s
+),
+listed AS (
+    -- The largest batches, the only ones whose items are listed.
+    SELECT * FROM reported
+    ORDER BY item_count DESC, make_key, model_key, prefix, first_number, suffix, width
+    LIMIT %s
 ),
 batch AS (
     SELECT
         mode() WITHIN GROUP (ORDER BY island.make) AS make,
         mode() WITHIN GROUP (ORDER BY island.model) AS model,
-        reported.prefix, reported.suffix,
+        listed.make_key, listed.model_key, listed.prefix, listed.suffix,
+        listed.item_count, listed.first_number,
         (array_agg(island.serial_number ORDER BY island.number, island.weapon_id))[1]
             AS first_serial,
         (array_agg(island.serial_number ORDER BY island.number DESC, island.weapon_id DESC))[1]
             AS last_serial,
-        min(island.number) AS first_number,
-        count(*) AS item_count,
         array_agg(DISTINCT island.incident_id ORDER BY island.incident_id) AS incidents,
         array_agg(DISTINCT island.contingent_id ORDER BY island.contingent_id) AS contingents,
         array_remove(array_agg(DISTINCT NULLIF(island.country, '') ORDER BY
             NULLIF(island.country, '')), NULL) AS countries,
         min(island.occurred_at) AS first_seized, max(island.occurred_at) AS last_seized,
-        round((max(reported.spread_m) / 1000)::numeric, 1) AS spread_km,
+        round((max(listed.spread_m) / 1000)::numeric, 1) AS spread_km,
         json_agg(json_build_object(
             'weapon_id', island.weapon_id, 'incident_id', island.incident_id,
             'external_reference', island.external_reference,
             'serial_number', island.serial_number, 'country', island.country,
             'contingent_id', island.contingent_id, 'occurred_at', island.occurred_at
         ) ORDER BY island.number, island.weapon_id) AS item_list
-    FROM reported
+    FROM listed
     JOIN island USING (make_key, model_key, prefix, suffix, width, batch)
-    GROUP BY reported.make_key, reported.model_key, reported.prefix, reported.suffix,
-             reported.width, reported.batch
+    GROUP BY listed.make_key, listed.model_key, listed.prefix, listed.suffix, listed.width,
+             listed.batch, listed.item_count, listed.first_number
 )
 SELECT json_build_object(
     'items_read', (SELECT count(*) FROM parsed),
@@ -198,12 +199,9 @@ SELECT json_build_object(
             'incidents', incidents, 'contingents', contingents, 'countries', countries,
             'first_seized', first_seized, 'last_seized', last_seized,
             'spread_km', spread_km, 'items', item_list
-        ) ORDER BY item_count DESC, make, model, prefix, first_number), '[]'::json)
-        FROM (
-            SELECT * FROM batch
-            ORDER BY item_count DESC, make, model, prefix, first_number
-            LIMIT %s
-        ) AS listed
+        ) ORDER BY item_count DESC, make_key, model_key, prefix, first_number, suffix),
+        '[]'::json)
+        FROM batch
     )
 )::text
 """
