@@ -210,16 +210,24 @@ class AnalysisCell(models.Model):
     """One hexagon of a hot-spot or emerging hot-spot run, kept as rows so that maps and
     the API can page through and clip them by bounding box."""
 
-    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="cells")
+    # Indexed by the (run, cell) constraint; no index of their own on the run or the
+    # polygon: a run's hexagons are read together, and writing 1M-incident runs' indexes
+    # costs more than scanning one run's rows.
+    run = models.ForeignKey(
+        AnalysisRun, on_delete=models.CASCADE, related_name="cells", db_index=False
+    )
     cell = models.BigIntegerField(_("H3 cell"))
     incidents = models.PositiveIntegerField(_("count"))
     z_score = models.FloatField(_("z-score"))
     p_value = models.FloatField(_("p-value"))
     spot_class = models.SmallIntegerField(
-        _("class"), help_text=_("+3/+2/+1: hot spot at 99, 95 or 90 percent confidence; 0: none; −1…−3: cold spot")
+        _("class"),
+        help_text=_(
+            "+3/+2/+1: hot spot at 99, 95 or 90 percent confidence; 0: none; −1…−3: cold spot"
+        ),
     )
     pattern = models.CharField(_("emerging pattern"), max_length=30, blank=True)
-    boundary = models.PolygonField(srid=4326)
+    boundary = models.PolygonField(srid=4326, spatial_index=False)
 
     class Meta:
         ordering = ["run", "cell"]

@@ -19,8 +19,9 @@ from geo.services import (
     run_is_stale,
 )
 from incidents.choices import WorkflowState
-from incidents.models import WeaponItem
+from incidents.models import TraceRequest, WeaponItem
 from incidents.services import incident_withdraw
+from organisations.models import Membership
 from tests.analysis_layouts import north_of, persons, seizure
 from tests.personas import build_world
 
@@ -358,3 +359,36 @@ def test_every_kind_runs_to_the_end_through_the_service(world, kind):
     assert run.state == "done", run.error
     assert run.progress == 100 and run.finished_at >= run.started_at
     assert run.result
+
+
+def test_editing_a_weapon_or_answering_a_trace_marks_a_flows_result_stale(world):
+    incident = seizure(18.0, 5.0)
+    weapon = WeaponItem.objects.create(
+        incident=incident, category="assault_rifle", country_of_manufacture="RUS", quantity=1
+    )
+    run = run_now(world.users["admin"], "flows")
+    assert run.state == "done", run.error
+    assert not run_is_stale(run)
+
+    WeaponItem.objects.filter(pk=weapon.pk).update(country_of_manufacture="CHN")
+    assert run_is_stale(run)
+    run = run_now(world.users["admin"], "flows")
+    assert not run_is_stale(run)
+
+    trace = TraceRequest.objects.create(
+        weapon=weapon, addressee="China", sent_on=datetime(2025, 7, 1, tzinfo=UTC).date()
+    )
+    assert run_is_stale(run)
+    run = run_now(world.users["admin"], "flows")
+    TraceRequest.objects.filter(pk=trace.pk).update(transit_countries=["CMR"])
+    assert run_is_stale(run)
+
+
+def test_a_reader_granted_no_records_gets_a_failed_run_not_an_error(world):
+    lonely = world.users["nobody"]
+    Membership.objects.create(user=lonely, role="regional_analyst")  # no region assigned
+
+    run = run_now(lonely, "clusters", incident_filter={})
+
+    assert run.incidents_read == 0
+    assert run.state == "failed" and run.error == "No incidents match the filter."

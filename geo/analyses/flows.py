@@ -35,7 +35,6 @@ destination's boundary. A pair whose country has no boundary loaded is listed in
 import json
 from dataclasses import dataclass
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -299,10 +298,7 @@ def analyse(incidents: QuerySet, parameters: FlowParameters, progress: Progress)
             _("region_codes: no regional organisation has the code %(codes)s.")
             % {"codes": ", ".join(unknown_codes)}
         )
-    try:
-        chosen_sql, chosen_params = chosen_incidents_sql(incidents, "occurred_at", "country")
-    except EmptyResultSet:  # a filter that can match nothing (a reader who sees nothing)
-        raise AnalysisError(_("No weapon items match the filter.")) from None
+    chosen_sql, chosen_params = chosen_incidents_sql(incidents, "occurred_at", "country")
     progress(5)
 
     sql = FLOWS_SQL.format(chosen=chosen_sql, period=_period_expression(parameters.period))

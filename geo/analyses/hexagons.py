@@ -98,15 +98,35 @@ def cell_of(latitude: float, longitude: float, resolution: int) -> int:
     return int(h3.latlng_to_cell(latitude, longitude, resolution), 16)
 
 
-def cell_polygons_ewkt(cells: np.ndarray) -> list[str]:
-    """Each cell's hexagon as EWKT (SRID 4326), for storing with COPY."""
-    polygons = []
-    for cell in cells:
-        ring = h3.cell_to_boundary(h3.int_to_str(int(cell)))
-        coordinates = ",".join(f"{longitude} {latitude}" for latitude, longitude in ring)
-        first_latitude, first_longitude = ring[0]
-        polygons.append(f"SRID=4326;POLYGON(({coordinates},{first_longitude} {first_latitude}))")
-    return polygons
+# EWKB of a polygon with an SRID: byte order (little-endian), type, SRID, one ring.
+_EWKB_POLYGON_WITH_SRID = 3 | 0x20000000
+
+
+def cell_polygons_hex_ewkb(cells: np.ndarray) -> np.ndarray:
+    """Each cell's hexagon (SRID 4326) as hex EWKB, which COPY reads into a geometry.
+
+    Built as arrays: most cells have six vertices, a few near icosahedron edges seven or
+    more, so cells are grouped by vertex count and each group encoded at once.
+    """
+    boundaries = [h3.cell_to_boundary(h3.int_to_str(int(cell))) for cell in cells]
+    vertex_counts = np.fromiter(map(len, boundaries), dtype=np.int64, count=len(boundaries))
+    encoded = np.empty(len(boundaries), dtype=object)
+    for vertices in np.unique(vertex_counts):
+        members = np.flatnonzero(vertex_counts == vertices)
+        # (cells, vertices, [lat, lng]) → closed rings of (lng, lat)
+        rings = np.array([boundaries[i] for i in members], dtype="<f8")[:, :, ::-1]
+        rings = np.concatenate([rings, rings[:, :1, :]], axis=1).reshape(len(members), -1)
+        header = np.frombuffer(
+            b"\x01"
+            + np.array([_EWKB_POLYGON_WITH_SRID, 4326, 1, vertices + 1], dtype="<u4").tobytes(),
+            dtype=np.uint8,
+        )
+        rows = np.hstack([np.tile(header, (len(members), 1)), rings.view(np.uint8)])
+        row_bytes = rows.shape[1]
+        text = rows.tobytes().hex()
+        width = 2 * row_bytes
+        encoded[members] = [text[i * width : (i + 1) * width] for i in range(len(members))]
+    return encoded
 
 
 def cell_centre(cell: int) -> tuple[float, float]:

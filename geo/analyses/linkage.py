@@ -30,7 +30,6 @@ in the serial; a number of fewer than `min_serial_digits` digits.
 import json
 from dataclasses import dataclass
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -209,12 +208,9 @@ SELECT json_build_object(
 
 def analyse(incidents: QuerySet, parameters: LinkageParameters, progress: Progress) -> dict:
     """Production batches of weapons seized apart (see the module's doc)."""
-    try:
-        chosen_sql, chosen_params = chosen_incidents_sql(
-            incidents, "occurred_at", "country", "contingent_id", "external_reference"
-        )
-    except EmptyResultSet:  # a filter that can match nothing (a reader who sees nothing)
-        raise AnalysisError(_("No weapon items match the filter.")) from None
+    chosen_sql, chosen_params = chosen_incidents_sql(
+        incidents, "occurred_at", "country", "contingent_id", "external_reference"
+    )
     progress(5)
     sql = LINKAGE_SQL.format(chosen=chosen_sql)
     values = (

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import QueryDict
@@ -32,7 +32,12 @@ def chosen_incidents_sql(incidents: QuerySet, *fields: str) -> tuple[str, tuple]
         cursor.execute(f"WITH chosen AS ({sql}) SELECT ... FROM chosen ...", params)
     """
     values = incidents.order_by().values("id", "location_is_exact", "shown_location", *fields)
-    sql, params = values.query.sql_with_params()
+    try:
+        sql, params = values.query.sql_with_params()
+    except EmptyResultSet:
+        # Django's way of saying the filter can match nothing (a reader granted no
+        # records, an empty list of choices): the same columns, no rows.
+        sql, params = _no_incidents_sql(fields), ()
     # Django selects geometries as EWKB bytea (for its own reading); turn it back into a
     # geometry so the query built on top can use PostGIS functions on it.
     columns = ", ".join(f'chosen_row."{field}"' for field in fields)
@@ -42,6 +47,15 @@ def chosen_incidents_sql(incidents: QuerySet, *fields: str) -> tuple[str, tuple]
         " chosen_row.shown_location::geometry AS shown_location"
         f"{', ' + columns if columns else ''} FROM ({sql}) AS chosen_row",
         params,
+    )
+
+
+def _no_incidents_sql(fields: tuple[str, ...]) -> str:
+    columns = "".join(f', incident."{field}"' for field in fields)
+    return (
+        "SELECT incident.id, true AS location_is_exact,"
+        f" incident.location AS shown_location{columns}"
+        " FROM incidents_incident AS incident WHERE false"
     )
 
 
@@ -75,23 +89,28 @@ def analysis_incidents(
 
 def data_fingerprint(incidents: QuerySet) -> tuple[str, int]:
     """A digest of the state of the chosen incidents, their weapons and trace requests, and
-    how many incidents there are. Any edit, withdrawal, new item or trace answer changes
-    it: a stored result with another fingerprint is stale."""
+    how many incidents there are. Any edit of an incident (its `updated_at`), a withdrawal,
+    a new, removed or edited weapon, or a trace answer changes it: a stored result with
+    another fingerprint is stale."""
     sql, params = chosen_incidents_sql(incidents, "updated_at")
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH chosen AS ({sql}),
             weapon AS (
-                SELECT weapon.id, weapon.quantity FROM incidents_weaponitem AS weapon
+                SELECT weapon.id, hashtext(concat_ws(':', weapon.category, weapon.make,
+                           weapon.model, weapon.serial_number, weapon.markings_altered,
+                           weapon.country_of_manufacture, weapon.year_of_manufacture,
+                           weapon.quantity)) AS digest
+                FROM incidents_weaponitem AS weapon
                 WHERE weapon.incident_id IN (SELECT id FROM chosen)
             )
             SELECT (SELECT count(*) FROM chosen),
                    (SELECT concat_ws(':', count(*), sum(id), max(updated_at)) FROM chosen),
-                   (SELECT concat_ws(':', count(*), sum(id), sum(quantity)) FROM weapon),
+                   (SELECT concat_ws(':', count(*), sum(id), sum(digest)) FROM weapon),
                    (SELECT concat_ws(':', count(*), sum(hashtext(concat_ws(':', trace.id,
                         trace.status, trace.diversion_established, trace.diversion_country,
-                        trace.answered_on))))
+                        trace.answered_on, trace.transit_countries))))
                     FROM incidents_tracerequest AS trace
                     WHERE trace.weapon_id IN (SELECT id FROM weapon))
             """,

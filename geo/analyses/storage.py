@@ -7,10 +7,11 @@ half its rows, and a retried run replaces what an interrupted attempt left.
 import io
 
 import numpy as np
+import pandas as pd
 from django.db import connection
 from django.db.models import QuerySet
 
-from geo.analyses.hexagons import cell_polygons_ewkt
+from geo.analyses.hexagons import cell_polygons_hex_ewkb
 from geo.analyses.source import chosen_incidents_sql
 
 
@@ -23,24 +24,22 @@ def run_rows_delete(run_id: int) -> None:
 def cells_store(run_id: int, cells: dict[str, np.ndarray]) -> int:
     """Store hexagons: arrays `cell`, `incidents`, `z_score`, `p_value`, `spot_class` and,
     for emerging hot spots, `pattern`."""
-    polygons = cell_polygons_ewkt(cells["cell"])
-    patterns = cells.get("pattern", np.full(len(cells["cell"]), "", dtype=object))
+    count = len(cells["cell"])
+    rows = pd.DataFrame(
+        {
+            "run_id": np.full(count, run_id),
+            "cell": cells["cell"],
+            "incidents": np.rint(cells["incidents"]).astype(np.int64),
+            # Gi* gives no value where a cell has no variance: stored as NULL.
+            "z_score": np.where(np.isfinite(cells["z_score"]), cells["z_score"], np.nan),
+            "p_value": np.where(np.isfinite(cells["p_value"]), cells["p_value"], np.nan),
+            "spot_class": cells["spot_class"].astype(np.int64),
+            "pattern": cells.get("pattern", np.full(count, "", dtype=object)),
+            "boundary": cell_polygons_hex_ewkb(cells["cell"]),
+        }
+    )
     buffer = io.StringIO()
-    for row in zip(
-        cells["cell"],
-        cells["incidents"],
-        cells["z_score"],
-        cells["p_value"],
-        cells["spot_class"],
-        patterns,
-        polygons,
-        strict=True,
-    ):
-        cell, count, z_score, p_value, spot_class, pattern, polygon = row
-        buffer.write(
-            f"{run_id}\t{int(cell)}\t{round(float(count))}\t{_number(z_score)}\t"
-            f"{_number(p_value)}\t{int(spot_class)}\t{pattern}\t{polygon}\n"
-        )
+    rows.to_csv(buffer, sep="\t", header=False, index=False, na_rep="\\N", float_format="%.17g")
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.copy_expert(
@@ -48,12 +47,7 @@ def cells_store(run_id: int, cells: dict[str, np.ndarray]) -> int:
             " pattern, boundary) FROM STDIN",
             buffer,
         )
-    return len(polygons)
-
-
-def _number(value: float) -> str:
-    # COPY's text format spells a missing value \N; Gi* gives NaN where a cell has no variance.
-    return "\\N" if not np.isfinite(value) else repr(float(value))
+    return count
 
 
 def clusters_store(run_id: int, incidents: QuerySet, members: dict[str, np.ndarray]) -> int:
@@ -72,6 +66,8 @@ def clusters_store(run_id: int, incidents: QuerySet, members: dict[str, np.ndarr
             " ON COMMIT DROP"
         )
         cursor.copy_expert("COPY cluster_member FROM STDIN", buffer)
+        # Without statistics the planner guesses millions of members and plans for them.
+        cursor.execute("ANALYZE cluster_member")
         cursor.execute(
             f"""
             WITH chosen AS ({sql})
