@@ -1,9 +1,9 @@
 """Analysis runs in real Celery worker processes: a worker killed in the middle of a run
 leaves it retried and finished, once; two workers share a batch of scheduled runs.
 
-To stop a run at a known point without timing luck, the test holds an exclusive lock on
-the clusters table: a clusters run computes, then waits on that lock to store its result,
-and is killed while it waits.
+To stop a run at a known point without timing luck, the tests hold an exclusive lock on
+the clusters table: a run computes, then waits on that lock to replace its stored rows,
+and is killed (or observed) while it waits.
 """
 
 import os
@@ -92,30 +92,25 @@ def test_a_worker_killed_mid_run_leaves_the_run_retried_and_finished_once():
     assert IncidentCluster.objects.filter(run=run).count() == 1
 
 
+def workers_holding_runs() -> set[str] | None:
+    """The workers with a run in hand, once there are two of them."""
+    names = {
+        worker.split("@")[0]
+        for worker in AnalysisRun.objects.filter(state="running").values_list("worker", flat=True)
+    }
+    return names if len(names) == 2 else None
+
+
 def test_two_workers_share_the_nightly_runs_of_the_missions():
     build_world()  # two missions with verified records
     workers = [start_celery_worker(f"fleet-{number}") for number in (1, 2)]
     try:
         with clusters_table_locked():
             refresh_standard_analyses.delay()
-            # Each mission's clusters run holds up the worker that took it; the other
-            # worker goes on with the rest, until it holds up on the other mission's.
-            busy = wait_for(
-                lambda: (
-                    names
-                    if len(
-                        names := {
-                            worker.split("@")[0]
-                            for worker in AnalysisRun.objects.filter(
-                                state="running", kind="clusters"
-                            ).values_list("worker", flat=True)
-                        }
-                    )
-                    == 2
-                    else None
-                ),
-                what="both workers to hold a run",
-            )
+            # A run that reaches the storing of its result waits for the lock, holding up
+            # the worker that took it; the other worker goes on with the rest of the batch
+            # until it holds up too.
+            busy = wait_for(workers_holding_runs, what="both workers to hold a run")
         wait_for(
             lambda: (
                 AnalysisRun.objects.count() == 8
