@@ -18,7 +18,7 @@ its own, COPYs them into incidents_incident and ANALYZEs the table. Then:
   the stages, from the run's progress points and the store functions (timed by wrapping
   them);
 - the same stages again as separate calls on the same data: cell_counts, study_area,
-  hexagon_weights, gi_star, cell_polygons_ewkt and cells_store (in a transaction rolled back).
+  hexagon_weights, gi_star, cell_polygons_hex_ewkb and cells_store (in a transaction rolled back).
 
 Then, with permutations: `--permutation-incidents` incidents at `--permutation-resolution`,
 which makes a study area of about 100,000 cells (printed), an end-to-end run with
@@ -61,7 +61,7 @@ from h3.api import basic_int as h3_int  # noqa: E402
 
 import geo.services as services  # noqa: E402
 from geo.analyses import statistics  # noqa: E402
-from geo.analyses.hexagons import cell_counts, cell_polygons_ewkt  # noqa: E402
+from geo.analyses.hexagons import cell_counts, cell_polygons_hex_ewkb  # noqa: E402
 from geo.analyses.source import analysis_incidents  # noqa: E402
 from geo.analyses.storage import cells_store, run_rows_delete  # noqa: E402
 from geo.models import AnalysisRun  # noqa: E402
@@ -353,7 +353,7 @@ def hotspot_stages(requester, acronym: str, run: AnalysisRun, resolution: int, r
     area_cells, area_counts = timed("study_area", statistics.study_area, cells, counts, rings)
     weights = timed("hexagon_weights", statistics.hexagon_weights, area_cells, rings)
     hotspot = timed("gi_star", statistics.gi_star, area_counts, weights, permutations=0)
-    timed("cell_polygons_ewkt (part of cells_store)", cell_polygons_ewkt, area_cells)
+    timed("cell_polygons_hex_ewkb (part of cells_store)", cell_polygons_hex_ewkb, area_cells)
     try:
         with transaction.atomic():
             run_rows_delete(run.pk)
