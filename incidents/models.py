@@ -26,6 +26,7 @@ from incidents.choices import (
     WeaponCategory,
     WorkflowState,
 )
+from incidents.history import LeanHistoricalRecords
 from incidents.querysets import IncidentQuerySet
 from organisations.choices import Releasability
 
@@ -123,7 +124,10 @@ class Incident(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = IncidentQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["updated_at", "h3_cell", "nearest_place"])
+    history = LeanHistoricalRecords(
+        excluded_fields=["updated_at", "h3_cell", "nearest_place"],
+        no_db_index=["location", "admin_area", "mission", "contingent", "reported_by"],
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
