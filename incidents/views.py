@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incidents import services
+from incidents.choices import TraceStatus
 from incidents.filtersets import IncidentFilterSet
 from incidents.forms import (
     ITEM_FORMSETS,
@@ -94,15 +95,22 @@ def incident_detail(request, pk: int):
                     "return_incident",
                     "withdraw_incident",
                     "record_custody",
+                    "record_trace",
                     "view_gender_data",
                 )
             },
-            "return_form": ReturnForm(),
-            "withdraw_form": WithdrawForm(),
-            "photo_form": PhotoForm(incident=incident),
-            "custody_form": CustodyEventForm(incident=incident),
-            "trace_form": TraceRequestForm(incident=incident),
-            "answer_form": TraceAnswerForm(),
+            # Several forms on one page: each with ids of its own.
+            "return_form": ReturnForm(auto_id="id_return_%s"),
+            "withdraw_form": WithdrawForm(auto_id="id_withdraw_%s"),
+            "photo_form": PhotoForm(incident=incident, auto_id="id_photo_%s"),
+            "custody_form": CustodyEventForm(incident=incident, auto_id="id_custody_%s"),
+            "trace_form": TraceRequestForm(incident=incident, auto_id="id_trace_%s"),
+            "answer_forms": [
+                (trace, TraceAnswerForm(auto_id=f"id_trace{trace.pk}_%s"))
+                for weapon in weapons
+                for trace in weapon.trace_requests.all()
+                if trace.status == TraceStatus.SENT
+            ],
         },
     )
 

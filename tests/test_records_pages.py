@@ -2,12 +2,13 @@
 field and write nothing, the list with the shared filterset, the workflow buttons."""
 
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from incidents.models import Incident, WeaponItem
+from incidents.models import Incident, TraceRequest, WeaponItem
 from tests.personas import build_world
 
 
@@ -299,3 +300,18 @@ def test_a_coarsely_written_point_is_stored_with_its_coarse_precision(
         "/incidents/new", entry_data(world, coordinates=coordinates, location_precision=chosen)
     )
     assert Incident.objects.get(narrative__startswith="Two rifles").location_precision == stored
+
+
+def test_each_pending_trace_gets_an_answer_form_with_ids_of_its_own(client, world):
+    weapon = _weapon(world)
+    first = TraceRequest.objects.create(weapon=weapon, addressee="China", sent_on="2025-04-01")
+    second = TraceRequest.objects.create(weapon=weapon, addressee="Norinco", sent_on="2025-04-02")
+    client.force_login(world.users["verifier"])
+
+    page = client.get(f"/incidents/{weapon.incident.pk}/").content.decode()
+
+    for trace in (first, second):
+        assert f"/traces/{trace.pk}/answer" in page
+        assert f'id="id_trace{trace.pk}_answered_on"' in page
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
