@@ -2,6 +2,7 @@ from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
 from incidents.models import Incident, TraceRequest, WeaponItem
+from incidents.services import h3_cell_of, incidents_assign_geography
 
 
 class WeaponItemInline(admin.TabularInline):
@@ -17,6 +18,14 @@ class IncidentAdmin(LeafletGeoAdmin):
     date_hierarchy = "occurred_at"
     list_select_related = ["mission", "contingent__mission"]
     inlines = [WeaponItemInline]
+    readonly_fields = ["country", "admin_area", "nearest_place", "h3_cell"]
+
+    def save_model(self, request, obj, form, change):
+        # The admin saves outside the workflow services, yet what is derived from the point
+        # must follow it here too.
+        obj.h3_cell = h3_cell_of(latitude=obj.location.y, longitude=obj.location.x)
+        super().save_model(request, obj, form, change)
+        incidents_assign_geography(incident_ids=[obj.pk])
 
 
 @admin.register(WeaponItem)
