@@ -165,11 +165,7 @@ def analysis_run_execute(*, run_id: int, worker: str) -> None:
     form.is_valid()
     try:
         _without_jit()
-        incidents = analysis_incidents(
-            requester=run.requested_by,
-            mission_id=run.mission_id,
-            incident_filter=run.incident_filter,
-        )
+        incidents = _run_incidents(run)
         outcome = spec.analyse(incidents, form.parameters(), _progress_recorder(run.pk))
         _store(run.pk, incidents, outcome)
     except AnalysisCancelled:
@@ -285,7 +281,11 @@ def result_for_reader(run: AnalysisRun, reader) -> dict | None:
 
 def run_is_stale(run: AnalysisRun) -> bool:
     """Whether the records the run read have changed since."""
-    incidents = analysis_incidents(
+    return data_fingerprint(_run_incidents(run))[0] != run.data_fingerprint
+
+
+def _run_incidents(run: AnalysisRun):
+    """The incidents `run` reads, as of now."""
+    return analysis_incidents(
         requester=run.requested_by, mission_id=run.mission_id, incident_filter=run.incident_filter
     )
-    return data_fingerprint(incidents)[0] != run.data_fingerprint
