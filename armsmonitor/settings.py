@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
     "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "organisations",
     "geo",
@@ -220,6 +222,37 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# The OpenAPI schema (/api/v1/schema) and its docs pages, served from the sidecar's own
+# static files: the platform works offline.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ArmsMonitor API",
+    "DESCRIPTION": (
+        "Geo-referenced records of seized small arms and light weapons, and analyses of "
+        "them. Agencies authenticate with `Authorization: Api-Key <key>`; signed-in users "
+        "with their browser session. Every answer holds only what the caller may see."
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "armsmonitor.openapi.document_retry_after",
+    ],
+    # Several vocabularies have fields named `kind` and `state`: name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentKindEnum": "incidents.choices.IncidentKind",
+        "WorkflowStateEnum": "incidents.choices.WorkflowState",
+        "AnalysisKindEnum": "geo.models.AnalysisKind",
+        "AnalysisStateEnum": "geo.models.AnalysisRun.State",
+    },
 }
 
 # --- Map ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from armsmonitor import views
 from organisations.views import language_choose
@@ -12,6 +13,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language", language_choose, name="language_choose"),
     path("admin/", admin.site.urls),
+    # The API's OpenAPI schema (YAML, or JSON with ?format=json) and its docs pages.
+    path("api/v1/schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include("armsmonitor.api")),
     path("geo/", include("geo.urls")),
     path("incidents/", include("incidents.urls")),

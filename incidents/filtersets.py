@@ -3,6 +3,8 @@
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from incidents.choices import Context, IncidentKind, WeaponCategory, WorkflowState
 from incidents.models import Incident
@@ -38,12 +40,14 @@ class IncidentFilterSet(django_filters.FilterSet):
         choices=Releasability.choices, distinct=False, label=_("Releasability")
     )
     # Chosen by acronym (?mission=MINUSCA); the lookup must then compare acronyms too.
-    mission = django_filters.ModelMultipleChoiceFilter(
-        field_name="mission__acronym",
-        queryset=Mission.objects.all(),
-        to_field_name="acronym",
-        distinct=False,
-        label=_("Mission"),
+    mission = extend_schema_field(OpenApiTypes.STR)(
+        django_filters.ModelMultipleChoiceFilter(
+            field_name="mission__acronym",
+            queryset=Mission.objects.all(),
+            to_field_name="acronym",
+            distinct=False,
+            label=_("Mission"),
+        )
     )
     contingent = django_filters.ModelMultipleChoiceFilter(
         queryset=Contingent.objects.all(), distinct=False, label=_("Contingent")

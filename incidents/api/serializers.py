@@ -1,8 +1,11 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from armsmonitor.openapi import POINT_SCHEMA
 from incidents.models import Incident
 
 
+@extend_schema_field(POINT_SCHEMA)
 class ShownLocationField(serializers.Field):
     """The location a reader may see (from `visible_to`), as a GeoJSON point."""
 
