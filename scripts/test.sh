@@ -8,6 +8,8 @@ set_up_platform
 ensure_packages docker-compose
 # Debian's Chromium for the browser tests (Playwright never downloads a browser here).
 ensure_command chromium chromium
+# GDAL's ogr2ogr reads the OGC API – Features endpoint in the tests, as an agency would.
+ensure_command ogr2ogr gdal-bin
 cd "$PROJECT_DIR"
 # Tests use their own Redis database, so a running `make run` keeps its queue.
 export REDIS_URL="${TEST_REDIS_URL:-${REDIS_URL%/*}/15}"
