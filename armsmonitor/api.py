@@ -1,7 +1,12 @@
 """The REST API, version 1: every resource's viewset on one router."""
 
+from django.urls import re_path
+from django.utils.translation import gettext as _
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import NotFound
 from rest_framework.routers import SimpleRouter
 
+import armsmonitor.openapi  # noqa: F401 -- registers the API-key scheme with the schema
 from geo.api.views import AnalysisRunViewSet
 from incidents.api.views import IncidentViewSet
 
@@ -9,4 +14,16 @@ from incidents.api.views import IncidentViewSet
 router = SimpleRouter(trailing_slash=False)
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("analyses", AnalysisRunViewSet, basename="analysis")
-urlpatterns = router.urls
+
+
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@authentication_classes([])
+@permission_classes([])
+def not_found(request, path):
+    """Any other address under /api/v1/: a JSON 404, as the API answers, not an HTML page."""
+    raise NotFound(_("No such API endpoint."))
+
+
+not_found.cls.schema = None  # not an endpoint of the schema
+
+urlpatterns = [*router.urls, re_path(r"^(?P<path>(?s:.*))$", not_found)]

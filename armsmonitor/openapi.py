@@ -46,7 +46,20 @@ def _detail(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=Detail, description=description)
 
 
-BAD_REQUEST = OpenApiResponse(response=FIELD_ERRORS_SCHEMA, description=_("Invalid input."))
+BAD_REQUEST = OpenApiResponse(
+    response={
+        "oneOf": [
+            FIELD_ERRORS_SCHEMA,
+            {
+                "type": "object",
+                "description": "A body that could not be read at all.",
+                "properties": {"detail": {"type": "string"}},
+                "required": ["detail"],
+            },
+        ]
+    },
+    description=_("Invalid input: each faulty field named, or a body that is not JSON."),
+)
 UNAUTHENTICATED = _detail(_("No credentials, or an unknown, revoked or expired API key."))
 FORBIDDEN = _detail(_("The caller's roles do not allow this."))
 NOT_FOUND = _detail(_("No such record, or not one the caller may see."))
@@ -63,6 +76,17 @@ def document_retry_after(result, generator, request, public):
             throttled = operation.get("responses", {}).get("429")
             if throttled is not None:
                 throttled["headers"] = RETRY_AFTER
+    return result
+
+
+def document_empty_filters(result, generator, request, public):
+    """Postprocessing hook: a filter given empty (`?country=`) is not set, as the HTML list's
+    form sends it; say so (`allowEmptyValue`) for every query parameter."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    parameter["allowEmptyValue"] = True
     return result
 
 

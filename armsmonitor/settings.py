@@ -219,10 +219,19 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "armsmonitor.pagination.LimitOffsetPages",
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per API key and per signed-in user; over the rate: 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "armsmonitor.throttling.AgencyKeyRateThrottle",
+        "armsmonitor.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "agency": env.str("API_RATE_AGENCY", default="1000/hour"),
+        "user": env.str("API_RATE_USER", default="2000/hour"),
+    },
 }
 
 # The OpenAPI schema (/api/v1/schema) and its docs pages, served from the sidecar's own
@@ -245,6 +254,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "armsmonitor.openapi.document_retry_after",
+        "armsmonitor.openapi.document_empty_filters",
     ],
     # Several vocabularies have fields named `kind` and `state`: name each enum.
     "ENUM_NAME_OVERRIDES": {

@@ -1,23 +1,220 @@
 """The one filterset of incidents: the HTML list, the map and the API all filter with it."""
 
+import json
+from datetime import UTC
+
 import django_filters
+from django import forms
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from geo.models import Region
 from incidents.choices import Context, IncidentKind, WeaponCategory, WorkflowState
 from incidents.models import Incident
+from organisations.access import GENERALISED_CELL_DEGREES
 from organisations.choices import Releasability
 from organisations.models import Contingent, Mission
 
+# A generalised location is the exact one snapped to a grid: at most half a cell away on
+# each axis. Spatial filters first narrow by the stored location, widened by that much (an
+# index scan), then test the location the reader may see.
+SNAP_MARGIN = GENERALISED_CELL_DEGREES / 2 + 1e-9
+MAX_POLYGON_CHARS = 200_000
+
+
+class UTCDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time, brought to UTC (PostgreSQL refuses offsets beyond ±15:59)."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(_("Give a date-time between the years 1 and 9999.")) from None
+
+
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
+
+
+class BBoxField(forms.CharField):
+    """`minx,miny,maxx,maxy` in WGS 84 degrees, as a polygon."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        message = _(
+            "Give four numbers, minx,miny,maxx,maxy, in WGS 84 degrees (longitude "
+            "-180 to 180, latitude -90 to 90), with minx <= maxx and miny <= maxy."
+        )
+        try:
+            minx, miny, maxx, maxy = (float(part) for part in value.split(","))
+        except ValueError:
+            raise ValidationError(message) from None
+        within_world = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
+        if not within_world:  # also refuses NaN, which compares false
+            raise ValidationError(message)
+        return Polygon.from_bbox((minx, miny, maxx, maxy))
+
+
+class AreaField(forms.CharField):
+    """A polygon or multipolygon in WGS 84, as WKT or a GeoJSON geometry."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        message = _(
+            "Give a polygon or multipolygon in WGS 84, as WKT (POLYGON((…))) or a GeoJSON "
+            'geometry ({"type": "Polygon", …}), valid and within -180..180, -90..90.'
+        )
+        if len(value) > MAX_POLYGON_CHARS:
+            raise ValidationError(message)
+        try:
+            if value.lstrip().startswith("{"):
+                json.loads(value)  # a clear refusal of broken JSON before GDAL sees it
+            area = GEOSGeometry(value, srid=4326)
+        except (ValueError, TypeError, GEOSException, GDALException):
+            raise ValidationError(message) from None
+        if not isinstance(area, Polygon | MultiPolygon) or area.empty or not area.valid:
+            raise ValidationError(message)
+        minx, miny, maxx, maxy = area.extent
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            raise ValidationError(message)
+        area.srid = 4326
+        return area
+
+
+class RawNullBooleanSelect(forms.NullBooleanSelect):
+    """The select of the HTML list; hands the field what was sent, so that the field can
+    refuse what is neither true nor false (the stock widget reads it as "unknown")."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    widget = RawNullBooleanSelect
+
+    """true/false (or 1/0); empty or "unknown" for either. Anything else is an error,
+    rather than silently no filter."""
+
+    def to_python(self, value):
+        if value in (None, "", "unknown"):
+            return None
+        if value in (True, "true", "True", "1"):
+            return True
+        if value in (False, "false", "False", "0"):
+            return False
+        raise ValidationError(_("Give true or false."))
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class BBoxFilter(django_filters.Filter):
+    field_class = BBoxField
+
+
+class AreaFilter(django_filters.Filter):
+    field_class = AreaField
+
+
+class KnownOrNothingField(django_filters.fields.ModelMultipleChoiceField):
+    """Choices by key; a well-formed key that names nothing selects nothing, rather than
+    failing the whole query (a client syncing by contingent id, a mission since closed)."""
+
+    def _check_values(self, value):
+        key = self.to_field_name or "pk"
+        try:
+            keys = sorted(set(value))
+        except TypeError:
+            raise ValidationError(
+                self.error_messages["invalid_list"], code="invalid_list"
+            ) from None
+        for chosen in keys:
+            self.validate_no_null_characters(chosen)
+            try:
+                self.queryset.filter(**{key: chosen})
+            except (ValueError, TypeError):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": chosen},
+                ) from None
+        # The keys themselves: the filter compares them with the records' own.
+        return keys
+
+
+class KnownOrNothingFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = KnownOrNothingField
+
+    def is_noop(self, qs, value) -> bool:
+        return False
+
+
+class IncidentFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        after, before = cleaned.get("occurred_after"), cleaned.get("occurred_before")
+        if after and before and after > before:
+            message = _("occurred_after must not be later than occurred_before.")
+            self.add_error("occurred_after", message)
+            self.add_error("occurred_before", message)
+        return cleaned
+
 
 class IncidentFilterSet(django_filters.FilterSet):
-    occurred_after = django_filters.IsoDateTimeFilter(
+    occurred_after = UTCDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", label=_("Occurred from")
     )
-    occurred_before = django_filters.IsoDateTimeFilter(
+    occurred_before = UTCDateTimeFilter(
         field_name="occurred_at", lookup_expr="lte", label=_("Occurred until")
+    )
+    # Incremental sync: what was created or changed since the last pull.
+    updated_since = UTCDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label=_("Updated since (ISO 8601)")
+    )
+    bbox = extend_schema_field(
+        {
+            "type": "string",
+            "description": "minx,miny,maxx,maxy in WGS 84 degrees; tested against the "
+            "location the caller may see.",
+            "example": "15.5,3.5,19.5,6.5",
+        }
+    )(
+        BBoxFilter(
+            method="filter_area",
+            label=_("Bounding box (minx,miny,maxx,maxy, WGS 84)"),
+        )
+    )
+    polygon = extend_schema_field(
+        {
+            "type": "string",
+            "description": "A polygon or multipolygon in WGS 84, as WKT or a GeoJSON "
+            "geometry; tested against the location the caller may see.",
+            "example": "POLYGON((15.5 3.5, 19.5 3.5, 19.5 6.5, 15.5 6.5, 15.5 3.5))",
+        }
+    )(
+        AreaFilter(
+            method="filter_area",
+            label=_("Area (WKT or GeoJSON polygon, WGS 84)"),
+        )
+    )
+    region = django_filters.CharFilter(
+        method="filter_region", label=_("Regional organisation (code)")
     )
     # distinct=False on filters over the incident's own columns: they cannot repeat a row,
     # and a DISTINCT over every selected column costs a sort (analyses read millions).
@@ -41,7 +238,7 @@ class IncidentFilterSet(django_filters.FilterSet):
     )
     # Chosen by acronym (?mission=MINUSCA); the lookup must then compare acronyms too.
     mission = extend_schema_field(OpenApiTypes.STR)(
-        django_filters.ModelMultipleChoiceFilter(
+        KnownOrNothingFilter(
             field_name="mission__acronym",
             queryset=Mission.objects.all(),
             to_field_name="acronym",
@@ -49,12 +246,12 @@ class IncidentFilterSet(django_filters.FilterSet):
             label=_("Mission"),
         )
     )
-    contingent = django_filters.ModelMultipleChoiceFilter(
+    contingent = KnownOrNothingFilter(
         queryset=Contingent.objects.all(), distinct=False, label=_("Contingent")
     )
     country = django_filters.CharFilter(label=_("Country (ISO alpha-3)"))
     q = django_filters.CharFilter(method="filter_text", label=_("Search"))
-    withdrawn = django_filters.BooleanFilter(
+    withdrawn = StrictBooleanFilter(
         field_name="withdrawn_at", lookup_expr="isnull", exclude=True, label=_("Withdrawn")
     )
     ordering = django_filters.OrderingFilter(
@@ -70,6 +267,20 @@ class IncidentFilterSet(django_filters.FilterSet):
     class Meta:
         model = Incident
         fields: list[str] = []
+        form = IncidentFilterForm
+
+    def filter_area(self, queryset, name, area):
+        """Incidents whose location *as the reader sees it* lies in `area`: a reader of
+        generalised locations cannot find exact positions with small boxes."""
+        return queryset.filter(
+            location__intersects=area.buffer(SNAP_MARGIN) if name == "polygon" else _widened(area),
+            shown_location__intersects=area,
+        )
+
+    def filter_region(self, queryset, name, value):
+        members = Region.objects.filter(code=value).values_list("member_countries", flat=True)
+        countries = next(iter(members), [])
+        return queryset.filter(country__in=countries)
 
     def filter_text(self, queryset, name, value):
         return queryset.filter(
@@ -86,3 +297,10 @@ class IncidentFilterSet(django_filters.FilterSet):
         if self.form.cleaned_data.get("withdrawn") is None:
             incidents = incidents.filter(withdrawn_at__isnull=True)
         return incidents
+
+
+def _widened(box: Polygon) -> Polygon:
+    minx, miny, maxx, maxy = box.extent
+    return Polygon.from_bbox(
+        (minx - SNAP_MARGIN, miny - SNAP_MARGIN, maxx + SNAP_MARGIN, maxy + SNAP_MARGIN)
+    )

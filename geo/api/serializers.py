@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -28,23 +29,52 @@ FILTER_SCHEMA = {
 }
 
 
+@extend_schema_field(PARAMETERS_SCHEMA)
+class ParametersField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(FILTER_SCHEMA)
+class IncidentFilterField(serializers.JSONField):
+    """The incident filter: known filter names, each a string or a list of strings."""
+
+    def to_internal_value(self, data):
+        from geo.services import PRESENTATION_KEYS
+        from incidents.filtersets import IncidentFilterSet
+
+        data = super().to_internal_value(data)
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(_("Give the filter as an object."))
+        known = set(IncidentFilterSet.base_filters) | PRESENTATION_KEYS
+        for name, value in data.items():
+            if name not in known:
+                raise serializers.ValidationError(_("Unknown filter: %(name)s.") % {"name": name})
+            values = value if isinstance(value, list) else [value]
+            if not all(isinstance(item, str) for item in values):
+                raise serializers.ValidationError(
+                    _("Give %(name)s as a string or a list of strings.") % {"name": name}
+                )
+        return data
+
+
 @extend_schema_serializer(component_name="AnalysisStart")
 class AnalysisRequestSerializer(serializers.Serializer):
     """What a client sends to start an analysis. The parameters and the filter are checked
     by the service, which names the faulty field (`parameters.resolution`, `filter.kind`)."""
 
     kind = serializers.ChoiceField(choices=AnalysisKind.choices)
-    parameters = extend_schema_field(PARAMETERS_SCHEMA)(
-        serializers.JSONField(required=False, default=dict)
-    )
-    filter = extend_schema_field(FILTER_SCHEMA)(serializers.JSONField(required=False, default=dict))
+    parameters = ParametersField(required=False, default=dict)
+    filter = IncidentFilterField(required=False, default=dict)
 
 
 class AnalysisRunSerializer(serializers.ModelSerializer):
     filter = serializers.JSONField(source="incident_filter", read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    mission = serializers.SlugRelatedField(slug_field="acronym", read_only=True)
-    duration_seconds = serializers.FloatField(read_only=True)
+    # A scheduled run has a mission and no requester; a requested run, the reverse.
+    requested_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    mission = serializers.SlugRelatedField(slug_field="acronym", read_only=True, allow_null=True)
+    duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
     url = serializers.HyperlinkedIdentityField(view_name="analysis-detail")
 
     class Meta:

@@ -44,7 +44,7 @@ def _geojson_schema(what: str, operation_id: str):
 @extend_schema_view(
     list=extend_schema(
         summary="The runs the caller may read",
-        responses={200: AnalysisRunSerializer(many=True), **LIST_ERRORS},
+        responses={200: AnalysisRunSerializer(many=True), 400: BAD_REQUEST, **LIST_ERRORS},
     ),
     retrieve=extend_schema(
         summary="One run, with its result once done",
@@ -78,6 +78,7 @@ class AnalysisRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     queryset = AnalysisRun.objects.none()  # for the schema; reads start at get_queryset
     parser_classes = [JSONParser]
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):
         return AnalysisRun.objects.visible_to(self.request.user).select_related(

@@ -5,6 +5,7 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 
 from armsmonitor.openapi import DETAIL_ERRORS, FEATURE_COLLECTION_SCHEMA, READ_ERRORS
+from incidents.api.pagination import IncidentCursorPagination
 from incidents.api.permissions import IncidentPolicy
 from incidents.api.serializers import IncidentSerializer
 from incidents.exports import incidents_csv, incidents_geojson, incidents_xlsx
@@ -48,6 +49,8 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = IncidentSerializer
     permission_classes = [IncidentPolicy]
     filterset_class = IncidentFilterSet
+    pagination_class = IncidentCursorPagination
+    lookup_value_regex = r"[0-9]+"
     queryset = Incident.objects.none()  # for the schema; reads start at get_queryset
 
     def get_queryset(self):
