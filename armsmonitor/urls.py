@@ -18,7 +18,7 @@ urlpatterns = [
     path("api/v1/docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include("armsmonitor.api")),
-    path("ogc", include("incidents.ogc.urls")),
+    path("", include("incidents.ogc.urls")),
     path("geo/", include("geo.urls")),
     path("incidents/", include("incidents.urls")),
     path("analyses/", include("geo.analysis_urls")),
