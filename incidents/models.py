@@ -191,11 +191,51 @@ class WeaponItem(models.Model):
         default=Disposition.HELD,
     )
 
-    history = HistoricalRecords()
+    # Where the item was seized and where it came from, stored on the item so that flow
+    # analyses (geo/analyses/flows.py) group a million items without joining their
+    # incidents and traces. Derived, never edited: PostgreSQL triggers installed by
+    # migration 0008_weapon_flow_columns keep them right on every write path (forms,
+    # services, admin, imports, seed scripts, raw SQL), from the incident's country and
+    # date, the item's country of manufacture and its trace requests. An instance just
+    # saved may hold stale values; read them from the database.
+    seized_in = models.CharField(max_length=3, blank=True, editable=False)
+    seized_at = models.DateTimeField(editable=False)
+    # The country of diversion of the item's latest trace that established one ("traced"),
+    # else its country of manufacture ("manufacture"), else blank ("unknown").
+    origin_country = models.CharField(max_length=3, blank=True, editable=False)
+    origin_source = models.CharField(max_length=12, editable=False)
+    origin_trace = models.ForeignKey(
+        "TraceRequest",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_index=True,
+        editable=False,
+    )
+
+    # The derived columns are left out of the history: they are not the record's content,
+    # and the triggers set them after the history row is written from the instance.
+    history = HistoricalRecords(
+        excluded_fields=[
+            "seized_in",
+            "seized_at",
+            "origin_country",
+            "origin_source",
+            "origin_trace",
+        ]
+    )
 
     class Meta:
         ordering = ["incident", "id"]
-        indexes = [models.Index(fields=["make", "serial_number"])]
+        indexes = [
+            models.Index(fields=["make", "serial_number"]),
+            # The flows' pass over traced items.
+            models.Index(
+                fields=["origin_trace"],
+                condition=models.Q(origin_source="traced"),
+                name="weaponitem_traced_origin",
+            ),
+        ]
 
     def possible_duplicates(self):
         """Other items on record with the same make and serial number."""

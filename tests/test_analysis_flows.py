@@ -1,10 +1,12 @@
 """Flows, origin → seizure: a hand-counted set of seizures in known countries, its rows by
 country, region and period, flow lines, transit countries and what each reader sees."""
 
+import importlib
 from datetime import UTC, date, datetime
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.db import connection
 
 from geo.analyses.errors import AnalysisError
 from geo.analyses.flows import FlowParameters, analyse
@@ -332,3 +334,179 @@ def test_a_trace_answer_records_transit_countries_and_names_the_field_of_a_bad_c
     )
     answered.refresh_from_db()
     assert (answered.diversion_country, answered.transit_countries) == ("SDN", ["TCD", "CMR"])
+
+
+# --- the items' precomputed flow columns, kept by the database's triggers ---------------
+
+FLOW_COLUMNS = importlib.import_module("incidents.migrations.0008_weapon_flow_columns")
+
+
+def columns(weapon) -> tuple:
+    """What the database holds for `weapon` (never an instance's stale copy)."""
+    return WeaponItem.objects.filter(pk=weapon.pk).values_list(
+        "seized_in", "seized_at", "origin_country", "origin_source", "origin_trace"
+    )[0]
+
+
+def assert_columns_match_a_computation_from_scratch():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT item.id FROM ({FLOW_COLUMNS.DERIVED_SQL}) AS derived
+            JOIN incidents_weaponitem AS item USING (id)
+            WHERE (derived.seized_in, derived.seized_at, derived.origin_country,
+                   derived.origin_source, derived.origin_trace_id)
+                IS DISTINCT FROM (item.seized_in, item.seized_at, item.origin_country,
+                                  item.origin_source, item.origin_trace_id)
+            """
+        )
+        assert cursor.fetchall() == []
+        cursor.execute("SELECT count(*) FROM incidents_weaponitem")
+        assert cursor.fetchone()[0] > 0
+
+
+def test_each_item_holds_its_seizure_and_origin_as_its_records_say(world):
+    a, b, c, d = (world.records[key] for key in "abcd")
+    a1 = a.weapons.get(country_of_manufacture="RUS")
+    b1 = b.weapons.get(country_of_manufacture="RUS")
+    sdn = b1.trace_requests.get(diversion_country="SDN")
+
+    assert columns(a1) == ("CAF", a.occurred_at, "SDN", "traced", a1.trace_requests.get().pk)
+    assert columns(b1) == ("CAF", b.occurred_at, "SDN", "traced", sdn.pk)
+    assert columns(a.weapons.get(country_of_manufacture="CHN")) == (
+        "CAF",
+        a.occurred_at,
+        "CHN",
+        "manufacture",
+        None,
+    )
+    assert columns(a.weapons.get(country_of_manufacture="")) == (
+        "CAF",
+        a.occurred_at,
+        "",
+        "unknown",
+        None,
+    )
+    assert columns(d.weapons.get()) == ("", d.occurred_at, "CHN", "manufacture", None)
+    assert columns(c.weapons.get(category="smg"))[:2] == ("COD", c.occurred_at)
+    assert_columns_match_a_computation_from_scratch()
+
+
+def test_items_follow_their_incidents_country_and_date(world):
+    a = world.records["a"]
+    a.country = "COD"
+    a.occurred_at = datetime(2023, 12, 31, 23, 0, tzinfo=UTC)
+    a.save()
+
+    assert {columns(weapon)[:2] for weapon in a.weapons.all()} == {("COD", a.occurred_at)}
+    # The flows count them at once where and when they now were seized.
+    assert ("CHN", "manufacture", "COD", "assault_rifle", "2023-01-01", 3, 1) in row_tuples(
+        flows(world)
+    )
+    # A queryset update, and raw SQL, as much as a form.
+    Incident.objects.filter(pk=a.pk).update(country="")
+    assert {columns(weapon)[0] for weapon in a.weapons.all()} == {""}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE incidents_incident SET country = 'SDN', occurred_at = %s WHERE id = %s",
+            [datetime(2025, 7, 1, tzinfo=UTC), a.pk],
+        )
+    assert {columns(weapon)[:2] for weapon in a.weapons.all()} == {
+        ("SDN", datetime(2025, 7, 1, tzinfo=UTC))
+    }
+    assert_columns_match_a_computation_from_scratch()
+
+
+def test_an_items_origin_follows_its_traces_answered_changed_and_deleted(world):
+    weapon = world.records["a"].weapons.get(country_of_manufacture="CHN")
+    assert columns(weapon)[2:] == ("CHN", "manufacture", None)
+
+    # Sent, not answered yet: still its country of manufacture.
+    sent = trace(weapon, established=False)
+    assert columns(weapon)[2:] == ("CHN", "manufacture", None)
+    # Answered with a country of diversion: traced there.
+    sent.diversion_established = True
+    sent.diversion_country = "LBY"
+    sent.answered_on = date(2025, 6, 1)
+    sent.status = TraceStatus.ANSWERED
+    sent.save()
+    assert columns(weapon)[2:] == ("LBY", "traced", sent.pk)
+    # An answer dated later takes over; one without a date counts as the oldest.
+    later = trace(weapon, country="SDN", answered=date(2025, 7, 1))
+    trace(weapon, country="ETH")
+    assert columns(weapon)[2:] == ("SDN", "traced", later.pk)
+    # The later answer corrected: it established nothing after all.
+    TraceRequest.objects.filter(pk=later.pk).update(diversion_established=False)
+    assert columns(weapon)[2:] == ("LBY", "traced", sent.pk)
+    # Traces deleted through the ORM, then by raw SQL: back to the country of manufacture.
+    sent.delete()
+    undated = weapon.trace_requests.get(diversion_country="ETH")
+    assert columns(weapon)[2:] == ("ETH", "traced", undated.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM incidents_tracerequest WHERE weapon_id = %s", [weapon.pk])
+        # No item is left pointing to a deleted trace.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert columns(weapon)[2:] == ("CHN", "manufacture", None)
+    assert_columns_match_a_computation_from_scratch()
+
+
+def test_an_items_origin_follows_its_country_of_manufacture_unless_traced(world):
+    a = world.records["a"]
+    unknown = a.weapons.get(country_of_manufacture="")
+    unknown.country_of_manufacture = "BEL"
+    unknown.save()
+    assert columns(unknown)[2:] == ("BEL", "manufacture", None)
+    WeaponItem.objects.filter(pk=unknown.pk).update(country_of_manufacture="")
+    assert columns(unknown)[2:] == ("", "unknown", None)
+
+    traced = a.weapons.get(country_of_manufacture="RUS")
+    traced.country_of_manufacture = "BGR"
+    traced.save()
+    assert columns(traced)[2:4] == ("SDN", "traced")
+    # Whatever is written to the derived columns themselves, they stay derived.
+    WeaponItem.objects.filter(pk=traced.pk).update(origin_country="XXX", seized_in="YYY")
+    assert columns(traced)[:4] == ("CAF", a.occurred_at, "SDN", "traced")
+    assert_columns_match_a_computation_from_scratch()
+
+
+def test_items_and_traces_inserted_in_bulk_by_raw_sql_get_their_columns(world):
+    c = world.records["c"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO incidents_weaponitem (
+                incident_id, category, make, model, calibre, serial_number, markings_altered,
+                country_of_manufacture, quantity, factory_markings, import_markings,
+                other_markings, condition, disposition)
+            SELECT %s, 'assault_rifle', '', '', '', 'BULK-' || n, false,
+                   CASE WHEN n %% 2 = 0 THEN 'CHN' ELSE '' END, 1, '', '', '', 'unknown', 'held'
+            FROM generate_series(1, 50) AS n
+            """,
+            [c.pk],
+        )
+        cursor.execute(
+            """
+            INSERT INTO incidents_tracerequest (
+                weapon_id, addressee, sent_on, answered_on, status, diversion_established,
+                diversion_country, last_legal_end_user, transit_countries)
+            SELECT id, 'a State', date '2025-01-01', date '2025-02-01', 'answered', true,
+                   'SSD', '', '{}'
+            FROM incidents_weaponitem WHERE serial_number IN ('BULK-1', 'BULK-2')
+            """
+        )
+    bulk = WeaponItem.objects.filter(serial_number__startswith="BULK-")
+
+    assert {columns(weapon)[:2] for weapon in bulk} == {("COD", c.occurred_at)}
+    assert sorted(
+        (w.serial_number, *columns(w)[2:4])
+        for w in bulk.filter(serial_number__in=["BULK-1", "BULK-2", "BULK-3", "BULK-4"])
+    ) == [
+        ("BULK-1", "SSD", "traced"),
+        ("BULK-2", "SSD", "traced"),
+        ("BULK-3", "", "unknown"),
+        ("BULK-4", "CHN", "manufacture"),
+    ]
+    result = flows(world, persona="other_mission_analyst")
+    assert pairs(result["matrix"])[("SSD", "COD")] == (2, 2)
+    assert result["totals"]["records"] == 52
+    assert_columns_match_a_computation_from_scratch()

@@ -8,13 +8,19 @@ For every weapon item of the chosen incidents:
   manufacture ("manufacture"), else "unknown";
 - destination: the incident's country, or "unknown" when it has none.
 
+Both are precomputed on the item (`WeaponItem.seized_in`, `seized_at`, `origin_country`,
+`origin_source`, `origin_trace`) and kept right by PostgreSQL triggers on the items, the
+incidents and the trace requests (migration incidents 0008_weapon_flow_columns), whatever
+writes them.
+
 Items are counted twice over: `items` is the sum of the items' quantities (a record of five
 identical unmarked rifles counts five), `records` the number of item records.
 
-One set-based query does the work. Its single pass over the items groups them by country
-of manufacture, seizure country, category and period, and sets the few traced items aside
-(as lists of trace ids); every part of the result is then derived, in the same statement,
-from that aggregate of a few thousand rows and the traced items:
+One set-based query does the work. Its single pass over the items of the chosen incidents
+groups them by those stored columns, category and period, without joining the incidents or
+the traces; a second, small pass reads the traced items with their trace (points of
+diversion, transit countries). Every part of the result is then derived, in the same
+statement, from that aggregate of a few thousand rows and the traced items:
 
 - `rows`: the detailed rows, as lists in the order of `columns` (origin, origin_source,
   destination, category, period, items, records);
@@ -45,14 +51,12 @@ from geo.models import Region
 from organisations.access import GENERALISED_CELL_DEGREES
 
 PERIODS = ("month", "quarter", "year", "all")
-# For the flows statement only. Its pass over the items must stay a hash aggregate: the
-# planner cannot tell how few groups (country of manufacture, seizure country, category,
-# period) a million items make, takes them for a million array_agg states, and would sort
-# the million rows instead, twice as slow. Hence no sorting where there is another way, and
-# room for the hash tables. With that many groups foreseen, it also finds handing the joined
-# rows from parallel workers to the aggregate too dear, and would join a million items in
-# one process: the joins in workers take a fifth off. JIT compilation costs more than it
-# saves here.
+# For the flows statement only. Its pass over the items must stay a hash aggregate, run in
+# parallel workers (each aggregates its share, the leader only combines their groups): no
+# sorting where there is another way, room for the hash tables, and parallel plans made
+# cheap. The planner only aggregates in the workers when it knows how few groups a million
+# items make: the extended statistics created with the flow columns tell it. JIT
+# compilation costs more than it saves here.
 SESSION_SETTINGS = (
     "SET LOCAL work_mem = '256MB'; SET LOCAL enable_sort = off; SET LOCAL jit = off;"
     " SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0.001"
@@ -87,69 +91,43 @@ class FlowParameters:
 
 
 def _period_expression(period: str) -> str:
+    # Written as the extended statistics of migration incidents 0008 write it, so that the
+    # planner recognises it.
     if period == "all":
         return "NULL::date"
-    return f"date_trunc('{period}', chosen.occurred_at AT TIME ZONE 'UTC')::date"
+    return f"date_trunc('{period}', item.seized_at AT TIME ZONE 'UTC')::date"
 
 
 FLOWS_SQL = """
-WITH chosen AS ({chosen}),
--- Each item's latest trace that established a country of diversion: the one no later
--- such trace follows (answered later; then sent later; then recorded later). Written as an
--- anti-join rather than DISTINCT ON, because an anti-join can run in the parallel workers
--- that join the items, and DISTINCT ON cannot.
-latest_trace AS (
-    SELECT trace.weapon_id, trace.id
-    FROM incidents_tracerequest AS trace
-    WHERE trace.diversion_established AND trace.diversion_country <> ''
-      AND NOT EXISTS (
-          SELECT FROM incidents_tracerequest AS later
-          WHERE later.weapon_id = trace.weapon_id
-            AND later.diversion_established AND later.diversion_country <> ''
-            AND (COALESCE(later.answered_on, '-infinity'), later.sent_on, later.id)
-                > (COALESCE(trace.answered_on, '-infinity'), trace.sent_on, trace.id)
-      )
+WITH chosen AS NOT MATERIALIZED ({chosen}),
+-- The one pass over the items, on their own precomputed columns: no join to the incidents
+-- or the traces widens the million rows, and the chosen incidents are only looked up.
+-- Blank countries become "unknown" after grouping (no country code is 'unknown', so the
+-- groups stay as they are).
+detail AS MATERIALIZED (
+    SELECT COALESCE(NULLIF(origin_country, ''), 'unknown') AS origin, origin_source,
+           COALESCE(NULLIF(seized_in, ''), 'unknown') AS destination,
+           category, period, items, records
+    FROM (
+        SELECT item.origin_country, item.origin_source, item.seized_in, item.category,
+               {period} AS period, sum(item.quantity) AS items, count(*) AS records
+        FROM incidents_weaponitem AS item
+        WHERE item.incident_id IN (SELECT id FROM chosen)
+        GROUP BY 1, 2, 3, 4, 5
+    ) AS grouped
 ),
--- The one pass over the items. It groups by the items' and incidents' own columns and the
--- period, and sets the traced items aside as lists (trace, quantity, exactness), so that
--- the trace's columns never widen the grouping of a million rows.
-grouped AS MATERIALIZED (
-    SELECT item.country_of_manufacture AS made_in, chosen.country AS seized_in,
-           item.category, {period} AS period,
-           sum(item.quantity) AS items, count(*) AS records,
-           COALESCE(sum(item.quantity) FILTER (WHERE trace.id IS NOT NULL), 0) AS traced_items,
-           count(trace.id) AS traced_records,
-           array_agg(trace.id) FILTER (WHERE trace.id IS NOT NULL) AS traces,
-           array_agg(item.quantity) FILTER (WHERE trace.id IS NOT NULL) AS trace_quantities,
-           array_agg(chosen.location_is_exact) FILTER (WHERE trace.id IS NOT NULL)
-               AS trace_exact
+-- The few traced items with a point of diversion or transit countries, with their trace.
+traced AS MATERIALIZED (
+    SELECT item.origin_country AS origin,
+           COALESCE(NULLIF(item.seized_in, ''), 'unknown') AS destination,
+           item.quantity, trace.transit_countries,
+           CASE WHEN chosen.location_is_exact THEN trace.diversion_point
+                ELSE ST_SnapToGrid(trace.diversion_point, %s) END AS diversion_point
     FROM incidents_weaponitem AS item
     JOIN chosen ON chosen.id = item.incident_id
-    LEFT JOIN latest_trace AS trace ON trace.weapon_id = item.id
-    GROUP BY 1, 2, 3, 4
-),
-traced AS MATERIALIZED (
-    SELECT trace.diversion_country AS origin,
-           COALESCE(NULLIF(grouped.seized_in, ''), 'unknown') AS destination,
-           grouped.category, grouped.period, one.quantity, trace.transit_countries,
-           CASE WHEN one.exact THEN trace.diversion_point
-                ELSE ST_SnapToGrid(trace.diversion_point, %s) END AS diversion_point
-    FROM grouped
-    CROSS JOIN LATERAL unnest(grouped.traces, grouped.trace_quantities, grouped.trace_exact)
-        AS one(trace_id, quantity, exact)
-    JOIN incidents_tracerequest AS trace ON trace.id = one.trace_id
-),
-detail AS MATERIALIZED (
-    SELECT CASE WHEN made_in <> '' THEN made_in ELSE 'unknown' END AS origin,
-           CASE WHEN made_in <> '' THEN 'manufacture' ELSE 'unknown' END AS origin_source,
-           COALESCE(NULLIF(seized_in, ''), 'unknown') AS destination,
-           category, period,
-           sum(items - traced_items) AS items, sum(records - traced_records) AS records
-    FROM grouped WHERE records > traced_records
-    GROUP BY 1, 2, 3, 4, 5
-    UNION ALL
-    SELECT origin, 'traced', destination, category, period, sum(quantity), count(*)
-    FROM traced GROUP BY origin, destination, category, period
+    JOIN incidents_tracerequest AS trace ON trace.id = item.origin_trace_id
+    WHERE item.origin_source = 'traced'
+      AND (trace.diversion_point IS NOT NULL OR cardinality(trace.transit_countries) > 0)
 ),
 matrix AS (
     SELECT origin, destination, sum(items) AS items, sum(records) AS records,
@@ -298,7 +276,7 @@ def analyse(incidents: QuerySet, parameters: FlowParameters, progress: Progress)
             _("region_codes: no regional organisation has the code %(codes)s.")
             % {"codes": ", ".join(unknown_codes)}
         )
-    chosen_sql, chosen_params = chosen_incidents_sql(incidents, "occurred_at", "country")
+    chosen_sql, chosen_params = chosen_incidents_sql(incidents)
     progress(5)
 
     sql = FLOWS_SQL.format(chosen=chosen_sql, period=_period_expression(parameters.period))
