@@ -1,11 +1,20 @@
-"""Incident exports (CSV, XLSX, GeoJSON): rows built from a `visible_to` queryset, so
-locations are the ones the reader may see, streamed so memory stays flat."""
+"""Incident exports (CSV, XLSX, GeoJSON) of a `visible_to` queryset, so locations are the
+ones the reader may see.
 
-import csv
-import json
+CSV and GeoJSON are built by PostgreSQL, one output row per incident, and streamed: a COPY
+of the export query runs on the request's connection in a helper thread, which hands over
+chunks of its output through a small queue. Memory stays flat whatever the size, and no
+row is parsed in Python. XLSX rows go through Python (openpyxl needs values).
+"""
+
+import queue
 import tempfile
+import threading
 from collections.abc import Iterator
 
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.db import connections
+from django.db.models import F
 from openpyxl import Workbook
 
 from incidents.querysets import IncidentQuerySet
@@ -37,6 +46,220 @@ def spreadsheet_safe(value: object) -> object:
     return value
 
 
+# --- Built in PostgreSQL ---------------------------------------------------------------------
+
+# The columns the inner query (the filtered `visible_to` queryset, in its own order) selects,
+# under the names the outer query reads.
+ROW_COLUMNS = (
+    "id",
+    "kind",
+    "occurred_at",
+    "shown_location",
+    "location_is_exact",
+    "location_precision",
+    "country",
+    "context",
+    "mission_acronym",
+    "contingent_name",
+    "releasability",
+    "state",
+    "external_reference",
+    "updated_at",
+    "geometry",
+)
+
+
+def _text_safe(column: str) -> str:
+    """SQL for the text `column` with a leading ' when a spreadsheet would read it as a
+    formula (FORMULA_PREFIXES)."""
+    return (
+        f"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') "
+        f"THEN '''' || {column} ELSE {column} END"
+    )
+
+
+def _iso(column: str) -> str:
+    """SQL for the timestamp `column` in ISO 8601, in UTC, as datetime.isoformat() writes it
+    (microseconds only when there are some)."""
+    return (
+        f"to_char({column} AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', {column}) = "
+        f"""{column} THEN 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"' """
+        f"""ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"' END)"""
+    )
+
+
+# SQL for each column of HEADER, read from the inner query `incident`. The export queries
+# below are made of these constants and the queryset's own SQL; values stay parameters.
+EXPORT_VALUES = {
+    "id": "incident.id",
+    "kind": _text_safe("incident.kind"),
+    "occurred_at": _iso("incident.occurred_at"),
+    "longitude": "round(ST_X(incident.shown_location)::numeric, 6)::float8",
+    "latitude": "round(ST_Y(incident.shown_location)::numeric, 6)::float8",
+    # Django writes a condition that can never hold as the constant 0, hence the cast.
+    "location_is_exact": (
+        "CASE incident.location_is_exact::boolean WHEN true THEN 'True' WHEN false THEN 'False' END"
+    ),
+    "location_precision": _text_safe("incident.location_precision"),
+    "country": _text_safe("incident.country"),
+    "context": _text_safe("incident.context"),
+    "mission": _text_safe("incident.mission_acronym"),
+    "contingent": _text_safe("incident.contingent_name"),
+    "releasability": "incident.releasability",
+    "state": _text_safe("incident.state"),
+    "external_reference": _text_safe("incident.external_reference"),
+    "updated_at": _iso("incident.updated_at"),
+}
+CSV_COLUMNS = ", ".join(f'{value} AS "{name}"' for name, value in EXPORT_VALUES.items())
+CSV_SQL = (
+    "COPY (SELECT {columns} FROM ({rows}) AS incident) TO STDOUT WITH (FORMAT csv, HEADER true)"
+)
+# GeoJSON properties: the CSV's columns but the coordinates, with JSON's own types.
+PROPERTY_VALUES = {
+    **EXPORT_VALUES,
+    "location_is_exact": "incident.location_is_exact::boolean",
+}
+del PROPERTY_VALUES["longitude"], PROPERTY_VALUES["latitude"]
+# One feature a line. CSV with quote and delimiter characters that JSON text never holds
+# unescaped (\x01, \x02) writes each line as it is; COPY's text format would double every
+# backslash.
+PROPERTIES = ", ".join(f"'{name}', {value}" for name, value in PROPERTY_VALUES.items())
+GEOJSON_SQL = (
+    "COPY (SELECT json_build_object('type', 'Feature', 'id', incident.id, "
+    "'properties', json_build_object({properties}), 'geometry', incident.geometry::json)::text "
+    "FROM ({rows}) AS incident) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"
+)
+
+
+def _rows_sql(incidents: IncidentQuerySet) -> tuple[str, tuple]:
+    rows = incidents.annotate(
+        geometry=AsGeoJSON("shown_location", precision=6),
+        mission_acronym=F("mission__acronym"),
+        contingent_name=F("contingent__name"),
+    ).values(*ROW_COLUMNS)
+    return rows.query.sql_with_params()
+
+
+def incidents_csv(incidents: IncidentQuerySet) -> Iterator[bytes]:
+    """The CSV file (UTF-8, a header line, then one line an incident), in chunks."""
+    sql, params = _rows_sql(incidents)
+    return copy_chunks(CSV_SQL.format(columns=CSV_COLUMNS, rows=sql), params, using=incidents.db)
+
+
+def incidents_geojson(incidents: IncidentQuerySet) -> Iterator[bytes]:
+    """A GeoJSON FeatureCollection (UTF-8), in chunks."""
+    sql, params = _rows_sql(incidents)
+    yield b'{"type": "FeatureCollection", "features": [\n'
+    separator = b""
+    for chunk in copy_chunks(
+        GEOJSON_SQL.format(properties=PROPERTIES, rows=sql), params, using=incidents.db
+    ):
+        # Features come one a line; the lines become the array's items.
+        ends_line = chunk.endswith(b"\n")
+        yield separator + (chunk[:-1] if ends_line else chunk).replace(b"\n", b",\n")
+        separator = b",\n" if ends_line else b""
+    yield b"\n]}\n"
+
+
+# --- Streaming a COPY ----------------------------------------------------------------------
+
+CHUNK_BYTES = 256 * 1024
+QUEUED_CHUNKS = 8
+_END = object()
+
+
+class _Sink:
+    """The file COPY writes into (in the helper thread): gathers rows into chunks and puts
+    them on the queue, waiting while it is full. Once the reader has gone, drops them."""
+
+    def __init__(self, chunks: queue.Queue, stop: threading.Event):
+        self.chunks, self.stop = chunks, stop
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size >= CHUNK_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.hand_over(b"".join(self.parts))
+            self.parts, self.size = [], 0
+
+    def hand_over(self, item: object) -> None:
+        while not self.stop.is_set():
+            try:
+                self.chunks.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+
+def copy_chunks(sql: str, params, *, using: str) -> Iterator[bytes]:
+    """The output of `COPY (…) TO STDOUT` (`sql`, with `params` bound by the driver as in any
+    query), in chunks of about CHUNK_BYTES, with at most QUEUED_CHUNKS waiting.
+
+    The COPY runs on the calling thread's connection (so inside its transaction, if any) in a
+    helper thread that only touches the driver's connection while this generator waits on
+    the queue. If the reader stops early (a client that goes away closes the generator), the
+    query is cancelled, and the helper ends before the generator does, leaving the
+    connection (and its transaction) usable."""
+    connection = connections[using]
+    connection.ensure_connection()
+    driver_connection = connection.connection
+    with driver_connection.cursor() as cursor:
+        statement = cursor.mogrify(sql, params)
+    chunks: queue.Queue = queue.Queue(maxsize=QUEUED_CHUNKS)
+    stop = threading.Event()
+    sink = _Sink(chunks, stop)
+
+    # Inside a transaction, a savepoint lets a cancelled COPY leave it usable.
+    savepoint = not driver_connection.autocommit
+
+    def copy() -> None:
+        try:
+            with driver_connection.cursor() as cursor:
+                if savepoint:
+                    cursor.execute("SAVEPOINT export_copy")
+                try:
+                    cursor.copy_expert(statement, sink)
+                except Exception:
+                    if savepoint:
+                        cursor.execute("ROLLBACK TO SAVEPOINT export_copy")
+                    raise
+                if savepoint:
+                    cursor.execute("RELEASE SAVEPOINT export_copy")
+            sink.flush()
+            sink.hand_over(_END)
+        except Exception as error:  # raised again by the reader
+            sink.hand_over(error)
+
+    helper = threading.Thread(target=copy, name="export-copy", daemon=True)
+    helper.start()
+    finished = False
+    try:
+        while True:
+            item = chunks.get()
+            if item is _END:
+                finished = True
+                return
+            if isinstance(item, Exception):
+                finished = True
+                raise item
+            yield item
+    finally:
+        if not finished:
+            stop.set()
+            if helper.is_alive():
+                driver_connection.cancel()
+        helper.join()
+
+
+# --- XLSX -----------------------------------------------------------------------------------
+
+
 def incident_rows(incidents: IncidentQuerySet) -> Iterator[list[object]]:
     """One list of values per incident, in HEADER's order, spreadsheet-safe."""
     for incident in incidents.select_related("mission", "contingent").iterator(chunk_size=2000):
@@ -60,35 +283,6 @@ def incident_rows(incidents: IncidentQuerySet) -> Iterator[list[object]]:
                 incident.updated_at.isoformat(),
             )
         ]
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
-def incidents_csv(incidents: IncidentQuerySet) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(HEADER)
-    for row in incident_rows(incidents):
-        yield writer.writerow(row)
-
-
-def incidents_geojson(incidents: IncidentQuerySet) -> Iterator[str]:
-    yield '{"type": "FeatureCollection", "features": ['
-    for index, row in enumerate(incident_rows(incidents)):
-        properties = dict(zip(HEADER, row, strict=True))
-        longitude, latitude = properties.pop("longitude"), properties.pop("latitude")
-        feature = {
-            "type": "Feature",
-            "id": properties["id"],
-            "properties": properties,
-            "geometry": {"type": "Point", "coordinates": [longitude, latitude]},
-        }
-        yield ("," if index else "") + json.dumps(feature, ensure_ascii=False)
-    yield "]}"
 
 
 def incidents_xlsx(incidents: IncidentQuerySet):

@@ -1,13 +1,16 @@
-"""CSV exports cannot smuggle spreadsheet formulas."""
+"""Exports: built in PostgreSQL, streamed, and unable to smuggle spreadsheet formulas."""
 
 import csv
 import io
+import json
 from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 
+from incidents import exports
+from incidents.exports import HEADER
 from incidents.models import Incident
 from organisations.models import Contingent, Mission
 
@@ -36,3 +39,98 @@ def test_a_cell_that_starts_like_a_formula_is_exported_as_text(client):
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0]["contingent"] == "'" + contingent.name
     assert rows[0]["longitude"] == "18.5"
+
+
+def _incident_with_awkward_text():
+    mission = Mission.objects.create(name="MINUSCA", acronym="MINUSCA")
+    contingent = Contingent.objects.create(
+        mission=mission,
+        name='-1+1 "quoted", back\\slash\nnew line',
+        contributing_country="RWA",
+        kind="tcc",
+    )
+    return Incident.objects.create(
+        kind="cache_discovery",
+        context="other",
+        mission=mission,
+        contingent=contingent,
+        external_reference="@SUM(A1)",
+        occurred_at=datetime(2025, 1, 2, 3, 4, 5, 600000, tzinfo=UTC),
+        location=Point(-18.1234567, 4.3),
+    )
+
+
+@pytest.mark.django_db
+def test_csv_export_has_the_columns_and_values_of_the_python_rendering(client):
+    incident = _incident_with_awkward_text()
+    client.force_login(get_user_model().objects.create_superuser("admin", password="x"))
+
+    response = client.get("/api/v1/incidents/export.csv")
+
+    text = b"".join(response.streaming_content).decode()
+    assert text.splitlines()[0] == ",".join(HEADER)
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    incident.refresh_from_db()
+    assert row == {
+        "id": str(incident.id),
+        "kind": "cache_discovery",
+        "occurred_at": "2025-01-02T03:04:05.600000+00:00",
+        "longitude": "-18.123457",
+        "latitude": "4.3",
+        "location_is_exact": "True",
+        "location_precision": "exact",
+        "country": incident.country,
+        "context": "other",
+        "mission": "MINUSCA",
+        "contingent": "'" + incident.contingent.name,
+        "releasability": str(incident.releasability),
+        "state": incident.state,
+        "external_reference": "'@SUM(A1)",
+        "updated_at": incident.updated_at.isoformat(),
+    }
+
+
+@pytest.mark.django_db
+def test_geojson_export_is_valid_json_whatever_the_text_holds(client):
+    incident = _incident_with_awkward_text()
+    client.force_login(get_user_model().objects.create_superuser("admin", password="x"))
+
+    response = client.get("/api/v1/incidents/export.geojson")
+
+    collection = json.loads(b"".join(response.streaming_content))
+    [feature] = collection["features"]
+    assert feature["id"] == incident.id
+    assert feature["geometry"] == {"type": "Point", "coordinates": [-18.123457, 4.3]}
+    assert feature["properties"]["contingent"] == "'" + incident.contingent.name
+    assert feature["properties"]["occurred_at"] == "2025-01-02T03:04:05.600000+00:00"
+    assert feature["properties"]["location_is_exact"] is True
+    assert list(feature["properties"]) == [
+        name for name in HEADER if name not in ("longitude", "latitude")
+    ]
+
+
+@pytest.mark.django_db
+def test_an_export_left_half_read_leaves_the_connection_usable(monkeypatch):
+    monkeypatch.setattr(exports, "CHUNK_BYTES", 64)
+    mission = Mission.objects.create(name="MINUSCA", acronym="MINUSCA")
+    contingent = Contingent.objects.create(
+        mission=mission, name="BANBATT", contributing_country="BGD", kind="tcc"
+    )
+    Incident.objects.bulk_create(
+        Incident(
+            kind="cache_discovery",
+            context="other",
+            mission=mission,
+            contingent=contingent,
+            occurred_at=datetime(2025, 1, 2, tzinfo=UTC),
+            location=Point(18.5, 4.3),
+        )
+        for _ in range(200)
+    )
+    user = get_user_model().objects.create_superuser("admin", password="x")
+    chunks = exports.incidents_csv(Incident.objects.visible_to(user))
+
+    next(chunks)
+    chunks.close()
+
+    assert Incident.objects.count() == 200
