@@ -440,3 +440,28 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.REFUSED, self.State.FAILED)
+
+
+class APIIdempotencyKey(models.Model):
+    """A write through the API under a client's `Idempotency-Key`: the request it was used
+    for (a fingerprint of the body) and the answer given, replayed when the same request
+    comes again. The row is claimed in the write's transaction, so a failed write leaves
+    no key behind, and two requests with one key make one record. Keys are kept for
+    IDEMPOTENCY_KEY_LIFETIME (24 hours, incidents/api/idempotency.py); after that, the key
+    may name another request."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of the request."))
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("API idempotency key")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_idempotency_key_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -14,13 +14,21 @@ import rules
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from incidents.choices import CustodyEventKind, Disposition, TraceStatus, WorkflowState
-from incidents.models import CustodyEvent, Incident, Photo, TraceRequest, WeaponItem
+from incidents.models import (
+    AmmunitionItem,
+    CustodyEvent,
+    Incident,
+    PersonsInvolved,
+    Photo,
+    TraceRequest,
+    WeaponItem,
+)
 
 H3_RESOLUTION = 8
 
@@ -91,6 +99,66 @@ def incident_save(*, by: AbstractBaseUser, incident: Incident, item_formsets=())
         formset.save()
     incidents_assign_geography(incident_ids=[incident.pk])
     incident.refresh_from_db()
+    return incident
+
+
+ITEM_MODELS = {"weapons": WeaponItem, "ammunition": AmmunitionItem, "persons": PersonsInvolved}
+
+
+def _error_messages(error: ValidationError, prefix: str = "") -> dict[str, list[str]]:
+    """A ValidationError as {field: messages}, fields named `prefix.field` and errors about
+    no one field under `prefix` (or `non_field_errors`)."""
+    named = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+    return {
+        (prefix if field == "__all__" else f"{prefix}.{field}")
+        if prefix
+        else ("non_field_errors" if field == "__all__" else field): messages
+        for field, messages in named.items()
+    }
+
+
+@transaction.atomic
+def incident_create_with_items(
+    *,
+    by: AbstractBaseUser,
+    incident: Incident,
+    weapons: Iterable[dict] = (),
+    ammunition: Iterable[dict] = (),
+    persons: Iterable[dict] = (),
+) -> Incident:
+    """Create a draft with its weapons, ammunition and people involved in one go (the API's
+    create): incident_save's rules (permission, date, derived geography, history), then
+    every item checked; all or nothing. Errors name the item: `weapons[1].category`."""
+    items: list[tuple[str, models.Model]] = []
+    errors: dict[str, list[str]] = {}
+    groups: dict[tuple, int] = {}
+    for name, rows in (("weapons", weapons), ("ammunition", ammunition), ("persons", persons)):
+        for index, fields in enumerate(rows):
+            item = ITEM_MODELS[name](**fields)
+            label = f"{name}[{index}]"
+            try:
+                item.full_clean(exclude=["incident"])
+            except ValidationError as error:
+                errors.update(_error_messages(error, label))
+            if name == "persons":
+                group = (item.role, item.sex, item.age_group)
+                if group in groups:
+                    errors.setdefault(label, []).append(
+                        _("The same role, sex and age group as persons[%(first)d]: give one count.")
+                        % {"first": groups[group]}
+                    )
+                groups.setdefault(group, index)
+            items.append((name, item))
+    try:
+        incident = incident_save(by=by, incident=incident)
+    except ValidationError as error:
+        raise ValidationError({**_error_messages(error), **errors}) from error
+    if errors:
+        raise ValidationError(errors)
+    for _name, item in items:
+        item.incident = incident
+        item._history_user = by
+        item.save()
     return incident
 
 

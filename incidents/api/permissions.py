@@ -5,6 +5,8 @@ from rest_framework import permissions
 ACTION_RULES = {
     "list": "incidents.list_incidents",
     "retrieve": "incidents.view_incident",
+    # Creating for a contingent needs `report_for_contingent` as well: the service checks it.
+    "create": "incidents.add_incident",
     "export_csv": "incidents.export_incidents",
     "export_xlsx": "incidents.export_incidents",
     "export_geojson": "incidents.export_incidents",

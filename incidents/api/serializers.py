@@ -1,8 +1,17 @@
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from armsmonitor.openapi import POINT_SCHEMA
-from incidents.models import Incident
+from geo.coordinates import parse_coordinates
+from incidents.choices import LocationPrecision, coarser_precision, precision_of
+from incidents.models import AmmunitionItem, Incident, PersonsInvolved, WeaponItem
+from organisations.models import Contingent
+
+# Items in one request; more come through the bulk import.
+MAX_ITEMS = 1000
 
 
 @extend_schema_field(POINT_SCHEMA)
@@ -38,5 +47,175 @@ class IncidentSerializer(serializers.ModelSerializer):
             "releasability",
             "state",
             "updated_at",
+            "withdrawn_at",
         ]
         read_only_fields = fields
+
+
+# --- writes -----------------------------------------------------------------------------
+
+WEAPON_FIELDS = [
+    "category",
+    "make",
+    "model",
+    "calibre",
+    "serial_number",
+    "markings_altered",
+    "country_of_manufacture",
+    "year_of_manufacture",
+    "quantity",
+    "condition",
+    "factory_markings",
+    "import_markings",
+    "other_markings",
+]
+AMMUNITION_FIELDS = [
+    "calibre",
+    "ammunition_type",
+    "headstamp_manufacturer",
+    "headstamp_year",
+    "lot",
+    "quantity",
+]
+PERSONS_FIELDS = ["role", "sex", "age_group", "count"]
+
+
+class WeaponItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WeaponItem
+        fields = ["id", *WEAPON_FIELDS]
+        read_only_fields = ["id"]
+
+
+class AmmunitionItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AmmunitionItem
+        fields = ["id", *AMMUNITION_FIELDS]
+        read_only_fields = ["id"]
+
+
+class PersonsInvolvedSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PersonsInvolved
+        fields = ["id", *PERSONS_FIELDS]
+        read_only_fields = ["id"]
+
+
+class IncidentCreateSerializer(serializers.ModelSerializer):
+    """A new incident with its items. The location is `coordinates` (text, as the entry form
+    takes it: decimal degrees, degrees-minutes-seconds or MGRS) or `latitude` and
+    `longitude` (decimal degrees, WGS 84)."""
+
+    contingent = serializers.PrimaryKeyRelatedField(
+        queryset=Contingent.objects.all(),
+        help_text="The id of the reporting contingent; the caller must report for it.",
+    )
+    coordinates = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text="4.3671, 18.5837 or 4°22'01\"N 18°35'01\"E or 34NBK3182283135.",
+    )
+    latitude = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    longitude = serializers.FloatField(required=False, min_value=-180, max_value=180)
+    weapons = WeaponItemSerializer(many=True, required=False, max_length=MAX_ITEMS)
+    ammunition = AmmunitionItemSerializer(many=True, required=False, max_length=MAX_ITEMS)
+    persons = PersonsInvolvedSerializer(many=True, required=False, max_length=MAX_ITEMS)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "contingent",
+            "kind",
+            "occurred_at",
+            "date_precision",
+            "coordinates",
+            "latitude",
+            "longitude",
+            "location_precision",
+            "context",
+            "actor_type",
+            "actors",
+            "narrative",
+            "source",
+            "source_reliability",
+            "releasability",
+            "gbv_link",
+            "external_reference",
+            "weapons",
+            "ammunition",
+            "persons",
+        ]
+        # The unique external reference per contingent is the service's to check.
+        validators = []
+
+    def validate(self, attrs):
+        text = attrs.pop("coordinates", None)
+        latitude, longitude = attrs.pop("latitude", None), attrs.pop("longitude", None)
+        numbers = latitude is not None or longitude is not None
+        if text is not None and numbers:
+            raise serializers.ValidationError(
+                {"coordinates": [_("Give coordinates or latitude and longitude, not both.")]}
+            )
+        if text is not None:
+            try:
+                parsed = parse_coordinates(text)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({"coordinates": error.messages}) from error
+            latitude, longitude = parsed.latitude, parsed.longitude
+            # A point written coarsely (an MGRS 1 km square, one decimal) is no more precise
+            # than it was written, whatever precision was chosen (as in the entry form).
+            attrs["location_precision"] = coarser_precision(
+                attrs.get("location_precision", LocationPrecision.EXACT),
+                precision_of(uncertainty_m=parsed.uncertainty_m),
+            )
+        elif latitude is None or longitude is None:
+            missing = "latitude" if latitude is None else "longitude"
+            if not numbers:
+                missing = "coordinates"
+            raise serializers.ValidationError(
+                {
+                    missing: [
+                        _(
+                            "Give the location: coordinates (text), or latitude and longitude "
+                            "(decimal degrees)."
+                        )
+                    ]
+                }
+            )
+        attrs["location"] = Point(longitude, latitude, srid=4326)
+        return attrs
+
+
+class IncidentCreatedSerializer(IncidentSerializer):
+    """The incident as created, with its items and their ids."""
+
+    weapons = WeaponItemSerializer(many=True, read_only=True)
+    ammunition = AmmunitionItemSerializer(many=True, read_only=True)
+    persons = PersonsInvolvedSerializer(many=True, read_only=True)
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "weapons", "ammunition", "persons"]
+        read_only_fields = fields
+
+
+def flat_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors ({"weapons": [{}, {"category": [...]}]}) as one level, each named
+    by its path: {"weapons[1].category": [...]}."""
+    if isinstance(detail, dict):
+        flat = {}
+        for name, value in detail.items():
+            if isinstance(name, int):  # a list's items, by their index
+                key = f"{prefix}[{name}]"
+            elif not prefix:
+                key = name
+            else:
+                key = prefix if name == "non_field_errors" else f"{prefix}.{name}"
+            flat.update(flat_errors(value, key))
+        return flat
+    if isinstance(detail, list) and any(isinstance(value, dict | list) for value in detail):
+        flat = {}
+        for index, value in enumerate(detail):
+            if value:
+                flat.update(flat_errors(value, f"{prefix}[{index}]"))
+        return flat
+    return {prefix or "non_field_errors": [str(message) for message in detail]}

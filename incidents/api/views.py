@@ -1,16 +1,58 @@
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import (
+    APIException,
+    PermissionDenied,
+    UnsupportedMediaType,
+    ValidationError,
+)
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
 
-from armsmonitor.openapi import DETAIL_ERRORS, FEATURE_COLLECTION_SCHEMA, READ_ERRORS
+from armsmonitor.openapi import (
+    BAD_REQUEST,
+    DETAIL_ERRORS,
+    FEATURE_COLLECTION_SCHEMA,
+    FORBIDDEN,
+    READ_ERRORS,
+    THROTTLED,
+    UNAUTHENTICATED,
+    Detail,
+)
+from incidents.api.idempotency import (
+    IDEMPOTENCY_HEADER,
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    REPLAYED_HEADER,
+    idempotency_key_claim,
+    idempotency_key_of,
+    idempotency_key_record,
+    request_fingerprint,
+)
 from incidents.api.pagination import IncidentCursorPagination
 from incidents.api.permissions import IncidentPolicy
-from incidents.api.serializers import IncidentSerializer
+from incidents.api.serializers import (
+    IncidentCreatedSerializer,
+    IncidentCreateSerializer,
+    IncidentSerializer,
+    flat_errors,
+)
 from incidents.exports import incidents_csv, incidents_geojson, incidents_xlsx
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
+from incidents.services import incident_create_with_items
 from organisations.services import api_access_record
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -33,7 +75,69 @@ def _export_schema(extension: str, media_type: str, body, what: str):
     )
 
 
+class RequestBodyTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+
+JSON_TYPE = "application/json"
+
+
+def _detail(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=Detail, description=description)
+
+
+CREATE_SCHEMA = extend_schema(
+    summary="Create a draft incident with its items",
+    description=(
+        "Creates a draft of the caller's contingent (the caller must be a reporter of it) "
+        "with its weapons, ammunition and people involved, all or nothing. The location is "
+        "`coordinates` (decimal degrees, degrees-minutes-seconds or MGRS, as the entry form "
+        "takes them) or `latitude` and `longitude`. Errors name the field, items by their "
+        "place in the list: `weapons[1].category`.\n\n"
+        "Every request carries an `Idempotency-Key` (a UUID of the client's own, one per "
+        "record). Sent again with the same body, the stored answer comes back (the same "
+        "status and body, with the header `Idempotent-Replayed: true`) and nothing is "
+        "written; with another body, 422. Keys are kept 24 hours; a failed request (4xx) "
+        "does not use up its key."
+    ),
+    request=IncidentCreateSerializer,
+    parameters=[
+        OpenApiParameter(
+            IDEMPOTENCY_HEADER,
+            {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
+            OpenApiParameter.HEADER,
+            required=True,
+            description=(
+                "The client's own unique string for this record (a UUID), the same on every retry."
+            ),
+        ),
+        OpenApiParameter(
+            REPLAYED_HEADER,
+            {"type": "string", "enum": ["true"]},
+            OpenApiParameter.HEADER,
+            response=[201],
+            description="Present when the answer is the stored one of an earlier request.",
+        ),
+    ],
+    responses={
+        201: OpenApiResponse(
+            IncidentCreatedSerializer,
+            description="The draft as created (or, for a retried request, as it was created).",
+        ),
+        400: BAD_REQUEST,
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN,
+        413: _detail("The body is larger than the limit."),
+        415: _detail("The body is not JSON (`Content-Type: application/json`)."),
+        422: _detail("The Idempotency-Key was used for another request."),
+        429: THROTTLED,
+    },
+)
+
+
 @extend_schema_view(
+    create=CREATE_SCHEMA,
     list=extend_schema(
         summary="The incidents the caller may see",
         responses={200: IncidentSerializer(many=True), **READ_ERRORS},
@@ -44,19 +148,79 @@ def _export_schema(extension: str, media_type: str, body, what: str):
     ),
 )
 class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
-    """Incidents, as the caller may see them: each with the location it may see."""
+    """Incidents, as the caller may see them: each with the location it may see; and new
+    drafts with their items, created by a contingent's reporters (POST)."""
 
     serializer_class = IncidentSerializer
     permission_classes = [IncidentPolicy]
     filterset_class = IncidentFilterSet
     pagination_class = IncidentCursorPagination
     lookup_value_regex = r"[0-9]+"
+    parser_classes = [JSONParser]
     queryset = Incident.objects.none()  # for the schema; reads start at get_queryset
 
     def get_queryset(self):
         return Incident.objects.visible_to(self.request.user).select_related(
             "mission", "contingent"
         )
+
+    def create(self, request):
+        self._check_body(request)
+        key = idempotency_key_of(request)
+        fingerprint = request_fingerprint(method="POST", path=request.path, data=request.data)
+        with transaction.atomic():
+            claim = idempotency_key_claim(user=request.user, key=key, fingerprint=fingerprint)
+            if claim.replay:
+                return Response(
+                    claim.row.response_body,
+                    status=claim.row.response_status,
+                    headers={REPLAYED_HEADER: "true"},
+                )
+            asked = IncidentCreateSerializer(data=request.data)
+            if not asked.is_valid():
+                raise ValidationError(flat_errors(asked.errors))
+            fields = dict(asked.validated_data)
+            items = {name: fields.pop(name, []) for name in ("weapons", "ammunition", "persons")}
+            try:
+                incident = incident_create_with_items(
+                    by=request.user, incident=Incident(**fields), **items
+                )
+            except DjangoPermissionDenied as refusal:
+                raise PermissionDenied(str(refusal)) from refusal
+            except DjangoValidationError as error:
+                raise ValidationError(error.message_dict) from error
+            created = self.get_queryset().prefetch_related("weapons", "ammunition", "persons")
+            body = IncidentCreatedSerializer(created.get(pk=incident.pk)).data
+            idempotency_key_record(
+                claim=claim, response_status=status.HTTP_201_CREATED, response_body=body
+            )
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _check_body(request) -> None:
+        """Before reading the body: its size and its type, each refused with a message that
+        names the limit or the expected type."""
+        # Django's own limit on request data (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB by default).
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit is not None and length > limit:
+            raise RequestBodyTooLarge(
+                _(
+                    "The body has %(size)d bytes; the limit is %(limit)d bytes (%(mb).1f MB). "
+                    "Send fewer items per request, or use the bulk import."
+                )
+                % {"size": length, "limit": limit, "mb": limit / 1024**2}
+            )
+        media_type = request.content_type.split(";")[0].strip().lower()
+        if media_type != JSON_TYPE:
+            raise UnsupportedMediaType(
+                media_type,
+                _("The body must be JSON, sent as Content-Type: %(expected)s (not %(given)s).")
+                % {"expected": JSON_TYPE, "given": media_type or _("no type")},
+            )
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
