@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 
 from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F
 from openpyxl import Workbook
@@ -142,13 +143,20 @@ def _rows_sql(incidents: IncidentQuerySet) -> tuple[str, tuple]:
 
 def incidents_csv(incidents: IncidentQuerySet) -> Iterator[bytes]:
     """The CSV file (UTF-8, a header line, then one line an incident), in chunks."""
-    sql, params = _rows_sql(incidents)
+    try:
+        sql, params = _rows_sql(incidents)
+    except EmptyResultSet:  # a filter that can match nothing (an unknown region, say)
+        return iter([(",".join(HEADER) + "\n").encode()])
     return copy_chunks(CSV_SQL.format(columns=CSV_COLUMNS, rows=sql), params, using=incidents.db)
 
 
 def incidents_geojson(incidents: IncidentQuerySet) -> Iterator[bytes]:
     """A GeoJSON FeatureCollection (UTF-8), in chunks."""
-    sql, params = _rows_sql(incidents)
+    try:
+        sql, params = _rows_sql(incidents)
+    except EmptyResultSet:  # a filter that can match nothing
+        yield b'{"type": "FeatureCollection", "features": []}\n'
+        return
     yield b'{"type": "FeatureCollection", "features": [\n'
     separator = b""
     for chunk in copy_chunks(

@@ -134,3 +134,20 @@ def test_an_export_left_half_read_leaves_the_connection_usable(monkeypatch):
     chunks.close()
 
     assert Incident.objects.count() == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("extension", ["csv", "geojson"])
+def test_an_export_of_a_filter_that_can_match_nothing_is_empty_not_an_error(client, extension):
+    _incident_with_awkward_text()
+    client.force_login(get_user_model().objects.create_superuser("admin", password="x"))
+
+    # An unknown regional organisation has no member states: the query can match nothing.
+    response = client.get(f"/api/v1/incidents/export.{extension}?region=atlantis")
+
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode()
+    if extension == "csv":
+        assert body.splitlines() == [",".join(HEADER)]
+    else:
+        assert json.loads(body) == {"type": "FeatureCollection", "features": []}
