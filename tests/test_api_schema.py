@@ -161,6 +161,9 @@ def analyst(db, client):
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
+    # The same generated requests on every run: CI must not pass or fail by the draw.
+    # (Explore more locally with hypothesis' --hypothesis-seed and derandomize off.)
+    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_the_api_answers_generated_requests_as_its_schema_says(
