@@ -1,0 +1,410 @@
+"""Agency API speed: exports against psql's COPY, list pages, and requests per second.
+
+    .venv/bin/python bench/api_benchmark.py [--incidents 1000000] [--requests 200]
+        [--load-seconds 15] [--load-connections 16]
+
+Generates `--incidents` verified incidents (hotspots_benchmark's generator: clustered
+around towns over the Central African Republic, releasability 3) in a mission of the
+script's own, an agency whose agreement covers that mission (generalised locations) and an
+API key for it. Then starts gunicorn (armsmonitor.wsgi, 2 workers, 127.0.0.1:8765,
+DEBUG off, the agency's request budget lifted) and, in one run, measures as that agency:
+
+- GeoJSON export (`/api/v1/incidents/export.geojson?mission=…`, read to the end over HTTP)
+  against `psql -c "COPY (SELECT json_build_object(… ST_AsGeoJSON …)::text …) TO STDOUT"
+  > /dev/null` for the same rows; the workers' peak resident memory (VmHWM);
+- CSV export against `psql -c "COPY (SELECT …) TO STDOUT WITH CSV" > /dev/null`;
+- list pages: p50/p95 of `--requests` requests for the first page of a filtered list
+  (`?mission=…&kind=cache_discovery&limit=100`) and for the page after the first 900,000
+  incidents of the mission (its cursor, made as the server makes it);
+- a minimal request, `GET /api/v1/incidents?limit=1` with the key, under load from `wrk`
+  (apt-get install wrk) on the same machine, or from a thread pool when wrk is missing:
+  requests per second and p95.
+
+Prints each figure with its target and met/MISSED. Everything it created (incidents,
+mission, agency, key, agreement, logged API accesses) is deleted at the end, also after an
+error or Ctrl-C, and gunicorn is stopped.
+"""
+
+import argparse
+import base64
+import http.client
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from django.conf import settings
+from django.db import connection
+from hotspots_benchmark import benchmark_mission, generate_points, incidents_insert
+
+from organisations.choices import AgencyKind, Releasability
+from organisations.models import Agency, APIAccess, SharingAgreement
+from organisations.services import agency_api_key_create
+
+ROOT = Path(__file__).resolve().parent.parent
+ACRONYM = "BENCH-API"
+AGENCY = "Benchmark agency (api_benchmark)"
+HOST, PORT = "127.0.0.1", 8765
+MEMORY_LIMIT_MB = 200
+
+# The baselines: the same rows, built the plain way, straight from the table.
+PSQL_GEOJSON = """COPY (SELECT json_build_object(
+    'type', 'Feature', 'id', i.id,
+    'properties', json_build_object(
+        'id', i.id, 'kind', i.kind, 'occurred_at', i.occurred_at,
+        'location_is_exact', false, 'location_precision', i.location_precision,
+        'country', i.country, 'context', i.context, 'mission', m.acronym,
+        'contingent', c.name, 'releasability', i.releasability, 'state', i.state,
+        'external_reference', i.external_reference, 'updated_at', i.updated_at),
+    'geometry', ST_AsGeoJSON(ST_SnapToGrid(i.location, {cell}), 6)::json)::text
+FROM incidents_incident i
+JOIN organisations_mission m ON m.id = i.mission_id
+JOIN organisations_contingent c ON c.id = i.contingent_id
+WHERE i.mission_id = {mission} ORDER BY i.occurred_at DESC, i.id DESC) TO STDOUT"""
+PSQL_CSV = """COPY (SELECT i.id, i.kind, i.occurred_at,
+    ST_X(ST_SnapToGrid(i.location, {cell})), ST_Y(ST_SnapToGrid(i.location, {cell})),
+    false, i.location_precision, i.country, i.context, m.acronym, c.name,
+    i.releasability, i.state, i.external_reference, i.updated_at
+FROM incidents_incident i
+JOIN organisations_mission m ON m.id = i.mission_id
+JOIN organisations_contingent c ON c.id = i.contingent_id
+WHERE i.mission_id = {mission} ORDER BY i.occurred_at DESC, i.id DESC)
+TO STDOUT WITH (FORMAT csv, HEADER true)"""
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+# --- Gunicorn ----------------------------------------------------------------------------------
+
+
+def gunicorn_start() -> subprocess.Popen:
+    environment = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "API_RATE_AGENCY": "1000000000/second",
+        "SECRET_KEY": settings.SECRET_KEY,
+    }
+    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "armsmonitor.wsgi",
+            "--bind",
+            f"{HOST}:{PORT}",
+            "--workers",
+            "2",
+            "--timeout",
+            "900",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=environment,
+        start_new_session=True,
+    )
+    for _ in range(150):
+        time.sleep(0.2)
+        try:
+            get("/api/v1/incidents", {})  # any answer: a 401
+        except OSError:
+            continue
+        if len(gunicorn_workers(server)) == 2:
+            return server
+    gunicorn_stop(server)
+    raise SystemExit("gunicorn did not start")
+
+
+def gunicorn_stop(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def gunicorn_workers(server: subprocess.Popen) -> list[int]:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def memory_mb(pid: int, field: str) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.M).group(1)) / 1024
+
+
+# --- Requests ----------------------------------------------------------------------------------
+
+
+def get(path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    client = http.client.HTTPConnection(HOST, PORT, timeout=900)
+    try:
+        client.request("GET", path, headers=headers)
+        response = client.getresponse()
+        return response.status, response.read()
+    finally:
+        client.close()
+
+
+def download(path: str, headers: dict[str, str]) -> tuple[float, int]:
+    """Seconds to read the whole answer, and its size in bytes."""
+    start = time.perf_counter()
+    client = http.client.HTTPConnection(HOST, PORT, timeout=900)
+    size = 0
+    try:
+        client.request("GET", path, headers=headers)
+        response = client.getresponse()
+        if response.status != 200:
+            raise SystemExit(f"{path}: {response.status} {response.read()[:300]!r}")
+        while chunk := response.read(1 << 20):
+            size += len(chunk)
+    finally:
+        client.close()
+    return time.perf_counter() - start, size
+
+
+def psql_copy(sql: str) -> float:
+    """Seconds psql takes to COPY `sql` to /dev/null."""
+    database = settings.DATABASES["default"]
+    environment = {**os.environ, "PGPASSWORD": database.get("PASSWORD") or ""}
+    command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", " ".join(sql.split())]
+    command += ["-h", database["HOST"] or "127.0.0.1", "-p", str(database["PORT"] or 5432)]
+    command += ["-U", database["USER"], "-d", database["NAME"]]
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, env=environment, check=True)  # noqa: S603
+    return time.perf_counter() - start
+
+
+def timings(path: str, headers: dict[str, str], count: int) -> list[float]:
+    seconds = []
+    for _ in range(count):
+        start = time.perf_counter()
+        status, _body = get(path, headers)
+        seconds.append(time.perf_counter() - start)
+        if status != 200:
+            raise SystemExit(f"{path}: {status}")
+    return seconds
+
+
+def p(values: list[float], percent: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
+
+
+def cursor_after(incident_id: int) -> str:
+    """The cursor DRF's CursorPagination makes for the page after `incident_id` (by id)."""
+    return base64.b64encode(urlencode({"p": str(incident_id)}).encode()).decode()
+
+
+# --- Measurements ------------------------------------------------------------------------------
+
+
+class PeakMemory:
+    """Samples the workers' resident memory every 50 ms; VmHWM gives the true peak."""
+
+    def __init__(self, pids: list[int]):
+        self.pids, self.peak, self.stop = pids, 0.0, threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+
+    def sample(self) -> None:
+        while not self.stop.wait(0.05):
+            self.peak = max([self.peak] + [memory_mb(pid, "VmRSS") for pid in self.pids])
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
+def export_against_copy(
+    label: str, path: str, headers, baseline: str, ratio_target: float, workers: list[int]
+) -> None:
+    before = max(memory_mb(pid, "VmRSS") for pid in workers)
+    with PeakMemory(workers) as sampled:
+        seconds, size = download(path, headers)
+    copy_seconds = psql_copy(baseline)
+    high_water = max(memory_mb(pid, "VmHWM") for pid in workers)
+    ratio = copy_seconds / seconds
+    print(
+        f"  {label} export {seconds:6.2f} s ({size / 1e6:,.0f} MB); psql COPY {copy_seconds:6.2f} s"
+        f"; speed ratio {ratio:.2f} "
+        f"(target >= {ratio_target}): {verdict(ratio >= ratio_target)}"
+    )
+    print(
+        f"  {label} web worker peak memory {high_water:,.0f} MB (VmHWM; sampled RSS peak "
+        f"{sampled.peak:,.0f} MB, {before:,.0f} MB before it) (target < {MEMORY_LIMIT_MB} MB): "
+        f"{verdict(high_water < MEMORY_LIMIT_MB)}"
+    )
+
+
+def load(path: str, key: str, seconds: int, connections: int) -> None:
+    url = f"http://{HOST}:{PORT}{path}"
+    if shutil.which("wrk"):
+        command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+        command += ["-s", str(_wrk_p95_script()), "-H", f"Authorization: Api-Key {key}", url]
+        output = subprocess.run(  # noqa: S603 - wrk with our own arguments
+            command,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+        p95 = float(re.search(r"^p95_ms ([\d.]+)", output, re.M).group(1))
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+        tool = f"wrk, 2 threads, {connections} connections, {seconds} s"
+        if errors:
+            tool += f"; {errors.group(1)} non-2xx answers"
+    else:
+        deadline = time.perf_counter() + seconds
+        headers = {"Authorization": f"Api-Key {key}"}
+
+        def client() -> list[float]:
+            latencies = []
+            while time.perf_counter() < deadline:
+                start = time.perf_counter()
+                get(path, headers)
+                latencies.append(time.perf_counter() - start)
+            return latencies
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(connections) as pool:
+            latencies = [
+                s for result in pool.map(lambda _: client(), range(connections)) for s in result
+            ]
+        rate = len(latencies) / (time.perf_counter() - start)
+        p95 = p(latencies, 95) * 1000
+        tool = f"Python thread pool, {connections} threads, {seconds} s"
+    print(f"  minimal request under load ({tool}): {rate:,.0f} requests/s, p95 {p95:.1f} ms")
+
+
+def _wrk_p95_script() -> Path:
+    script = Path(tempfile.gettempdir()) / "api_benchmark_p95.lua"
+    script.write_text(
+        "done = function(summary, latency, requests)\n"
+        '  io.write(string.format("p95_ms %.3f\\n", latency:percentile(95) / 1000))\n'
+        "end\n"
+    )
+    return script
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--incidents", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--load-seconds", type=int, default=15)
+    parser.add_argument("--load-connections", type=int, default=16)
+    arguments = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
+
+    from organisations.access import GENERALISED_CELL_DEGREES
+
+    with benchmark_mission(ACRONYM, "API benchmark mission") as (mission, contingent):
+        server = None
+        try:
+            _agency_delete()
+            longitude, latitude = generate_points(arguments.incidents)
+            start = time.perf_counter()
+            incidents_insert(longitude, latitude, contingent)
+            print(
+                f"{arguments.incidents:,} incidents inserted in {time.perf_counter() - start:.1f} s"
+            )
+            agency = Agency.objects.create(name=AGENCY, kind=AgencyKind.REGIONAL_SECRETARIAT)
+            agreement = SharingAgreement.objects.create(
+                agency=agency,
+                lowest_releasability=Releasability.REGIONAL_ORGANISATION,
+                valid_from=date(2020, 1, 1),
+            )
+            agreement.missions.add(mission)
+            _key, raw_key = agency_api_key_create(agency=agency, name="api_benchmark")
+            headers = {"Authorization": f"Api-Key {raw_key}"}
+
+            server = gunicorn_start()
+            workers = gunicorn_workers(server)
+            idle = max(memory_mb(pid, "VmRSS") for pid in workers)
+            print(f"gunicorn on {HOST}:{PORT}, workers {workers}, {idle:,.0f} MB each when idle")
+
+            print("Exports (as the agency: generalised locations):")
+            baseline = {"cell": GENERALISED_CELL_DEGREES, "mission": mission.pk}
+            export_against_copy(
+                "GeoJSON",
+                f"/api/v1/incidents/export.geojson?mission={ACRONYM}",
+                headers,
+                PSQL_GEOJSON.format(**baseline),
+                0.5,
+                workers,
+            )
+            export_against_copy(
+                "CSV",
+                f"/api/v1/incidents/export.csv?mission={ACRONYM}",
+                headers,
+                PSQL_CSV.format(**baseline),
+                0.7,
+                workers,
+            )
+
+            print(f"List pages ({arguments.requests} requests each):")
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT id FROM incidents_incident WHERE mission_id = %s "
+                    "ORDER BY id OFFSET 899999 LIMIT 1",
+                    [mission.pk],
+                )
+                row = cursor.fetchone()
+            query = f"/api/v1/incidents?mission={ACRONYM}&kind=cache_discovery&limit=100"
+            first = timings(query, headers, arguments.requests)
+            print(
+                f"  first page  p50 {p(first, 50) * 1000:6.1f} ms, p95 {p(first, 95) * 1000:6.1f}"
+                f" ms (target p95 < 50 ms): {verdict(p(first, 95) < 0.05)}"
+            )
+            if row:
+                deep = timings(
+                    f"{query}&cursor={cursor_after(row[0])}", headers, arguments.requests
+                )
+                ratio = p(deep, 95) / p(first, 95)
+                print(
+                    f"  after 900,000 p50 {p(deep, 50) * 1000:6.1f} ms, p95 "
+                    f"{p(deep, 95) * 1000:6.1f} ms; p95 {ratio:.2f}x the first page's "
+                    f"(target <= 2x): {verdict(ratio <= 2)}"
+                )
+            else:
+                print("  after 900,000: fewer than 900,000 incidents, not measured")
+
+            print("Minimal authenticated request under gunicorn (2 workers, 2 shared cores):")
+            load(
+                "/api/v1/incidents?limit=1",
+                raw_key,
+                arguments.load_seconds,
+                arguments.load_connections,
+            )
+        finally:
+            if server is not None:
+                gunicorn_stop(server)
+            connection.close()
+            _agency_delete()
+
+
+def _agency_delete() -> None:
+    agency = Agency.objects.filter(name=AGENCY).first()
+    if agency is not None:
+        APIAccess.objects.filter(agency=agency).delete()
+        agency.delete()
+
+
+if __name__ == "__main__":
+    main()
