@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    # For its management commands (backup, restore); it has no models.
+    "armsmonitor",
     "organisations",
     "geo",
     "incidents",
