@@ -8,16 +8,18 @@ radius, and a fast k-d tree can find them.
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from sklearn.cluster import DBSCAN
 
 from geo.analyses.errors import AnalysisError
 from geo.analyses.source import Progress, chosen_incidents_sql
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -28,8 +30,11 @@ class ClusterParameters:
     min_incidents: int = 5
 
 
-def incident_points(incidents: QuerySet) -> pd.DataFrame:
+def incident_points(incidents: QuerySet) -> "pd.DataFrame":
     """id, longitude, latitude of the chosen incidents, read in one COPY."""
+    # Imported here, when an analysis runs in a worker: the web process never loads it.
+    import pandas as pd
+
     sql, params = chosen_incidents_sql(incidents)
     with connection.cursor() as cursor:
         query = cursor.mogrify(
@@ -57,8 +62,11 @@ def chord_of(distance_m: float) -> float:
     return 2 * np.sin(distance_m / (2 * EARTH_RADIUS_M))
 
 
-def dbscan_labels(points: pd.DataFrame, parameters: ClusterParameters) -> np.ndarray:
+def dbscan_labels(points: "pd.DataFrame", parameters: ClusterParameters) -> np.ndarray:
     """Cluster label per point (−1: noise)."""
+    # Imported here, when an analysis runs in a worker: the web process never loads it.
+    from sklearn.cluster import DBSCAN
+
     positions = unit_sphere_positions(points["longitude"].to_numpy(), points["latitude"].to_numpy())
     model = DBSCAN(
         eps=chord_of(parameters.distance_m),

@@ -13,7 +13,6 @@ import numpy as np
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from scipy.ndimage import gaussian_filter
 
 from geo.analyses.errors import AnalysisError
 from geo.analyses.source import Progress, chosen_incidents_sql
@@ -76,6 +75,9 @@ def analyse(incidents: QuerySet, parameters: DensityParameters, progress: Progre
         )
         binned = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
     progress(40)
+    # Imported here, when an analysis runs in a worker: the web process never loads it.
+    from scipy.ndimage import gaussian_filter
+
     grid = np.zeros((rows, columns))
     grid[binned[:, 0], binned[:, 1]] = binned[:, 2]
     smoothed = gaussian_filter(

@@ -3,17 +3,19 @@ test of each cell's z-scores, classed after Esri's Emerging Hot Spot Analysis (n
 consecutive, intensifying, persistent, diminishing, sporadic, oscillating, historical)."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from geo.analyses import statistics
 from geo.analyses.errors import AnalysisError
 from geo.analyses.hexagons import cell_counts
 from geo.analyses.hotspots import MINIMUM_CELLS
 from geo.analyses.source import Progress
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PANDAS_FREQUENCY = {"month": "M", "quarter": "Q", "year": "Y"}
 
@@ -26,9 +28,11 @@ class EmergingParameters:
     steps: int = 12
 
 
-def time_steps(period_starts: np.ndarray, *, period: str, steps: int) -> pd.DatetimeIndex:
+def time_steps(period_starts: np.ndarray, *, period: str, steps: int) -> "pd.DatetimeIndex":
     """The start dates of the last `steps` periods, ending with the latest one that has
     data; periods without incidents count as steps of zero."""
+    import pandas as pd
+
     latest = pd.Timestamp(period_starts.max())
     return pd.period_range(
         end=latest.to_period(PANDAS_FREQUENCY[period]), periods=steps
@@ -36,6 +40,11 @@ def time_steps(period_starts: np.ndarray, *, period: str, steps: int) -> pd.Date
 
 
 def analyse(incidents: QuerySet, parameters: EmergingParameters, progress: Progress) -> dict:
+    # Imported here, when an analysis runs in a worker: the web process never loads them.
+    import pandas as pd
+
+    from geo.analyses import statistics
+
     cells, counts, periods = cell_counts(
         incidents, resolution=parameters.resolution, measure="incidents", period=parameters.period
     )

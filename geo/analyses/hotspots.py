@@ -7,7 +7,6 @@ import numpy as np
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from geo.analyses import statistics
 from geo.analyses.errors import AnalysisError
 from geo.analyses.hexagons import cell_centre, cell_counts
 from geo.analyses.source import Progress
@@ -27,6 +26,9 @@ class HotspotParameters:
 
 
 def analyse(incidents: QuerySet, parameters: HotspotParameters, progress: Progress) -> dict:
+    # Imported here, when an analysis runs in a worker: the web process never loads PySAL.
+    from geo.analyses import statistics
+
     cells, counts, _periods = cell_counts(
         incidents, resolution=parameters.resolution, measure=parameters.measure
     )
@@ -59,6 +61,8 @@ def analyse(incidents: QuerySet, parameters: HotspotParameters, progress: Progre
 
 
 def _summary(cells, counts, z_score, p_value, spot_class) -> dict:
+    from geo.analyses import statistics
+
     classes, cells_per_class = np.unique(spot_class, return_counts=True)
     hottest = np.argsort(-z_score, kind="stable")[:TOP_CELLS]
     return {

@@ -7,7 +7,6 @@ half its rows, and a retried run replaces what an interrupted attempt left.
 import io
 
 import numpy as np
-import pandas as pd
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -24,6 +23,9 @@ def run_rows_delete(run_id: int) -> None:
 def cells_store(run_id: int, cells: dict[str, np.ndarray]) -> int:
     """Store hexagons: arrays `cell`, `incidents`, `z_score`, `p_value`, `spot_class` and,
     for emerging hot spots, `pattern`."""
+    # Imported here, when an analysis runs in a worker: the web process never loads it.
+    import pandas as pd
+
     count = len(cells["cell"])
     rows = pd.DataFrame(
         {
