@@ -465,3 +465,45 @@ class APIIdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class WeaponFlow(models.Model):
+    """The flow facts of one weapon item, and nothing else: a narrow copy of the columns
+    that flow analyses (geo/analyses/flows.py) group by, so that their pass over a million
+    items reads about two thirds of the pages the wide item rows take, and fewer as items
+    get more markings and descriptions.
+
+    Derived, never written by the application: PostgreSQL triggers installed by migration
+    0010_weapon_flow_table copy each item's incident, category, quantity and flow columns
+    (WeaponItem.seized_in, seized_at, origin_country, origin_source, themselves kept by the
+    triggers of 0008_weapon_flow_columns) here after every statement that inserts, updates
+    or deletes items, whatever writes them; an incident's or a trace request's change
+    reaches it through the update of its items. No foreign key constraints: the rows follow
+    the items by trigger, and the checks would double the cost of bulk writes."""
+
+    weapon = models.OneToOneField(
+        WeaponItem,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    incident = models.ForeignKey(
+        Incident,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    seized_at = models.DateTimeField()
+    quantity = models.IntegerField()
+    seized_in = models.CharField(max_length=3, blank=True)
+    origin_country = models.CharField(max_length=3, blank=True)
+    category = models.CharField(max_length=30)
+    origin_source = models.CharField(max_length=12)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.weapon_id}: {self.origin_country or '?'} → {self.seized_in or '?'}"
