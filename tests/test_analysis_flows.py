@@ -13,7 +13,7 @@ from geo.analyses.flows import FlowParameters, analyse
 from geo.analyses.source import no_progress
 from geo.models import Country, Region
 from incidents.choices import Context, IncidentKind, TraceStatus, WorkflowState
-from incidents.models import Incident, TraceRequest, WeaponFlow, WeaponItem
+from incidents.models import Incident, TraceRequest, WeaponItem
 from organisations.choices import Releasability
 from tests.personas import build_world
 
@@ -339,7 +339,6 @@ def test_a_trace_answer_records_transit_countries_and_names_the_field_of_a_bad_c
 # --- the items' precomputed flow columns, kept by the database's triggers ---------------
 
 FLOW_COLUMNS = importlib.import_module("incidents.migrations.0008_weapon_flow_columns")
-FLOW_TABLE = importlib.import_module("incidents.migrations.0010_weapon_flow_table")
 
 
 def columns(weapon) -> tuple:
@@ -364,22 +363,6 @@ def assert_columns_match_a_computation_from_scratch():
         assert cursor.fetchall() == []
         cursor.execute("SELECT count(*) FROM incidents_weaponitem")
         assert cursor.fetchone()[0] > 0
-    assert_flow_table_matches_the_items()
-
-
-def assert_flow_table_matches_the_items():
-    """The narrow table the flows read holds one row per item, with the item's values."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            (SELECT {FLOW_TABLE.ITEM_COLUMNS} FROM incidents_weaponitem
-             EXCEPT ALL SELECT {FLOW_TABLE.COLUMNS} FROM incidents_weaponflow)
-            UNION ALL
-            (SELECT {FLOW_TABLE.COLUMNS} FROM incidents_weaponflow
-             EXCEPT ALL SELECT {FLOW_TABLE.ITEM_COLUMNS} FROM incidents_weaponitem)
-            """
-        )
-        assert cursor.fetchall() == []
 
 
 def test_each_item_holds_its_seizure_and_origin_as_its_records_say(world):
@@ -526,66 +509,4 @@ def test_items_and_traces_inserted_in_bulk_by_raw_sql_get_their_columns(world):
     result = flows(world, persona="other_mission_analyst")
     assert pairs(result["matrix"])[("SSD", "COD")] == (2, 2)
     assert result["totals"]["records"] == 52
-    assert_columns_match_a_computation_from_scratch()
-
-
-def flow_row(weapon) -> tuple:
-    return WeaponFlow.objects.filter(weapon_id=weapon.pk).values_list(
-        "incident",
-        "category",
-        "quantity",
-        "seized_in",
-        "seized_at",
-        "origin_country",
-        "origin_source",
-    )[0]
-
-
-def test_the_flow_table_follows_items_edited_moved_and_deleted_whatever_writes_them(world):
-    a, c = world.records["a"], world.records["c"]
-    weapon = a.weapons.get(country_of_manufacture="CHN")
-    assert flow_row(weapon) == (
-        a.pk,
-        "assault_rifle",
-        3,
-        "CAF",
-        a.occurred_at,
-        "CHN",
-        "manufacture",
-    )
-
-    # Edited through the ORM, by a queryset update and by raw SQL.
-    weapon.category = "smg"
-    weapon.quantity = 4
-    weapon.save()
-    assert flow_row(weapon)[1:3] == ("smg", 4)
-    WeaponItem.objects.filter(pk=weapon.pk).update(quantity=7, make="Norinco")
-    assert flow_row(weapon)[2] == 7
-    # Moved to another incident: seized where and when that one was.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE incidents_weaponitem SET incident_id = %s WHERE id = %s", [c.pk, weapon.pk]
-        )
-    assert flow_row(weapon)[:5] == (c.pk, "smg", 7, "COD", c.occurred_at)
-    # Its incident edited, then a trace answered.
-    Incident.objects.filter(pk=c.pk).update(country="SDN")
-    assert flow_row(weapon)[3] == "SDN"
-    answered = trace(weapon, country="LBY", answered=date(2025, 6, 1))
-    assert flow_row(weapon)[5:] == ("LBY", "traced")
-    answered.delete()
-    assert flow_row(weapon)[5:] == ("CHN", "manufacture")
-    assert_columns_match_a_computation_from_scratch()
-
-    # Deleted through the ORM, by raw SQL, and with its incident.
-    weapon.delete()
-    assert not WeaponFlow.objects.filter(weapon_id=weapon.pk).exists()
-    other = a.weapons.first()
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM incidents_tracerequest WHERE weapon_id = %s", [other.pk])
-        cursor.execute("DELETE FROM incidents_weaponitem WHERE id = %s", [other.pk])
-    assert not WeaponFlow.objects.filter(weapon_id=other.pk).exists()
-    items_of_a = list(a.weapons.values_list("pk", flat=True))
-    assert items_of_a
-    a.delete()
-    assert not WeaponFlow.objects.filter(weapon_id__in=items_of_a).exists()
     assert_columns_match_a_computation_from_scratch()

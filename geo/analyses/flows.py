@@ -11,19 +11,16 @@ For every weapon item of the chosen incidents:
 Both are precomputed on the item (`WeaponItem.seized_in`, `seized_at`, `origin_country`,
 `origin_source`, `origin_trace`) and kept right by PostgreSQL triggers on the items, the
 incidents and the trace requests (migration incidents 0008_weapon_flow_columns), whatever
-writes them. Triggers on the items copy those columns, with the item's incident, category
-and quantity, to a narrow table of one row per item (`WeaponFlow`, incidents_weaponflow,
-migration incidents 0010_weapon_flow_table) after every statement that writes items.
+writes them.
 
 Items are counted twice over: `items` is the sum of the items' quantities (a record of five
 identical unmarked rifles counts five), `records` the number of item records.
 
 One set-based query does the work. Its single pass over the items of the chosen incidents
-reads the narrow table, not the wide item rows, and groups them by those stored columns,
-category and period, without joining the incidents or the traces; a second, small pass
-reads the traced items with their trace (points of diversion, transit countries). Every
-part of the result is then derived, in the same statement, from that aggregate of a few
-thousand rows and the traced items:
+groups them by those stored columns, category and period, without joining the incidents or
+the traces; a second, small pass reads the traced items with their trace (points of
+diversion, transit countries). Every part of the result is then derived, in the same
+statement, from that aggregate of a few thousand rows and the traced items:
 
 - `rows`: the detailed rows, as lists in the order of `columns` (origin, origin_source,
   destination, category, period, items, records);
@@ -58,7 +55,7 @@ PERIODS = ("month", "quarter", "year", "all")
 # parallel workers (each aggregates its share, the leader only combines their groups): no
 # sorting where there is another way, room for the hash tables, and parallel plans made
 # cheap. The planner only aggregates in the workers when it knows how few groups a million
-# items make: the extended statistics created with the narrow flow table tell it. JIT
+# items make: the extended statistics created with the flow columns tell it. JIT
 # compilation costs more than it saves here.
 SESSION_SETTINGS = (
     "SET LOCAL work_mem = '256MB'; SET LOCAL enable_sort = off; SET LOCAL jit = off;"
@@ -94,18 +91,17 @@ class FlowParameters:
 
 
 def _period_expression(period: str) -> str:
-    # Written as the extended statistics of migration incidents 0010 write it, so that the
+    # Written as the extended statistics of migration incidents 0008 write it, so that the
     # planner recognises it.
     if period == "all":
         return "NULL::date"
-    return f"date_trunc('{period}', flow.seized_at AT TIME ZONE 'UTC')::date"
+    return f"date_trunc('{period}', item.seized_at AT TIME ZONE 'UTC')::date"
 
 
 FLOWS_SQL = """
 WITH chosen AS NOT MATERIALIZED ({chosen}),
--- The one pass over the items, on the narrow copy of their precomputed columns
--- (incidents_weaponflow, a row of a few columns per item): no join to the incidents or the
--- traces widens the million rows, and the chosen incidents are only looked up.
+-- The one pass over the items, on their own precomputed columns: no join to the incidents
+-- or the traces widens the million rows, and the chosen incidents are only looked up.
 -- Blank countries become "unknown" after grouping (no country code is 'unknown', so the
 -- groups stay as they are).
 detail AS MATERIALIZED (
@@ -113,10 +109,10 @@ detail AS MATERIALIZED (
            COALESCE(NULLIF(seized_in, ''), 'unknown') AS destination,
            category, period, items, records
     FROM (
-        SELECT flow.origin_country, flow.origin_source, flow.seized_in, flow.category,
-               {period} AS period, sum(flow.quantity) AS items, count(*) AS records
-        FROM incidents_weaponflow AS flow
-        WHERE flow.incident_id IN (SELECT id FROM chosen)
+        SELECT item.origin_country, item.origin_source, item.seized_in, item.category,
+               {period} AS period, sum(item.quantity) AS items, count(*) AS records
+        FROM incidents_weaponitem AS item
+        WHERE item.incident_id IN (SELECT id FROM chosen)
         GROUP BY 1, 2, 3, 4, 5
     ) AS grouped
 ),
