@@ -236,10 +236,10 @@ class IncidentFilterSet(django_filters.FilterSet):
     releasability = django_filters.MultipleChoiceFilter(
         choices=Releasability.choices, distinct=False, label=_("Releasability")
     )
-    # Chosen by acronym (?mission=MINUSCA); the lookup must then compare acronyms too.
+    # Chosen by acronym (?mission=MINUSCA).
     mission = extend_schema_field(OpenApiTypes.STR)(
         KnownOrNothingFilter(
-            field_name="mission__acronym",
+            method="filter_missions",
             queryset=Mission.objects.all(),
             to_field_name="acronym",
             distinct=False,
@@ -276,6 +276,15 @@ class IncidentFilterSet(django_filters.FilterSet):
             location__intersects=area.buffer(SNAP_MARGIN) if name == "polygon" else _widened(area),
             shown_location__intersects=area,
         )
+
+    def filter_missions(self, queryset, name, acronyms):
+        # By id, looked up first: compared through a join on the acronym, the planner
+        # cannot tell how many incidents a mission has, and reads a whole mission to sort
+        # it by id for one page (0.4 s at a million incidents instead of 1 ms).
+        if not acronyms:  # no mission asked for (the field gives an empty queryset)
+            return queryset
+        ids = list(Mission.objects.filter(acronym__in=acronyms).values_list("id", flat=True))
+        return queryset.filter(mission_id__in=ids)
 
     def filter_region(self, queryset, name, value):
         members = Region.objects.filter(code=value).values_list("member_countries", flat=True)
