@@ -45,10 +45,9 @@ def analyses(request):
                 requester=request.user,
                 kind=kind,
                 parameters={
-                    name: value
+                    name.removeprefix("parameters-"): value
                     for name, value in request.POST.items()
                     if name.startswith("parameters-")
-                    for name in [name.removeprefix("parameters-")]
                 },
                 incident_filter={name: filter_query.getlist(name) for name in filter_query},
             )
