@@ -100,26 +100,25 @@ WeaponFormSet = forms.inlineformset_factory(
     can_delete=True,
     widgets={"other_markings": forms.Textarea(attrs={"rows": 2})},
 )
+AMMUNITION_FIELDS = [
+    "calibre",
+    "ammunition_type",
+    "headstamp_manufacturer",
+    "headstamp_year",
+    "lot",
+    "quantity",
+]
+PERSONS_FIELDS = ["role", "sex", "age_group", "count"]
+
 AmmunitionFormSet = forms.inlineformset_factory(
-    Incident,
-    AmmunitionItem,
-    extra=1,
-    can_delete=True,
-    fields=[
-        "calibre",
-        "ammunition_type",
-        "headstamp_manufacturer",
-        "headstamp_year",
-        "lot",
-        "quantity",
-    ],
+    Incident, AmmunitionItem, extra=1, can_delete=True, fields=AMMUNITION_FIELDS
 )
 PersonsFormSet = forms.inlineformset_factory(
     Incident,
     PersonsInvolved,
     extra=1,
     can_delete=True,
-    fields=["role", "sex", "age_group", "count"],
+    fields=PERSONS_FIELDS,
 )
 ITEM_FORMSETS = (
     ("weapons", WeaponFormSet),

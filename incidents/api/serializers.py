@@ -7,6 +7,8 @@ from rest_framework import serializers
 from armsmonitor.openapi import POINT_SCHEMA
 from geo.coordinates import parse_coordinates
 from incidents.choices import LocationPrecision, coarser_precision, precision_of
+from incidents.forms import AMMUNITION_FIELDS, PERSONS_FIELDS
+from incidents.forms import WEAPON_FIELDS as FORM_WEAPON_FIELDS
 from incidents.models import AmmunitionItem, Incident, PersonsInvolved, WeaponItem
 from organisations.models import Contingent
 
@@ -54,30 +56,9 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 # --- writes -----------------------------------------------------------------------------
 
-WEAPON_FIELDS = [
-    "category",
-    "make",
-    "model",
-    "calibre",
-    "serial_number",
-    "markings_altered",
-    "country_of_manufacture",
-    "year_of_manufacture",
-    "quantity",
-    "condition",
-    "factory_markings",
-    "import_markings",
-    "other_markings",
-]
-AMMUNITION_FIELDS = [
-    "calibre",
-    "ammunition_type",
-    "headstamp_manufacturer",
-    "headstamp_year",
-    "lot",
-    "quantity",
-]
-PERSONS_FIELDS = ["role", "sex", "age_group", "count"]
+# What is recorded of each item, as on the entry form; the API leaves out the weapon's
+# disposition, which custody events set (a new record's weapons are held).
+WEAPON_FIELDS = [field for field in FORM_WEAPON_FIELDS if field != "disposition"]
 
 
 class WeaponItemSerializer(serializers.ModelSerializer):
