@@ -193,6 +193,8 @@ ensure_env_file() {
 set_up_platform() {
   mkdir -p "$DATA_DIR"
   ensure_packages gdal-bin
+  # WeasyPrint draws report PDFs with the system's Pango and fonts; pdftotext reads them back.
+  ensure_packages libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
   ensure_python
   ensure_node_packages
   ensure_env_file
