@@ -160,7 +160,12 @@ USE_TZ = True
 # --- Static and media files -----------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / ".data" / "static")
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Front-end libraries come from the npm registry (package.json, installed by the set-up) and
+# are served from node_modules under a vendor/ prefix; none is copied into the repository.
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")
 STORAGES = {
