@@ -7,13 +7,26 @@ from rest_framework.exceptions import NotFound
 from rest_framework.routers import SimpleRouter
 
 import armsmonitor.openapi  # noqa: F401 -- registers the API-key scheme with the schema
+from geo.api.reference_views import CountryBoundaryViewSet, RegionViewSet
 from geo.api.views import AnalysisRunViewSet
+from incidents.api.item_views import (
+    AmmunitionItemViewSet,
+    TraceRequestViewSet,
+    WeaponItemViewSet,
+)
 from incidents.api.views import IncidentViewSet
+from organisations.api.views import MissionViewSet
 
 # No trailing slash: /api/v1/incidents/42, /api/v1/incidents/export.csv.
 router = SimpleRouter(trailing_slash=False)
 router.register("incidents", IncidentViewSet, basename="incident")
+router.register("weapons", WeaponItemViewSet, basename="weapon")
+router.register("ammunition", AmmunitionItemViewSet, basename="ammunition")
+router.register("trace-requests", TraceRequestViewSet, basename="trace-request")
 router.register("analyses", AnalysisRunViewSet, basename="analysis")
+router.register("missions", MissionViewSet, basename="mission")
+router.register("boundaries", CountryBoundaryViewSet, basename="boundary")
+router.register("regions", RegionViewSet, basename="region")
 
 
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])

@@ -107,6 +107,16 @@ POINT_SCHEMA = {
     "required": ["type", "coordinates"],
 }
 
+AREA_SCHEMA = {
+    "type": "object",
+    "description": "A GeoJSON MultiPolygon, WGS 84.",
+    "properties": {
+        "type": {"type": "string", "enum": ["MultiPolygon"]},
+        "coordinates": {"type": "array", "items": {"type": "array"}},
+    },
+    "required": ["type", "coordinates"],
+}
+
 FEATURE_COLLECTION_SCHEMA = {
     "type": "object",
     "description": "A GeoJSON FeatureCollection, WGS 84.",

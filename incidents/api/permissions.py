@@ -25,3 +25,14 @@ class IncidentPolicy(permissions.BasePermission):
 
     def has_object_permission(self, request, view, obj) -> bool:
         return rules.has_perm(ACTION_RULES[view.action], request.user, obj)
+
+
+class RecordsReader(permissions.BasePermission):
+    """Lists of the records' items: for whoever may list incidents; which items, the
+    incidents' visibility decides."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(
+            user and user.is_authenticated and rules.has_perm("incidents.list_incidents", user)
+        )

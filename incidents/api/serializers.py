@@ -1,3 +1,4 @@
+import rules
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
@@ -9,7 +10,13 @@ from geo.coordinates import parse_coordinates
 from incidents.choices import LocationPrecision, coarser_precision, precision_of
 from incidents.forms import AMMUNITION_FIELDS, PERSONS_FIELDS
 from incidents.forms import WEAPON_FIELDS as FORM_WEAPON_FIELDS
-from incidents.models import AmmunitionItem, Incident, PersonsInvolved, WeaponItem
+from incidents.models import (
+    AmmunitionItem,
+    Incident,
+    PersonsInvolved,
+    TraceRequest,
+    WeaponItem,
+)
 from organisations.models import Contingent
 
 # Items in one request; more come through the bulk import.
@@ -177,6 +184,99 @@ class IncidentCreatedSerializer(IncidentSerializer):
     class Meta(IncidentSerializer.Meta):
         fields = [*IncidentSerializer.Meta.fields, "weapons", "ammunition", "persons"]
         read_only_fields = fields
+
+
+# --- reads of the records' items ----------------------------------------------------------
+
+
+class TraceRequestSerializer(serializers.ModelSerializer):
+    diversion_point = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TraceRequest
+        fields = [
+            "id",
+            "weapon",
+            "addressee",
+            "sent_on",
+            "answered_on",
+            "status",
+            "diversion_established",
+            "diversion_country",
+            "diversion_point",
+            "last_legal_end_user",
+            "transit_countries",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field({**POINT_SCHEMA, "nullable": True})
+    def get_diversion_point(self, trace: TraceRequest) -> dict | None:
+        point = trace.diversion_point
+        if point is None:
+            return None
+        return {"type": "Point", "coordinates": [round(point.x, 6), round(point.y, 6)]}
+
+
+# Derived by the database from the incident and the traces (see WeaponItem): where the item
+# was seized and where it came from, the columns of the flow analyses.
+WEAPON_FLOW_FIELDS = ["seized_in", "seized_at", "origin_country", "origin_source"]
+
+
+class WeaponRecordSerializer(serializers.ModelSerializer):
+    """A weapon on record, with its disposition, its flow columns and its traces' ids."""
+
+    class Meta:
+        model = WeaponItem
+        fields = ["id", "incident", *FORM_WEAPON_FIELDS, *WEAPON_FLOW_FIELDS, "trace_requests"]
+        read_only_fields = fields
+
+
+class AmmunitionRecordSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AmmunitionItem
+        fields = ["id", "incident", *AMMUNITION_FIELDS]
+        read_only_fields = fields
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    """One incident whole: its narrative and items. The people involved (counts by sex) and
+    the link to gender-based violence are gender data: null for readers not allowed it."""
+
+    weapons = WeaponRecordSerializer(many=True, read_only=True)
+    ammunition = AmmunitionRecordSerializer(many=True, read_only=True)
+    persons = serializers.SerializerMethodField()
+    gbv_link = serializers.SerializerMethodField()
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [
+            *IncidentSerializer.Meta.fields,
+            "date_precision",
+            "external_reference",
+            "actor_type",
+            "actors",
+            "narrative",
+            "source",
+            "source_reliability",
+            "gbv_link",
+            "weapons",
+            "ammunition",
+            "persons",
+        ]
+        read_only_fields = fields
+
+    def _reads_gender_data(self) -> bool:
+        request = self.context.get("request")
+        return bool(request and rules.has_perm("incidents.view_gender_data", request.user))
+
+    @extend_schema_field(PersonsInvolvedSerializer(many=True, allow_null=True))
+    def get_persons(self, incident: Incident) -> list | None:
+        if not self._reads_gender_data():
+            return None
+        return PersonsInvolvedSerializer(incident.persons.all(), many=True).data
+
+    @extend_schema_field({"type": "boolean", "nullable": True})
+    def get_gbv_link(self, incident: Incident) -> bool | None:
+        return incident.gbv_link if self._reads_gender_data() else None
 
 
 def flat_errors(detail, prefix: str = "") -> dict[str, list[str]]:

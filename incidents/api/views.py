@@ -46,6 +46,7 @@ from incidents.api.permissions import IncidentPolicy
 from incidents.api.serializers import (
     IncidentCreatedSerializer,
     IncidentCreateSerializer,
+    IncidentDetailSerializer,
     IncidentSerializer,
     flat_errors,
 )
@@ -143,8 +144,8 @@ CREATE_SCHEMA = extend_schema(
         responses={200: IncidentSerializer(many=True), **READ_ERRORS},
     ),
     retrieve=extend_schema(
-        summary="One incident",
-        responses={200: IncidentSerializer, **DETAIL_ERRORS},
+        summary="One incident, with its weapons, ammunition and people involved",
+        responses={200: IncidentDetailSerializer, **DETAIL_ERRORS},
     ),
 )
 class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
@@ -160,9 +161,17 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Incident.objects.none()  # for the schema; reads start at get_queryset
 
     def get_queryset(self):
-        return Incident.objects.visible_to(self.request.user).select_related(
+        incidents = Incident.objects.visible_to(self.request.user).select_related(
             "mission", "contingent"
         )
+        if self.action == "retrieve":
+            incidents = incidents.prefetch_related(
+                "weapons__trace_requests", "ammunition", "persons"
+            )
+        return incidents
+
+    def get_serializer_class(self):
+        return IncidentDetailSerializer if self.action == "retrieve" else IncidentSerializer
 
     def create(self, request):
         self._check_body(request)
