@@ -37,6 +37,7 @@ from incidents.import_columns import (
 )
 from incidents.import_files import ROW_PROBLEM, ImportFileError, csv_for_copy
 from incidents.services import H3_RESOLUTION
+from organisations.audit import record_write
 from organisations.models import Contingent
 
 MAX_LISTED_PROBLEMS = 1_000
@@ -530,6 +531,11 @@ def incidents_import(
                 parameters,
             )
             _assign_nearest_places(cursor, report.incidents_created)
+            record_write(
+                by,
+                f"import.{file_format}",
+                records=report.incidents_created + report.weapons_created,
+            )
             # Dropped now, not only at commit: an outer transaction may run another import.
             cursor.execute(
                 "DROP TABLE import_row, import_located, import_incident, "

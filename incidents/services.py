@@ -29,6 +29,7 @@ from incidents.models import (
     TraceRequest,
     WeaponItem,
 )
+from organisations.audit import record_write
 
 H3_RESOLUTION = 8
 
@@ -99,6 +100,7 @@ def incident_save(*, by: AbstractBaseUser, incident: Incident, item_formsets=())
         formset.save()
     incidents_assign_geography(incident_ids=[incident.pk])
     incident.refresh_from_db()
+    record_write(by, "incident.create" if creating else "incident.update", target=incident)
     return incident
 
 
@@ -169,6 +171,7 @@ def _transition(incident: Incident, *, by, permission: str, to: str, **changes) 
         setattr(incident, field, value)
     incident._history_user = by
     incident.save(update_fields=["state", "updated_at", *changes])
+    record_write(by, f"incident.{permission.split('_')[0]}", target=incident)
     return incident
 
 
@@ -210,6 +213,7 @@ def incident_withdraw(*, incident: Incident, by: AbstractBaseUser, reason: str) 
     incident.withdrawn_reason = reason.strip()
     incident._history_user = by
     incident.save(update_fields=["withdrawn_at", "withdrawn_reason", "updated_at"])
+    record_write(by, "incident.withdraw", target=incident)
     return incident
 
 
@@ -279,6 +283,7 @@ def custody_event_append(*, weapon: WeaponItem, by: AbstractBaseUser, **event) -
         weapon.disposition = disposition
         weapon._history_user = by
         weapon.save(update_fields=["disposition"])
+    record_write(by, "custody.append", target=new_event)
     return new_event
 
 
@@ -316,6 +321,7 @@ def trace_request_send(
     trace.full_clean()
     trace._history_user = by
     trace.save()
+    record_write(by, "trace.send" if trace.answered_on is None else "trace.answer", target=trace)
     return trace
 
 
@@ -354,6 +360,7 @@ def trace_request_answer(
     trace.full_clean()
     trace._history_user = by
     trace.save()
+    record_write(by, "trace.send" if trace.answered_on is None else "trace.answer", target=trace)
     return trace
 
 
@@ -413,6 +420,7 @@ def photo_attach(
     )
     photo.image.save(f"photo.{extension}", ContentFile(encoded), save=False)
     photo.save()
+    record_write(by, "photo.attach", target=photo)
     return photo
 
 

@@ -31,6 +31,7 @@ from incidents.forms import (
 )
 from incidents.models import Incident, Photo, TraceRequest
 from incidents.selectors import incident_history
+from organisations.audit import record_read
 
 PAGE_SIZE = 50
 
@@ -69,8 +70,10 @@ def incident_list(request):
 
 
 @login_required
+@transaction.atomic
 def incident_detail(request, pk: int):
     incident = _visible_incident(request, pk)
+    record_read(request, "incident.detail", records=1, target=incident)
     weapons = list(incident.weapons.prefetch_related("custody_events", "trace_requests"))
     for weapon in weapons:
         weapon.duplicates = list(
@@ -295,6 +298,7 @@ def photo_download(request, pk: int):
     photo = get_object_or_404(Photo, pk=pk)
     if not Incident.objects.visible_to(request.user).filter(pk=photo.incident_id).exists():
         raise Http404
+    record_read(request, "photo.download", records=1, target=photo)
     # Always a download with the stored type: never rendered inline as a page.
     return FileResponse(
         photo.image.open("rb"),

@@ -6,6 +6,7 @@ from organisations.models import (
     Agency,
     AgencyAPIKey,
     APIAccess,
+    AuditEvent,
     Contingent,
     Membership,
     Mission,
@@ -71,6 +72,25 @@ class APIAccessAdmin(admin.ModelAdmin):
     list_display = ["at", "agency", "user", "method", "path", "records", "remote_address"]
     list_filter = ["agency", "method"]
     search_fields = ["path", "query", "user__username", "agency__name"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail, read-only (the database refuses changes anyway)."""
+
+    list_display = ["at", "kind", "action", "actor", "records", "channel", "remote_address"]
+    list_filter = ["kind", "channel", "action"]
+    search_fields = ["actor", "action", "path", "object_id"]
     date_hierarchy = "at"
 
     def has_add_permission(self, request) -> bool:

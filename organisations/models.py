@@ -209,3 +209,60 @@ class UserPreferences(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class AuditEvent(models.Model):
+    """One write, or one read of sensitive records: who, what, when, from where, how many.
+
+    Append-only: a database trigger (migration 0004) refuses every UPDATE and DELETE, so
+    not even the application's own role can rewrite the trail. Rows are written by
+    `organisations.audit` only, inside the transaction of what they record."""
+
+    class Kind(models.TextChoices):
+        READ = "read", _("read")
+        WRITE = "write", _("write")
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
+    # What happened, as a dotted name: "incident.detail", "incident.export.csv",
+    # "photo.download", "api.incidents.list", "ogc.items", "incident.submit", "import" …
+    action = models.CharField(_("action"), max_length=80, db_index=True)
+    # Who: a user, or an agency through one of its keys, or a worker acting for a user.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agency"),
+    )
+    # The key's public prefix, not a foreign key: a deleted key must not erase its trail.
+    api_key_prefix = models.CharField(_("API key"), max_length=16, blank=True)
+    actor = models.CharField(_("actor"), max_length=200)
+    # The object acted on (its model and primary key), when there is one.
+    object_type = models.CharField(_("object type"), max_length=60, blank=True)
+    object_id = models.CharField(_("object id"), max_length=40, blank=True)
+    records = models.PositiveIntegerField(_("records"), default=0)
+    # From where: the request (method, path, query, address), or "worker" with no request.
+    channel = models.CharField(_("channel"), max_length=10)
+    method = models.CharField(_("method"), max_length=10, blank=True)
+    path = models.CharField(_("path"), max_length=500, blank=True)
+    query = models.TextField(_("query"), blank=True)
+    remote_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} ({self.records})"

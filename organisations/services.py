@@ -2,8 +2,10 @@
 
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import Model
 
+from organisations.audit import record_read
 from organisations.models import Agency, AgencyAPIKey, APIAccess, UserPreferences
 
 
@@ -14,10 +16,15 @@ def agency_api_key_create(
     return AgencyAPIKey.objects.create_key(agency=agency, name=name, expiry_date=expires_at)
 
 
-def api_access_record(*, request, records: int) -> APIAccess:
-    """Log one API pull: who (user or agency key), when, what query, how many records."""
+@transaction.atomic
+def api_access_record(*, request, records: int, what: str = "api.pull") -> APIAccess:
+    """Log one API pull: who (user or agency key), when, what query, how many records.
+
+    Kept as the API's usage log (per key, per query) beside the audit trail, which gets
+    its row for the same pull here, in the same transaction."""
     principal = request.user
     agency = getattr(principal, "agency", None)
+    record_read(request, what, records=records)
     return APIAccess.objects.create(
         user=principal if isinstance(principal, Model) else None,
         agency=agency,

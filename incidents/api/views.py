@@ -233,17 +233,21 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
-        api_access_record(request=request, records=len(response.data["results"]))
+        api_access_record(
+            request=request, records=len(response.data["results"]), what="api.incidents.list"
+        )
         return response
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
-        api_access_record(request=request, records=1)
+        api_access_record(request=request, records=1, what="api.incidents.detail")
         return response
 
     def _export(self, request, extension: str):
         incidents = self.filter_queryset(self.get_queryset())
-        api_access_record(request=request, records=incidents.count())
+        api_access_record(
+            request=request, records=incidents.count(), what=f"incident.export.{extension}"
+        )
         if extension == "xlsx":
             response = FileResponse(incidents_xlsx(incidents), content_type=XLSX_TYPE)
         else:

@@ -209,7 +209,7 @@ class ItemsView(OGCView):
         query = self.query
         incidents = ogc_incidents(principal=request.user, bbox=query.bbox, interval=query.interval)
         features, next_cursor = feature_page(incidents, limit=query.limit, after=query.cursor)
-        api_access_record(request=request, records=len(features))
+        api_access_record(request=request, records=len(features), what="ogc.items")
         links = [
             link(request.build_absolute_uri(), "self", self.media_type, "This page"),
             link(self.url("collection", COLLECTION_ID), "collection", JSON, "The collection"),
@@ -242,7 +242,7 @@ class ItemView(OGCView):
         feature = feature_one(ogc_incidents(principal=request.user), pk=int(feature_id))
         if feature is None:
             raise NotFound()
-        api_access_record(request=request, records=1)
+        api_access_record(request=request, records=1, what="ogc.item")
         links = [
             link(self.url("item", COLLECTION_ID, feature_id), "self", self.media_type),
             link(self.url("collection", COLLECTION_ID), "collection", JSON, "The collection"),
