@@ -20,6 +20,11 @@ class IncidentAdmin(LeafletGeoAdmin):
     inlines = [WeaponItemInline]
     readonly_fields = ["country", "admin_area", "nearest_place", "h3_cell"]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Records are withdrawn with a reason (incidents.services), never deleted: a deleted
+        # record would vanish from agencies' copies without incremental sync learning of it.
+        return False
+
     def save_model(self, request, obj, form, change):
         # The admin saves outside the workflow services, yet what is derived from the point
         # must follow it here too.

@@ -237,3 +237,16 @@ def test_boundaries_and_regions(client, world):
 def test_reference_lists_need_credentials(client, world):
     for path in ("/api/v1/missions", "/api/v1/boundaries", "/api/v1/regions", "/api/v1/weapons"):
         assert client.get(path).status_code in (401, 403)
+
+
+def test_the_admin_cannot_delete_a_record_that_sync_would_miss(client, world):
+    incident = world.records["alpha_verified_L5"]
+    client.force_login(world.users["admin"])
+    admin_client = client
+    page = admin_client.get(f"/admin/incidents/incident/{incident.id}/delete/")
+    assert page.status_code == 403
+    admin_client.post(
+        "/admin/incidents/incident/",
+        {"action": "delete_selected", "_selected_action": [incident.id], "post": "yes"},
+    )
+    assert type(incident).objects.filter(pk=incident.pk).exists()
