@@ -22,4 +22,5 @@ urlpatterns = [
     path("geo/", include("geo.urls")),
     path("incidents/", include("incidents.urls")),
     path("analyses/", include("geo.analysis_urls")),
+    path("dashboard/", include("reports.dashboard_urls")),
 ]

@@ -1,0 +1,322 @@
+"""The analyst's dashboard: figures over the incidents a reader may see, narrowed by the one
+incident filterset (incidents/filtersets.py), so the dashboard, the list and the map read
+the same query string.
+
+Every figure is a GROUP BY in PostgreSQL over the chosen incidents, as
+`geo.analyses.source.chosen_incidents_sql` writes them (the subquery every analysis builds
+on), counted as the Trends and Flows analyses count:
+
+- incidents over time (per month or week, UTC), by kind, by context, by country and by
+  regional organisation (an incident counts in every organisation its country belongs to);
+- weapons by SALW category: the sum of the items' quantities;
+- top origins and top flows (origin country → country of seizure) from the columns that
+  PostgreSQL's triggers keep on each weapon item (`origin_country`, `seized_in`, see
+  geo/analyses/flows.py): the traced country of diversion, else the country of
+  manufacture;
+- gender-disaggregated figures of the people involved (sums of `PersonsInvolved.count` by
+  sex, age group and role) and the incidents linked to gender-based violence, computed only
+  for readers entitled to gender data (`incidents.view_gender_data`).
+
+The Trends analysis gives the same counts per period and key for a stored run; the
+dashboard needs totals per key, for any filter, at request time: four statements, each one
+pass with GROUPING SETS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.http import QueryDict
+
+from geo.analyses.source import chosen_incidents_sql
+from incidents.filtersets import IncidentFilterSet
+
+PERIODS = ("month", "week")
+TOP = 10
+UNKNOWN = "unknown"
+# Keys of the query string that are not filters of the incidents: they stay off the links.
+NOT_FILTERS = {"ordering", "page", "cursor", "format", "period"}
+
+
+@dataclass(frozen=True)
+class Count:
+    """One bar of a chart: a stored code (category, country, period start…) and a sum."""
+
+    key: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Origin:
+    country: str  # ISO alpha-3
+    items: int
+    traced_items: int
+
+
+@dataclass(frozen=True)
+class Flow:
+    origin: str  # ISO alpha-3 of the country of diversion or manufacture
+    destination: str  # ISO alpha-3 of the country of seizure
+    items: int
+    records: int
+
+
+@dataclass(frozen=True)
+class GenderFigures:
+    persons: int
+    by_sex: list[Count]
+    by_age_group: list[Count]
+    by_role: list[Count]
+    # (role, sex) → people
+    by_role_and_sex: dict[tuple[str, str], int]
+    gbv_linked_incidents: int
+
+
+@dataclass(frozen=True)
+class DashboardFigures:
+    period: str
+    incidents: int
+    weapons: int
+    weapon_records: int
+    over_time: list[Count]
+    by_kind: list[Count]
+    by_context: list[Count]
+    by_country: list[Count]
+    by_region: list[Count]
+    by_category: list[Count]
+    top_origins: list[Origin]
+    items_of_unknown_origin: int
+    top_flows: list[Flow]
+    gender: GenderFigures | None
+
+
+INCIDENTS_SQL = """
+WITH chosen AS ({chosen})
+SELECT CASE WHEN grouping(period) = 0 THEN 'period'
+            WHEN grouping(kind) = 0 THEN 'kind'
+            WHEN grouping(context) = 0 THEN 'context'
+            WHEN grouping(country) = 0 THEN 'country'
+            ELSE 'total' END AS figure,
+       COALESCE(period::text, kind, context, country, '') AS key,
+       count(*) AS incidents,
+       count(*) FILTER (WHERE gbv_link) AS gbv_linked
+FROM (
+    SELECT date_trunc(%s, chosen.occurred_at AT TIME ZONE 'UTC')::date AS period,
+           chosen.kind, chosen.context,
+           COALESCE(NULLIF(chosen.country, ''), 'unknown') AS country, chosen.gbv_link
+    FROM chosen
+) AS incident
+GROUP BY GROUPING SETS ((period), (kind), (context), (country), ())
+"""
+
+REGIONS_SQL = """
+WITH chosen AS ({chosen})
+SELECT region.code, count(*)
+FROM chosen JOIN geo_region AS region ON chosen.country = ANY(region.member_countries)
+GROUP BY region.code
+ORDER BY 2 DESC, 1
+"""
+
+# Origins and flows as the Flows analysis groups them: blank countries are "unknown".
+ITEMS_SQL = """
+WITH chosen AS ({chosen}),
+grouped AS (
+    SELECT CASE WHEN grouping(destination) = 0 THEN 'flow'
+                WHEN grouping(origin) = 0 THEN 'origin'
+                WHEN grouping(category) = 0 THEN 'category'
+                ELSE 'total' END AS figure,
+           category, origin, destination,
+           COALESCE(sum(quantity), 0) AS items, count(*) AS records,
+           COALESCE(sum(quantity) FILTER (WHERE origin_source = 'traced'), 0) AS traced_items
+    FROM (
+        SELECT item.category, item.quantity, item.origin_source,
+               COALESCE(NULLIF(item.origin_country, ''), 'unknown') AS origin,
+               COALESCE(NULLIF(item.seized_in, ''), 'unknown') AS destination
+        FROM incidents_weaponitem AS item
+        WHERE item.incident_id IN (SELECT id FROM chosen)
+    ) AS item
+    GROUP BY GROUPING SETS ((category), (origin), (origin, destination), ())
+)
+SELECT figure, category, origin, destination, items, records, traced_items
+FROM (
+    SELECT grouped.*,
+           row_number() OVER (
+               PARTITION BY figure,
+                   -- Only known origins, and cross-border flows between known countries,
+                   -- compete for the top places.
+                   (figure = 'origin' AND origin = 'unknown')
+                   OR (figure = 'flow' AND (origin = 'unknown' OR destination = 'unknown'
+                                            OR origin = destination))
+               ORDER BY items DESC, origin, destination, category
+           ) AS place
+    FROM grouped
+) AS ranked
+WHERE figure IN ('category', 'total') OR place <= %s OR (figure = 'origin' AND origin = 'unknown')
+"""
+
+PERSONS_SQL = """
+WITH chosen AS ({chosen})
+SELECT CASE WHEN grouping(role) = 0 AND grouping(sex) = 0 THEN 'role_sex'
+            WHEN grouping(role) = 0 THEN 'role'
+            WHEN grouping(sex) = 0 THEN 'sex'
+            WHEN grouping(age_group) = 0 THEN 'age_group'
+            ELSE 'total' END AS figure,
+       role, sex, age_group, COALESCE(sum(person.count), 0)
+FROM incidents_personsinvolved AS person
+WHERE person.incident_id IN (SELECT id FROM chosen)
+GROUP BY GROUPING SETS ((sex), (age_group), (role), (role, sex), ())
+"""
+
+
+def _chosen(incidents: QuerySet) -> tuple[str, tuple]:
+    return chosen_incidents_sql(incidents, "occurred_at", "kind", "context", "country", "gbv_link")
+
+
+def _rows(sql: str, params: tuple) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _sorted(counts: dict[str, int]) -> list[Count]:
+    # Largest first; ties in the order of their codes, so the order never depends on the plan.
+    return [
+        Count(key, count) for key, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def dashboard_figures(
+    *, incidents: QuerySet, period: str = "month", with_gender: bool
+) -> DashboardFigures:
+    """The dashboard's figures over `incidents` (a `visible_to` queryset, filtered).
+
+    `with_gender`: whether to compute the gender-disaggregated figures at all (the caller
+    decides from the reader's permission; without it they are None)."""
+    if period not in PERIODS:
+        raise ValueError(f"period: {period!r} is not one of {', '.join(PERIODS)}.")
+    chosen, params = _chosen(incidents)
+
+    by_figure: dict[str, dict[str, int]] = {
+        name: {} for name in ("period", "kind", "context", "country")
+    }
+    incident_total = gbv_linked = 0
+    for figure, key, count, gbv in _rows(INCIDENTS_SQL.format(chosen=chosen), (*params, period)):
+        if figure == "total":
+            incident_total, gbv_linked = count, gbv
+        else:
+            by_figure[figure][key] = count
+
+    by_region = [
+        Count(code, count) for code, count in _rows(REGIONS_SQL.format(chosen=chosen), params)
+    ]
+
+    by_category: dict[str, int] = {}
+    origins: list[Origin] = []
+    flows: list[Flow] = []
+    weapons = weapon_records = unknown_origin = 0
+    for figure, category, origin, destination, items, records, traced in _rows(
+        ITEMS_SQL.format(chosen=chosen), (*params, TOP)
+    ):
+        if figure == "total":
+            weapons, weapon_records = items, records
+        elif figure == "category":
+            by_category[category] = items
+        elif figure == "origin" and origin == UNKNOWN:
+            unknown_origin = items
+        elif figure == "origin":
+            origins.append(Origin(origin, items, traced))
+        elif origin != UNKNOWN and destination != UNKNOWN and origin != destination:
+            flows.append(Flow(origin, destination, items, records))
+
+    return DashboardFigures(
+        period=period,
+        incidents=incident_total,
+        weapons=weapons,
+        weapon_records=weapon_records,
+        over_time=[Count(key, count) for key, count in sorted(by_figure["period"].items())],
+        by_kind=_sorted(by_figure["kind"]),
+        by_context=_sorted(by_figure["context"]),
+        by_country=_sorted(by_figure["country"]),
+        by_region=by_region,
+        by_category=_sorted(by_category),
+        top_origins=sorted(origins, key=lambda origin: (-origin.items, origin.country)),
+        items_of_unknown_origin=unknown_origin,
+        top_flows=sorted(flows, key=lambda flow: (-flow.items, flow.origin, flow.destination)),
+        gender=_gender_figures(chosen, params, gbv_linked) if with_gender else None,
+    )
+
+
+def _gender_figures(chosen: str, params: tuple, gbv_linked: int) -> GenderFigures:
+    groups: dict[str, dict[str, int]] = {"sex": {}, "age_group": {}, "role": {}}
+    by_role_and_sex: dict[tuple[str, str], int] = {}
+    persons = 0
+    for figure, role, sex, age_group, count in _rows(PERSONS_SQL.format(chosen=chosen), params):
+        if figure == "total":
+            persons = count
+        elif figure == "role_sex":
+            by_role_and_sex[(role, sex)] = count
+        else:
+            groups[figure][{"sex": sex, "age_group": age_group, "role": role}[figure]] = count
+    return GenderFigures(
+        persons=persons,
+        by_sex=_sorted(groups["sex"]),
+        by_age_group=_sorted(groups["age_group"]),
+        by_role=_sorted(groups["role"]),
+        by_role_and_sex=by_role_and_sex,
+        gbv_linked_incidents=gbv_linked,
+    )
+
+
+# --- links back to the map -------------------------------------------------------------
+
+
+def filters_of(query: QueryDict) -> QueryDict:
+    """The incident filters of a query string: the filterset's own parameters, without
+    presentation keys (page, ordering, the dashboard's period)."""
+    filters = QueryDict(mutable=True)
+    for name in IncidentFilterSet.base_filters:
+        if name not in NOT_FILTERS and query.getlist(name):
+            filters.setlist(name, [value for value in query.getlist(name) if value != ""])
+    return filters
+
+
+def map_url(filters: QueryDict, **narrowed: str) -> str:
+    """/map/ with `filters`, each parameter of `narrowed` replacing the one of the same
+    name (clicking the category "mortar" under a category filter shows mortars, not
+    both)."""
+    query = filters.copy()
+    for name, value in narrowed.items():
+        query.setlist(name, [value])
+    encoded = urlencode([(k, v) for k in query for v in query.getlist(k) if v != ""])
+    return f"/map/?{encoded}" if encoded else "/map/"
+
+
+def period_bounds(start: date, period: str) -> tuple[datetime, datetime]:
+    """The first and last instants (UTC) of the month or week starting on `start`."""
+    first = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    if period == "week":
+        following = first + timedelta(days=7)
+    elif start.month == 12:
+        following = first.replace(year=start.year + 1, month=1)
+    else:
+        following = first.replace(month=start.month + 1)
+    return first, following - timedelta(microseconds=1)
+
+
+def period_map_url(filters: QueryDict, start: date, period: str, *, after, before) -> str:
+    """/map/ narrowed to one period, within the dates already filtered on (`after`,
+    `before`: the filter's cleaned values, or None)."""
+    first, last = period_bounds(start, period)
+    if after is not None:
+        first = max(first, after)
+    if before is not None:
+        last = min(last, before)
+    return map_url(filters, occurred_after=_iso(first), occurred_before=_iso(last))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

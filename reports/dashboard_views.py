@@ -1,0 +1,296 @@
+"""The analyst's dashboard page: the incident list's filter form, its figures as charts and
+tables, each figure linking to the map narrowed to it."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import rules
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from geo.countries import country_name
+from geo.models import Region
+from incidents.choices import AgeGroup, Context, IncidentKind, PersonRole, Sex, WeaponCategory
+from incidents.filtersets import IncidentFilterSet
+from incidents.models import Incident
+from reports.dashboard import (
+    PERIODS,
+    UNKNOWN,
+    Count,
+    DashboardFigures,
+    dashboard_figures,
+    filters_of,
+    map_url,
+    period_map_url,
+)
+
+
+class DashboardOptionsForm(forms.Form):
+    period = forms.ChoiceField(
+        label=gettext_lazy("Count per"),
+        choices=[("month", gettext_lazy("month")), ("week", gettext_lazy("week"))],
+        required=False,
+    )
+
+    def clean_period(self) -> str:
+        return self.cleaned_data["period"] or PERIODS[0]
+
+
+@dataclass
+class Row:
+    label: str
+    value: int
+    link: str
+    # Further numbers shown in the table only (e.g. traced items of an origin).
+    extra: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Chart:
+    """One figure: drawn by static/js/dashboard.js from `data`, readable in its table."""
+
+    id: str
+    title: str
+    label_heading: str
+    value_heading: str
+    rows: list[Row]
+    kind: str = "bar"  # bar | line
+    horizontal: bool = False
+    extra_headings: list[str] = field(default_factory=list)
+    note: str = ""
+    # Drawn as stacked bars of the `extra` columns (one dataset per extra heading) rather
+    # than one bar of the value.
+    stacked: bool = False
+
+    @property
+    def data_id(self) -> str:
+        return f"chart-{self.id}-data"
+
+    @property
+    def data(self) -> dict:
+        if self.stacked:
+            datasets = [
+                {"label": heading, "data": [row.extra[index] for row in self.rows]}
+                for index, heading in enumerate(self.extra_headings)
+            ]
+        else:
+            datasets = [{"label": self.value_heading, "data": [row.value for row in self.rows]}]
+        return {
+            "type": self.kind,
+            "horizontal": self.horizontal,
+            "stacked": self.stacked,
+            "labels": [row.label for row in self.rows],
+            "datasets": datasets,
+            "links": [row.link for row in self.rows],
+        }
+
+
+def _label(choices, code: str) -> str:
+    try:
+        return str(choices(code).label)
+    except ValueError:
+        return code
+
+
+def _country(code: str) -> str:
+    return _("Unknown") if code in ("", UNKNOWN) else f"{country_name(code)} ({code})"
+
+
+def dashboard_charts(figures: DashboardFigures, filters, cleaned: dict) -> list[Chart]:
+    """The figures as charts whose bars and table rows link to /map/ narrowed to them."""
+
+    def counts(counts: list[Count], name: str, label) -> list[Row]:
+        # An incident without a country cannot be chosen by country on the map: it links
+        # to the map of the whole filter.
+        return [
+            Row(
+                label(count.key),
+                count.count,
+                map_url(filters) if count.key == UNKNOWN else map_url(filters, **{name: count.key}),
+            )
+            for count in counts
+        ]
+
+    period_names = {"month": _("Month"), "week": _("Week starting")}
+    region_names = dict(
+        Region.objects.filter(code__in=[count.key for count in figures.by_region]).values_list(
+            "code", "name"
+        )
+    )
+    charts = [
+        Chart(
+            "over-time",
+            _("Incidents over time"),
+            period_names[figures.period],
+            _("Incidents"),
+            [
+                Row(
+                    count.key if figures.period == "week" else count.key[:7],
+                    count.count,
+                    period_map_url(
+                        filters,
+                        date.fromisoformat(count.key),
+                        figures.period,
+                        after=cleaned.get("occurred_after"),
+                        before=cleaned.get("occurred_before"),
+                    ),
+                )
+                for count in figures.over_time
+            ],
+            kind="line",
+        ),
+        Chart(
+            "by-category",
+            _("Weapons by SALW category"),
+            _("Category"),
+            _("Weapons"),
+            counts(figures.by_category, "category", lambda key: _label(WeaponCategory, key)),
+            horizontal=True,
+        ),
+        Chart(
+            "by-kind",
+            _("Incidents by kind"),
+            _("Kind"),
+            _("Incidents"),
+            counts(figures.by_kind, "kind", lambda key: _label(IncidentKind, key)),
+            horizontal=True,
+        ),
+        Chart(
+            "by-context",
+            _("Incidents by context"),
+            _("Context"),
+            _("Incidents"),
+            counts(figures.by_context, "context", lambda key: _label(Context, key)),
+        ),
+        Chart(
+            "by-country",
+            _("Incidents by country"),
+            _("Country"),
+            _("Incidents"),
+            counts(figures.by_country, "country", _country),
+            horizontal=True,
+        ),
+        Chart(
+            "by-region",
+            _("Incidents by regional organisation"),
+            _("Regional organisation"),
+            _("Incidents"),
+            counts(figures.by_region, "region", lambda code: region_names.get(code, code)),
+            horizontal=True,
+            note=_("An incident counts in every organisation its country belongs to."),
+        ),
+        Chart(
+            "top-origins",
+            _("Top origins of weapons"),
+            _("Origin"),
+            _("Weapons"),
+            [
+                Row(_country(origin.country), origin.items, map_url(filters), [origin.traced_items])
+                for origin in figures.top_origins
+            ],
+            horizontal=True,
+            extra_headings=[_("of which traced")],
+            note=_(
+                "Origin: the country of diversion established by a trace, else the country "
+                "of manufacture. Weapons of unknown origin: %(count)s."
+            )
+            % {"count": figures.items_of_unknown_origin},
+        ),
+        Chart(
+            "top-flows",
+            _("Top flows: origin → country of seizure"),
+            _("Flow"),
+            _("Weapons"),
+            [
+                Row(
+                    f"{_country(flow.origin)} → {_country(flow.destination)}",
+                    flow.items,
+                    map_url(filters, country=flow.destination),
+                    [flow.records],
+                )
+                for flow in figures.top_flows
+            ],
+            horizontal=True,
+            extra_headings=[_("Item records")],
+            note=_("Cross-border flows between known countries; the map shows them as lines."),
+        ),
+    ]
+    return charts
+
+
+def gender_charts(figures: DashboardFigures, filters) -> list[Chart]:
+    gender = figures.gender
+    if gender is None:
+        return []
+    everything = map_url(filters)
+    by_role = Chart(
+        "persons-by-role",
+        _("People involved by role and sex"),
+        _("Role"),
+        _("People"),
+        [
+            Row(
+                _label(PersonRole, count.key),
+                count.count,
+                everything,
+                [gender.by_role_and_sex.get((count.key, sex), 0) for sex in Sex.values],
+            )
+            for count in gender.by_role
+        ],
+        extra_headings=[str(label) for label in Sex.labels],
+        stacked=True,
+    )
+    return [
+        Chart(
+            "persons-by-sex",
+            _("People involved by sex"),
+            _("Sex"),
+            _("People"),
+            [Row(_label(Sex, c.key), c.count, everything) for c in gender.by_sex],
+        ),
+        Chart(
+            "persons-by-age",
+            _("People involved by age group"),
+            _("Age group"),
+            _("People"),
+            [Row(_label(AgeGroup, c.key), c.count, everything) for c in gender.by_age_group],
+        ),
+        by_role,
+    ]
+
+
+@login_required
+def dashboard(request):
+    if not rules.has_perm("incidents.list_incidents", request.user):
+        raise PermissionDenied
+    filterset = IncidentFilterSet(
+        request.GET, queryset=Incident.objects.visible_to(request.user), request=request
+    )
+    options = DashboardOptionsForm(request.GET)
+    context = {"filter": filterset, "options": options}
+    # A filter that cannot be read shows the form with its errors, and no figures that
+    # would silently ignore it.
+    if not (filterset.is_valid() and options.is_valid()):
+        return render(request, "reports/dashboard.html", context, status=400)
+    filters = filters_of(request.GET)
+    figures = dashboard_figures(
+        incidents=filterset.qs,
+        period=options.cleaned_data["period"],
+        with_gender=rules.has_perm("incidents.view_gender_data", request.user),
+    )
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            **context,
+            "figures": figures,
+            "charts": dashboard_charts(figures, filters, filterset.form.cleaned_data),
+            "gender_charts": gender_charts(figures, filters),
+            "map_url": map_url(filters),
+            "list_query": filters.urlencode(),
+        },
+    )

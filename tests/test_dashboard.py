@@ -1,0 +1,417 @@
+"""The analyst's dashboard: its figures against hand counts, through the access policy and
+the one incident filterset, and its links back to the map.
+
+Over the personas' world (tests/personas.py), MINUSCA's analysts read six verified
+records of 14 March 2025 (checkpoint seizures, armed conflict, CAF, no weapons, nobody
+involved) and the three seizures below; the draft and MONUSCO's seizure stay out of their
+figures:
+
+- A, 10 January 2025, cache discovery, criminal, CAF: 3 assault rifles made in RUS and a
+  pistol made in CHN, traced to LBY; 2 female adult victims, 3 male adult suspects; linked
+  to gender-based violence.
+- B, 20 January 2025, cache discovery, intercommunal, CMR: 2 assault rifles made in CHN and
+  a mortar of unknown origin; 1 female child civilian.
+- C, 5 February 2025, voluntary surrender, criminal, CAF: 5 craft-produced weapons made in
+  CAF; 1 male adult suspect.
+- a draft of Alpha, 12 January 2025, CAF: 100 assault rifles made in RUS; 9 female adult
+  victims.
+- a seizure of MONUSCO's Charlie, 15 January 2025, COD: 7 assault rifles made in BEL; 4 male
+  adult suspects.
+"""
+
+from datetime import UTC, date, datetime
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from geo.models import Region
+from incidents.choices import Context, IncidentKind, WorkflowState
+from incidents.models import Incident, TraceRequest, WeaponItem
+from reports.dashboard import Count, Flow, Origin, dashboard_figures
+from tests.analysis_layouts import persons, seizure
+from tests.personas import build_world
+
+BANGUI = (18.58, 4.36)
+DOUALA = (9.70, 4.05)
+GOMA = (29.22, -1.68)
+
+
+def _weapon(incident: Incident, category: str, quantity: int, made_in: str) -> WeaponItem:
+    return WeaponItem.objects.create(
+        incident=incident, category=category, quantity=quantity, country_of_manufacture=made_in
+    )
+
+
+@pytest.fixture
+def world(db):
+    world = build_world()
+    Region.objects.create(code="test-ceeac", name="Central Africa test", member_countries=[
+        "CAF", "CMR", "COD"
+    ])  # fmt: skip
+    a = seizure(
+        *BANGUI,
+        kind=IncidentKind.CACHE_DISCOVERY,
+        context=Context.CRIMINAL,
+        occurred_at=datetime(2025, 1, 10, 8, tzinfo=UTC),
+        gbv_link=True,
+    )
+    _weapon(a, "assault_rifle", 3, "RUS")
+    pistol = _weapon(a, "revolver_pistol", 1, "CHN")
+    TraceRequest.objects.create(
+        weapon=pistol,
+        addressee="China",
+        sent_on=date(2025, 2, 1),
+        answered_on=date(2025, 3, 1),
+        status="answered",
+        diversion_established=True,
+        diversion_country="LBY",
+    )
+    persons(a, female_adult_victim=2, male_adult_suspect=3)
+
+    b = seizure(
+        *DOUALA,
+        kind=IncidentKind.CACHE_DISCOVERY,
+        context=Context.INTERCOMMUNAL,
+        occurred_at=datetime(2025, 1, 20, 23, 30, tzinfo=UTC),
+        country="CMR",
+    )
+    _weapon(b, "assault_rifle", 2, "CHN")
+    _weapon(b, "mortar", 1, "")
+    persons(b, female_child_civilian=1)
+
+    c = seizure(
+        *BANGUI,
+        kind=IncidentKind.VOLUNTARY_SURRENDER,
+        context=Context.CRIMINAL,
+        occurred_at=datetime(2025, 2, 5, tzinfo=UTC),
+    )
+    _weapon(c, "craft_produced", 5, "CAF")
+    persons(c, male_adult_suspect=1)
+
+    draft = seizure(
+        *BANGUI,
+        state=WorkflowState.DRAFT,
+        context=Context.CRIMINAL,
+        occurred_at=datetime(2025, 1, 12, tzinfo=UTC),
+    )
+    _weapon(draft, "assault_rifle", 100, "RUS")
+    persons(draft, female_adult_victim=9)
+
+    monusco = seizure(
+        *GOMA,
+        contingent_name="Charlie",
+        context=Context.CRIMINAL,
+        occurred_at=datetime(2025, 1, 15, tzinfo=UTC),
+        country="COD",
+    )
+    _weapon(monusco, "assault_rifle", 7, "BEL")
+    persons(monusco, male_adult_suspect=4)
+    return world
+
+
+def _figures(world, persona: str, **filters):
+    from incidents.filtersets import IncidentFilterSet
+
+    filterset = IncidentFilterSet(
+        filters, queryset=Incident.objects.visible_to(world.users[persona])
+    )
+    assert filterset.is_valid(), filterset.errors
+    return dashboard_figures(incidents=filterset.qs, with_gender=True)
+
+
+def _table(page: str, chart_id: str) -> dict[str, str]:
+    """The rows of one chart's table: label → value."""
+    section = page.split(f'<section class="chart-card" id="{chart_id}"', 1)[1]
+    section = section.split("</section>", 1)[0]
+    body = section.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = {}
+    for row in body.split("<tr>")[1:]:
+        label = row.split("</a>", 1)[0].rsplit(">", 1)[1]
+        value = row.split('<td class="number">', 1)[1].split("</td>", 1)[0]
+        rows[unescape(label)] = value
+    return rows
+
+
+def _links(page: str, chart_id: str) -> dict[str, dict[str, list[str]]]:
+    """The links of one chart's table: label → the query of its URL."""
+    section = page.split(f'<section class="chart-card" id="{chart_id}"', 1)[1]
+    section = section.split("</section>", 1)[0]
+    links = {}
+    for row in section.split('<th scope="row"><a href="')[1:]:
+        url, rest = row.split('"', 1)
+        label = rest.split(">", 1)[1].split("</a>", 1)[0]
+        parts = urlsplit(unescape(url))
+        assert parts.path == "/map/"
+        links[unescape(label)] = parse_qs(parts.query)
+    return links
+
+
+# --- the figures ------------------------------------------------------------------------
+
+
+def test_every_figure_equals_the_hand_count_for_the_missions_analyst(world):
+    figures = _figures(world, "wps_analyst")
+
+    assert (figures.incidents, figures.weapons, figures.weapon_records) == (9, 12, 5)
+    assert figures.over_time == [
+        Count("2025-01-01", 2),
+        Count("2025-02-01", 1),
+        Count("2025-03-01", 6),
+    ]
+    assert figures.by_kind == [
+        Count("checkpoint_seizure", 6),
+        Count("cache_discovery", 2),
+        Count("voluntary_surrender", 1),
+    ]
+    assert figures.by_context == [
+        Count("armed_conflict", 6),
+        Count("criminal", 2),
+        Count("intercommunal", 1),
+    ]
+    assert figures.by_country == [Count("CAF", 8), Count("CMR", 1)]
+    assert figures.by_region == [Count("test-ceeac", 9), Count("test-caf", 8)]
+    assert sorted(figures.by_category, key=lambda count: count.key) == [
+        Count("assault_rifle", 5),
+        Count("craft_produced", 5),
+        Count("mortar", 1),
+        Count("revolver_pistol", 1),
+    ]
+    # The pistol made in China counts where its trace led: Libya.
+    assert figures.top_origins == [
+        Origin("CAF", 5, 0),
+        Origin("RUS", 3, 0),
+        Origin("CHN", 2, 0),
+        Origin("LBY", 1, 1),
+    ]
+    assert figures.items_of_unknown_origin == 1
+    # Cross-border flows between known countries only: not CAF → CAF, not unknown → CMR.
+    assert figures.top_flows == [
+        Flow("RUS", "CAF", 3, 1),
+        Flow("CHN", "CMR", 2, 1),
+        Flow("LBY", "CAF", 1, 1),
+    ]
+
+    gender = figures.gender
+    assert gender.persons == 7
+    assert gender.by_sex == [Count("male", 4), Count("female", 3)]
+    assert gender.by_age_group == [Count("adult", 6), Count("child", 1)]
+    assert gender.by_role == [Count("suspect", 4), Count("victim", 2), Count("civilian", 1)]
+    assert gender.by_role_and_sex == {
+        ("suspect", "male"): 4,
+        ("victim", "female"): 2,
+        ("civilian", "female"): 1,
+    }
+    assert gender.gbv_linked_incidents == 1
+
+
+def test_weeks_start_on_monday_in_utc(world):
+    from incidents.filtersets import IncidentFilterSet
+
+    incidents = IncidentFilterSet(
+        {}, queryset=Incident.objects.visible_to(world.users["mission_analyst"])
+    ).qs
+    figures = dashboard_figures(incidents=incidents, period="week", with_gender=False)
+    assert figures.over_time == [
+        Count("2025-01-06", 1),
+        Count("2025-01-20", 1),
+        Count("2025-02-03", 1),
+        Count("2025-03-10", 6),
+    ]
+
+
+def test_the_filter_changes_the_figures(world):
+    figures = _figures(world, "wps_analyst", kind=["cache_discovery"])
+    assert (figures.incidents, figures.weapons) == (2, 7)
+    assert figures.by_country == [Count("CAF", 1), Count("CMR", 1)]
+    assert figures.gender.persons == 6
+
+    # A category filter chooses the incidents with such a weapon; the other weapons of
+    # those incidents still count in their own categories.
+    figures = _figures(world, "wps_analyst", category=["craft_produced"])
+    assert (figures.incidents, figures.weapons) == (1, 5)
+    assert figures.top_flows == []
+
+
+def test_an_empty_choice_gives_zeros_not_an_error(world):
+    figures = _figures(world, "wps_analyst", country="FRA")
+    assert (figures.incidents, figures.weapons, figures.gender.persons) == (0, 0, 0)
+    assert figures.over_time == figures.by_category == figures.top_flows == []
+    figures = _figures(world, "nobody")
+    assert figures.incidents == 0
+
+
+def test_another_missions_analyst_sees_none_of_these_incidents(world):
+    figures = _figures(world, "other_mission_analyst")
+    # MONUSCO's two verified persona records and its seizure; nothing of MINUSCA.
+    assert figures.incidents == 3
+    assert figures.by_country == [Count("COD", 3)]
+    assert figures.by_category == [Count("assault_rifle", 7)]
+    assert figures.top_flows == [Flow("BEL", "COD", 7, 1)]
+
+
+def test_the_draft_counts_only_for_its_reporter(world):
+    figures = _figures(world, "reporter_alpha")
+    # Alpha's drafts, submitted and returned records are its reporter's to see.
+    assert figures.weapons == 112
+    assert _figures(world, "verifier").weapons == 12
+
+
+# --- the page -----------------------------------------------------------------------------
+
+
+def test_the_page_shows_each_figure_in_its_table(client, world):
+    client.force_login(world.users["wps_analyst"])
+    response = client.get("/dashboard/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="total-incidents">9<' in page and 'id="total-weapons">12<' in page
+    assert _table(page, "over-time") == {"2025-01": "2", "2025-02": "1", "2025-03": "6"}
+    assert _table(page, "by-category") == {
+        "Assault rifles": "5",
+        "Craft-produced weapons": "5",
+        "Mortars under 100 mm": "1",
+        "Revolvers and self-loading pistols": "1",
+    }
+    assert _table(page, "by-kind")["Cache discovery"] == "2"
+    assert _table(page, "by-context") == {
+        "Armed conflict": "6",
+        "Criminal / gang": "2",
+        "Intercommunal": "1",
+    }
+    assert _table(page, "by-country") == {
+        "Central African Republic (CAF)": "8",
+        "Cameroon (CMR)": "1",
+    }
+    assert _table(page, "by-region") == {"Central Africa test": "9", "CAF only": "8"}
+    assert _table(page, "top-origins")["Libya (LBY)"] == "1"
+    assert _table(page, "top-flows") == {
+        "Russian Federation (RUS) → Central African Republic (CAF)": "3",
+        "China (CHN) → Cameroon (CMR)": "2",
+        "Libya (LBY) → Central African Republic (CAF)": "1",
+    }
+    assert _table(page, "persons-by-sex") == {"Male": "4", "Female": "3"}
+    assert _table(page, "persons-by-age") == {"Adult": "6", "Child (under 18)": "1"}
+    assert _table(page, "persons-by-role") == {"Suspect": "4", "Victim": "2", "Civilian": "1"}
+    assert 'id="total-gbv">1<' in page
+    # Each chart's figures for Chart.js, in JSON, and no inline script code.
+    assert 'id="chart-by-category-data" type="application/json"' in page
+    assert "vendor/chart.js/chart.umd.min.js" in page and "js/dashboard.js" in page
+    for script in page.split("<script")[1:]:
+        opening, body = script.split(">", 1)
+        assert "application/json" in opening or body.startswith("</script>")
+    assert " onclick=" not in page
+
+
+def test_the_page_counts_what_the_filter_chooses(client, world):
+    client.force_login(world.users["mission_analyst"])
+    page = client.get("/dashboard/?context=criminal&country=CAF").content.decode()
+    assert 'id="total-incidents">2<' in page
+    assert _table(page, "by-category") == {
+        "Craft-produced weapons": "5",
+        "Assault rifles": "3",
+        "Revolvers and self-loading pistols": "1",
+    }
+    # The form keeps the filter.
+    assert 'value="CAF"' in page
+
+
+def test_a_reader_without_the_gender_permission_gets_no_gender_figures(client, world):
+    client.force_login(world.users["mission_analyst"])
+    page = client.get("/dashboard/").content.decode()
+    assert 'id="total-incidents">9<' in page
+    for absent in ("persons-by-sex", "persons-by-role", "total-persons", "total-gbv"):
+        assert absent not in page
+    assert "Gender-disaggregated" not in page
+
+
+def test_an_analyst_of_another_mission_sees_none_of_these_incidents_on_the_page(client, world):
+    client.force_login(world.users["other_mission_analyst"])
+    page = client.get("/dashboard/?mission=MINUSCA").content.decode()
+    assert 'id="total-incidents">0<' in page and 'id="total-weapons">0<' in page
+    page = client.get("/dashboard/").content.decode()
+    assert _table(page, "by-country") == {"Congo, The Democratic Republic of the (COD)": "3"}
+    assert "Central African Republic" not in page
+
+
+def test_chart_links_carry_the_filter_to_the_map(client, world):
+    client.force_login(world.users["wps_analyst"])
+    page = client.get(
+        "/dashboard/?context=criminal&category=assault_rifle&period=week&ordering=kind&q="
+    ).content.decode()
+    page_month = client.get(
+        "/dashboard/?context=criminal&occurred_after=2025-01-05T00:00:00Z"
+    ).content.decode()
+
+    category = _links(page, "by-category")
+    # The category clicked replaces the one filtered on; the dashboard's own period, the
+    # ordering and empty fields stay off.
+    assert category["Revolvers and self-loading pistols"] == {
+        "context": ["criminal"],
+        "category": ["revolver_pistol"],
+    }
+    assert _links(page, "by-kind")["Cache discovery"] == {
+        "context": ["criminal"],
+        "category": ["assault_rifle"],
+        "kind": ["cache_discovery"],
+    }
+    assert _links(page, "by-country")["Central African Republic (CAF)"]["country"] == ["CAF"]
+    assert _links(page, "top-flows")[
+        "Russian Federation (RUS) → Central African Republic (CAF)"
+    ] == {"context": ["criminal"], "category": ["assault_rifle"], "country": ["CAF"]}
+
+    # A period: its first and last instants, within the dates already filtered on.
+    january = _links(page_month, "over-time")["2025-01"]
+    assert january == {
+        "context": ["criminal"],
+        "occurred_after": ["2025-01-05T00:00:00Z"],
+        "occurred_before": ["2025-01-31T23:59:59.999999Z"],
+    }
+    assert _links(page_month, "by-region")["Central Africa test"] == {
+        "context": ["criminal"],
+        "occurred_after": ["2025-01-05T00:00:00Z"],
+        "region": ["test-ceeac"],
+    }
+    # The map of the whole filter, as the map reads it.
+    assert 'href="/map/?occurred_after=2025-01-05T00%3A00%3A00Z&amp;context=criminal"' in (
+        page_month
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("occurred_after=yesterday", "occurred_after"),
+        ("kind=picnic", "kind"),
+        ("bbox=1,2,3", "bbox"),
+        ("period=decade", "period"),
+        ("occurred_after=2025-03-01T00:00Z&occurred_before=2025-01-01T00:00Z", "occurred_after"),
+    ],
+)
+def test_a_filter_that_cannot_be_read_is_refused_naming_the_field(client, world, query, field):
+    client.force_login(world.users["mission_analyst"])
+    response = client.get(f"/dashboard/?{query}")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f"<strong>{field}</strong>" in page
+    assert "total-incidents" not in page and "chart-card" not in page
+
+
+def test_anonymous_readers_are_sent_to_sign_in_and_the_unaffiliated_refused(client, world):
+    response = client.get("/dashboard/?kind=cache_discovery")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/dashboard/")
+    client.force_login(world.users["nobody"])
+    assert client.get("/dashboard/").status_code == 403
+
+
+def test_the_page_speaks_french(client, world):
+    client.force_login(world.users["mission_analyst"])
+    page = client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert '<html lang="fr">' in page
+    assert _table(page, "by-context")["Conflit armé"] == "6"
+
+
+def test_the_navigation_links_to_the_dashboard(client, world):
+    client.force_login(world.users["mission_analyst"])
+    assert 'href="/dashboard/"' in client.get("/incidents/").content.decode()
