@@ -16,6 +16,7 @@ from incidents.api.item_views import (
 )
 from incidents.api.views import IncidentViewSet
 from organisations.api.views import MissionViewSet
+from reports.api.views import ReportViewSet
 
 # No trailing slash: /api/v1/incidents/42, /api/v1/incidents/export.csv.
 router = SimpleRouter(trailing_slash=False)
@@ -24,6 +25,7 @@ router.register("weapons", WeaponItemViewSet, basename="weapon")
 router.register("ammunition", AmmunitionItemViewSet, basename="ammunition")
 router.register("trace-requests", TraceRequestViewSet, basename="trace-request")
 router.register("analyses", AnalysisRunViewSet, basename="analysis")
+router.register("reports", ReportViewSet, basename="report")
 router.register("missions", MissionViewSet, basename="mission")
 router.register("boundaries", CountryBoundaryViewSet, basename="boundary")
 router.register("regions", RegionViewSet, basename="region")

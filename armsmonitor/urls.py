@@ -22,5 +22,6 @@ urlpatterns = [
     path("geo/", include("geo.urls")),
     path("incidents/", include("incidents.urls")),
     path("analyses/", include("geo.analysis_urls")),
+    path("reports/", include("reports.urls")),
     path("dashboard/", include("reports.dashboard_urls")),
 ]

@@ -1,0 +1,420 @@
+"""Sections that several report templates share: the figures, their tables and pictures.
+
+Each function takes the ReportContext and returns a Section; the template modules
+(mission_monthly.py, regional_overview.py, secretary_general.py, …) put them in order.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from geo.analyses.errors import AnalysisError
+from geo.analyses.flows import FlowParameters
+from geo.analyses.flows import analyse as flows_analyse
+from geo.analyses.source import no_progress
+from geo.models import AnalysisCell, AnalysisKind, AnalysisRun, Country
+from incidents.choices import (
+    AgeGroup,
+    Context,
+    CustodyEventKind,
+    IncidentKind,
+    PersonRole,
+    Sex,
+    WeaponCategory,
+)
+from reports import charts, figures, static_maps
+from reports.documents import Figure, ReportContext, Section, Table
+
+HXL_COUNTRY = "#country+code"
+HXL_COUNT = "#indicator+num"
+
+
+def label(choices, code: str) -> str:
+    try:
+        return str(choices(code).label)
+    except ValueError:
+        return code or _("Unknown")
+
+
+def country_names(codes) -> dict[str, str]:
+    return dict(Country.objects.filter(iso3__in=list(codes)).values_list("iso3", "name"))
+
+
+def country_label(code: str, names: dict[str, str]) -> str:
+    if not code or code == "unknown":
+        return _("Unknown")
+    return f"{names.get(code, code)} ({code})"
+
+
+def summary(ctx: ReportContext) -> tuple[Section, dict[str, int]]:
+    totals = figures.totals(ctx.incidents)
+    rows = [
+        [_("Incidents"), totals["incidents"]],
+        [_("Weapons (items)"), totals["weapons"]],
+        [_("Weapon records"), totals["weapon_records"]],
+        [_("Rounds of ammunition"), totals["rounds"]],
+    ]
+    if ctx.with_gender:
+        rows.append(
+            [_("Incidents linked to gender-based violence"), totals["gbv_linked_incidents"]]
+        )
+    section = Section(
+        title=_("Summary"),
+        paragraphs=[
+            _(
+                "%(incidents)s incidents with %(weapons)s weapons and %(rounds)s rounds of "
+                "ammunition were recorded in %(scope)s between %(start)s and %(end)s."
+            )
+            % {
+                **totals,
+                "scope": ctx.scope.label,
+                "start": ctx.period_start.isoformat(),
+                "end": ctx.period_end.isoformat(),
+            }
+        ],
+        tables=[
+            Table(
+                name="summary",
+                title=_("Summary"),
+                columns=[_("Figure"), _("Value")],
+                hxl=["#indicator+name", "#indicator+value+num"],
+                rows=rows,
+            )
+        ],
+    )
+    return section, totals
+
+
+def seizures(ctx: ReportContext, *, with_map: bool = True) -> Section:
+    by_kind = figures.by_incident_column(ctx.incidents, "kind")
+    by_context = figures.by_incident_column(ctx.incidents, "context")
+    by_category = figures.weapons_by_category(ctx.incidents)
+    by_area = figures.by_area(ctx.incidents)
+    names = country_names({row[0] for row in by_area})
+    section = Section(
+        title=_("Seizures"),
+        tables=[
+            Table(
+                name="incidents_by_kind",
+                title=_("Incidents and weapons by kind of incident"),
+                columns=[_("Kind of incident"), _("Incidents"), _("Weapons")],
+                hxl=["#event+type", "#event+num", "#item+num+weapons"],
+                rows=[[label(IncidentKind, k), n, w] for k, n, w in by_kind],
+            ),
+            Table(
+                name="weapons_by_category",
+                title=_("Weapons by category"),
+                columns=[_("Category"), _("Weapons"), _("Of which markings altered")],
+                hxl=["#item+type", "#item+num+weapons", "#item+num+altered"],
+                rows=[[label(WeaponCategory, c), n, a] for c, n, a in by_category],
+            ),
+            Table(
+                name="incidents_by_context",
+                title=_("Incidents and weapons by context"),
+                columns=[_("Context"), _("Incidents"), _("Weapons")],
+                hxl=["#context", "#event+num", "#item+num+weapons"],
+                rows=[[label(Context, c), n, w] for c, n, w in by_context],
+            ),
+            Table(
+                name="seizures_by_area",
+                title=_("Areas with the most weapons"),
+                columns=[_("Country"), _("Admin area"), _("Incidents"), _("Weapons")],
+                hxl=[HXL_COUNTRY, "#adm1+name", "#event+num", "#item+num+weapons"],
+                rows=[[country_label(c, names), a or _("Unknown"), n, w] for c, a, n, w in by_area],
+            ),
+        ],
+    )
+    if by_category:
+        section.figures.append(
+            Figure(
+                caption=_("Weapons by category"),
+                data_uri=charts.bar_chart(
+                    [label(WeaponCategory, row[0]) for row in by_category],
+                    [row[1] for row in by_category],
+                    xlabel=_("Weapons"),
+                ),
+            )
+        )
+    if with_map:
+        section.figures.append(
+            Figure(
+                caption=_(
+                    "Where weapons came under control: dots sized by weapons on a 0.1° grid "
+                    "(generalised locations as the reader sees them)."
+                ),
+                data_uri=static_maps.seizures_map(
+                    ctx.scope.countries,
+                    figures.seizure_points(ctx.incidents),
+                    legend=_("Weapons seized, found or surrendered"),
+                ),
+            )
+        )
+    return section
+
+
+def custody(ctx: ReportContext) -> Section:
+    rows = {
+        kind: (events, weapons)
+        for kind, events, weapons in figures.custody_in_period(
+            ctx.scope_incidents, ctx.period_start, ctx.period_end
+        )
+    }
+    kinds = (CustodyEventKind.STORED, CustodyEventKind.TRANSFERRED, CustodyEventKind.DESTROYED)
+    return Section(
+        title=_("Storage, transfer and destruction"),
+        paragraphs=[
+            _(
+                "Chain-of-custody events recorded in the period on weapons of %(scope)s, "
+                "whenever the weapons were seized."
+            )
+            % {"scope": ctx.scope.label}
+        ],
+        tables=[
+            Table(
+                name="custody_events",
+                title=_("Weapons stored, transferred and destroyed"),
+                columns=[_("Event"), _("Events"), _("Weapons")],
+                hxl=["#activity+type", "#activity+num", "#item+num+weapons"],
+                rows=[[label(CustodyEventKind, k), *rows.get(k, (0, 0))] for k in kinds],
+            )
+        ],
+    )
+
+
+def tracing(ctx: ReportContext) -> Section:
+    counts = figures.tracing_in_period(ctx.scope_incidents, ctx.period_start, ctx.period_end)
+    results = figures.trace_results_by_country(
+        ctx.scope_incidents, ctx.period_start, ctx.period_end
+    )
+    names = country_names({row[0] for row in results})
+    return Section(
+        title=_("Tracing requests and results"),
+        tables=[
+            Table(
+                name="tracing",
+                title=_("Trace requests"),
+                columns=[_("Figure"), _("Trace requests")],
+                hxl=["#indicator+name", "#indicator+value+num"],
+                rows=[
+                    [_("Sent in the period"), counts["sent"]],
+                    [_("Answered in the period"), counts["answered"]],
+                    [
+                        _("Answered, point of diversion established"),
+                        counts["diversion_established"],
+                    ],
+                    [_("Closed in the period, not traced"), counts["closed_untraced"]],
+                    [_("Unanswered at the end of the period"), counts["unanswered"]],
+                ],
+            ),
+            Table(
+                name="trace_results",
+                title=_("Points of diversion established in the period, by country"),
+                columns=[_("Country of diversion"), _("Trace requests"), _("Weapons")],
+                hxl=["#country+code+origin", "#indicator+num+traces", "#item+num+weapons"],
+                rows=[[country_label(c, names), n, w] for c, n, w in results],
+            ),
+        ],
+    )
+
+
+def stored_hotspot_runs(*, scope, requester, mission_id: int | None) -> list[AnalysisRun]:
+    """The latest finished scheduled hot-spot run of each mission of the scope that the
+    reader may read: reused rather than recomputed. A scheduled report (no requester)
+    reads its own mission's runs."""
+    runs = AnalysisRun.objects.filter(
+        kind=AnalysisKind.HOTSPOTS,
+        state=AnalysisRun.State.DONE,
+        requested_by__isnull=True,
+        mission_id__in=scope.mission_ids,
+    )
+    if requester is not None:
+        runs = runs & AnalysisRun.objects.visible_to(requester)
+    else:
+        runs = runs.filter(mission_id=mission_id)
+    latest = runs.values("mission_id").annotate(last=Max("id")).values_list("last", flat=True)
+    return list(
+        AnalysisRun.objects.filter(pk__in=list(latest)).select_related("mission").order_by("pk")
+    )
+
+
+def hotspots(ctx: ReportContext) -> Section:
+    runs = stored_hotspot_runs(
+        scope=ctx.scope, requester=ctx.requester, mission_id=ctx.report.mission_id
+    )
+    section = Section(title=_("Hot spots"))
+    if not runs:
+        section.paragraphs.append(
+            _("No stored hot-spot analysis of this scope is available to the reader.")
+        )
+        return section
+    cells = list(
+        AnalysisCell.objects.filter(run__in=runs, spot_class__gt=0)
+        .order_by("-spot_class", "-z_score", "cell")
+        .values_list("run__mission__acronym", "cell", "incidents", "z_score", "spot_class")
+    )
+    section.paragraphs.append(
+        _(
+            "From the stored hot-spot analyses (Getis-Ord Gi* on H3 hexagons, all verified "
+            "records of the mission): %(runs)s."
+        )
+        % {
+            "runs": "; ".join(
+                f"{run.mission.acronym} #{run.pk}, {run.finished_at:%Y-%m-%d}" for run in runs
+            )
+        }
+    )
+    confidence = {3: "99 %", 2: "95 %", 1: "90 %"}
+    section.tables.append(
+        Table(
+            name="hotspots",
+            title=_("Hot-spot hexagons"),
+            columns=[_("Mission"), _("H3 cell"), _("Incidents"), _("z-score"), _("Confidence")],
+            hxl=["#org+mission", "#geo+h3", "#event+num", "#indicator+zscore", "#meta+confidence"],
+            rows=[
+                [m, format(cell & 0xFFFFFFFFFFFFFFFF, "x"), n, round(z, 2), confidence[k]]
+                for m, cell, n, z, k in cells[:20]
+            ],
+            note=_("%(count)s hot-spot hexagons in all; the 20 strongest are listed.")
+            % {"count": len(cells)},
+        )
+    )
+    polygons = AnalysisCell.objects.filter(run__in=runs, spot_class__gt=0).values_list(
+        "boundary", "spot_class"
+    )
+    section.figures.append(
+        Figure(
+            caption=_("Hot spots at 99 % (dark), 95 % and 90 % (light) confidence."),
+            data_uri=static_maps.hotspots_map(
+                ctx.scope.countries, [(polygon.wkb, spot) for polygon, spot in polygons]
+            ),
+        )
+    )
+    return section
+
+
+def flows(ctx: ReportContext, *, members: tuple[str, ...] | None = None) -> Section:
+    """Origin → seizure flows of the report's weapons (the flow analysis, run on the
+    report's incidents). With `members`, only flows between or into those countries."""
+    section = Section(title=_("Flows"))
+    try:
+        result = flows_analyse(ctx.incidents, FlowParameters(period="all"), no_progress)
+    except AnalysisError:
+        section.paragraphs.append(_("No weapons in the period."))
+        return section
+    matrix = [row for row in result["matrix"] if row["origin"] != row["destination"]]
+    lines = result["lines"]
+    if members is not None:
+        wanted = set(members)
+        matrix = [row for row in matrix if row["destination"] in wanted]
+        lines = [line for line in lines if line["destination"] in wanted]
+    matrix.sort(key=lambda row: (-row["items"], row["origin"], row["destination"]))
+    names = country_names({r["origin"] for r in matrix} | {r["destination"] for r in matrix})
+    section.paragraphs.append(
+        _(
+            "Origin is the traced point of diversion, or else the country of manufacture. "
+            "Weapons of domestic origin are not listed."
+        )
+    )
+    section.tables.append(
+        Table(
+            name="flows" if members is None else "cross_border_flows",
+            title=_("Cross-border flows: origin to country of seizure"),
+            columns=[_("Origin"), _("Seized in"), _("Weapons"), _("Of which traced")],
+            hxl=[
+                "#country+code+origin",
+                "#country+code+destination",
+                "#item+num",
+                "#item+num+traced",
+            ],
+            rows=[
+                [
+                    country_label(row["origin"], names),
+                    country_label(row["destination"], names),
+                    row["items"],
+                    row["traced_items"],
+                ]
+                for row in matrix[:25]
+            ],
+            note=_("The 25 largest flows of %(count)s.") % {"count": len(matrix)}
+            if len(matrix) > 25
+            else "",
+        )
+    )
+    section.figures.append(
+        Figure(
+            caption=_("Flows from origin to country of seizure, widths by weapons."),
+            data_uri=static_maps.flows_map(ctx.scope.countries, lines),
+        )
+    )
+    return section
+
+
+def gender(ctx: ReportContext, totals: dict[str, int]) -> Section | None:
+    """Gender-disaggregated figures: only in reports of readers entitled to them."""
+    if not ctx.with_gender:
+        return None
+    rows = figures.persons_involved(ctx.incidents)
+    return Section(
+        title=_("Gender-disaggregated figures"),
+        paragraphs=[
+            _("%(count)s incidents were linked to gender-based violence.")
+            % {"count": totals["gbv_linked_incidents"]}
+        ],
+        tables=[
+            Table(
+                name="persons_involved",
+                title=_("People involved by role, sex and age group"),
+                columns=[_("Role"), _("Sex"), _("Age group"), _("People")],
+                hxl=["#affected+role", "#affected+sex", "#affected+age", "#affected+num"],
+                rows=[
+                    [label(PersonRole, r), label(Sex, s), label(AgeGroup, a), n]
+                    for r, s, a, n in rows
+                ],
+            )
+        ],
+    )
+
+
+def trends(ctx: ReportContext, *, by_country: bool = False) -> Section:
+    monthly = figures.monthly_counts(ctx.incidents)
+    section = Section(
+        title=_("Trends"),
+        tables=[
+            Table(
+                name="monthly_trend",
+                title=_("Incidents and weapons by month"),
+                columns=[_("Month"), _("Incidents"), _("Weapons")],
+                hxl=["#date+month", "#event+num", "#item+num+weapons"],
+                rows=[[month.strftime("%Y-%m"), n, w] for month, n, w in monthly],
+            )
+        ],
+    )
+    if len(monthly) > 1:
+        section.figures.append(
+            Figure(
+                caption=_("Incidents and weapons by month"),
+                data_uri=charts.line_chart(
+                    [m.strftime("%Y-%m") for m, _n, _w in monthly],
+                    {
+                        _("Incidents"): [n for _m, n, _w in monthly],
+                        _("Weapons"): [w for _m, _n, w in monthly],
+                    },
+                    ylabel=_("Count"),
+                ),
+            )
+        )
+    if by_country:
+        rows = figures.by_incident_column(ctx.incidents, "country")
+        names = country_names({row[0] for row in rows})
+        section.tables.insert(
+            0,
+            Table(
+                name="by_member_state",
+                title=_("Incidents and weapons by country"),
+                columns=[_("Country"), _("Incidents"), _("Weapons")],
+                hxl=[HXL_COUNTRY, "#event+num", "#item+num+weapons"],
+                rows=[[country_label(c, names), n, w] for c, n, w in rows],
+            ),
+        )
+    return section

@@ -1,0 +1,413 @@
+"""Writes and rules about reports: requesting one, generating it, the monthly schedule."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import date, timedelta
+
+import rules
+from celery.exceptions import SoftTimeLimitExceeded
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from geo.analyses.source import data_fingerprint
+from organisations.access import Principal
+from organisations.models import Mission
+from reports import (
+    iafq,
+    isacs_trace,
+    mission_monthly,
+    regional_overview,
+    rendering,
+    sdg_16_4_2,
+    secretary_general,
+)
+from reports.documents import ReportContext
+from reports.models import Report, ReportFile, ReportTemplate, ScopeKind
+from reports.scope import (
+    Scope,
+    in_period,
+    period_check,
+    readable_incidents,
+    scope_check_access,
+    scope_resolve,
+    template_check_scope,
+)
+from reports.sections import stored_hotspot_runs
+
+logger = logging.getLogger(__name__)
+
+BUILDERS = {
+    ReportTemplate.MISSION_MONTHLY: mission_monthly.build,
+    ReportTemplate.REGIONAL_OVERVIEW: regional_overview.build,
+    ReportTemplate.SECRETARY_GENERAL: secretary_general.build,
+    ReportTemplate.SDG_16_4_2: sdg_16_4_2.build,
+    ReportTemplate.IAFQ: iafq.build,
+    ReportTemplate.ISACS_TRACE: isacs_trace.build,
+}
+CONTENT_TYPES = {
+    ReportFile.Format.PDF: "application/pdf",
+    ReportFile.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ReportFile.Format.CSV: "text/csv; charset=utf-8",
+}
+
+
+def options_clean(template: str, options: dict | None) -> dict:
+    """The report's options with their defaults; ValidationError naming `options.<name>`."""
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        raise ValidationError({"options": _("Give the options as an object.")})
+    known = {"hxl"}
+    if template == ReportTemplate.IAFQ:
+        known.add("significant_seizure_min_arms")
+    errors = {}
+    for name in options:
+        if name not in known:
+            errors[f"options.{name}"] = [_("Unknown option for this template.")]
+    hxl = options.get("hxl", False)
+    if not isinstance(hxl, bool):
+        errors["options.hxl"] = [_("Give true or false.")]
+    cleaned: dict = {"hxl": hxl}
+    if template == ReportTemplate.IAFQ:
+        minimum = options.get("significant_seizure_min_arms", iafq.DEFAULT_SIGNIFICANT_SEIZURE)
+        if isinstance(minimum, bool) or not isinstance(minimum, int) or not 1 <= minimum <= 100_000:
+            errors["options.significant_seizure_min_arms"] = [
+                _("Give a whole number from 1 to 100000.")
+            ]
+        cleaned["significant_seizure_min_arms"] = minimum
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def report_request(
+    *,
+    requester: Principal,
+    template: str,
+    scope_kind: str,
+    scope: str,
+    period_start: date,
+    period_end: date,
+    options: dict | None = None,
+    language: str = "en",
+) -> Report:
+    """Ask for a report on what `requester` may read in `scope` over the period.
+
+    Returns the stored report of an identical request on unchanged records if there is one
+    (`report.reused` is then True), else a new queued report whose generation starts once
+    the transaction commits. Raises PermissionDenied, or ValidationError naming the field;
+    nothing is written then."""
+    if not rules.has_perm("reports.request_report", requester):
+        raise PermissionDenied(_("You may not ask for reports."))
+    template_check_scope(template=template, scope_kind=scope_kind)
+    period_check(start=period_start, end=period_end)
+    chosen_options = options_clean(template, options)
+    resolved = scope_resolve(kind=scope_kind, value=scope)
+    scope_check_access(requester=requester, scope=resolved)
+    return _request(
+        template=template,
+        scope=resolved,
+        period_start=period_start,
+        period_end=period_end,
+        options=chosen_options,
+        language=language,
+        requester=requester,
+        mission=None,
+    )
+
+
+def report_request_for_mission(
+    *, mission: Mission, template: str, period_start: date, period_end: date
+) -> Report:
+    """A scheduled report on what `mission`'s analysts read (no gender figures: its readers
+    are not all entitled to them)."""
+    template_check_scope(template=template, scope_kind=ScopeKind.MISSION)
+    period_check(start=period_start, end=period_end)
+    return _request(
+        template=template,
+        scope=scope_resolve(kind=ScopeKind.MISSION, value=str(mission.pk)),
+        period_start=period_start,
+        period_end=period_end,
+        options=options_clean(template, {}),
+        language="en",
+        requester=None,
+        mission=mission,
+    )
+
+
+def _scope_incidents(report_or_request) -> tuple:
+    """(in scope, any date; in scope and period) for a report."""
+    scope = scope_resolve(kind=report_or_request.scope_kind, value=report_or_request.scope_value)
+    readable = readable_incidents(
+        requester=report_or_request.requested_by, mission_id=report_or_request.mission_id
+    )
+    in_scope = scope.narrow(readable)
+    return (
+        scope,
+        in_scope,
+        in_period(in_scope, report_or_request.period_start, report_or_request.period_end),
+    )
+
+
+def _fingerprint(scope: Scope, in_scope, requester, mission_id) -> tuple[str, int]:
+    """The state of everything a report reads: the scope's incidents, weapons and traces
+    (geo's data fingerprint), their custody events and people involved, and the stored
+    hot-spot runs it would show."""
+    base, count = data_fingerprint(in_scope)
+    from geo.analyses.source import chosen_incidents_sql
+
+    sql, params = chosen_incidents_sql(in_scope)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH chosen AS ({sql})
+            SELECT (SELECT concat_ws(':', count(*), max(event.id))
+                      FROM incidents_custodyevent AS event
+                      JOIN incidents_weaponitem AS w ON w.id = event.weapon_id
+                     WHERE w.incident_id IN (SELECT id FROM chosen)),
+                   (SELECT concat_ws(':', count(*), sum(hashtext(concat_ws(':', p.id, p.role,
+                        p.sex, p.age_group, p.count))))
+                      FROM incidents_personsinvolved AS p
+                     WHERE p.incident_id IN (SELECT id FROM chosen)),
+                   (SELECT concat_ws(':', count(*), sum(hashtext(concat_ws(':', a.id,
+                        a.quantity, a.calibre))))
+                      FROM incidents_ammunitionitem AS a
+                     WHERE a.incident_id IN (SELECT id FROM chosen))
+            """,  # noqa: S608 - fragments are ours; values are parameters
+            params,
+        )
+        parts = cursor.fetchone()
+    runs = [
+        run.pk
+        for run in stored_hotspot_runs(scope=scope, requester=requester, mission_id=mission_id)
+    ]
+    digest = hashlib.sha256(
+        "|".join([base, *map(str, parts), ",".join(map(str, runs))]).encode()
+    ).hexdigest()
+    return digest, count
+
+
+def _request(
+    *, template, scope: Scope, period_start, period_end, options, language, requester, mission
+) -> Report:
+    with_gender = requester is not None and rules.has_perm("incidents.view_gender_data", requester)
+    draft = Report(
+        template=template,
+        scope_kind=scope.kind,
+        scope_value=scope.value,
+        scope_label=scope.label,
+        period_start=period_start,
+        period_end=period_end,
+        options=options,
+        language=language,
+        with_gender=with_gender,
+        requested_by=requester,
+        mission=mission,
+    )
+    _scope, in_scope, chosen = _scope_incidents(draft)
+    fingerprint, _count = _fingerprint(scope, in_scope, requester, mission.pk if mission else None)
+    who = f"user:{requester.pk}" if requester is not None else f"mission:{mission.pk}"
+    draft.request_key = hashlib.sha256(
+        json.dumps(
+            {
+                "template": template,
+                "scope": [scope.kind, scope.value],
+                "period": [period_start.isoformat(), period_end.isoformat()],
+                "options": options,
+                "language": language,
+                "gender": with_gender,
+                "who": who,
+            },
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()
+    draft.data_fingerprint = fingerprint
+    existing = _live_report(draft.request_key, fingerprint)
+    if existing:
+        return existing
+    draft.incidents_read = chosen.count()
+    try:
+        with transaction.atomic():
+            draft.save()
+    except IntegrityError:
+        # The same request arrived at the same moment and won the race.
+        return _live_report(draft.request_key, fingerprint)
+    draft.reused = False
+    transaction.on_commit(lambda: _enqueue(draft.pk))
+    return draft
+
+
+def _live_report(request_key: str, fingerprint: str) -> Report | None:
+    report = Report.objects.filter(
+        request_key=request_key, data_fingerprint=fingerprint, state__in=Report.LIVE_STATES
+    ).first()
+    if report:
+        report.reused = True
+    return report
+
+
+def _enqueue(report_id: int) -> None:
+    from reports.tasks import generate_report
+
+    generate_report.delay(report_id)
+
+
+def report_generate(*, report_id: int, worker: str) -> None:
+    """Generate a report's files. Safe to call again: a finished report is left alone, and
+    one left 'running' by a worker that died starts over, replacing its files."""
+    report = _claim(report_id, worker)
+    if report is None:
+        return
+    try:
+        with translation.override(report.language):
+            _generate(report)
+    except ValidationError as error:
+        _fail(report.pk, "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items()))
+    except SoftTimeLimitExceeded:
+        _fail(report.pk, _("The report took longer than the time limit and was stopped."))
+    except Exception as error:
+        logger.exception("Report %s failed", report_id)
+        _fail(
+            report.pk,
+            _("Unexpected error: %(error)s") % {"error": f"{type(error).__name__}: {error}"},
+        )
+        raise
+
+
+def _claim(report_id: int, worker: str) -> Report | None:
+    with transaction.atomic():
+        report = (
+            Report.objects.select_for_update(of=("self",))
+            .select_related("requested_by")
+            .filter(pk=report_id)
+            .first()
+        )
+        if report is None or report.finished:
+            return None
+        report.state = Report.State.RUNNING
+        report.started_at = report.started_at or timezone.now()
+        report.attempts += 1
+        report.progress = 0
+        report.worker = worker[:200]
+        report.save(update_fields=["state", "started_at", "attempts", "progress", "worker"])
+    return report
+
+
+def _progress_recorder(report_id: int):
+    def record(percent: int, stage: str = "") -> None:
+        Report.objects.filter(pk=report_id, state=Report.State.RUNNING).update(
+            progress=min(max(int(percent), 0), 99), stage=str(stage)[:100]
+        )
+
+    return record
+
+
+def _generate(report: Report) -> None:
+    progress = _progress_recorder(report.pk)
+    progress(5, _("Reading the records"))
+    scope, in_scope, chosen = _scope_incidents(report)
+    context = ReportContext(
+        report=report,
+        scope=scope,
+        requester=report.requested_by,
+        incidents=chosen,
+        scope_incidents=in_scope,
+        with_gender=report.with_gender,
+        progress=progress,
+    )
+    document = BUILDERS[report.template](context)
+    generated_at = timezone.now()
+    progress(75, _("Writing the PDF"))
+    files = [
+        (
+            f"{report.template}.pdf",
+            ReportFile.Format.PDF,
+            rendering.pdf_bytes(document, report=report, generated_at=generated_at),
+        )
+    ]
+    progress(90, _("Writing the workbook and CSV files"))
+    files.append(
+        (
+            f"{report.template}.xlsx",
+            ReportFile.Format.XLSX,
+            rendering.xlsx_bytes(document, report=report, generated_at=generated_at),
+        )
+    )
+    hxl = bool(report.options.get("hxl"))
+    files += [
+        (f"{table.name}.csv", ReportFile.Format.CSV, rendering.csv_bytes(table, hxl=hxl))
+        for table in document.tables
+    ]
+    _store(report.pk, files, [table.as_json() for table in document.tables])
+
+
+def _store(report_id: int, files: list[tuple[str, str, bytes]], tables: list[dict]) -> None:
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report_id)
+        if report.state != Report.State.RUNNING:
+            return
+        # A retried report replaces what an interrupted attempt left.
+        for old in report.files.all():
+            old.file.delete(save=False)
+        report.files.all().delete()
+        for name, file_format, content in files:
+            stored = ReportFile(
+                report=report,
+                name=name,
+                file_format=file_format,
+                content_type=CONTENT_TYPES[file_format],
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+            )
+            path = f"reports/{report.pk}/{name}"
+            if stored.file.storage.exists(path):
+                stored.file.storage.delete(path)
+            stored.file.save(name, ContentFile(content), save=False)
+            stored.save()
+        report.tables = tables
+        report.state = Report.State.DONE
+        report.progress = 100
+        report.stage = ""
+        report.finished_at = timezone.now()
+        report.save(update_fields=["tables", "state", "progress", "stage", "finished_at"])
+
+
+def _fail(report_id: int, message: str) -> None:
+    Report.objects.filter(pk=report_id).update(
+        state=Report.State.FAILED, error=message, finished_at=timezone.now()
+    )
+
+
+def report_is_stale(report: Report) -> bool:
+    """Whether the records the report read have changed since."""
+    scope, in_scope, _chosen = _scope_incidents(report)
+    return (
+        _fingerprint(scope, in_scope, report.requested_by, report.mission_id)[0]
+        != report.data_fingerprint
+    )
+
+
+def previous_month(today: date) -> tuple[date, date]:
+    end = today.replace(day=1) - timedelta(days=1)
+    return end.replace(day=1), end
+
+
+def monthly_reports_request(*, today: date | None = None) -> list[Report]:
+    """The monthly mission reports of the month before `today`, one per mission; an
+    unchanged month reuses the stored report."""
+    start, end = previous_month(today or timezone.now().date())
+    return [
+        report_request_for_mission(
+            mission=mission,
+            template=ReportTemplate.MISSION_MONTHLY,
+            period_start=start,
+            period_end=end,
+        )
+        for mission in Mission.objects.order_by("pk")
+    ]

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+urlpatterns = [
+    path("", views.reports, name="list"),
+    path("<int:pk>", views.report_detail, name="detail"),
+    path("<int:pk>.json", views.report_status, name="status"),
+    path("<int:pk>/files/<str:name>", views.report_file, name="file"),
+]
