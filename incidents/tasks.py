@@ -20,3 +20,10 @@ def assign_missing_nearest_places() -> int:
     from incidents.services import incidents_assign_missing_nearest_places
 
     return incidents_assign_missing_nearest_places()
+
+
+@shared_task
+def purge_expired_idempotency_keys() -> int:
+    from incidents.api.idempotency import idempotency_keys_purge_expired
+
+    return idempotency_keys_purge_expired()

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from incidents.api.idempotency import IDEMPOTENCY_KEY_LIFETIME
+from incidents.api.idempotency import IDEMPOTENCY_KEY_LIFETIME, idempotency_keys_purge_expired
 from incidents.choices import WorkflowState
 from incidents.models import APIIdempotencyKey, Incident
 from incidents.services import incident_withdraw
@@ -265,6 +265,22 @@ def test_a_key_older_than_24_hours_may_name_a_new_request(client, world):
     assert second.status_code == 201
     assert second.json()["id"] != first.json()["id"]
     assert APIIdempotencyKey.objects.get(key="daily").response_body["id"] == second.json()["id"]
+
+
+def test_expired_keys_are_purged_and_fresh_ones_kept(client, world, settings):
+    post(client, world, "reporter_alpha", body(world), key="old")
+    post(client, world, "reporter_alpha", body(world, narrative="Today"), key="fresh")
+    APIIdempotencyKey.objects.filter(key="old").update(
+        created_at=timezone.now() - IDEMPOTENCY_KEY_LIFETIME - timedelta(minutes=1)
+    )
+    assert idempotency_keys_purge_expired() == 1
+    assert list(APIIdempotencyKey.objects.values_list("key", flat=True)) == ["fresh"]
+    # Run hourly by beat: the schedule names a task the worker knows.
+    from armsmonitor.celery import app
+
+    app.loader.import_default_modules()  # what a worker does at start: find the tasks
+    task = settings.CELERY_BEAT_SCHEDULE["purge-expired-idempotency-keys"]["task"]
+    assert task in app.tasks
 
 
 @pytest.mark.parametrize(

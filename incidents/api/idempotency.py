@@ -112,3 +112,13 @@ def idempotency_key_record(*, claim: Claim, response_status: int, response_body)
     claim.row.response_status = response_status
     claim.row.response_body = response_body
     claim.row.save(update_fields=["response_status", "response_body"])
+
+
+def idempotency_keys_purge_expired(*, now=None) -> int:
+    """Delete the keys older than their lifetime (a client retrying after that makes a new
+    record anyway); the table would otherwise grow with every API write. Returns how many."""
+    now = now or timezone.now()
+    deleted, _by_model = APIIdempotencyKey.objects.filter(
+        created_at__lt=now - IDEMPOTENCY_KEY_LIFETIME
+    ).delete()
+    return deleted
