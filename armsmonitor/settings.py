@@ -147,10 +147,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "geo.tasks.refresh_standard_analyses",
         "schedule": crontab(hour=2, minute=0),
     },
-    # Idempotency keys of API writes are kept 24 hours; older ones go every hour.
-    "purge-expired-idempotency-keys": {
-        "task": "incidents.tasks.purge_expired_idempotency_keys",
-        "schedule": crontab(minute=17),
+    # Each mission's monthly arms-monitoring report of the month before, on the 1st, after
+    # the night's analyses (its hot-spot maps reuse them); an unchanged month is not redone.
+    "monthly-mission-reports": {
+        "task": "reports.tasks.request_monthly_reports",
+        "schedule": crontab(day_of_month=1, hour=4, minute=0),
     },
 }
 
@@ -275,6 +276,7 @@ SPECTACULAR_SETTINGS = {
         "WorkflowStateEnum": "incidents.choices.WorkflowState",
         "AnalysisKindEnum": "geo.models.AnalysisKind",
         "AnalysisStateEnum": "geo.models.AnalysisRun.State",
+        "ReportStateEnum": "reports.models.Report.State",
     },
 }
 
