@@ -153,6 +153,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.tasks.request_monthly_reports",
         "schedule": crontab(day_of_month=1, hour=4, minute=0),
     },
+    # Idempotency keys of API writes are kept 24 hours; older ones go every hour.
+    "purge-expired-idempotency-keys": {
+        "task": "incidents.tasks.purge_expired_idempotency_keys",
+        "schedule": crontab(minute=17),
+    },
 }
 
 # --- Internationalisation: English and French, times in UTC ---------------------------
