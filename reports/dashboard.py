@@ -274,13 +274,19 @@ def _gender_figures(chosen: str, params: tuple, gbv_linked: int) -> GenderFigure
 # --- links back to the map -------------------------------------------------------------
 
 
-def filters_of(query: QueryDict) -> QueryDict:
-    """The incident filters of a query string: the filterset's own parameters, without
-    presentation keys (page, ordering, the dashboard's period)."""
+def filters_of(query: QueryDict, cleaned: dict) -> QueryDict:
+    """The incident filters a query string sets, as sent: the filterset's own parameters
+    whose value filters something (`cleaned`: the filter form's cleaned data), without
+    presentation keys (page, ordering, the dashboard's period) or empty fields of a
+    submitted form (withdrawn=unknown, q=)."""
     filters = QueryDict(mutable=True)
     for name in IncidentFilterSet.base_filters:
-        if name not in NOT_FILTERS and query.getlist(name):
-            filters.setlist(name, [value for value in query.getlist(name) if value != ""])
+        value = cleaned.get(name)
+        if name in NOT_FILTERS or value is None or value == "" or value == []:
+            continue
+        sent = [part for part in query.getlist(name) if part != ""]
+        if sent:
+            filters.setlist(name, sent)
     return filters
 
 

@@ -47,6 +47,8 @@ class Row:
     link: str
     # Further numbers shown in the table only (e.g. traced items of an origin).
     extra: list[int] = field(default_factory=list)
+    # The label under the bar, where the table's would not fit (country codes of a flow).
+    short_label: str = ""
 
 
 @dataclass
@@ -83,7 +85,7 @@ class Chart:
             "type": self.kind,
             "horizontal": self.horizontal,
             "stacked": self.stacked,
-            "labels": [row.label for row in self.rows],
+            "labels": [row.short_label or row.label for row in self.rows],
             "datasets": datasets,
             "links": [row.link for row in self.rows],
         }
@@ -211,6 +213,7 @@ def dashboard_charts(figures: DashboardFigures, filters, cleaned: dict) -> list[
                     flow.items,
                     map_url(filters, country=flow.destination),
                     [flow.records],
+                    short_label=f"{flow.origin} → {flow.destination}",
                 )
                 for flow in figures.top_flows
             ],
@@ -276,7 +279,7 @@ def dashboard(request):
     # would silently ignore it.
     if not (filterset.is_valid() and options.is_valid()):
         return render(request, "reports/dashboard.html", context, status=400)
-    filters = filters_of(request.GET)
+    filters = filters_of(request.GET, filterset.form.cleaned_data)
     figures = dashboard_figures(
         incidents=filterset.qs,
         period=options.cleaned_data["period"],
