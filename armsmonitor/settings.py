@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (the policy is below, under Security).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -218,6 +220,42 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 # /healthz is polled over plain http by load balancers and container health checks.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+
+# Content-Security-Policy (django-csp 4): no inline script anywhere (page scripts live in
+# static/js; django-leaflet's admin widget carries the per-request nonce), nothing loaded
+# from elsewhere but the base-map tiles, no framing. Inline style attributes stay allowed:
+# Leaflet and Chart.js position their elements with them.
+def _tile_origin(template: str) -> str:
+    """https://{s}.tile.example.org/{z}/{x}/{y}.png -> https://*.tile.example.org"""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(template.replace("{s}", "tiles-subdomain"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    host = parts.netloc.replace("tiles-subdomain", "*")
+    return f"{parts.scheme}://{host}"
+
+
+def _csp_directives(tile_urls: list[str]) -> dict:
+    from csp.constants import NONCE, NONE, SELF
+
+    tiles = sorted({origin for origin in map(_tile_origin, tile_urls) if origin})
+    return {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:", *tiles],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        # ReDoc parses the schema in a web worker started from a blob.
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+
+
 # --- Failed sign-ins: django-axes locks a username on one address after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.25  # hours
@@ -307,3 +345,14 @@ LOGGING = {
 # references (GDAL >= 3.9 can). GDAL only reads files that the upload checks accepted, and
 # the machines have no outbound network; revisit when the base image moves to GDAL 3.9.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+
+# The Content-Security-Policy, built last so that it sees the map's tile servers whichever
+# setting names them (MAP_TILE_URL, or django-leaflet's TILES: one URL or a list of layers).
+def _tile_templates() -> list[str]:
+    tiles = LEAFLET_CONFIG.get("TILES") or []
+    layers = [tiles] if isinstance(tiles, str) else [layer[1] for layer in tiles]
+    return [str(url) for url in [globals().get("MAP_TILE_URL"), *layers] if url]
+
+
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": _csp_directives(_tile_templates())}
