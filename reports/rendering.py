@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from datetime import datetime
 
 from django.template.loader import render_to_string
@@ -14,6 +15,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from reports.documents import Document, Table
+
+# WeasyPrint logs each of its steps at INFO: a worker's log would be full of them.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 # A text cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from geo.models import Country, Region
+from geo.countries import country_name
+from geo.models import Region
 from incidents.models import Incident
 from organisations.access import Principal, mission_reader_visibility, missions_read_whole
 from organisations.choices import Role
@@ -84,13 +85,14 @@ def scope_resolve(*, kind: str, value: str) -> Scope:
             mission_ids=_missions_in(countries),
         )
     code = value.upper()
-    country = Country.objects.filter(iso3=code).only("iso3", "name").first()
-    if country is None:
-        raise ValidationError({"scope": _("No country %(value)s.") % {"value": value}})
+    if len(code) != 3 or country_name(code) == code:
+        raise ValidationError(
+            {"scope": _("%(value)s is not an ISO 3166-1 alpha-3 country code.") % {"value": value}}
+        )
     return Scope(
         kind=kind,
         value=code,
-        label=country.name,
+        label=country_name(code),
         countries=(code,),
         mission_ids=_missions_in((code,)),
     )

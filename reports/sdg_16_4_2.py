@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from reports import figures
 from reports.documents import Document, ReportContext, Section, Table
-from reports.sections import country_label, country_names
+from reports.sections import country_names
 
 
 def indicator_rows(ctx: ReportContext) -> list[list]:
@@ -22,7 +22,7 @@ def indicator_rows(ctx: ReportContext) -> list[list]:
     names = country_names({row[0] for row in rows})
     return [
         [
-            country_label(country, names),
+            names.get(country, country) or _("Unknown"),
             country,
             year,
             total,

@@ -13,7 +13,8 @@ from geo.analyses.errors import AnalysisError
 from geo.analyses.flows import FlowParameters
 from geo.analyses.flows import analyse as flows_analyse
 from geo.analyses.source import no_progress
-from geo.models import AnalysisCell, AnalysisKind, AnalysisRun, Country
+from geo.countries import country_name
+from geo.models import AnalysisCell, AnalysisKind, AnalysisRun
 from incidents.choices import (
     AgeGroup,
     Context,
@@ -38,13 +39,16 @@ def label(choices, code: str) -> str:
 
 
 def country_names(codes) -> dict[str, str]:
-    return dict(Country.objects.filter(iso3__in=list(codes)).values_list("iso3", "name"))
+    """ISO 3166 names (pycountry) of the codes that are countries."""
+    names = {code: country_name(code) for code in codes if code and code != "unknown"}
+    return {code: name for code, name in names.items() if name != code}
 
 
 def country_label(code: str, names: dict[str, str]) -> str:
     if not code or code == "unknown":
         return _("Unknown")
-    return f"{names.get(code, code)} ({code})"
+    name = names.get(code)
+    return f"{name} ({code})" if name else code
 
 
 def summary(ctx: ReportContext) -> tuple[Section, dict[str, int]]:

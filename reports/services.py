@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from geo.analyses.source import data_fingerprint
 from organisations.access import Principal
+from organisations.audit import record_write
 from organisations.models import Mission
 from reports import (
     iafq,
@@ -235,6 +236,8 @@ def _request(
     try:
         with transaction.atomic():
             draft.save()
+            if requester is not None:
+                record_write(requester, "report.request", target=draft)
     except IntegrityError:
         # The same request arrived at the same moment and won the race.
         return _live_report(draft.request_key, fingerprint)
@@ -349,8 +352,8 @@ def _generate(report: Report) -> None:
 
 def _store(report_id: int, files: list[tuple[str, str, bytes]], tables: list[dict]) -> None:
     with transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=report_id)
-        if report.state != Report.State.RUNNING:
+        report = Report.objects.select_for_update().filter(pk=report_id).first()
+        if report is None or report.state != Report.State.RUNNING:
             return
         # A retried report replaces what an interrupted attempt left.
         for old in report.files.all():
