@@ -30,6 +30,7 @@ urlpatterns = [
     path("geo/", include("geo.urls")),
     path("incidents/", include("incidents.urls")),
     path("analyses/", include("geo.analysis_urls")),
+    path("map/", include("geo.map_urls")),
     path("reports/", include("reports.urls")),
     path("dashboard/", include("reports.dashboard_urls")),
 ]

@@ -248,3 +248,7 @@ class IncidentCluster(models.Model):
 
     class Meta:
         ordering = ["run", "-incidents"]
+
+
+# Kept by database triggers for the analyst's map (geo/map_models.py).
+from geo.map_models import IncidentMapCell  # noqa: E402, F401

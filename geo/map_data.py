@@ -1,0 +1,336 @@
+"""What the analyst's map draws, built in PostGIS: incidents as counts per grid cell at low
+zooms and as points at high zooms, and the missions' and contingents' areas.
+
+Every function takes incidents already narrowed to what the reader may see
+(`Incident.objects.visible_to`) and by the incident filterset, and reads their
+`shown_location`: a reader of generalised locations gets counts and points built on the
+generalised location, never on the exact one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.contrib.gis.geos import Polygon
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import F, FloatField, Func, Q, QuerySet, Sum
+
+from geo.map_models import MAX_LEVEL, MIN_LEVEL, IncidentMapCell
+from geo.models import Region
+from geo.selectors import simplification_tolerance
+from organisations.models import Mission
+
+if TYPE_CHECKING:
+    from organisations.access import Visibility
+
+# A grid cell is about this many screen pixels wide at the zoom it is drawn at: a
+# 1366-pixel-wide viewport holds about 21 × 12 cells, whatever the number of incidents.
+CELL_PIXELS = 64
+# From this zoom on (about a district), incidents come one by one while the view holds
+# at most MAX_POINTS of them (≈ 90 bytes each: under 200 kB); beyond, cells again.
+POINTS_MIN_ZOOM = 10
+MAX_POINTS = 2000
+MAX_ZOOM = 20
+
+
+def cell_degrees(zoom: int) -> float:
+    """The side of a grid cell, in degrees, at web-map `zoom`."""
+    return 360 / (256 * 2**zoom) * CELL_PIXELS
+
+
+@dataclass(frozen=True)
+class MapQuery:
+    """One statement and its parameters, as the map data endpoint runs it (the benchmark
+    runs the very same statement straight through psycopg2)."""
+
+    sql: str
+    params: tuple
+
+
+def _with_coordinates(incidents: QuerySet) -> QuerySet:
+    """The incidents with the longitude and latitude of the location the reader may see."""
+    return incidents.order_by().annotate(
+        map_x=Func(F("shown_location"), function="ST_X", output_field=FloatField()),
+        map_y=Func(F("shown_location"), function="ST_Y", output_field=FloatField()),
+    )
+
+
+def cells_query(incidents: QuerySet, *, zoom: int) -> MapQuery | None:
+    """Counts of incidents per grid cell (by their shown location) with the mean position of
+    each cell's incidents; None if the filter can match nothing."""
+    size = cell_degrees(zoom)
+    # Filters through weapons (category, free text) join and make the queryset DISTINCT:
+    # with the id among the distinct columns, each incident is counted once.
+    columns = ("id", "map_x", "map_y") if incidents.query.distinct else ("map_x", "map_y")
+    located = _with_coordinates(incidents).values(*columns)
+    try:
+        inner_sql, inner_params = located.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    sql = (
+        "SELECT floor(map_x / %s)::int AS column_index, floor(map_y / %s)::int AS row_index,"  # noqa: S608
+        " count(*) AS incidents, avg(map_x) AS x, avg(map_y) AS y"
+        f" FROM ({inner_sql}) AS chosen GROUP BY 1, 2"
+    )
+    return MapQuery(sql, (size, size, *inner_params))
+
+
+def points_query(incidents: QuerySet, *, limit: int = MAX_POINTS + 1) -> MapQuery | None:
+    """Up to `limit` incidents, one row each: id, kind, date, shown location, exactness."""
+    located = _with_coordinates(incidents).values(
+        "id", "kind", "occurred_at", "map_x", "map_y", "location_is_exact"
+    )[:limit]
+    try:
+        sql, params = located.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    return MapQuery(sql, tuple(params))
+
+
+def _fetch(query: MapQuery | None) -> list[tuple]:
+    if query is None:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(query.sql, query.params)
+        return cursor.fetchall()
+
+
+# --- Counts from the cells the database keeps (geo/map_models.py) ------------------------
+
+# Filters the kept counts cannot answer: through weapons (an incident counts once however
+# many of its weapons match), free text, a drawn area, edits since, withdrawn records.
+NOT_KEPT = ("category", "q", "polygon", "updated_since")
+
+
+def _month_start(moment: datetime) -> date | None:
+    """The date of `moment` if it is the very start of a month (UTC), else None."""
+    if (moment.day, moment.hour, moment.minute, moment.second, moment.microsecond) == (
+        1,
+        0,
+        0,
+        0,
+        0,
+    ):
+        return moment.date()
+    return None
+
+
+def _month_after(before: datetime) -> date | None:
+    """For an inclusive end `before` that closes a month (its last second or microsecond),
+    the first day of the next month; else None."""
+    for step in (timedelta(microseconds=1), timedelta(seconds=1)):
+        start = _month_start(before + step)
+        if start is not None:
+            return start
+    return None
+
+
+def kept_cells_query(
+    filters: dict, visibility: Visibility, *, zoom: int, bbox: Polygon
+) -> MapQuery | None:
+    """The cells' counts read from the kept counts, or None when `filters` (the incident
+    filterset's cleaned data) ask what they cannot answer (NOT_KEPT, withdrawn records,
+    dates that do not fall on month boundaries) or the zoom is beyond the finest level.
+
+    The access policy's own conditions apply (the table carries the incident's column
+    names), and each reader reads the cells of the location it may see: the exact one
+    where it may see it, else the generalised one."""
+    if any(filters.get(name) for name in NOT_KEPT) or filters.get("withdrawn"):
+        return None
+    after, before = filters.get("occurred_after"), filters.get("occurred_before")
+    first_month = _month_start(after) if after else None
+    end_month = _month_after(before) if before else None
+    if (after and first_month is None) or (before and end_month is None):
+        return None
+    level = min(max(zoom, MIN_LEVEL), MAX_LEVEL)
+    # Below the coarsest kept level, cells of zoom z are 2^(level - z) kept cells wide.
+    shift = level - zoom if zoom < MIN_LEVEL else 0
+    size = cell_degrees(level)
+    minx, miny, maxx, maxy = bbox.extent
+    cells = IncidentMapCell.objects.filter(
+        level=level,
+        column_index__gte=math.floor(minx / size),
+        column_index__lte=math.floor(maxx / size),
+        row_index__gte=math.floor(miny / size),
+        row_index__lte=math.floor(maxy / size),
+    ).filter(
+        visibility.visible,
+        Q(generalised=False) & visibility.exact | Q(generalised=True) & ~visibility.exact,
+    )
+    if first_month:
+        cells = cells.filter(month__gte=first_month)
+    if end_month:
+        cells = cells.filter(month__lt=end_month)
+    for name in ("kind", "context", "state"):
+        if filters.get(name):
+            cells = cells.filter(**{f"{name}__in": filters[name]})
+    if filters.get("releasability"):
+        cells = cells.filter(releasability__in=[int(level) for level in filters["releasability"]])
+    if filters.get("mission"):
+        ids = Mission.objects.filter(acronym__in=filters["mission"]).values_list("id", flat=True)
+        cells = cells.filter(mission_id__in=list(ids))
+    if filters.get("contingent"):
+        cells = cells.filter(contingent_id__in=[int(key) for key in filters["contingent"]])
+    if filters.get("country"):
+        cells = cells.filter(country=filters["country"])
+    if filters.get("region"):
+        members = Region.objects.filter(code=filters["region"]).values_list(
+            "member_countries", flat=True
+        )
+        cells = cells.filter(country__in=next(iter(members), []))
+    counted = (
+        cells.values("column_index", "row_index")
+        .annotate(counted=Sum("incidents"), total_x=Sum("sum_x"), total_y=Sum("sum_y"))
+        .filter(counted__gt=0)
+        .values_list("column_index", "row_index", "counted", "total_x", "total_y")
+        .order_by()
+    )
+    try:
+        inner_sql, inner_params = counted.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    # Coarser than the coarsest kept level: merge kept cells (an arithmetic shift is a
+    # floor division by 2^shift, also for negative indices).
+    sql = (
+        "SELECT column_index >> %s, row_index >> %s, sum(counted)::int,"  # noqa: S608
+        " sum(total_x) / sum(counted), sum(total_y) / sum(counted)"
+        f" FROM ({inner_sql}) AS kept GROUP BY 1, 2"
+    )
+    return MapQuery(sql, (shift, shift, *inner_params))
+
+
+def incidents_layer_query(
+    incidents: QuerySet, filters: dict, visibility: Visibility, *, zoom: int, bbox: Polygon
+) -> tuple[str, MapQuery | None]:
+    """The statement that answers a viewport first: ("kept-cells", …) from the counts the
+    database keeps when they can answer the filter, else ("points", …) at POINTS_MIN_ZOOM
+    and beyond, else ("cells", …) counted from the incidents themselves."""
+    kept = kept_cells_query(filters, visibility, zoom=zoom, bbox=bbox)
+    if kept is not None:
+        return "kept-cells", kept
+    if zoom >= POINTS_MIN_ZOOM:
+        return "points", points_query(incidents)
+    return "cells", cells_query(incidents, zoom=zoom)
+
+
+def incidents_layer(
+    incidents: QuerySet, filters: dict, visibility: Visibility, *, zoom: int, bbox: Polygon
+) -> dict:
+    """The incidents layer of one viewport as a GeoJSON FeatureCollection.
+
+    `incidents`: the filterset's queryset over `Incident.objects.visible_with(visibility)`,
+    `filters` its cleaned data. At zoom POINTS_MIN_ZOOM and beyond, the incidents
+    themselves while the view holds at most MAX_POINTS of them; otherwise one feature per
+    grid cell, at the mean position of its incidents, with their count and the cell's
+    bounds (beyond MAX_LEVEL, cells of that level). `total` counts every incident the
+    features stand for."""
+    mode, query = incidents_layer_query(incidents, filters, visibility, zoom=zoom, bbox=bbox)
+    cell_zoom = min(zoom, MAX_LEVEL)
+    if mode == "kept-cells":
+        cells = _fetch(query)
+        # The kept cells tell how many incidents the view holds (whole cells: a few more
+        # than the box), without reading them.
+        if zoom < POINTS_MIN_ZOOM or sum(cell[2] for cell in cells) > MAX_POINTS:
+            return _cells_collection(cells, zoom=cell_zoom)
+        mode, query = "points", points_query(incidents)
+    if mode == "points":
+        rows = _fetch(query)
+        if len(rows) <= MAX_POINTS:
+            return _points_collection(rows, zoom=zoom)
+        query = cells_query(incidents, zoom=cell_zoom)
+    return _cells_collection(_fetch(query), zoom=cell_zoom)
+
+
+def _points_collection(rows: list[tuple], *, zoom: int) -> dict:
+    features = [
+        {
+            "type": "Feature",
+            "id": pk,
+            "geometry": {"type": "Point", "coordinates": [round(x, 6), round(y, 6)]},
+            "properties": {
+                "kind": kind,
+                "occurred_at": occurred_at.date().isoformat(),
+                "exact": bool(exact),
+            },
+        }
+        for pk, kind, occurred_at, x, y, exact in rows
+    ]
+    return {
+        "type": "FeatureCollection",
+        "mode": "points",
+        "zoom": zoom,
+        "total": len(features),
+        "features": features,
+    }
+
+
+def _cells_collection(rows: list[tuple], *, zoom: int) -> dict:
+    size = cell_degrees(zoom)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [round(x, 5), round(y, 5)]},
+            "properties": {
+                "count": count,
+                "bounds": [
+                    round(column * size, 6),
+                    round(row * size, 6),
+                    round((column + 1) * size, 6),
+                    round((row + 1) * size, 6),
+                ],
+            },
+        }
+        for column, row, count, x, y in rows
+    ]
+    return {
+        "type": "FeatureCollection",
+        "mode": "cells",
+        "zoom": zoom,
+        "cell_degrees": round(size, 6),
+        "total": sum(feature["properties"]["count"] for feature in features),
+        "features": features,
+    }
+
+
+# --- Missions' and contingents' areas ---------------------------------------------------
+
+
+def areas_geojson(areas: QuerySet, *, geometry: str, zoom: int, properties: list[str]) -> dict:
+    """The areas (missions or contingents) as a FeatureCollection, simplified to about a
+    pixel at `zoom`; those without an area are left out."""
+    tolerance = simplification_tolerance(zoom)
+    simplified = Func(
+        F(geometry), tolerance, function="ST_SimplifyPreserveTopology", output_field=GeometryField()
+    )
+    rows = (
+        areas.filter(**{f"{geometry}__isnull": False})
+        .annotate(map_geometry=AsGeoJSON(simplified, precision=5))
+        .values("pk", "map_geometry", *properties)
+        .order_by("pk")
+    )
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": row["pk"],
+                "geometry": json.loads(row["map_geometry"]),
+                "properties": {name: row[name] for name in properties},
+            }
+            for row in rows
+        ],
+    }
+
+
+def zoom_for_bbox(minx: float, miny: float, maxx: float, maxy: float) -> int:
+    """A zoom at which the box fills about a 1366 × 768 screen (for the benchmark)."""
+    width, height = max(maxx - minx, 1e-9), max(maxy - miny, 1e-9)
+    zoom = min(math.log2(360 * 1366 / 256 / width), math.log2(180 * 768 / 256 / height))
+    return max(0, min(MAX_ZOOM, int(zoom)))

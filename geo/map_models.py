@@ -1,0 +1,63 @@
+"""Counts of incidents per map grid cell, kept by the database for the analyst's map.
+
+A map viewport at a low zoom covers a whole mission: counting a million incidents one by
+one takes seconds, far too slow for panning. This table holds, for each grid level (one
+per web-map zoom from MIN_LEVEL to MAX_LEVEL), the number of non-withdrawn incidents per
+cell and per combination of the columns that filters and the access policy test
+(mission, contingent, state, releasability, country, kind, context, month), with the sums
+of their coordinates (for the cell's mean position). Each incident is counted twice per
+level: once at its exact location (`generalised` false) and once at its generalised one
+(snapped to GENERALISED_CELL_DEGREES), so that readers of generalised locations get counts
+built on the location they may see.
+
+Never written from Python: statement-level triggers on incidents_incident (migration
+geo 0005) keep it right on every write path, and its columns carry the incident's names so
+that the access policy's conditions (organisations/access.py) apply to it unchanged.
+"""
+
+from django.db import models
+
+MIN_LEVEL = 2
+MAX_LEVEL = 10
+
+
+class IncidentMapCell(models.Model):
+    level = models.PositiveSmallIntegerField()
+    generalised = models.BooleanField()
+    column_index = models.IntegerField()
+    row_index = models.IntegerField()
+    month = models.DateField()
+    mission_id = models.IntegerField()
+    contingent_id = models.IntegerField()
+    state = models.CharField(max_length=12)
+    releasability = models.PositiveSmallIntegerField()
+    country = models.CharField(max_length=3)
+    kind = models.CharField(max_length=30)
+    context = models.CharField(max_length=20)
+    incidents = models.IntegerField()
+    sum_x = models.FloatField()
+    sum_y = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "level",
+                    "generalised",
+                    "row_index",
+                    "column_index",
+                    "month",
+                    "mission_id",
+                    "contingent_id",
+                    "state",
+                    "releasability",
+                    "country",
+                    "kind",
+                    "context",
+                ],
+                name="incidentmapcell_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"level {self.level} cell ({self.column_index}, {self.row_index}): {self.incidents}"
