@@ -1,0 +1,165 @@
+"""In a real headless Chromium: an analyst's map loads on the platform's own boundaries (no
+tile server), a filter changes the counts, a popup opens on an incident, a shared link
+restores the same view, and "analyse this view" shows its progress then its layer (run by a
+real Celery worker). Screenshots go to .data/artefacts/map/ (ignored by git)."""
+
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from geo.boundaries import countries_load
+from geo.models import AnalysisRun
+from incidents.choices import IncidentKind
+from tests.analysis_layouts import north_of, seizure
+from tests.personas import PASSWORD, build_world
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ARTEFACTS = Path(__file__).resolve().parents[2] / ".data" / "artefacts" / "map"
+BANGUI = (18.583713, 4.367141)
+
+
+@pytest.fixture
+def world(transactional_db, settings):
+    # No tile server in tests: the map draws the platform's own boundaries only.
+    settings.LEAFLET_CONFIG = {**settings.LEAFLET_CONFIG, "TILES": ""}
+    countries_load(scale="110m")
+    world = build_world()
+    # A dozen caches north of Bangui, 60 m apart: a cluster for DBSCAN.
+    for step in range(12):
+        seizure(*north_of(18.6, 4.5, 60 * step), kind=IncidentKind.CACHE_DISCOVERY)
+    return world
+
+
+@pytest.fixture
+def browser_errors(page: Page) -> list[str]:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / f"{name}.png"))
+
+
+def sign_in(page: Page, live_server, username: str) -> None:
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{live_server.url}/")
+
+
+def open_map(page: Page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("#map[data-ready]")
+
+
+def test_the_map_loads_and_a_filter_changes_the_counts(
+    page: Page, live_server, world, browser_errors
+):
+    sign_in(page, live_server, "mission_analyst")
+    page.click("text=Open the map of your records")
+    expect(page).to_have_url(f"{live_server.url}/map/")
+    page.wait_for_selector("#map[data-ready]")
+    # The countries are drawn by the platform itself, under the incidents' cells.
+    expect(page.locator("#map .leaflet-overlay-pane path").first).to_be_attached()
+    # MINUSCA's six verified records and the twelve caches.
+    expect(page.locator("#map-count")).to_have_text("18 incidents in view")
+    expect(page.locator(".map-cell").first).to_be_visible()
+    screenshot(page, "1-map-loaded")
+
+    page.select_option("#map-kind", "checkpoint_seizure")
+    expect(page.locator("#map-count")).to_have_text("6 incidents in view")
+    assert parse_qs(urlsplit(page.url).query)["kind"] == ["checkpoint_seizure"]
+    export = page.get_attribute("#map-export-csv", "href")
+    assert export.startswith("/api/v1/incidents/export.csv?")
+    assert "kind=checkpoint_seizure" in export
+
+    # The time slider moves in months; a window without records empties the map.
+    page.fill("#map-from", "2025-04-01")
+    page.locator("#map-from").dispatch_event("change")
+    expect(page.locator("#map-count")).to_have_text("0 incidents in view")
+    screenshot(page, "2-map-filtered")
+    assert browser_errors == []
+
+
+def test_a_popup_gives_the_key_facts_and_a_link_to_the_record(
+    page: Page, live_server, world, browser_errors
+):
+    sign_in(page, live_server, "mission_analyst")
+    open_map(page, f"{live_server.url}/map/?c={BANGUI[1]},{BANGUI[0]}&z=14&kind=checkpoint_seizure")
+    expect(page.locator("#map-count")).to_have_text("6 incidents in view")
+    point = page.locator(".map-point").first
+    # Keyboard: the marker takes the focus and Enter opens its popup.
+    point.focus()
+    page.keyboard.press("Enter")
+    popup = page.locator(".leaflet-popup-content .map-popup")
+    expect(popup).to_contain_text("Seizure at checkpoint or border")
+    expect(popup).to_contain_text("MINUSCA")
+    link = popup.locator("a.map-popup-link")
+    expect(link).to_have_attribute("href", re.compile(r"^/incidents/\d+/$"))
+    screenshot(page, "3-map-popup")
+    link.click()
+    expect(page).to_have_url(re.compile(r"/incidents/\d+/$"))
+    assert browser_errors == []
+
+
+def test_a_shared_link_restores_the_same_view(page: Page, live_server, world, browser_errors):
+    sign_in(page, live_server, "mission_analyst")
+    open_map(page, f"{live_server.url}/map/")
+    page.select_option("#map-kind", ["cache_discovery"])
+    page.select_option("#map-context", ["criminal"])
+    page.check("#map-layers input[value=missions]")
+    page.uncheck("#map-layers input[value=countries]")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.locator("#map").focus()
+    page.keyboard.press("+")  # zoom in with the keyboard
+    expect(page.locator("#map-count")).to_have_text("12 incidents in view")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('z') === '7'")
+    shared = page.url
+    query = parse_qs(urlsplit(shared).query)
+    assert query["kind"] == ["cache_discovery"] and query["context"] == ["criminal"]
+    assert query["layers"] == ["incidents,missions"]
+
+    other = page.context.new_page()
+    other.set_viewport_size({"width": 1366, "height": 768})
+    open_map(other, shared)
+    assert parse_qs(urlsplit(other.url).query) == query
+    expect(other.locator("#map-kind")).to_have_values(["cache_discovery"])
+    expect(other.locator("#map-context")).to_have_values(["criminal"])
+    expect(other.locator("#map-layers input[value=missions]")).to_be_checked()
+    expect(other.locator("#map-layers input[value=countries]")).not_to_be_checked()
+    expect(other.locator("#map-count")).to_have_text("12 incidents in view")
+    screenshot(other, "4-map-restored")
+    assert browser_errors == []
+
+
+def test_analysing_the_view_shows_progress_then_the_result_layer(
+    page: Page, live_server, world, celery_worker_process, browser_errors
+):
+    sign_in(page, live_server, "mission_analyst")
+    open_map(page, f"{live_server.url}/map/?c=4.5,18.6&z=9&kind=cache_discovery")
+    expect(page.locator("#map-count")).to_have_text("12 incidents in view")
+    page.select_option("#map-analysis-kind", "clusters")
+    page.click("#map-analyse-start")
+    expect(page.locator("#map-analysis-progress")).to_be_visible()
+    expect(page.locator("#map-analysis-state")).to_have_text(
+        "Done: its layer is on the map.", timeout=60_000
+    )
+    run = AnalysisRun.objects.get()
+    assert run.state == AnalysisRun.State.DONE
+    assert run.incident_filter["kind"] == ["cache_discovery"]
+    assert "bbox" in run.incident_filter
+    expect(page.locator("#map-run-clusters")).to_have_value(str(run.pk))
+    # The cluster's hull is drawn, and the run is kept in the address bar.
+    expect(page.locator("#map")).to_have_attribute("data-run-clusters", str(run.pk))
+    expect(page.locator("#map .leaflet-overlay-pane path[stroke='#6a3d9a']")).to_have_count(1)
+    assert parse_qs(urlsplit(page.url).query)["clusters"] == [str(run.pk)]
+    screenshot(page, "5-map-analysed")
+    assert browser_errors == []
