@@ -28,7 +28,9 @@ def bar_chart(labels: list[str], values: list[float], *, xlabel: str) -> str:
 def line_chart(periods: list[str], series: dict[str, list[float]], *, ylabel: str) -> str:
     figure, axes = plt.subplots(figsize=(WIDTH_IN, 2.8), dpi=DPI)
     for name, values in series.items():
-        axes.plot(periods, values, marker="o", markersize=2.5, linewidth=1.2, label=name)
+        axes.plot(
+            range(len(periods)), values, marker="o", markersize=2.5, linewidth=1.2, label=name
+        )
     axes.set_ylabel(ylabel, fontsize=8)
     axes.tick_params(labelsize=7)
     step = max(1, len(periods) // 12)

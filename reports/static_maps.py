@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 import geopandas as gpd
 import matplotlib.pyplot as plt
 from django.db import connection
+from PIL import Image
 from shapely import wkb
 from shapely.geometry import shape
 
@@ -30,7 +31,7 @@ def boundaries(countries: list[str] | tuple[str, ...], *, tolerance: float = 0.0
     """The countries' outlines as a GeoDataFrame (iso3, geometry), simplified in SQL."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT iso3, ST_AsBinary(ST_SimplifyPreserveTopology(boundary, %s))"
+            "SELECT iso3, ST_AsBinary(ST_Simplify(boundary, %s, true))"
             " FROM geo_country WHERE iso3 = ANY(%s) ORDER BY iso3",
             (tolerance, list(countries)),
         )
@@ -42,33 +43,46 @@ def boundaries(countries: list[str] | tuple[str, ...], *, tolerance: float = 0.0
     )
 
 
-def neighbours_of(countries: list[str] | tuple[str, ...]) -> list[str]:
-    """The focus countries and those touching them, for context around the map."""
+def countries_within(bounds: tuple[float, float, float, float], *, tolerance: float):
+    """Every country touching a bounding box (west, south, east, north), simplified."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT DISTINCT other.iso3 FROM geo_country AS focus"
-            " JOIN geo_country AS other ON ST_Intersects(other.boundary, ST_Expand(focus.boundary"
-            "::geometry, 0.5)) WHERE focus.iso3 = ANY(%s)",
-            (list(countries),),
+            "SELECT iso3 FROM geo_country"
+            " WHERE boundary && ST_MakeEnvelope(%s, %s, %s, %s, 4326) ORDER BY iso3",
+            [float(value) for value in bounds],
         )
-        return sorted({row[0] for row in cursor.fetchall()} | set(countries))
+        codes = [row[0] for row in cursor.fetchall()]
+    return boundaries(codes, tolerance=tolerance)
 
 
-def _base_map(focus: list[str] | tuple[str, ...], extra_bounds=None):
+def _base_map(focus, extra_bounds=None):
     figure, axes = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
-    context = boundaries(neighbours_of(focus)) if focus else None
     focused = boundaries(focus) if focus else None
-    if context is not None and len(context):
-        context.plot(ax=axes, color=LAND, edgecolor=BORDER, linewidth=0.4)
-    if focused is not None and len(focused):
-        focused.plot(ax=axes, color=FOCUS, edgecolor="#555555", linewidth=0.8)
-        minx, miny, maxx, maxy = focused.total_bounds
-        if extra_bounds:
-            minx, miny = min(minx, extra_bounds[0]), min(miny, extra_bounds[1])
-            maxx, maxy = max(maxx, extra_bounds[2]), max(maxy, extra_bounds[3])
+    bounds = tuple(focused.total_bounds) if focused is not None and len(focused) else None
+    if extra_bounds:
+        bounds = (
+            extra_bounds
+            if bounds is None
+            else (
+                min(bounds[0], extra_bounds[0]),
+                min(bounds[1], extra_bounds[1]),
+                max(bounds[2], extra_bounds[2]),
+                max(bounds[3], extra_bounds[3]),
+            )
+        )
+    if bounds is not None:
+        minx, miny, maxx, maxy = bounds
         pad_x, pad_y = (maxx - minx) * 0.05 + 0.2, (maxy - miny) * 0.05 + 0.2
-        axes.set_xlim(minx - pad_x, maxx + pad_x)
-        axes.set_ylim(miny - pad_y, maxy + pad_y)
+        view = (minx - pad_x, miny - pad_y, maxx + pad_x, maxy + pad_y)
+        # Coarser outlines for wider views: the same look at any scale, smaller files.
+        tolerance = max(0.02, float(view[2] - view[0]) / 500)
+        context = countries_within(view, tolerance=tolerance)
+        if len(context):
+            context.plot(ax=axes, color=LAND, edgecolor=BORDER, linewidth=0.4)
+        if focused is not None and len(focused):
+            focused.plot(ax=axes, color=FOCUS, edgecolor="#555555", linewidth=0.8)
+        axes.set_xlim(view[0], view[2])
+        axes.set_ylim(view[1], view[3])
     axes.set_aspect("equal")
     axes.set_xlabel("")
     axes.set_ylabel("")
@@ -78,12 +92,18 @@ def _base_map(focus: list[str] | tuple[str, ...], extra_bounds=None):
 
 
 def _png(figure) -> str:
+    """The figure as a PNG data URI, reduced to a 64-colour palette: maps and charts have
+    few colours, and small pictures keep the PDF small and quick to write."""
     buffer = io.BytesIO()
     figure.tight_layout()
-    # No timestamp in the PNG: the same figures give the same file.
-    figure.savefig(buffer, format="png", metadata={"Software": None})
+    figure.savefig(buffer, format="png")
     plt.close(figure)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    buffer.seek(0)
+    picture = Image.open(buffer).convert("RGB").quantize(colors=64)
+    reduced = io.BytesIO()
+    # No timestamp or software tag: the same figures give the same file.
+    picture.save(reduced, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(reduced.getvalue()).decode()
 
 
 def seizures_map(focus, points: list[tuple], *, legend: str) -> str:
@@ -99,12 +119,25 @@ def seizures_map(focus, points: list[tuple], *, legend: str) -> str:
 
 
 def hotspots_map(focus, cells: list[tuple]) -> str:
-    """Hexagons of a stored hot-spot run: (WKB polygon, class), hot classes coloured."""
+    """Hexagons of a stored hot-spot run, (WKB polygon, class), marked at their centres:
+    at a country's scale the hexagons themselves would be too small to see."""
     figure, axes = _base_map(focus)
-    for polygon_wkb, spot_class in cells:
-        polygon = wkb.loads(bytes(polygon_wkb))
-        xs, ys = polygon.exterior.xy
-        axes.fill(xs, ys, color=HOT_COLOURS.get(spot_class, "#cccccc"), linewidth=0)
+    for spot_class in sorted({spot for _polygon, spot in cells}):
+        centres = [
+            wkb.loads(bytes(polygon)).centroid for polygon, spot in cells if spot == spot_class
+        ]
+        axes.scatter(
+            [point.x for point in centres],
+            [point.y for point in centres],
+            s=22,
+            marker="h",
+            color=HOT_COLOURS.get(spot_class, "#cccccc"),
+            edgecolors="#7f0000",
+            linewidths=0.3,
+            label={3: "99 %", 2: "95 %", 1: "90 %"}.get(spot_class, ""),
+        )
+    if cells:
+        axes.legend(loc="lower left", fontsize=7)
     return _png(figure)
 
 
