@@ -250,3 +250,14 @@ def test_the_admin_cannot_delete_a_record_that_sync_would_miss(client, world):
         {"action": "delete_selected", "_selected_action": [incident.id], "post": "yes"},
     )
     assert type(incident).objects.filter(pk=incident.pk).exists()
+
+
+def test_a_page_of_incidents_costs_the_same_queries_whatever_its_length(
+    client, world, django_assert_max_num_queries
+):
+    # Each row names its contingent with its mission: read in the page's own query, not one
+    # query per row (a hundred extra queries on a full page).
+    client.force_login(world.users["admin"])
+    with django_assert_max_num_queries(12):
+        response = client.get("/api/v1/incidents?limit=100")
+    assert len(response.json()["results"]) == len(world.records)
