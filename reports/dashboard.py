@@ -2,9 +2,9 @@
 incident filterset (incidents/filtersets.py), so the dashboard, the list and the map read
 the same query string.
 
-Every figure is a GROUP BY in PostgreSQL over the chosen incidents, as
-`geo.analyses.source.chosen_incidents_sql` writes them (the subquery every analysis builds
-on), counted as the Trends and Flows analyses count:
+Every figure is a GROUP BY in PostgreSQL over the chosen incidents (the filtered
+`visible_to` queryset's SQL, as a subquery), counted as the Trends and Flows analyses
+count:
 
 - incidents over time (per month or week, UTC), by kind, by context, by country and by
   regional organisation (an incident counts in every organisation its country belongs to);
@@ -28,18 +28,25 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import QueryDict
 
-from geo.analyses.source import chosen_incidents_sql
 from incidents.filtersets import IncidentFilterSet
 
 PERIODS = ("month", "week")
+CHOSEN_COLUMNS = ("id", "occurred_at", "kind", "context", "country", "gbv_link")
+NO_INCIDENTS_SQL = (
+    "SELECT id, occurred_at, kind, context, country, gbv_link FROM incidents_incident WHERE false"
+)
 TOP = 10
 UNKNOWN = "unknown"
 # Keys of the query string that are not filters of the incidents: they stay off the links.
 NOT_FILTERS = {"ordering", "page", "cursor", "format", "period"}
+# For the dashboard's statements only: room to hash every grouping set in memory (with the
+# default 4 MB the per-period groups are sorted on disk at 100,000 incidents).
+SESSION_SETTINGS = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off"
 
 
 @dataclass(frozen=True)
@@ -94,50 +101,62 @@ class DashboardFigures:
     gender: GenderFigures | None
 
 
+# One pass over the chosen incidents for every count of incidents; the regional
+# organisations are counted from the few country groups (an incident counts in every
+# organisation its country belongs to), not by joining each incident to them.
 INCIDENTS_SQL = """
-WITH chosen AS ({chosen})
-SELECT CASE WHEN grouping(period) = 0 THEN 'period'
-            WHEN grouping(kind) = 0 THEN 'kind'
-            WHEN grouping(context) = 0 THEN 'context'
-            WHEN grouping(country) = 0 THEN 'country'
-            ELSE 'total' END AS figure,
-       COALESCE(period::text, kind, context, country, '') AS key,
-       count(*) AS incidents,
-       count(*) FILTER (WHERE gbv_link) AS gbv_linked
-FROM (
-    SELECT date_trunc(%s, chosen.occurred_at AT TIME ZONE 'UTC')::date AS period,
-           chosen.kind, chosen.context,
-           COALESCE(NULLIF(chosen.country, ''), 'unknown') AS country, chosen.gbv_link
-    FROM chosen
-) AS incident
-GROUP BY GROUPING SETS ((period), (kind), (context), (country), ())
-"""
-
-REGIONS_SQL = """
-WITH chosen AS ({chosen})
-SELECT region.code, count(*)
-FROM chosen JOIN geo_region AS region ON chosen.country = ANY(region.member_countries)
+WITH chosen AS ({chosen}),
+grouped AS (
+    SELECT CASE WHEN grouping(period) = 0 THEN 'period'
+                WHEN grouping(kind) = 0 THEN 'kind'
+                WHEN grouping(context) = 0 THEN 'context'
+                WHEN grouping(country) = 0 THEN 'country'
+                ELSE 'total' END AS figure,
+           COALESCE(period::text, kind, context, country, '') AS key,
+           count(*) AS incidents,
+           count(*) FILTER (WHERE gbv_link) AS gbv_linked
+    FROM (
+        SELECT date_trunc(%s, chosen.occurred_at AT TIME ZONE 'UTC')::date AS period,
+               chosen.kind, chosen.context,
+               COALESCE(NULLIF(chosen.country, ''), 'unknown') AS country, chosen.gbv_link
+        FROM chosen
+    ) AS incident
+    GROUP BY GROUPING SETS ((period), (kind), (context), (country), ())
+)
+SELECT figure, key, incidents, gbv_linked FROM grouped
+UNION ALL
+SELECT 'region', region.code, sum(grouped.incidents), 0
+FROM grouped
+JOIN geo_region AS region
+    ON grouped.figure = 'country' AND grouped.key = ANY(region.member_countries)
 GROUP BY region.code
-ORDER BY 2 DESC, 1
 """
 
-# Origins and flows as the Flows analysis groups them: blank countries are "unknown".
+# Origins and flows as the Flows analysis groups them: blank countries are "unknown". The
+# items are grouped once by all their keys in the pass over them (a single hash table, as
+# the Flows analysis does); the grouping sets are then taken over those few groups.
 ITEMS_SQL = """
 WITH chosen AS ({chosen}),
+fine AS (
+    SELECT item.category, item.origin_country, item.origin_source, item.seized_in,
+           sum(item.quantity) AS items, count(*) AS records
+    FROM incidents_weaponitem AS item
+    WHERE item.incident_id IN (SELECT id FROM chosen)
+    GROUP BY 1, 2, 3, 4
+),
 grouped AS (
     SELECT CASE WHEN grouping(destination) = 0 THEN 'flow'
                 WHEN grouping(origin) = 0 THEN 'origin'
                 WHEN grouping(category) = 0 THEN 'category'
                 ELSE 'total' END AS figure,
            category, origin, destination,
-           COALESCE(sum(quantity), 0) AS items, count(*) AS records,
-           COALESCE(sum(quantity) FILTER (WHERE origin_source = 'traced'), 0) AS traced_items
+           COALESCE(sum(items), 0) AS items, COALESCE(sum(records), 0) AS records,
+           COALESCE(sum(items) FILTER (WHERE origin_source = 'traced'), 0) AS traced_items
     FROM (
-        SELECT item.category, item.quantity, item.origin_source,
-               COALESCE(NULLIF(item.origin_country, ''), 'unknown') AS origin,
-               COALESCE(NULLIF(item.seized_in, ''), 'unknown') AS destination
-        FROM incidents_weaponitem AS item
-        WHERE item.incident_id IN (SELECT id FROM chosen)
+        SELECT category, items, records, origin_source,
+               COALESCE(NULLIF(origin_country, ''), 'unknown') AS origin,
+               COALESCE(NULLIF(seized_in, ''), 'unknown') AS destination
+        FROM fine
     ) AS item
     GROUP BY GROUPING SETS ((category), (origin), (origin, destination), ())
 )
@@ -159,25 +178,42 @@ WHERE figure IN ('category', 'total') OR place <= %s OR (figure = 'origin' AND o
 """
 
 PERSONS_SQL = """
-WITH chosen AS ({chosen})
+WITH chosen AS ({chosen}),
+fine AS (
+    SELECT person.role, person.sex, person.age_group, sum(person.count) AS people
+    FROM incidents_personsinvolved AS person
+    WHERE person.incident_id IN (SELECT id FROM chosen)
+    GROUP BY 1, 2, 3
+)
 SELECT CASE WHEN grouping(role) = 0 AND grouping(sex) = 0 THEN 'role_sex'
             WHEN grouping(role) = 0 THEN 'role'
             WHEN grouping(sex) = 0 THEN 'sex'
             WHEN grouping(age_group) = 0 THEN 'age_group'
             ELSE 'total' END AS figure,
-       role, sex, age_group, COALESCE(sum(person.count), 0)
-FROM incidents_personsinvolved AS person
-WHERE person.incident_id IN (SELECT id FROM chosen)
+       role, sex, age_group, COALESCE(sum(people), 0)
+FROM fine
 GROUP BY GROUPING SETS ((sex), (age_group), (role), (role, sex), ())
 """
 
 
 def _chosen(incidents: QuerySet) -> tuple[str, tuple]:
-    return chosen_incidents_sql(incidents, "occurred_at", "kind", "context", "country", "gbv_link")
+    """The chosen incidents' columns that the figures read, one row per incident.
+
+    Not `chosen_incidents_sql`: the dashboard reads no location, and a filter that joins
+    the items (a category) makes the rows DISTINCT, which over the shown location (a
+    geometry) costs a sort of every row."""
+    values = incidents.order_by().values(*CHOSEN_COLUMNS)
+    try:
+        return values.query.sql_with_params()
+    except EmptyResultSet:
+        # Django's way of saying the filter can match nothing (a reader granted no
+        # records): the same columns, no rows.
+        return NO_INCIDENTS_SQL, ()
 
 
 def _rows(sql: str, params: tuple) -> list[tuple]:
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(SESSION_SETTINGS)
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -201,18 +237,14 @@ def dashboard_figures(
     chosen, params = _chosen(incidents)
 
     by_figure: dict[str, dict[str, int]] = {
-        name: {} for name in ("period", "kind", "context", "country")
+        name: {} for name in ("period", "kind", "context", "country", "region")
     }
     incident_total = gbv_linked = 0
     for figure, key, count, gbv in _rows(INCIDENTS_SQL.format(chosen=chosen), (*params, period)):
         if figure == "total":
             incident_total, gbv_linked = count, gbv
         else:
-            by_figure[figure][key] = count
-
-    by_region = [
-        Count(code, count) for code, count in _rows(REGIONS_SQL.format(chosen=chosen), params)
-    ]
+            by_figure[figure][key] = int(count)
 
     by_category: dict[str, int] = {}
     origins: list[Origin] = []
@@ -241,7 +273,7 @@ def dashboard_figures(
         by_kind=_sorted(by_figure["kind"]),
         by_context=_sorted(by_figure["context"]),
         by_country=_sorted(by_figure["country"]),
-        by_region=by_region,
+        by_region=_sorted(by_figure["region"]),
         by_category=_sorted(by_category),
         top_origins=sorted(origins, key=lambda origin: (-origin.items, origin.country)),
         items_of_unknown_origin=unknown_origin,
