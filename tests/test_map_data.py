@@ -3,10 +3,12 @@ and boxes narrow them, generalised readers never get exact coordinates, the coun
 database keeps follow every write, and bad parameters are refused naming the field."""
 
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection
+from django.http import QueryDict
 
 from geo import map_data
 from geo.map_models import IncidentMapCell
@@ -189,20 +191,23 @@ def test_a_drawn_polygon_keeps_the_incidents_inside_it(client, world):
 def _kept_totals() -> dict[tuple, int]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT level, generalised, sum(incidents) FROM geo_incidentmapcell GROUP BY 1, 2"
+            "SELECT level, generalised, grain, sum(incidents) FROM geo_incidentmapcell"
+            " GROUP BY 1, 2, 3"
         )
-        return {(level, generalised): total for level, generalised, total in cursor.fetchall()}
+        return {tuple(key): total for *key, total in cursor.fetchall()}
 
 
-def _kept_equals_counted(user, zoom: int) -> None:
+def _kept_equals_counted(user, zoom: int, **filters) -> None:
     """The cells from the kept counts are the cells counted from the incidents."""
     visibility = incident_visibility(user)
     filterset = IncidentFilterSet(
-        {"bbox": WORLD_BOX}, queryset=Incident.objects.visible_with(visibility)
+        QueryDict(urlencode({"bbox": WORLD_BOX, **filters})),
+        queryset=Incident.objects.visible_with(visibility),
     )
     assert filterset.is_valid()
     box = Polygon.from_bbox((-180, -90, 180, 90))
     kept = map_data.kept_cells_query(filterset.form.cleaned_data, visibility, zoom=zoom, bbox=box)
+    assert kept is not None
     counted = map_data.cells_query(filterset.qs, zoom=zoom)
 
     def cells(query):
@@ -228,9 +233,17 @@ def test_the_kept_counts_follow_every_write(client, world):
         context=Context.CRIMINAL, state=WorkflowState.VERIFIED
     )
     assert set(_kept_totals().values()) == {total - 2}
+    # Every grain: no filter, months, kinds and contexts, both.
+    grains = [
+        {},
+        {"occurred_after": "2025-03-01T00:00:00Z"},
+        {"context": "criminal"},
+        {"kind": "checkpoint_seizure", "occurred_before": "2025-03-31T23:59:59.999999Z"},
+    ]
     for persona in ("admin", "mission_analyst", "regional_analyst", "reporter_bravo"):
         for zoom in (1, 4, 7, 10):
-            _kept_equals_counted(world.users[persona], zoom)
+            for filters in grains:
+                _kept_equals_counted(world.users[persona], zoom, **filters)
     assert not IncidentMapCell.objects.filter(incidents__lt=0).exists()
 
 

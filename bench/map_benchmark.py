@@ -1,0 +1,409 @@
+"""The analyst's map at scale: every map data request against the same SQL run directly,
+bytes per viewport, and the map's first complete render in headless Chromium.
+
+    .venv/bin/python bench/map_benchmark.py [--incidents 1000000] [--requests 40] [--keep]
+        [--renders 5]
+
+Generates `--incidents` verified incidents (hotspots_benchmark's generator: clustered
+around 300 towns over the Central African Republic, releasability 3, one contingent) in a
+mission of the script's own (MAP-BENCH), COPYs them into incidents_incident (the triggers
+of geo 0005 keep the map's cell counts as they do for any write), and creates two readers:
+an administrator (exact locations) and a regional analyst of a region holding CAF
+(generalised locations). With `--keep`, the incidents stay for the next run, which reuses
+them when their number matches (loading a million takes a few minutes).
+
+Starts gunicorn (armsmonitor.wsgi, 2 workers, 127.0.0.1:8766, DEBUG off, no tile server)
+and, for each reader and each viewport below (a 1366 × 768 screen at that zoom; filters as
+the page sends them), measures over HTTP with the reader's session:
+
+- p50/p95 of `--requests` requests of /map/incidents.geojson, and the answer's size;
+- the statements that request runs (captured from the map code in this process, for the
+  same reader and filter), run directly: by `psql -c` (the project's reference, as
+  api_benchmark.py) and on a warm psycopg2 connection; the ratio of the HTTP p95 to psql's.
+
+Targets (issue 8): p95 < 100 ms, ≤ 1.5 × psql, ≤ 500 kB per viewport; first complete render
+(map, countries and incidents drawn: the page's `data-ready` mark) < 2 s. A weapon-category
+filter cannot be answered from the kept counts (an incident counts once whatever number of
+its weapons match): it counts the incidents themselves, and is printed apart.
+"""
+
+import argparse
+import http.client
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import psycopg2
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.http import QueryDict
+from django.test import Client
+from hotspots_benchmark import generate_points, incidents_insert  # (sets up Django)
+
+from geo import map_data
+from geo.models import Region
+from incidents.filtersets import IncidentFilterSet
+from incidents.models import Incident
+from organisations.access import incident_visibility
+from organisations.choices import Role
+from organisations.models import Contingent, Membership, Mission
+
+ROOT = Path(__file__).resolve().parent.parent
+ACRONYM = "MAP-BENCH"
+REGION = "map-bench-caf"
+READERS = {"map-bench-admin": "exact", "map-bench-regional": "generalised"}
+HOST, PORT = "127.0.0.1", 8766
+SCREEN = (1366, 768)
+TARGET_MS, TARGET_RATIO, TARGET_BYTES, TARGET_RENDER_S = 100.0, 1.5, 500_000, 2.0
+
+# (label, centre longitude, centre latitude, zoom, filters)
+YEAR_2024 = {"occurred_after": "2024-01-01T00:00:00Z", "occurred_before": "2024-12-31T23:59:59Z"}
+VIEWPORTS = [
+    ("z4 region", 20.9, 6.6, 4, {}),
+    ("z6 country", 20.9, 6.6, 6, {}),
+    ("z6 kind + year", 20.9, 6.6, 6, {"kind": ["cache_discovery"], **YEAR_2024}),
+    ("z6 mission + level", 20.9, 6.6, 6, {"mission": [ACRONYM], "releasability": ["3"]}),
+    ("z8 district", 18.6, 4.4, 8, {}),
+    ("z10 town", 18.6, 4.4, 10, {}),
+    ("z12 streets", 18.58, 4.37, 12, {}),
+    ("z14 points", 18.58, 4.37, 14, {}),
+]
+FALLBACK = [("z6 category (counted)", 20.9, 6.6, 6, {"category": ["assault_rifle"]})]
+
+
+def viewport_bbox(longitude: float, latitude: float, zoom: int) -> str:
+    degrees_per_pixel = 360 / (256 * 2**zoom)
+    half_width, half_height = (side * degrees_per_pixel / 2 for side in SCREEN)
+    box = (
+        max(-180, longitude - half_width),
+        max(-90, latitude - half_height),
+        min(180, longitude + half_width),
+        min(90, latitude + half_height),
+    )
+    return ",".join(f"{value:.5f}" for value in box)
+
+
+def query_of(longitude, latitude, zoom, filters) -> dict[str, list[str]]:
+    query = {name: value if isinstance(value, list) else [value] for name, value in filters.items()}
+    query["bbox"] = [viewport_bbox(longitude, latitude, zoom)]
+    query["zoom"] = [str(zoom)]
+    return query
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+# --- Data ---------------------------------------------------------------------------------
+
+
+def prepare(count: int) -> Mission:
+    mission = Mission.objects.filter(acronym=ACRONYM).first()
+    if mission is not None and Incident.objects.filter(mission=mission).count() == count:
+        print(f"Reusing the {count:,} incidents of {ACRONYM}.")
+        return mission
+    remove()
+    mission = Mission.objects.create(acronym=ACRONYM, name="Map benchmark")
+    contingent = Contingent.objects.create(
+        mission=mission, name="Map benchmark", contributing_country="RWA", kind="tcc"
+    )
+    start = time.perf_counter()
+    longitude, latitude = generate_points(count)
+    incidents_insert(longitude, latitude, contingent)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE geo_incidentmapcell")
+    seconds = time.perf_counter() - start
+    print(f"Loaded {count:,} incidents (and their map cells) in {seconds:.0f} s")
+    return mission
+
+
+def readers() -> dict[str, object]:
+    users = get_user_model().objects
+    admin, _ = users.get_or_create(username="map-bench-admin", defaults={"is_superuser": True})
+    regional, _ = users.get_or_create(username="map-bench-regional")
+    region, _ = Region.objects.get_or_create(
+        code=REGION, defaults={"name": "Map benchmark (CAF)", "member_countries": ["CAF"]}
+    )
+    membership, _ = Membership.objects.get_or_create(user=regional, role=Role.REGIONAL_ANALYST)
+    membership.regions.set([region])
+    return {"map-bench-admin": admin, "map-bench-regional": regional}
+
+
+def remove() -> None:
+    mission = Mission.objects.filter(acronym=ACRONYM).first()
+    if mission is not None:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM incidents_incident WHERE mission_id = %s", [mission.pk])
+        Contingent.objects.filter(mission=mission).delete()
+        mission.delete()
+    get_user_model().objects.filter(username__in=list(READERS)).delete()
+    Region.objects.filter(code=REGION).delete()
+
+
+# --- The statements a request runs --------------------------------------------------------
+
+
+def statements_of(user, query: dict[str, list[str]]) -> list[tuple[str, tuple]]:
+    """The statements /map/incidents.geojson runs for `user` and `query` once the reader's
+    visibility is known (the map code run in this process, its SQL captured)."""
+    data = QueryDict(mutable=True)
+    for name, values in query.items():
+        data.setlist(name, values)
+    visibility = incident_visibility(user)
+    filterset = IncidentFilterSet(data, queryset=Incident.objects.visible_with(visibility))
+    assert filterset.is_valid(), filterset.errors
+    captured: list[tuple[str, tuple]] = []
+
+    def capture(execute, sql, params, many, context):
+        if sql != map_data.NO_JIT and not sql.startswith(("SAVEPOINT", "RELEASE")):
+            captured.append((sql, tuple(params or ())))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        map_data.incidents_layer(
+            filterset.qs,
+            filterset.form.cleaned_data,
+            visibility,
+            zoom=int(query["zoom"][0]),
+            bbox=filterset.form.cleaned_data["bbox"],
+        )
+    return captured
+
+
+def literal_sql(statements: list[tuple[str, tuple]]) -> str:
+    """The statements with their parameters inlined (psycopg2's own quoting)."""
+    with connection.cursor() as cursor:
+        return ";\n".join(cursor.cursor.mogrify(sql, params).decode() for sql, params in statements)
+
+
+def psql_seconds(sql: str) -> float:
+    database = settings.DATABASES["default"]
+    environment = {**os.environ, "PGPASSWORD": database.get("PASSWORD") or ""}
+    command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", f"SET jit = off; {sql}"]
+    command += ["-h", database["HOST"] or "127.0.0.1", "-p", str(database["PORT"] or 5432)]
+    command += ["-U", database["USER"], "-d", database["NAME"]]
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, env=environment, check=True)  # noqa: S603
+    return time.perf_counter() - start
+
+
+def psycopg2_seconds(raw, statements: list[tuple[str, tuple]]) -> float:
+    start = time.perf_counter()
+    with raw.cursor() as cursor:
+        cursor.execute("SET jit = off")
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+    return time.perf_counter() - start
+
+
+# --- Gunicorn -----------------------------------------------------------------------------
+
+
+def gunicorn_start() -> subprocess.Popen:
+    environment = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "MAP_TILE_URL": "",
+    }
+    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "armsmonitor.wsgi",
+            "--bind",
+            f"{HOST}:{PORT}",
+            "--workers",
+            "2",
+            "--timeout",
+            "300",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=environment,
+        start_new_session=True,
+    )
+    for _ in range(150):
+        time.sleep(0.2)
+        try:
+            get("/healthz", "")
+            return server
+        except OSError:
+            continue
+    gunicorn_stop(server)
+    raise SystemExit("gunicorn did not start")
+
+
+def gunicorn_stop(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def get(path: str, session: str) -> tuple[int, bytes]:
+    client = http.client.HTTPConnection(HOST, PORT, timeout=300)
+    try:
+        client.request("GET", path, headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"})
+        response = client.getresponse()
+        return response.status, response.read()
+    finally:
+        client.close()
+
+
+def session_of(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+# --- Measures -----------------------------------------------------------------------------
+
+
+def measure_viewport(label, viewport, user, session, requests, raw) -> dict:
+    query = query_of(*viewport)
+    path = f"/map/incidents.geojson?{urlencode(query, doseq=True)}"
+    status, body = get(path, session)  # warm the worker's caches and the buffers
+    if status != 200:
+        raise SystemExit(f"{path}: {status} {body[:300]!r}")
+    http_times = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        status, body = get(path, session)
+        http_times.append(time.perf_counter() - start)
+    statements = statements_of(user, query)
+    sql = literal_sql(statements)
+    psql_times = [psql_seconds(sql) for _ in range(max(5, requests // 4))]
+    psycopg2_times = [psycopg2_seconds(raw, statements) for _ in range(requests)]
+    collection_mode = body[:200].decode(errors="replace").split('"mode":"')[1].split('"')[0]
+    return {
+        "label": label,
+        "mode": collection_mode,
+        "bytes": len(body),
+        "http_p50": statistics.median(http_times) * 1000,
+        "http_p95": percentile(http_times, 0.95) * 1000,
+        "psql_p95": percentile(psql_times, 0.95) * 1000,
+        "psycopg2_p95": percentile(psycopg2_times, 0.95) * 1000,
+    }
+
+
+def print_row(row: dict, *, judged: bool = True) -> bool:
+    ratio = row["http_p95"] / row["psql_p95"]
+    met = row["http_p95"] < TARGET_MS and ratio <= TARGET_RATIO and row["bytes"] <= TARGET_BYTES
+    print(
+        f"  {row['label']:<24} {row['mode']:<6} p50 {row['http_p50']:6.1f} ms"
+        f"  p95 {row['http_p95']:6.1f} ms  psql p95 {row['psql_p95']:6.1f} ms"
+        f"  (×{ratio:.2f})  psycopg2 p95 {row['psycopg2_p95']:6.1f} ms"
+        f"  {row['bytes'] / 1000:6.1f} kB  {verdict(met) if judged else '(not judged)'}"
+    )
+    return met
+
+
+def first_renders(session: str, count: int) -> list[float]:
+    from playwright.sync_api import sync_playwright
+
+    seconds = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"],
+        )
+        for _ in range(count):
+            context = browser.new_context(viewport={"width": SCREEN[0], "height": SCREEN[1]})
+            context.add_cookies(
+                [
+                    {
+                        "name": settings.SESSION_COOKIE_NAME,
+                        "value": session,
+                        "domain": HOST,
+                        "path": "/",
+                    }
+                ]
+            )
+            page = context.new_page()
+            page.goto(f"http://{HOST}:{PORT}/map/?c=6.6,20.9&z=6")
+            page.wait_for_selector("#map[data-ready]", timeout=60_000)
+            # performance.now() at the mark: milliseconds since navigation started.
+            seconds.append(int(page.get_attribute("#map", "data-ready")) / 1000)
+            context.close()
+        browser.close()
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--renders", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the incidents for a next run")
+    options = parser.parse_args()
+
+    prepare(options.incidents)
+    users = readers()
+    server = gunicorn_start()
+    raw = psycopg2.connect(
+        **{
+            key: value
+            for key, value in {
+                "dbname": settings.DATABASES["default"]["NAME"],
+                "user": settings.DATABASES["default"]["USER"],
+                "host": settings.DATABASES["default"]["HOST"] or "127.0.0.1",
+                "port": settings.DATABASES["default"]["PORT"] or 5432,
+                "password": settings.DATABASES["default"].get("PASSWORD") or None,
+            }.items()
+            if value is not None
+        }
+    )
+    raw.autocommit = True
+    all_met = True
+    try:
+        print(
+            f"\n{options.incidents:,} incidents; {options.requests} requests per viewport; "
+            f"targets: p95 < {TARGET_MS:.0f} ms, ≤ {TARGET_RATIO} × psql, "
+            f"≤ {TARGET_BYTES / 1000:.0f} kB"
+        )
+        sessions = {name: session_of(user) for name, user in users.items()}
+        for name, user in users.items():
+            print(f"\n{name} ({READERS[name]} locations)")
+            for label, *viewport in VIEWPORTS:
+                row = measure_viewport(label, viewport, user, sessions[name], options.requests, raw)
+                all_met &= print_row(row)
+            for label, *viewport in FALLBACK:
+                row = measure_viewport(label, viewport, user, sessions[name], 5, raw)
+                print_row(row, judged=False)
+        renders = first_renders(sessions["map-bench-admin"], options.renders)
+        worst = max(renders)
+        all_met &= worst < TARGET_RENDER_S
+        print(
+            f"\nFirst complete render (headless Chromium, 1366×768, z6 over all incidents): "
+            f"median {statistics.median(renders):.2f} s, worst {worst:.2f} s "
+            f"(target < {TARGET_RENDER_S:.0f} s): {verdict(worst < TARGET_RENDER_S)}"
+        )
+        print(f"\nAll judged targets: {verdict(all_met)}")
+    finally:
+        raw.close()
+        gunicorn_stop(server)
+        if not options.keep:
+            remove()
+            print(f"Deleted the benchmark's incidents, mission {ACRONYM} and readers.")
+
+
+if __name__ == "__main__":
+    main()
