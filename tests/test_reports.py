@@ -5,11 +5,16 @@ requests on unchanged records return the stored report."""
 
 import csv
 import io
+import os
 import re
+import signal
 import subprocess
 import time
+from contextlib import contextmanager
 
+import psycopg2
 import pytest
+from django.db import connection
 from django.db.models import Sum
 from openpyxl import load_workbook
 
@@ -353,3 +358,61 @@ def test_gender_figures_only_for_readers_entitled_to_them():
     assert "Incidents linked to gender-based violence" not in rows_by_first_column(
         analyst, "summary"
     )
+
+
+@contextmanager
+def report_files_table_locked():
+    """Hold an exclusive lock on the report files table from a connection of our own: a
+    report computes, then waits on it to store its files."""
+    database = connection.settings_dict
+    locker = psycopg2.connect(
+        dbname=database["NAME"],
+        user=database["USER"],
+        password=database["PASSWORD"],
+        host=database["HOST"] or None,
+        port=database["PORT"] or None,
+    )
+    try:
+        with locker.cursor() as cursor:
+            cursor.execute("LOCK TABLE reports_reportfile IN ACCESS EXCLUSIVE MODE")
+        yield
+    finally:
+        locker.rollback()
+        locker.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_report_leaves_the_report_retried_and_finished_once(media_root):
+    world = build_report_world()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MEDIA_ROOT", str(media_root))
+        worker = start_celery_worker("report-prefork", pool="prefork", concurrency=1)
+    try:
+        with report_files_table_locked():
+            report = ask(world.users["admin"], "sdg_16_4_2")
+            deadline = time.monotonic() + 60
+            holder = None
+            while holder is None and time.monotonic() < deadline:
+                holder = (
+                    Report.objects.filter(pk=report.pk, state="running", progress__gte=90)
+                    .values_list("worker", flat=True)
+                    .first()
+                )
+                time.sleep(0.1)
+            assert holder, "the report did not reach the storing of its files"
+            os.kill(int(holder.rsplit(":", 1)[1]), signal.SIGKILL)
+            time.sleep(1)
+        report = wait_for_report(report.pk)
+    finally:
+        stop_celery_worker(worker)
+
+    assert report.attempts == 2
+    assert Report.objects.count() == 1
+    assert sorted(report.files.values_list("name", flat=True)) == [
+        "sdg_16_4_2.csv",
+        "sdg_16_4_2.pdf",
+        "sdg_16_4_2.xlsx",
+    ]
+    assert table(report, "sdg_16_4_2")["rows"] == [
+        ["Central African Republic", "CAF", 2025, 10, 7, 3, 30.0]
+    ]
