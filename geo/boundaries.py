@@ -26,6 +26,15 @@ SCALES = ("10m", "50m", "110m")
 SUBDIVIDE_VERTICES = 256
 BOUNDARY_CACHE_VERSION_KEY = "geo:boundaries:version"
 POLYGONAL = ("Polygon", "MultiPolygon")
+# GDAL reads a GeoJSON file whole: keep a file well inside a worker's memory.
+BOUNDARY_MAX_BYTES = 256 * 1024**2
+# What a boundary file may be, told from its first bytes (never from its name): GDAL has
+# drivers for many formats, some of them XML (GML, KML) that GDAL 3.6 cannot stop from
+# reading other files or the network; only these are opened.
+BOUNDARY_SIGNATURES = {
+    b"SQLite format 3\x00": "GeoPackage",
+    b"\x00\x00\x27\x0a": "Shapefile",
+}
 
 
 class BoundaryFileError(Exception):
@@ -48,7 +57,38 @@ def world_atlas_source(scale: str) -> str:
     return f"Natural Earth 1:{scale} via world-atlas {world_atlas_version()}"
 
 
+def check_boundary_file(path: Path) -> str:
+    """Size and type of a boundary file from its content, before GDAL opens it; return the
+    format found (GeoJSON, TopoJSON, Shapefile, GeoPackage)."""
+    if not path.is_file():
+        raise BoundaryFileError(f"{path.name} is not a file.")
+    size = path.stat().st_size
+    if size > BOUNDARY_MAX_BYTES:
+        raise BoundaryFileError(
+            f"{path.name} has {size / 1024**2:.0f} MB; the limit is "
+            f"{BOUNDARY_MAX_BYTES // 1024**2} MB (simplify it, or split it by country)."
+        )
+    with path.open("rb") as file:
+        head = file.read(4096)
+        for signature, kind in BOUNDARY_SIGNATURES.items():
+            if head.startswith(signature):
+                return kind
+        if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+            raise BoundaryFileError(
+                f"Cannot read {path.name} as a boundary file: it is not a GeoJSON, TopoJSON, "
+                f"Shapefile (.shp) or GeoPackage file (it starts with {head[:8]!r})."
+            )
+        file.seek(0)
+        while chunk := file.read(1 << 20):
+            if b"\0" in chunk:
+                raise BoundaryFileError(
+                    f"{path.name} holds a NUL byte: it is not a JSON text file, or it is damaged."
+                )
+    return "TopoJSON" if b'"Topology"' in head else "GeoJSON"
+
+
 def _open_layer(path: Path, layer: str | None):
+    check_boundary_file(path)
     try:
         source = DataSource(str(path))
     except GDALException as error:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from geo.coordinates import parse_coordinates
 from geo.countries import validate_country_code
 from incidents.choices import CustodyEventKind, coarser_precision, precision_of
+from incidents.import_files import ImportFileError, check_import_content
 from incidents.models import AmmunitionItem, Incident, PersonsInvolved, WeaponItem
 from organisations.choices import Role
 from organisations.models import Contingent
@@ -170,6 +171,11 @@ class ImportForm(forms.Form):
         if extension not in self.EXTENSIONS:
             raise forms.ValidationError(_("Send a .csv, .xlsx or .geojson file."))
         upload.file_format = self.EXTENSIONS[extension]
+        # Size and type from the content, before anything parses it.
+        try:
+            check_import_content(upload, upload.file_format)
+        except ImportFileError as error:
+            raise forms.ValidationError(str(error)) from error
         return upload
 
 

@@ -8,17 +8,31 @@ and GeoJSON rows are written out as CSV first. Cells are checked later, in SQL.
 import csv
 import io
 import json
+import os
 import tempfile
+import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import BinaryIO
+from xml.etree.ElementTree import ParseError
+from xml.parsers.expat import ExpatError
+
+from defusedxml import DefusedXmlException
+from openpyxl.xml import DEFUSEDXML
 
 from incidents.import_columns import COLUMN_NAMES, REQUIRED
 
 FORMATS = ("csv", "xlsx", "geojson")
+# Largest file accepted, by format, so that a worker stays well under 512 MiB on any one
+# file: CSV streams into COPY (its size costs disk, not memory); an XLSX sheet streams but
+# its shared strings are held in memory; a GeoJSON document is parsed whole (Python objects
+# take some ten times the text).
+MAX_BYTES = {"csv": 256 * 1024**2, "xlsx": 64 * 1024**2, "geojson": 24 * 1024**2}
 XLSX_MAX_ENTRIES = 1_000
 XLSX_MAX_UNCOMPRESSED = 2 * 1024**3
+XLSX_MAX_SHARED_STRINGS = 64 * 1024**2
 XLSX_MAX_RATIO = 200  # zip bombs compress far better than any real spreadsheet
 ROW_PROBLEM = "row_problem"  # a column of our own: what the reader found wrong with a row
 
@@ -56,7 +70,75 @@ def csv_for_copy(upload: BinaryIO, file_format: str) -> CsvForCopy:
     readers = {"csv": _csv, "xlsx": _xlsx, "geojson": _geojson}
     if file_format not in readers:
         raise ImportFileError(f"Unknown format {file_format!r}; use one of {FORMATS}.")
+    check_import_content(upload, file_format)
     return readers[file_format](upload)
+
+
+def _size_of(upload: BinaryIO) -> int:
+    position = upload.tell()
+    size = upload.seek(0, os.SEEK_END)
+    upload.seek(position)
+    return size
+
+
+def check_import_content(upload: BinaryIO, file_format: str) -> None:
+    """Before any parser sees the file: its size, and that its bytes are what its format
+    says (an XLSX is a ZIP container; CSV and GeoJSON are text without NUL bytes; GeoJSON
+    starts with an object). Leaves the file at its start."""
+    size = _size_of(upload)
+    limit = MAX_BYTES[file_format]
+    if size > limit:
+        raise ImportFileError(
+            f"The file has {size / 1024**2:.1f} MB; the limit for {file_format.upper()} is "
+            f"{limit // 1024**2} MB. Split it into several files."
+        )
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    if not head.strip():
+        raise ImportFileError("The file is empty.")
+    if file_format == "xlsx":
+        if not head.startswith(b"PK\x03\x04"):
+            raise ImportFileError(
+                f"The file is not an XLSX workbook (an XLSX is a ZIP container; this one "
+                f"starts with {head[:8]!r})."
+            )
+        return
+    if head.startswith((b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"%PDF", b"\xd0\xcf\x11\xe0")):
+        raise ImportFileError(
+            f"The file is not {file_format.upper()} text but a binary file (it starts with "
+            f"{head[:8]!r}); an Excel workbook must be saved as .xlsx."
+        )
+    # UTF-16 text (what Excel's "Unicode text" writes) is half NUL bytes: say what it is.
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[1:200:2].count(0) > 50:
+        raise ImportFileError(
+            "The file is not UTF-8 text (it looks like UTF-16); save it as 'CSV UTF-8'."
+        )
+    line, offset = 1, 0
+    while chunk := upload.read(1 << 20):
+        found = chunk.find(b"\0")
+        if found >= 0:
+            line += chunk.count(b"\n", 0, found)
+            upload.seek(0)
+            raise ImportFileError(
+                f"The file holds a NUL byte (line {line}, byte {offset + found + 1}): it is "
+                "not a text file, or it is damaged."
+            )
+        line += chunk.count(b"\n")
+        offset += len(chunk)
+    upload.seek(0)
+    if file_format == "geojson" and not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        raise ImportFileError("The file is not GeoJSON: a GeoJSON document starts with '{'.")
+
+
+def upload_display_name(name: str | None) -> str:
+    """An uploaded file's name as it may be shown and stored: no folders (../), no control
+    characters, at most 200 characters. Files are never stored under this name."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(
+        character for character in base if unicodedata.category(character)[0] != "C"
+    ).strip(" .")
+    return cleaned[:200] or "upload"
 
 
 def _csv(upload: BinaryIO) -> CsvForCopy:
@@ -91,7 +173,29 @@ def _check_xlsx_container(archive: zipfile.ZipFile) -> None:
     declared = sum(entry.file_size for entry in entries)
     compressed = sum(entry.compress_size for entry in entries) or 1
     if declared > XLSX_MAX_UNCOMPRESSED or declared / compressed > XLSX_MAX_RATIO:
-        raise ImportFileError("The XLSX expands to far more than it holds (a zip bomb?).")
+        raise ImportFileError(
+            f"The XLSX expands to far more than it holds ({declared / 1024**2:.0f} MB from "
+            f"{compressed / 1024**2:.1f} MB): refused as a zip bomb."
+        )
+    strings = sum(
+        entry.file_size for entry in entries if entry.filename.endswith("sharedStrings.xml")
+    )
+    if strings > XLSX_MAX_SHARED_STRINGS:
+        raise ImportFileError(
+            f"The workbook's shared strings take {strings / 1024**2:.0f} MB; the limit is "
+            f"{XLSX_MAX_SHARED_STRINGS // 1024**2} MB."
+        )
+    # No part of a real workbook declares a DTD; one that does is an entity-expansion
+    # ("billion laughs") or external-entity attack. A DTD comes before the root element, so
+    # the start of each XML part tells. (defusedxml would refuse it too, deep in openpyxl.)
+    for entry in entries:
+        if entry.filename.endswith((".xml", ".rels", ".vml")):
+            with archive.open(entry) as part:
+                if b"<!DOCTYPE" in part.read(4096).upper():
+                    raise ImportFileError(
+                        f"The workbook's XML part {entry.filename} declares entities or a "
+                        "DTD (an entity-expansion or external-entity attack): refused."
+                    )
     sheets = [
         entry.filename for entry in entries if entry.filename.startswith("xl/worksheets/sheet")
     ]
@@ -119,8 +223,28 @@ def _cell_text(value: object) -> str:
 
 
 def _xlsx(upload: BinaryIO) -> CsvForCopy:
-    from openpyxl import load_workbook  # with defusedxml installed, XML is read safely
+    try:
+        return _read_xlsx(upload)
+    except DefusedXmlException as error:
+        raise ImportFileError(
+            "The workbook's XML declares entities or a DTD (an entity-expansion or "
+            "external-entity attack, or not an Excel file): refused."
+        ) from error
+    except (ExpatError, ParseError, ValueError) as error:
+        raise ImportFileError(f"The workbook's XML cannot be read: {error}.") from error
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, zlib.error) as error:
+        raise ImportFileError(
+            "The file is not a complete XLSX workbook (cut short, or another format)."
+        ) from error
 
+
+def _read_xlsx(upload: BinaryIO) -> CsvForCopy:
+    from openpyxl import load_workbook
+
+    # openpyxl reads XML through defusedxml when it is installed (a requirement): DTDs,
+    # entity expansion and external entities are refused, not resolved.
+    if not DEFUSEDXML:
+        raise ImportFileError("The server cannot read XLSX safely: defusedxml is missing.")
     try:
         with zipfile.ZipFile(upload) as archive:
             _check_xlsx_container(archive)
@@ -152,6 +276,12 @@ def _xlsx(upload: BinaryIO) -> CsvForCopy:
 def _geojson(upload: BinaryIO) -> CsvForCopy:
     try:
         document = json.load(io.TextIOWrapper(upload, encoding="utf-8-sig"))
+    except RecursionError as error:
+        # The parser recurses once per level; it stops at the interpreter's limit (about
+        # a thousand levels), long before memory is at risk.
+        raise ImportFileError(
+            "The GeoJSON nests arrays or objects about a thousand levels deep: refused."
+        ) from error
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ImportFileError(f"The file is not valid GeoJSON: {error}.") from error
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":

@@ -35,7 +35,12 @@ from incidents.import_columns import (
     YES,
     Column,
 )
-from incidents.import_files import ROW_PROBLEM, ImportFileError, csv_for_copy
+from incidents.import_files import (
+    ROW_PROBLEM,
+    ImportFileError,
+    csv_for_copy,
+    upload_display_name,
+)
 from incidents.services import H3_RESOLUTION
 from organisations.audit import record_write
 from organisations.models import Contingent
@@ -582,7 +587,7 @@ def import_job_create(*, upload, file_format: str, contingent: Contingent, by: A
         raise PermissionDenied("You do not report for this contingent.")
     job = ImportJob(
         file_format=file_format,
-        original_name=upload.name[:200],
+        original_name=upload_display_name(upload.name),
         contingent=contingent,
         requested_by=by,
     )

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from incidents.choices import CustodyEventKind, Disposition, TraceStatus, WorkflowState
+from incidents.import_files import upload_display_name
 from incidents.models import (
     AmmunitionItem,
     CustodyEvent,
@@ -368,6 +369,9 @@ def trace_request_answer(
 
 PHOTO_MAX_BYTES = 15 * 1024 * 1024
 PHOTO_MAX_PIXELS = 40_000_000
+# Pillow's own guard, for this process: it warns above this count and refuses at twice it
+# (instead of its default 179 million). photo_attach refuses above the count itself.
+Image.MAX_IMAGE_PIXELS = PHOTO_MAX_PIXELS
 PHOTO_FORMATS = {
     "JPEG": ("image/jpeg", "jpg"),
     "PNG": ("image/png", "png"),
@@ -404,14 +408,17 @@ def photo_attach(
             probe.convert("RGB" if image_format == "JPEG" else probe.mode).save(
                 clean, format=image_format
             )
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError as error:
+        # Pillow refuses at open above twice MAX_IMAGE_PIXELS, before our own check.
+        raise ValidationError({"image": _("The photo has more than 40 million pixels.")}) from error
+    except (UnidentifiedImageError, OSError) as error:
         raise ValidationError({"image": _("The file is not an image.")}) from error
     content_type, extension = PHOTO_FORMATS[image_format]
     encoded = clean.getvalue()
     photo = Photo(
         incident=incident,
         weapon=weapon,
-        original_name=upload.name[:200],
+        original_name=upload_display_name(upload.name),
         content_type=content_type,
         extension=extension,
         size=len(encoded),

@@ -19,7 +19,6 @@ from rest_framework.exceptions import (
     UnsupportedMediaType,
     ValidationError,
 )
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from armsmonitor.openapi import (
@@ -42,6 +41,7 @@ from incidents.api.idempotency import (
     request_fingerprint,
 )
 from incidents.api.pagination import IncidentCursorPagination
+from incidents.api.parsers import BoundedJSONParser
 from incidents.api.permissions import IncidentPolicy
 from incidents.api.serializers import (
     IncidentCreatedSerializer,
@@ -157,7 +157,7 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = IncidentFilterSet
     pagination_class = IncidentCursorPagination
     lookup_value_regex = r"[0-9]+"
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     queryset = Incident.objects.none()  # for the schema; reads start at get_queryset
 
     def get_queryset(self):
