@@ -25,6 +25,7 @@ from reports.models import ReportTemplate, ScopeKind
 
 # Reports cover at most this many days: beyond, ask for several.
 LONGEST_PERIOD_DAYS = 366 * 10
+EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
 # Templates written for one kind of scope only.
 TEMPLATE_SCOPES = {
     ReportTemplate.MISSION_MONTHLY: ScopeKind.MISSION,
@@ -99,7 +100,8 @@ def scope_resolve(*, kind: str, value: str) -> Scope:
 
 
 def _int_or_none(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    # Longer numbers are no mission's id (and would overflow the id column).
+    return int(value) if value.isdigit() and len(value) <= 9 else None
 
 
 def _missions_in(countries: tuple[str, ...]) -> tuple[int, ...]:
@@ -152,6 +154,14 @@ def template_check_scope(*, template: str, scope_kind: str) -> None:
 
 
 def period_check(*, start: date, end: date) -> None:
+    for name, day in (("period_start", start), ("period_end", end)):
+        if not EARLIEST <= day <= LATEST:
+            raise ValidationError(
+                {
+                    name: _("Give a date from %(earliest)s to %(latest)s.")
+                    % {"earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()}
+                }
+            )
     if end < start:
         raise ValidationError({"period_end": _("The period ends before it starts.")})
     if (end - start).days > LONGEST_PERIOD_DAYS:

@@ -313,6 +313,15 @@ def flows(ctx: ReportContext, *, members: tuple[str, ...] | None = None) -> Sect
         matrix = [row for row in matrix if row["destination"] in wanted]
         lines = [line for line in lines if line["destination"] in wanted]
     matrix.sort(key=lambda row: (-row["items"], row["origin"], row["destination"]))
+    if members is not None:
+        among = sum(row["items"] for row in matrix if row["origin"] in wanted)
+        section.paragraphs.append(
+            _(
+                "%(among)s weapons moved between member states; %(outside)s came into them "
+                "from elsewhere or from an unknown origin."
+            )
+            % {"among": among, "outside": sum(row["items"] for row in matrix) - among}
+        )
     names = country_names({r["origin"] for r in matrix} | {r["destination"] for r in matrix})
     section.paragraphs.append(
         _(

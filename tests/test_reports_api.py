@@ -46,6 +46,9 @@ def signed_in(client, world, name):
     [
         ({"period_start": "2025-04-01", "period_end": "2025-03-01"}, "period_end"),
         ({"period_start": "2025-13-01"}, "period_start"),
+        ({"period_start": "9999-12-30", "period_end": "9999-12-31"}, "period_start"),
+        ({"period_start": "2015-01-01", "period_end": "2025-12-31"}, "period_end"),  # > 10 y
+        ({"scope": "99999999999999999999999"}, "scope"),
         ({"scope_kind": "galaxy"}, "scope_kind"),
         ({"scope": "NOSUCH"}, "scope"),
         ({"scope": "MONUSCO"}, "scope"),  # a mission the analyst does not work on
@@ -133,6 +136,8 @@ def test_files_are_downloads_with_nosniff_for_readers_only_and_leave_an_audit_ro
     assert pdf["X-Content-Type-Options"] == "nosniff"
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
     assert AuditEvent.objects.filter(action="report.download.pdf").exists()
+    assert AuditEvent.objects.filter(action="report.detail").exists()
+    assert AuditEvent.objects.filter(action="report.request").exists()
     page = api.get(f"/reports/{asked['id']}/files/sdg_16_4_2.csv")
     assert page.status_code == 200 and page["Content-Disposition"].startswith("attachment;")
 

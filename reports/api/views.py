@@ -16,6 +16,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from armsmonitor.openapi import BAD_REQUEST, DETAIL_ERRORS, FORBIDDEN, THROTTLED, UNAUTHENTICATED
+from organisations.audit import record_read
 from reports.api.serializers import (
     ReportDetailSerializer,
     ReportRequestSerializer,
@@ -68,6 +69,12 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             .select_related("requested_by", "mission")
             .prefetch_related("files")
         )
+
+    def retrieve(self, request, *args, **kwargs):
+        report = self.get_object()
+        # The tables are the report's figures (the trace export lists weapons one by one).
+        record_read(request, "report.detail", records=report.incidents_read, target=report)
+        return Response(ReportDetailSerializer(report, context={"request": request}).data)
 
     def get_serializer_class(self):
         if self.action == "create":
