@@ -107,9 +107,16 @@ def points_query(incidents: QuerySet, *, limit: int = MAX_POINTS + 1) -> MapQuer
 NO_JIT = "SET LOCAL jit = off"
 
 
-def _fetch(query: MapQuery | None) -> list[tuple]:
+def _fetch(query: MapQuery | None, *, costly: bool = False) -> list[tuple]:
+    """The rows of `query`; `costly` for the statements that read the incidents themselves,
+    run without JIT (the kept counts' statements are estimated cheap: no JIT anyway, and
+    no extra round trips)."""
     if query is None:
         return []
+    if not costly:
+        with connection.cursor() as cursor:
+            cursor.execute(query.sql, query.params)
+            return cursor.fetchall()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(NO_JIT)
         cursor.execute(query.sql, query.params)
@@ -265,11 +272,11 @@ def incidents_layer(
             return _cells_collection(cells, zoom=cell_zoom)
         mode, query = "points", points_query(incidents)
     if mode == "points":
-        rows = _fetch(query)
+        rows = _fetch(query, costly=True)
         if len(rows) <= MAX_POINTS:
             return _points_collection(rows, zoom=zoom)
         query = cells_query(incidents, zoom=cell_zoom)
-    return _cells_collection(_fetch(query), zoom=cell_zoom)
+    return _cells_collection(_fetch(query, costly=True), zoom=cell_zoom)
 
 
 def _points_collection(rows: list[tuple], *, zoom: int) -> dict:

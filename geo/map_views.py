@@ -131,8 +131,10 @@ def _readable_missions(user):
 @require_GET
 @login_required
 def incidents_data(request):
-    """The incidents of one viewport: counts per grid cell, or points at high zooms."""
-    _may_read_records(request.user)
+    """The incidents of one viewport: counts per grid cell, or points at high zooms.
+
+    No separate permission check: the visibility decides, and a reader granted nothing
+    reads nothing (one reading of the memberships per request, not two)."""
     viewport = ViewportForm(request.GET)
     visibility = incident_visibility(request.user)
     filterset = IncidentFilterSet(
