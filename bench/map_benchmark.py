@@ -227,7 +227,7 @@ def gunicorn_start(static_root: str) -> subprocess.Popen:
     }
     # DEBUG off serves the collected, hashed static files (whitenoise): collect them into
     # a folder of the run's own.
-    subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
+    subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
         cwd=ROOT,
         env=environment,
