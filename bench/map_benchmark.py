@@ -225,6 +225,12 @@ def gunicorn_start(static_root: str) -> subprocess.Popen:
         "MAP_TILE_URL": "",
         "STATIC_ROOT": static_root,
     }
+    try:
+        get("/healthz", "")
+    except OSError:
+        pass  # the port is free
+    else:
+        raise SystemExit(f"Something already answers on {HOST}:{PORT}: stop it first.")
     # DEBUG off serves the collected, hashed static files (whitenoise): collect them into
     # a folder of the run's own.
     subprocess.run(
@@ -365,6 +371,8 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the incidents for a next run")
     options = parser.parse_args()
+    # SIGTERM as Ctrl-C: the clean-up below runs (gunicorn stopped, incidents deleted).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     prepare(options.incidents)
     users = readers()
