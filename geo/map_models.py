@@ -51,6 +51,28 @@ class IncidentMapCell(models.Model):
     sum_y = models.FloatField()
 
     class Meta:
+        indexes = [
+            # Kind or context filters (with or without months): by kind first, so a view
+            # filtered on one kind reads that kind's rows only, from the index alone.
+            models.Index(
+                fields=["level", "generalised", "grain", "kind", "month", "row_index"],
+                include=[
+                    "column_index",
+                    "context",
+                    "mission_id",
+                    "contingent_id",
+                    "state",
+                    "releasability",
+                    "country",
+                    "id",
+                    "incidents",
+                    "sum_x",
+                    "sum_y",
+                ],
+                condition=models.Q(grain__gte=2),
+                name="incidentmapcell_by_kind",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=[
