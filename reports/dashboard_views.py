@@ -1,6 +1,7 @@
 """The analyst's dashboard page: the incident list's filter form, its figures as charts and
 tables, each figure linking to the map narrowed to it."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -8,6 +9,8 @@ import rules
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -91,7 +94,7 @@ class Chart:
         }
 
 
-def _label(choices, code: str) -> str:
+def _label(choices: type[models.TextChoices], code: str) -> str:
     try:
         return str(choices(code).label)
     except ValueError:
@@ -102,10 +105,10 @@ def _country(code: str) -> str:
     return _("Unknown") if code in ("", UNKNOWN) else f"{country_name(code)} ({code})"
 
 
-def dashboard_charts(figures: DashboardFigures, filters, cleaned: dict) -> list[Chart]:
+def dashboard_charts(figures: DashboardFigures, filters: QueryDict, cleaned: dict) -> list[Chart]:
     """The figures as charts whose bars and table rows link to /map/ narrowed to them."""
 
-    def counts(counts: list[Count], name: str, label) -> list[Row]:
+    def counts(counts: list[Count], name: str, label: Callable[[str], str]) -> list[Row]:
         # An incident without a country cannot be chosen by country on the map: it links
         # to the map of the whole filter.
         return [
@@ -225,7 +228,7 @@ def dashboard_charts(figures: DashboardFigures, filters, cleaned: dict) -> list[
     return charts
 
 
-def gender_charts(figures: DashboardFigures, filters) -> list[Chart]:
+def gender_charts(figures: DashboardFigures, filters: QueryDict) -> list[Chart]:
     gender = figures.gender
     if gender is None:
         return []
@@ -267,7 +270,7 @@ def gender_charts(figures: DashboardFigures, filters) -> list[Chart]:
 
 
 @login_required
-def dashboard(request):
+def dashboard(request: HttpRequest) -> HttpResponse:
     if not rules.has_perm("incidents.list_incidents", request.user):
         raise PermissionDenied
     filterset = IncidentFilterSet(

@@ -24,6 +24,8 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from geo.models import Region
 from incidents.choices import Context, IncidentKind, WorkflowState
@@ -420,3 +422,21 @@ def test_the_page_speaks_french(client, world):
 def test_the_navigation_links_to_the_dashboard(client, world):
     client.force_login(world.users["mission_analyst"])
     assert 'href="/dashboard/"' in client.get("/incidents/").content.decode()
+
+
+def test_the_page_reads_as_many_statements_whatever_the_number_of_incidents(client, world):
+    client.force_login(world.users["wps_analyst"])
+    client.get("/dashboard/")  # the session and the reader's first reads
+    with CaptureQueriesContext(connection) as before:
+        client.get("/dashboard/")
+    for _ in range(20):
+        seizure(*BANGUI, country="")
+    with CaptureQueriesContext(connection) as after:
+        page = client.get("/dashboard/").content.decode()
+    assert len(after.captured_queries) == len(before.captured_queries)
+    # The figures are three statements: incidents, their weapons, the people involved.
+    figures = [query for query in after.captured_queries if "GROUPING SETS" in query["sql"]]
+    assert len(figures) == 3
+    # Incidents without a country count as unknown, and link to the map of the whole filter.
+    assert _table(page, "by-country")["Unknown"] == "20"
+    assert _links(page, "by-country")["Unknown"] == {}
