@@ -67,7 +67,6 @@ def _may_read_records(user) -> None:
 @login_required
 def map_page(request):
     _may_read_records(request.user)
-    filterset = IncidentFilterSet(request.GET or None, queryset=Incident.objects.none())
     missions = _readable_missions(request.user)
     runs = (
         AnalysisRun.objects.visible_to(request.user)
@@ -85,9 +84,9 @@ def map_page(request):
             "contingents": reverse("map:contingents"),
             "countries": reverse("geo:countries"),
             "admin_areas": reverse("geo:admin-areas"),
-            "analyses": "/api/v1/analyses",
-            "export_csv": "/api/v1/incidents/export.csv",
-            "export_geojson": "/api/v1/incidents/export.geojson",
+            "analyses": reverse("analysis-list"),
+            "export_csv": reverse("incident-export-csv"),
+            "export_geojson": reverse("incident-export-geojson"),
         },
         "admin_countries": sorted(
             {code for mission in missions for code in mission.host_countries or []}
@@ -105,11 +104,12 @@ def map_page(request):
             "categories": WeaponCategory.choices,
             "releasabilities": Releasability.choices,
             "missions": missions,
-            "contingents": Contingent.objects.filter(mission__in=missions).order_by("name"),
+            "contingents": Contingent.objects.filter(mission__in=missions)
+            .select_related("mission")
+            .order_by("name"),
             "regions": Region.objects.order_by("code"),
             "runs": runs,
             "analysis_kinds": [(kind.value, kind.label) for kind in MAP_ANALYSES],
-            "filter_errors": filterset.errors if filterset.is_bound else {},
         },
     )
 
