@@ -127,6 +127,8 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 # The queue tasks go to and workers read; the test suite uses a queue of its own.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+# Reports can have workers of their own (they draw maps and print PDFs): their queue.
+REPORTS_QUEUE = env.str("REPORTS_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

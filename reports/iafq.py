@@ -12,8 +12,7 @@ from incidents.choices import Context, IncidentKind, WeaponCategory
 from reports import figures
 from reports.documents import Document, ReportContext, Section, Table
 from reports.sections import country_label, country_names, label
-
-DEFAULT_SIGNIFICANT_SEIZURE = 10
+from reports.services import DEFAULT_SIGNIFICANT_SEIZURE
 
 
 def _significant_seizures(ctx: ReportContext, minimum: int) -> list[tuple]:

@@ -24,16 +24,14 @@ def build(ctx: ReportContext) -> Document:
     seizures = sections.seizures(ctx)
     seizures.title = _("II. Illicit flows and seizures")
     flows = sections.flows(ctx)
-    seizures.tables += flows.tables
-    seizures.paragraphs += flows.paragraphs
-    seizures.figures += flows.figures
+    flows.title = _("Origins of the weapons and cross-border flows")
     ctx.progress(45, _("Tracing"))
     tracing = sections.tracing(ctx)
     tracing.title = _("III. Marking, record-keeping and tracing")
     ctx.progress(60, _("Destruction"))
     custody = sections.custody(ctx)
     custody.title = _("IV. Collection, stockpile management and destruction")
-    parts = [summary, seizures, tracing, custody]
+    parts = [summary, seizures, flows, tracing, custody]
     gender = sections.gender(ctx, totals)
     if gender:
         gender.title = _("V. Gender dimensions")

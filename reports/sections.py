@@ -6,7 +6,6 @@ Each function takes the ReportContext and returns a Section; the template module
 
 from __future__ import annotations
 
-from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from geo.analyses.errors import AnalysisError
@@ -14,7 +13,7 @@ from geo.analyses.flows import FlowParameters
 from geo.analyses.flows import analyse as flows_analyse
 from geo.analyses.source import no_progress
 from geo.countries import country_name
-from geo.models import AnalysisCell, AnalysisKind, AnalysisRun
+from geo.models import AnalysisCell
 from incidents.choices import (
     AgeGroup,
     Context,
@@ -26,6 +25,7 @@ from incidents.choices import (
 )
 from reports import charts, figures, static_maps
 from reports.documents import Figure, ReportContext, Section, Table
+from reports.hotspots import stored_hotspot_runs
 
 HXL_COUNTRY = "#country+code"
 HXL_COUNT = "#indicator+num"
@@ -219,26 +219,6 @@ def tracing(ctx: ReportContext) -> Section:
                 rows=[[country_label(c, names), n, w] for c, n, w in results],
             ),
         ],
-    )
-
-
-def stored_hotspot_runs(*, scope, requester, mission_id: int | None) -> list[AnalysisRun]:
-    """The latest finished scheduled hot-spot run of each mission of the scope that the
-    reader may read: reused rather than recomputed. A scheduled report (no requester)
-    reads its own mission's runs."""
-    runs = AnalysisRun.objects.filter(
-        kind=AnalysisKind.HOTSPOTS,
-        state=AnalysisRun.State.DONE,
-        requested_by__isnull=True,
-        mission_id__in=scope.mission_ids,
-    )
-    if requester is not None:
-        runs = runs & AnalysisRun.objects.visible_to(requester)
-    else:
-        runs = runs.filter(mission_id=mission_id)
-    latest = runs.values("mission_id").annotate(last=Max("id")).values_list("last", flat=True)
-    return list(
-        AnalysisRun.objects.filter(pk__in=list(latest)).select_related("mission").order_by("pk")
     )
 
 

@@ -6,9 +6,11 @@ import hashlib
 import json
 import logging
 from datetime import date, timedelta
+from importlib import import_module
 
 import rules
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
@@ -19,16 +21,9 @@ from geo.analyses.source import data_fingerprint
 from organisations.access import Principal
 from organisations.audit import record_write
 from organisations.models import Mission
-from reports import (
-    iafq,
-    isacs_trace,
-    mission_monthly,
-    regional_overview,
-    rendering,
-    sdg_16_4_2,
-    secretary_general,
-)
+from reports import rendering
 from reports.documents import ReportContext
+from reports.hotspots import stored_hotspot_runs
 from reports.models import Report, ReportFile, ReportTemplate, ScopeKind
 from reports.scope import (
     Scope,
@@ -39,18 +34,20 @@ from reports.scope import (
     scope_resolve,
     template_check_scope,
 )
-from reports.sections import stored_hotspot_runs
 
 logger = logging.getLogger(__name__)
 
+# Each template's module, imported when a report is generated: they draw with matplotlib
+# and geopandas, which the web process does not load.
 BUILDERS = {
-    ReportTemplate.MISSION_MONTHLY: mission_monthly.build,
-    ReportTemplate.REGIONAL_OVERVIEW: regional_overview.build,
-    ReportTemplate.SECRETARY_GENERAL: secretary_general.build,
-    ReportTemplate.SDG_16_4_2: sdg_16_4_2.build,
-    ReportTemplate.IAFQ: iafq.build,
-    ReportTemplate.ISACS_TRACE: isacs_trace.build,
+    ReportTemplate.MISSION_MONTHLY: "reports.mission_monthly",
+    ReportTemplate.REGIONAL_OVERVIEW: "reports.regional_overview",
+    ReportTemplate.SECRETARY_GENERAL: "reports.secretary_general",
+    ReportTemplate.SDG_16_4_2: "reports.sdg_16_4_2",
+    ReportTemplate.IAFQ: "reports.iafq",
+    ReportTemplate.ISACS_TRACE: "reports.isacs_trace",
 }
+DEFAULT_SIGNIFICANT_SEIZURE = 10  # arms (see reports/iafq.py)
 CONTENT_TYPES = {
     ReportFile.Format.PDF: "application/pdf",
     ReportFile.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -76,7 +73,7 @@ def options_clean(template: str, options: dict | None) -> dict:
         errors["options.hxl"] = [_("Give true or false.")]
     cleaned: dict = {"hxl": hxl}
     if template == ReportTemplate.IAFQ:
-        minimum = options.get("significant_seizure_min_arms", iafq.DEFAULT_SIGNIFICANT_SEIZURE)
+        minimum = options.get("significant_seizure_min_arms", DEFAULT_SIGNIFICANT_SEIZURE)
         if isinstance(minimum, bool) or not isinstance(minimum, int) or not 1 <= minimum <= 100_000:
             errors["options.significant_seizure_min_arms"] = [
                 _("Give a whole number from 1 to 100000.")
@@ -258,7 +255,7 @@ def _live_report(request_key: str, fingerprint: str) -> Report | None:
 def _enqueue(report_id: int) -> None:
     from reports.tasks import generate_report
 
-    generate_report.delay(report_id)
+    generate_report.apply_async((report_id,), queue=settings.REPORTS_QUEUE)
 
 
 def report_generate(*, report_id: int, worker: str) -> None:
@@ -324,7 +321,7 @@ def _generate(report: Report) -> None:
         with_gender=report.with_gender,
         progress=progress,
     )
-    document = BUILDERS[report.template](context)
+    document = import_module(BUILDERS[report.template]).build(context)
     generated_at = timezone.now()
     progress(75, _("Writing the PDF"))
     files = [

@@ -32,17 +32,28 @@ def media_root(tmp_path_factory):
     return tmp_path_factory.mktemp("report-media")
 
 
+# The reports of these tests go to queues of their own, taken only by the workers the tests
+# start (which write where the tests read): never by another test's worker.
+REPORTS_QUEUE = f"armsmonitor-reports-test-{os.getpid()}"
+
+
 @pytest.fixture(autouse=True)
-def _reports_in_media_root(settings, media_root):
+def _reports_in_media_root_and_own_queue(settings, media_root):
     settings.MEDIA_ROOT = str(media_root)
+    settings.REPORTS_QUEUE = REPORTS_QUEUE
+
+
+def start_report_worker(name: str, *, queue: str, media_root, **options):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MEDIA_ROOT", str(media_root))
+        patch.setenv("CELERY_QUEUE", queue)
+        return start_celery_worker(name, **options)
 
 
 @pytest.fixture(scope="module")
 def report_worker(django_db_setup, django_db_blocker, media_root):
     """A real worker process writing its files where the tests read them."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MEDIA_ROOT", str(media_root))
-        worker = start_celery_worker("report-worker")
+    worker = start_report_worker("report-worker", queue=REPORTS_QUEUE, media_root=media_root)
     yield worker
     stop_celery_worker(worker)
 
@@ -382,11 +393,14 @@ def report_files_table_locked():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_report_leaves_the_report_retried_and_finished_once(media_root):
+def test_a_worker_killed_mid_report_leaves_the_report_retried_and_finished_once(
+    settings, media_root
+):
     world = build_report_world()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MEDIA_ROOT", str(media_root))
-        worker = start_celery_worker("report-prefork", pool="prefork", concurrency=1)
+    settings.REPORTS_QUEUE = queue = f"{REPORTS_QUEUE}-prefork"
+    worker = start_report_worker(
+        "report-prefork", queue=queue, media_root=media_root, pool="prefork", concurrency=1
+    )
     try:
         with report_files_table_locked():
             report = ask(world.users["admin"], "sdg_16_4_2")
