@@ -186,3 +186,35 @@ def test_the_monthly_schedule_asks_for_each_missions_report_of_the_month_before(
         .filter(pk=minusca.pk)
         .exists()
     )
+
+
+def test_a_report_that_cannot_be_generated_fails_and_says_why(world):
+    from geo.models import Region
+    from reports.services import report_request
+
+    report = report_request(
+        requester=world.users["admin"],
+        template="regional_overview",
+        scope_kind="region",
+        scope="test-caf",
+        period_start=date(2025, 3, 1),
+        period_end=date(2025, 3, 31),
+    )
+    Region.objects.filter(code="test-caf").delete()  # between the request and the work
+
+    report_generate(report_id=report.pk, worker="test")
+    report.refresh_from_db()
+
+    assert report.state == "failed"
+    assert "scope: No regional organisation test-caf." in report.error
+    assert not report.files.exists()
+    # Asked again: a failed report is not reused.
+    report_generate(report_id=report.pk, worker="test")
+    report.refresh_from_db()
+    assert report.attempts == 1
+
+
+def test_reports_are_read_only_in_the_admin(client, world):
+    client.force_login(world.users["admin"])
+    assert client.get("/admin/reports/report/").status_code == 200
+    assert client.get("/admin/reports/report/add/").status_code == 403
