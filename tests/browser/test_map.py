@@ -12,7 +12,8 @@ from playwright.sync_api import Page, expect
 
 from geo.boundaries import countries_load
 from geo.models import AnalysisRun
-from incidents.choices import IncidentKind
+from incidents.choices import IncidentKind, WeaponCategory
+from incidents.models import WeaponItem
 from tests.analysis_layouts import north_of, seizure
 from tests.personas import PASSWORD, build_world
 
@@ -30,7 +31,14 @@ def world(transactional_db, settings):
     world = build_world()
     # A dozen caches north of Bangui, 60 m apart: a cluster for DBSCAN.
     for step in range(12):
-        seizure(*north_of(18.6, 4.5, 60 * step), kind=IncidentKind.CACHE_DISCOVERY)
+        cache = seizure(*north_of(18.6, 4.5, 60 * step), kind=IncidentKind.CACHE_DISCOVERY)
+        # Rifles made in China and Sudan: flows from there to the Central African Republic.
+        WeaponItem.objects.create(
+            incident=cache,
+            category=WeaponCategory.ASSAULT_RIFLE,
+            country_of_manufacture="CHN" if step % 3 else "SDN",
+            quantity=1 + step,
+        )
     return world
 
 
@@ -162,4 +170,33 @@ def test_analysing_the_view_shows_progress_then_the_result_layer(
     expect(page.locator("#map .leaflet-overlay-pane path[stroke='#6a3d9a']")).to_have_count(1)
     assert parse_qs(urlsplit(page.url).query)["clusters"] == [str(run.pk)]
     screenshot(page, "5-map-analysed")
+    assert browser_errors == []
+
+
+def test_density_and_flows_are_drawn_as_heat_and_arrowed_lines(
+    page: Page, live_server, world, celery_worker_process, browser_errors
+):
+    sign_in(page, live_server, "mission_analyst")
+    open_map(page, f"{live_server.url}/map/?c=10,25&z=3&kind=cache_discovery")
+    for kind in ("density", "flows"):
+        page.select_option("#map-analysis-kind", kind)
+        page.click("#map-analyse-start")
+        expect(page.locator("#map-analysis-state")).to_have_text(
+            "Done: its layer is on the map.", timeout=60_000
+        )
+    # The density as a heat layer (a canvas), the flows as lines with arrowheads.
+    expect(page.locator("#map canvas.leaflet-heatmap-layer")).to_have_count(1)
+    flows = page.locator("#map .leaflet-overlay-pane path[stroke='#08519c']")
+    expect(flows).to_have_count(2)  # CHN → CAF and SDN → CAF
+    arrows = page.locator("#map .map-arrow span")
+    expect(arrows).to_have_count(2)
+    # Each arrowhead turned along its line, and still after a zoom.
+    page.locator("#map .leaflet-control-zoom-in").click()
+    expect(arrows.first).to_have_attribute("style", re.compile(r"rotate\(-?\d"))
+    # Wider for the larger volume (CHN: 8 items of 12 rifles' 78; SDN the rest).
+    widths = sorted(float(flows.nth(i).get_attribute("stroke-width")) for i in range(2))
+    assert widths[0] < widths[1]
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["density"] and query["flows"]
+    screenshot(page, "6-map-density-flows")
     assert browser_errors == []

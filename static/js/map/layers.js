@@ -81,13 +81,14 @@ function flowLines(lines, text) {
     const [from, to] = [points[points.length - 2], points[points.length - 1]];
     const angle = (Math.atan2(to[0] - from[0], to[1] - from[1]) * 180) / Math.PI;
     const arrow = L.marker(to, {
-      icon: L.divIcon({ className: "map-arrow", html: "➤", iconSize: [18, 18] }),
+      icon: L.divIcon({ className: "map-arrow", html: "<span>➤</span>", iconSize: [18, 18] }),
       keyboard: false,
       interactive: false,
     });
     arrow.on("add", () => {
+      // The inner glyph turns (Leaflet moves the marker's own element with a transform).
       // Screen y grows downwards: turn by minus the map angle.
-      arrow.getElement().style.transform += ` rotate(${-angle}deg)`;
+      arrow.getElement().firstElementChild.style.transform = `rotate(${-angle}deg)`;
     });
     group.addLayer(arrow);
   }
