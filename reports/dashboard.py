@@ -6,8 +6,9 @@ Every figure is a GROUP BY in PostgreSQL over the chosen incidents (the filtered
 `visible_to` queryset's SQL, as a subquery), counted as the Trends and Flows analyses
 count:
 
-- incidents over time (per month or week, UTC), by kind, by context, by country and by
-  regional organisation (an incident counts in every organisation its country belongs to);
+- incidents over time (per month or week, UTC, with zeros for the periods between the
+  first and the last that have none), by kind, by context, by country and by regional
+  organisation (an incident counts in every organisation its country belongs to);
 - weapons by SALW category: the sum of the items' quantities;
 - top origins and top flows (origin country → country of seizure) from the columns that
   PostgreSQL's triggers keep on each weapon item (`origin_country`, `seized_in`, see
@@ -130,6 +131,14 @@ FROM grouped
 JOIN geo_region AS region
     ON grouped.figure = 'country' AND grouped.key = ANY(region.member_countries)
 GROUP BY region.code
+UNION ALL
+-- The periods without incidents between the first and the last, as zeros: the chart over
+-- time keeps its time scale.
+SELECT 'period', every.start::date::text, 0, 0
+FROM (SELECT min(key)::date AS first, max(key)::date AS last
+      FROM grouped WHERE figure = 'period') AS bounds
+CROSS JOIN generate_series(bounds.first, bounds.last, ('1 ' || %s)::interval) AS every(start)
+WHERE every.start::date::text NOT IN (SELECT key FROM grouped WHERE figure = 'period')
 """
 
 # Origins and flows as the Flows analysis groups them: blank countries are "unknown". The
@@ -240,7 +249,9 @@ def dashboard_figures(
         name: {} for name in ("period", "kind", "context", "country", "region")
     }
     incident_total = gbv_linked = 0
-    for figure, key, count, gbv in _rows(INCIDENTS_SQL.format(chosen=chosen), (*params, period)):
+    for figure, key, count, gbv in _rows(
+        INCIDENTS_SQL.format(chosen=chosen), (*params, period, period)
+    ):
         if figure == "total":
             incident_total, gbv_linked = count, gbv
         else:

@@ -219,10 +219,17 @@ def test_weeks_start_on_monday_in_utc(world):
         {}, queryset=Incident.objects.visible_to(world.users["mission_analyst"])
     ).qs
     figures = dashboard_figures(incidents=incidents, period="week", with_gender=False)
+    # Weeks without incidents between the first and the last are zeros.
     assert figures.over_time == [
         Count("2025-01-06", 1),
+        Count("2025-01-13", 0),
         Count("2025-01-20", 1),
+        Count("2025-01-27", 0),
         Count("2025-02-03", 1),
+        Count("2025-02-10", 0),
+        Count("2025-02-17", 0),
+        Count("2025-02-24", 0),
+        Count("2025-03-03", 0),
         Count("2025-03-10", 6),
     ]
 
