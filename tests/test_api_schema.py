@@ -35,6 +35,16 @@ def test_the_schema_is_served_to_anyone_as_yaml_and_json(client):
         "/api/v1/analyses/{id}/cancel",
         "/api/v1/analyses/{id}/cells.geojson",
         "/api/v1/analyses/{id}/clusters.geojson",
+        "/api/v1/weapons",
+        "/api/v1/weapons/{id}",
+        "/api/v1/ammunition",
+        "/api/v1/trace-requests",
+        "/api/v1/missions",
+        "/api/v1/missions/{acronym}",
+        "/api/v1/boundaries",
+        "/api/v1/boundaries/{iso3}",
+        "/api/v1/regions",
+        "/api/v1/regions/{code}",
     } <= set(schema["paths"])
 
 
@@ -87,8 +97,12 @@ def test_the_docs_pages_load_their_scripts_from_the_platform_not_a_cdn(client, p
 
 MAX_EXAMPLES = 25
 # Read endpoints, and starting an analysis; cancelling needs a run of one's own and is
-# covered by tests/test_analysis_api.py.
-OPERATIONS = r"^(GET /api/v1/(incidents|analyses)|POST /api/v1/analyses$)"
+# covered by tests/test_analysis_api.py. (Reports have a module of their own:
+# tests/test_reports_api_schema.py.)
+OPERATIONS = (
+    r"^(GET /api/v1/(incidents|analyses|weapons|ammunition|trace-requests|missions"
+    r"|boundaries|regions)|POST /api/v1/analyses$)"
+)
 
 
 @pytest.fixture
