@@ -30,7 +30,7 @@ from django.test.utils import CaptureQueriesContext
 from geo.models import Region
 from incidents.choices import Context, IncidentKind, WorkflowState
 from incidents.models import Incident, TraceRequest, WeaponItem
-from reports.dashboard import Count, Flow, Origin, dashboard_figures
+from reports.dashboard import Count, Flow, Origin, dashboard_figures, period_bounds
 from tests.analysis_layouts import persons, seizure
 from tests.personas import build_world
 
@@ -386,6 +386,15 @@ def test_chart_links_carry_the_filter_to_the_map(client, world):
         "occurred_after": ["2025-01-05T00:00:00Z"],
         "region": ["test-ceeac"],
     }
+    week = _links(page, "over-time")["2025-01-06"]
+    assert (week["occurred_after"], week["occurred_before"]) == (
+        ["2025-01-06T00:00:00Z"],
+        ["2025-01-12T23:59:59.999999Z"],
+    )
+    assert period_bounds(date(2024, 12, 1), "month") == (
+        datetime(2024, 12, 1, tzinfo=UTC),
+        datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    )
     # The map of the whole filter, as the map reads it.
     assert 'href="/map/?occurred_after=2025-01-05T00%3A00%3A00Z&amp;context=criminal"' in (
         page_month
