@@ -247,7 +247,9 @@ class IncidentFilterSet(django_filters.FilterSet):
         )
     )
     contingent = KnownOrNothingFilter(
-        queryset=Contingent.objects.all(), distinct=False, label=_("Contingent")
+        queryset=Contingent.objects.select_related("mission"),
+        distinct=False,
+        label=_("Contingent"),
     )
     country = django_filters.CharFilter(label=_("Country (ISO alpha-3)"))
     q = django_filters.CharFilter(method="filter_text", label=_("Search"))
