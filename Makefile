@@ -1,4 +1,4 @@
-.PHONY: run test requirements
+.PHONY: run test requirements audit
 
 ## Set up what is missing and serve http://127.0.0.1:8000 (web, Celery worker, beat).
 run:
@@ -11,3 +11,8 @@ test:
 ## Re-pin requirements.txt after editing requirements.in.
 requirements:
 	.venv/bin/pip-compile --strip-extras --no-emit-index-url --no-emit-find-links requirements.in
+
+## Check the pinned requirements for known vulnerabilities (pip-audit); fails on high or
+## critical ones, and says so (exit 3) when the vulnerability service cannot be reached.
+audit:
+	@.venv/bin/python scripts/dependency_audit.py

@@ -152,3 +152,28 @@ def test_the_allowed_orderings_are_the_incidents_own_columns():
     assert all("__" not in name for name in names), names
     fields = {field.name for field in Incident._meta.concrete_fields}
     assert {name.lstrip("-") for name in names} <= fields
+
+
+# --- the dependency audit -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", ["osv", "pypi"])
+def test_make_audit_never_passes_without_having_checked_every_package(service):
+    """Here no vulnerability service answers (only package registries are reachable):
+    the audit must say so and fail, not print "No known vulnerabilities found" as pip-audit
+    does when it skipped every package. Where a service answers, it checks them all."""
+    result = subprocess.run(
+        ["make", "--no-print-directory", "audit"],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "AUDIT_SERVICE": service},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if "DEPENDENCY AUDIT NOT DONE" in result.stderr:
+        assert result.returncode != 0
+        assert "Error 3" in result.stderr
+        assert ("api.osv.dev" if service == "osv" else "pypi.org") in result.stderr
+    else:
+        assert result.returncode in (0, 2), result.stderr  # 2: make's status for a finding
+        assert "pinned packages checked against" in result.stdout
