@@ -55,6 +55,7 @@ def incident_list(request):
         request=request,
     )
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    record_read(request, "incident.list", records=len(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

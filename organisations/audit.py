@@ -135,3 +135,34 @@ def _valid_address(value: str | None) -> str | None:
         return str(ipaddress.ip_address((value or "").strip()))
     except ValueError:
         return None
+
+
+def admin_change_recorded(sender, instance, created: bool, raw: bool = False, **_kwargs) -> None:
+    """Writes made in the Django admin (missions, memberships, agreements, keys, …) join
+    the trail: Django logs each one as a LogEntry inside the admin's own transaction, and
+    its row here follows in that transaction."""
+    if not created or raw:
+        return
+    from django.contrib.admin.models import ADDITION, CHANGE, DELETION
+
+    verb = {ADDITION: "add", CHANGE: "change", DELETION: "delete"}.get(instance.action_flag)
+    model = instance.content_type.model_class() if instance.content_type_id else None
+    label = model._meta.label_lower if model else "unknown"
+    event = AuditEvent(
+        kind=AuditEvent.Kind.WRITE,
+        action=f"admin.{verb or 'action'}",
+        records=1,
+        object_type=label[:60],
+        object_id=str(instance.object_id or "")[:40],
+        query="",
+    )
+    request = _request_of(None)
+    user, agency, key_prefix, name = _who(instance.user)
+    event.user, event.agency, event.api_key_prefix, event.actor = user, agency, key_prefix, name
+    if request is not None:
+        event.channel = _channel(request.path)
+        event.method, event.path = request.method or "", request.path[:500]
+        event.remote_address = client_address(request)
+    else:
+        event.channel = "web"
+    event.save(force_insert=True)

@@ -268,3 +268,32 @@ def test_an_import_leaves_one_write_row_with_the_rows_it_wrote(db):
         world.users["reporter_alpha"],
         "worker",  # no request in this thread
     )
+
+
+def test_a_change_made_in_the_admin_leaves_one_write_row(client, world):
+    admin = world.users["admin"]
+    client.force_login(admin)
+
+    response = client.post(
+        "/admin/organisations/userpreferences/add/",
+        {"user": world.users["verifier"].pk, "language": "fr"},
+        REMOTE_ADDR="10.9.9.9",
+    )
+
+    assert response.status_code == 302, response.content[:500]
+    event = only_event(kind="write")
+    assert (event.action, event.user, event.object_type, event.remote_address) == (
+        "admin.add",
+        admin,
+        "organisations.userpreferences",
+        "10.9.9.9",
+    )
+
+
+def test_a_page_of_the_record_list_leaves_one_read_row_with_its_length(client, world):
+    user = world.users["verifier"]
+    client.force_login(user)
+    response = client.get("/incidents/")
+    assert response.status_code == 200
+    shown = len(response.context["page"].object_list)
+    assert only_event(action="incident.list").records == shown > 0
