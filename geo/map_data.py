@@ -23,12 +23,14 @@ from django.db import connection, transaction
 from django.db.models import F, FloatField, Func, Q, QuerySet, Sum
 
 from geo.map_models import (
+    ANY,
     GRAIN_FULL,
     GRAIN_KIND_CONTEXT,
     GRAIN_MONTH,
     GRAIN_NONE,
     MAX_LEVEL,
     MIN_LEVEL,
+    MONTH_ANY,
     IncidentMapCell,
 )
 from geo.models import Region
@@ -195,6 +197,12 @@ def kept_cells_query(
         (True, True): GRAIN_FULL,
     }[by_month, by_kind]
     cells = cells.filter(grain=grain)
+    # The summed-over columns hold ANY / MONTH_ANY: said outright, the index is read in
+    # order (level, generalised, grain, kind, month, rows…).
+    if not by_kind:
+        cells = cells.filter(kind=ANY)
+    if not by_month:
+        cells = cells.filter(month=MONTH_ANY)
     if first_month:
         cells = cells.filter(month__gte=first_month)
     if end_month:

@@ -51,49 +51,27 @@ class IncidentMapCell(models.Model):
     sum_y = models.FloatField()
 
     class Meta:
-        indexes = [
-            # Kind or context filters (with or without months): by kind first, so a view
-            # filtered on one kind reads that kind's rows only, from the index alone.
-            models.Index(
-                fields=["level", "generalised", "grain", "kind", "month", "row_index"],
-                include=[
-                    "column_index",
-                    "context",
-                    "mission_id",
-                    "contingent_id",
-                    "state",
-                    "releasability",
-                    "country",
-                    "id",
-                    "incidents",
-                    "sum_x",
-                    "sum_y",
-                ],
-                condition=models.Q(grain__gte=2),
-                name="incidentmapcell_by_kind",
-            )
-        ]
         constraints = [
             models.UniqueConstraint(
+                # In this order, one index serves every grain: equality on level,
+                # location kind and grain, then the kinds asked for (or ANY), the months
+                # (a range, or MONTH_ANY), then the viewport's rows and columns.
                 fields=[
                     "level",
                     "generalised",
                     "grain",
+                    "kind",
+                    "month",
                     "row_index",
                     "column_index",
-                    "month",
+                    "context",
                     "mission_id",
                     "contingent_id",
                     "state",
                     "releasability",
                     "country",
-                    "kind",
-                    "context",
                 ],
                 name="incidentmapcell_key",
-                # A viewport's cells are read from the index alone (an index-only scan):
-                # id for the access policy's "everything" (id IS NOT NULL), the sums.
-                include=["id", "incidents", "sum_x", "sum_y"],
             )
         ]
 

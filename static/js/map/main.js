@@ -205,7 +205,7 @@ if (startButton) {
         kind, params, urls: settings.urls, text,
         onProgress: (current) => {
           progress.value = current.progress ?? 0;
-          state.textContent = `${current.state} · ${current.progress ?? 0} %`;
+          state.textContent = `${current.state === "queued" ? text.textQueued : text.textRunning} · ${current.progress ?? 0} %`;
         },
       });
       const select = runSelects[kind];
