@@ -11,8 +11,8 @@ level: once at its exact location (`generalised` false) and once at its generali
 (snapped to GENERALISED_CELL_DEGREES), so that readers of generalised locations get counts
 built on the location they may see.
 
-Never written from Python: statement-level triggers on incidents_incident (migration
-geo 0005) keep it right on every write path, and its columns carry the incident's names so
+Never written from Python: statement-level triggers on incidents_incident (migrations
+geo 0005-0008) keep it right on every write path, and its columns carry the incident's names so
 that the access policy's conditions (organisations/access.py) apply to it unchanged.
 """
 
