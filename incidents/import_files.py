@@ -100,8 +100,8 @@ def check_import_content(upload: BinaryIO, file_format: str) -> None:
     if file_format == "xlsx":
         if not head.startswith(b"PK\x03\x04"):
             raise ImportFileError(
-                f"The file is not an XLSX workbook (an XLSX is a ZIP container; this one "
-                f"starts with {head[:8]!r})."
+                f"The file is not a complete XLSX workbook: an XLSX is a ZIP container, and "
+                f"this file starts with {head[:8]!r}."
             )
         return
     if head.startswith((b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"%PDF", b"\xd0\xcf\x11\xe0")):

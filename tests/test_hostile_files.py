@@ -156,7 +156,7 @@ IMPORT_CORPUS = {
     "billion laughs in an XLSX sheet": ("xlsx", billion_laughs_xlsx, "declares entities"),
     "external entity in an XLSX sheet": ("xlsx", external_entity_xlsx, "declares entities"),
     "truncated XLSX": ("xlsx", lambda: clean_xlsx()[:1500], "not a complete XLSX"),
-    "CSV posing as XLSX": ("xlsx", clean_csv, "not an XLSX workbook"),
+    "CSV posing as XLSX": ("xlsx", clean_csv, "an XLSX is a ZIP container"),
     "deeply nested GeoJSON": ("geojson", deeply_nested_geojson, "nests arrays or objects"),
     "truncated GeoJSON": ("geojson", lambda: b'{"type": "FeatureCollection", "feat', "not valid"),
     "GeoJSON over its size limit": ("geojson", oversized_geojson, "the limit for GEOJSON"),
