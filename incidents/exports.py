@@ -66,7 +66,6 @@ ROW_COLUMNS = (
     "state",
     "external_reference",
     "updated_at",
-    "geometry",
 )
 
 
@@ -132,19 +131,24 @@ GEOJSON_SQL = (
 )
 
 
-def _rows_sql(incidents: IncidentQuerySet) -> tuple[str, tuple]:
+def _rows_sql(incidents: IncidentQuerySet, *, geometry: bool) -> tuple[str, tuple]:
+    """The inner query. Its ORDER BY keeps PostgreSQL from merging it into the outer one,
+    so every column it selects is computed: the GeoJSON geometry only where it is used."""
     rows = incidents.annotate(
-        geometry=AsGeoJSON("shown_location", precision=6),
         mission_acronym=F("mission__acronym"),
         contingent_name=F("contingent__name"),
-    ).values(*ROW_COLUMNS)
-    return rows.query.sql_with_params()
+    )
+    columns = ROW_COLUMNS
+    if geometry:
+        rows = rows.annotate(geometry=AsGeoJSON("shown_location", precision=6))
+        columns = (*ROW_COLUMNS, "geometry")
+    return rows.values(*columns).query.sql_with_params()
 
 
 def incidents_csv(incidents: IncidentQuerySet) -> Iterator[bytes]:
     """The CSV file (UTF-8, a header line, then one line an incident), in chunks."""
     try:
-        sql, params = _rows_sql(incidents)
+        sql, params = _rows_sql(incidents, geometry=False)
     except EmptyResultSet:  # a filter that can match nothing (an unknown region, say)
         return iter([(",".join(HEADER) + "\n").encode()])
     return copy_chunks(CSV_SQL.format(columns=CSV_COLUMNS, rows=sql), params, using=incidents.db)
@@ -153,7 +157,7 @@ def incidents_csv(incidents: IncidentQuerySet) -> Iterator[bytes]:
 def incidents_geojson(incidents: IncidentQuerySet) -> Iterator[bytes]:
     """A GeoJSON FeatureCollection (UTF-8), in chunks."""
     try:
-        sql, params = _rows_sql(incidents)
+        sql, params = _rows_sql(incidents, geometry=True)
     except EmptyResultSet:  # a filter that can match nothing
         yield b'{"type": "FeatureCollection", "features": []}\n'
         return
