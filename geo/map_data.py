@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib.gis.db.models import GeometryField
@@ -155,12 +155,37 @@ def _month_after(before: datetime) -> date | None:
     return None
 
 
+def _whole_months(after: datetime | None, before: datetime | None) -> tuple[date | None, ...]:
+    """The whole months of the window [after, before]: (first month, month after the last),
+    each None where the window is open on that side, and (None, None) when no whole month
+    lies in it. The days before the first and after the last are the window's edges."""
+    first_month = end_month = None
+    if after:
+        first_month = _month_start(after) or (
+            after.date().replace(day=1) + timedelta(days=32)
+        ).replace(day=1)
+    if before:
+        end_month = _month_after(before) or before.date().replace(day=1)
+    if first_month and end_month and first_month >= end_month:
+        return None, None
+    return first_month, end_month
+
+
 def kept_cells_query(
-    filters: dict, visibility: Visibility, *, zoom: int, bbox: Polygon
+    filters: dict,
+    visibility: Visibility,
+    *,
+    zoom: int,
+    bbox: Polygon,
+    incidents: QuerySet | None = None,
 ) -> MapQuery | None:
     """The cells' counts read from the kept counts, or None when `filters` (the incident
-    filterset's cleaned data) ask what they cannot answer (NOT_KEPT, withdrawn records,
-    dates that do not fall on month boundaries) or the zoom is beyond the finest level.
+    filterset's cleaned data) ask what they cannot answer (NOT_KEPT, withdrawn records).
+
+    A time window that does not fall on month boundaries is read from the kept counts for
+    its whole months, and from `incidents` (the filterset's queryset) for the days at its
+    edges, in the same statement; without `incidents`, or without a whole month in the
+    window, None.
 
     The access policy's own conditions apply (the table carries the incident's column
     names), and each reader reads the cells of the location it may see: the exact one
@@ -168,9 +193,11 @@ def kept_cells_query(
     if any(filters.get(name) for name in NOT_KEPT) or filters.get("withdrawn"):
         return None
     after, before = filters.get("occurred_after"), filters.get("occurred_before")
-    first_month = _month_start(after) if after else None
-    end_month = _month_after(before) if before else None
-    if (after and first_month is None) or (before and end_month is None):
+    first_month, end_month = _whole_months(after, before)
+    edges = _window_edges(after, before, first_month, end_month)
+    if (after or before) and not (first_month or end_month):
+        return None
+    if edges is not None and incidents is None:
         return None
     level = min(max(zoom, MIN_LEVEL), MAX_LEVEL)
     # Below the coarsest kept level, cells of zoom z are 2^(level - z) kept cells wide.
@@ -234,15 +261,59 @@ def kept_cells_query(
     try:
         inner_sql, inner_params = counted.query.sql_with_params()
     except EmptyResultSet:
-        return None
+        inner_sql, inner_params = EMPTY_KEPT, ()
     # Coarser than the coarsest kept level: merge kept cells (an arithmetic shift is a
     # floor division by 2^shift, also for negative indices).
+    parts = [
+        "SELECT column_index >> %s AS c, row_index >> %s AS r, counted AS n, total_x AS sx,"  # noqa: S608
+        f" total_y AS sy FROM ({inner_sql}) AS kept"
+    ]
+    params = [shift, shift, *inner_params]
+    if edges is not None:
+        try:
+            edge_sql, edge_params = (
+                _with_coordinates(incidents.filter(edges))
+                .values("map_x", "map_y")
+                .query.sql_with_params()
+            )
+        except EmptyResultSet:
+            pass
+        else:
+            size = cell_degrees(level) * 2**shift  # the kept cells' size, merged as above
+            parts.append(
+                "SELECT floor(map_x / %s)::int, floor(map_y / %s)::int, 1, map_x, map_y"  # noqa: S608
+                f" FROM ({edge_sql}) AS edge"
+            )
+            params += [size, size, *edge_params]
     sql = (
-        "SELECT column_index >> %s, row_index >> %s, sum(counted)::int,"  # noqa: S608
-        " sum(total_x) / sum(counted), sum(total_y) / sum(counted)"
-        f" FROM ({inner_sql}) AS kept GROUP BY 1, 2"
+        "SELECT c, r, sum(n)::int, sum(sx) / sum(n), sum(sy) / sum(n)"  # noqa: S608
+        f" FROM ({' UNION ALL '.join(parts)}) AS counted GROUP BY 1, 2"
     )
-    return MapQuery(sql, (shift, shift, *inner_params))
+    return MapQuery(sql, tuple(params))
+
+
+# A kept-counts part that can match nothing, in the columns the statement reads.
+EMPTY_KEPT = (
+    "SELECT 0 AS column_index, 0 AS row_index, 0::bigint AS counted,"
+    " 0::float8 AS total_x, 0::float8 AS total_y WHERE false"
+)
+
+
+def _window_edges(
+    after: datetime | None,
+    before: datetime | None,
+    first_month: date | None,
+    end_month: date | None,
+) -> Q | None:
+    """The incidents of the window's days outside its whole months (None: there are none)."""
+    edges = []
+    if after and first_month and _month_start(after) is None:
+        edges.append(Q(occurred_at__lt=datetime.combine(first_month, time.min, tzinfo=UTC)))
+    if before and end_month and _month_after(before) is None:
+        edges.append(Q(occurred_at__gte=datetime.combine(end_month, time.min, tzinfo=UTC)))
+    if not edges:
+        return None
+    return edges[0] if len(edges) == 1 else edges[0] | edges[1]
 
 
 def incidents_layer_query(
@@ -251,7 +322,7 @@ def incidents_layer_query(
     """The statement that answers a viewport first: ("kept-cells", …) from the counts the
     database keeps when they can answer the filter, else ("points", …) at POINTS_MIN_ZOOM
     and beyond, else ("cells", …) counted from the incidents themselves."""
-    kept = kept_cells_query(filters, visibility, zoom=zoom, bbox=bbox)
+    kept = kept_cells_query(filters, visibility, zoom=zoom, bbox=bbox, incidents=incidents)
     if kept is not None:
         return "kept-cells", kept
     if zoom >= POINTS_MIN_ZOOM:

@@ -206,7 +206,9 @@ def _kept_equals_counted(user, zoom: int, **filters) -> None:
     )
     assert filterset.is_valid()
     box = Polygon.from_bbox((-180, -90, 180, 90))
-    kept = map_data.kept_cells_query(filterset.form.cleaned_data, visibility, zoom=zoom, bbox=box)
+    kept = map_data.kept_cells_query(
+        filterset.form.cleaned_data, visibility, zoom=zoom, bbox=box, incidents=filterset.qs
+    )
     assert kept is not None
     counted = map_data.cells_query(filterset.qs, zoom=zoom)
 
@@ -245,6 +247,43 @@ def test_the_kept_counts_follow_every_write(client, world):
             for filters in grains:
                 _kept_equals_counted(world.users[persona], zoom, **filters)
     assert not IncidentMapCell.objects.filter(incidents__lt=0).exists()
+
+
+@pytest.mark.parametrize(
+    ("after", "before"),
+    [
+        # The records occurred on 14 March 2025.
+        ("2025-02-10T08:00:00Z", "2025-04-20T17:00:00Z"),  # March kept, the edges empty
+        ("2025-03-10T00:00:00Z", "2025-05-05T00:00:00Z"),  # the records in the first edge
+        ("2025-01-01T00:00:00Z", "2025-03-20T00:00:00Z"),  # ... in the last edge
+        ("2025-03-14T09:30:00Z", None),  # from the records' very moment, open-ended
+        (None, "2025-03-14T09:29:59Z"),  # until just before it
+    ],
+)
+def test_a_window_of_days_reads_its_whole_months_kept_and_counts_its_edges(world, after, before):
+    window = {
+        name: value
+        for name, value in (("occurred_after", after), ("occurred_before", before))
+        if value
+    }
+    for persona in ("admin", "regional_analyst"):
+        for zoom in (1, 4, 10):
+            _kept_equals_counted(world.users[persona], zoom, **window)
+
+
+def test_a_window_within_one_month_is_counted_from_the_incidents(world):
+    visibility = incident_visibility(world.users["admin"])
+    filters = {
+        "occurred_after": datetime(2025, 3, 10, tzinfo=UTC),
+        "occurred_before": datetime(2025, 3, 20, tzinfo=UTC),
+    }
+    box = Polygon.from_bbox((-180, -90, 180, 90))
+    assert (
+        map_data.kept_cells_query(
+            filters, visibility, zoom=4, bbox=box, incidents=Incident.objects.all()
+        )
+        is None
+    )
 
 
 def test_popup_facts_follow_the_access_policy(client, world):
