@@ -90,9 +90,11 @@ def _iso(column: str) -> str:
 
 # SQL for each column of HEADER, read from the inner query `incident`. The export queries
 # below are made of these constants and the queryset's own SQL; values stay parameters.
+# Codes from the records' choices (kind, precision, country, context, state) never start
+# like a formula: only the texts that people type are made safe.
 EXPORT_VALUES = {
     "id": "incident.id",
-    "kind": _text_safe("incident.kind"),
+    "kind": "incident.kind",
     "occurred_at": _iso("incident.occurred_at"),
     "longitude": "round(ST_X(incident.shown_location)::numeric, 6)::float8",
     "latitude": "round(ST_Y(incident.shown_location)::numeric, 6)::float8",
@@ -100,13 +102,13 @@ EXPORT_VALUES = {
     "location_is_exact": (
         "CASE incident.location_is_exact::boolean WHEN true THEN 'True' WHEN false THEN 'False' END"
     ),
-    "location_precision": _text_safe("incident.location_precision"),
-    "country": _text_safe("incident.country"),
-    "context": _text_safe("incident.context"),
+    "location_precision": "incident.location_precision",
+    "country": "incident.country",
+    "context": "incident.context",
     "mission": _text_safe("incident.mission_acronym"),
     "contingent": _text_safe("incident.contingent_name"),
     "releasability": "incident.releasability",
-    "state": _text_safe("incident.state"),
+    "state": "incident.state",
     "external_reference": _text_safe("incident.external_reference"),
     "updated_at": _iso("incident.updated_at"),
 }
