@@ -22,9 +22,47 @@ def _database_url(database: dict) -> str:
     )
 
 
-def start_celery_worker(name: str, *, pool: str = "solo", concurrency: int = 1):
+# The session's shared worker (celery_worker_process), while it runs, and the workers that
+# tests start for themselves. A test that starts its own workers counts on them alone to
+# take its tasks (which worker ran a run, a killed worker's task redelivered): while any of
+# them is alive, the shared worker stops consuming the queue.
+_SHARED_WORKER: dict = {}  # "process" and "nodes" (its name as the broker knows it)
+_OWN_WORKERS: list = []
+
+
+def _own_workers_alive() -> list:
+    _OWN_WORKERS[:] = [worker for worker in _OWN_WORKERS if worker.poll() is None]
+    return _OWN_WORKERS
+
+
+def _shared_worker_consumes(consumes: bool) -> None:
+    if not _SHARED_WORKER:
+        return
+    if _SHARED_WORKER.get("paused", False) == (not consumes):
+        return
+    queue = celery_app.conf.task_default_queue
+    command = celery_app.control.add_consumer if consumes else celery_app.control.cancel_consumer
+    command(queue, destination=_SHARED_WORKER["nodes"], reply=True, timeout=5)
+    _SHARED_WORKER["paused"] = not consumes
+
+
+@pytest.fixture(autouse=True)
+def _shared_worker_consumes_again():
+    """A test that killed its own workers without stopping them leaves none alive: the
+    shared worker takes tasks again for the next tests."""
+    yield
+    if not _own_workers_alive():
+        _shared_worker_consumes(True)
+
+
+def start_celery_worker(
+    name: str, *, pool: str = "solo", concurrency: int = 1, shared: bool = False
+):
     """Start a real `celery worker` process, named `name`@host, on the real Redis broker,
-    reading the test database; return it once it answers a ping."""
+    reading the test database; return it once it answers a ping. Unless `shared`, the
+    session's shared worker takes no task while the worker is alive."""
+    if not shared and not _own_workers_alive():
+        _shared_worker_consumes(False)
     environment = {
         **os.environ,
         "DATABASE_URL": _database_url(settings.DATABASES["default"]),
@@ -51,14 +89,19 @@ def start_celery_worker(name: str, *, pool: str = "solo", concurrency: int = 1):
         cwd=PROJECT_DIR,
         env=environment,
     )
+    if not shared:
+        _OWN_WORKERS.append(worker)
     expected = hostname.split("@")[0]
     deadline = time.monotonic() + 60
-    while not any(
-        expected in name for reply in celery_app.control.ping(timeout=0.5) for name in reply
-    ):
-        if worker.poll() is not None or time.monotonic() > deadline:
+    answered: list[str] = []
+    while not answered:
+        replies = celery_app.control.ping(timeout=0.5)
+        answered = [node for reply in replies for node in reply if expected in node]
+        if not answered and (worker.poll() is not None or time.monotonic() > deadline):
             worker.kill()
             pytest.fail(f"The Celery worker {name} did not start.")
+    if shared:
+        _SHARED_WORKER.update(process=worker, nodes=answered)
     return worker
 
 
@@ -68,6 +111,10 @@ def stop_celery_worker(worker) -> None:
         worker.wait(timeout=30)
     except subprocess.TimeoutExpired:
         worker.kill()
+    if _SHARED_WORKER.get("process") is worker:
+        _SHARED_WORKER.clear()
+    elif not _own_workers_alive():
+        _shared_worker_consumes(True)
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +124,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     Session-scoped: starting a worker takes a few seconds. Tests that use it must commit
     their data (`django_db(transaction=True)`), since the worker has its own connection.
     """
-    worker = start_celery_worker("test-worker")
+    worker = start_celery_worker("test-worker", shared=True)
     yield worker
     stop_celery_worker(worker)
 
