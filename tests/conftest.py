@@ -129,6 +129,24 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     stop_celery_worker(worker)
 
 
+@pytest.fixture
+def wsgi_requests_keep_the_test_transaction():
+    """For requests sent through the WSGI application itself (Schemathesis): a real WSGI
+    request closes "old" connections at its start and end, and in a test the connection
+    holds the test's transaction (the Django test client does the same)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from tests.schema_driven import CREDENTIALS
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+    CREDENTIALS.clear()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Personas get passwords; the production hasher would spend seconds on each.

@@ -2,16 +2,11 @@
 Schemathesis (generated requests: no 5xx, every answer as the schema says)."""
 
 import pytest
-import schemathesis
 import yaml
-from django.conf import settings as settings_module
 from django.core.management import call_command
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
 
-from armsmonitor.wsgi import application
 from tests.personas import build_world
+from tests.schema_driven import api_schema, generated_cases, sign_in
 
 # --- the schema and its docs ---------------------------------------------------------------
 
@@ -95,7 +90,6 @@ def test_the_docs_pages_load_their_scripts_from_the_platform_not_a_cdn(client, p
 
 # --- Schemathesis: requests generated from the schema ------------------------------------
 
-MAX_EXAMPLES = 25
 # Read endpoints, and starting an analysis; cancelling needs a run of one's own and is
 # covered by tests/test_analysis_api.py. (Reports have a module of their own:
 # tests/test_reports_api_schema.py.)
@@ -103,84 +97,20 @@ OPERATIONS = (
     r"^(GET /api/v1/(incidents|analyses|weapons|ammunition|trace-requests|missions"
     r"|boundaries|regions)|POST /api/v1/analyses$)"
 )
-
-
-@pytest.fixture
-def _wsgi_requests_keep_the_test_transaction():
-    # A real WSGI request closes "old" connections at its start and end; in a test, the
-    # connection holds the test's transaction (the Django test client does the same).
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-# Loaded once, through the platform's own WSGI application (the schema view reads no
-# records). Not `schemathesis.pytest.from_fixture`: its lazy tests need a pytest < 9.
-schema = schemathesis.openapi.from_wsgi("/api/v1/schema?format=json", application).include(
-    name_regex=OPERATIONS
-)
-# The test authenticates the calls itself: no generated Authorization header or cookie.
-schema.config.generation.update(max_examples=MAX_EXAMPLES, with_security_parameters=False)
-# Examples and fuzzing only: the coverage phase's cases skip the auth provider below (so
-# they would all be 401), and it multiplies the cases by every enum value of every filter.
-schema.config.phases.coverage.enabled = False
-# A schema-valid request may still be refused with a 400 naming the field: a reversed date
-# range, a bbox with minx > maxx, text that is no polygon. OpenAPI cannot say those rules.
-schema.config.checks.positive_data_acceptance.expected_statuses = [
-    "2XX",
-    "400",
-    "401",
-    "403",
-    "404",
-]
-
-
-# The credentials of the test being run: each test has a world (and a session) of its own.
-CREDENTIALS: dict[str, dict[str, str]] = {}
-
-
-@schema.auth(refresh_interval=None)
-class SignedInAnalyst:
-    """Schemathesis signs every request in as the test's analyst; its auth checks then
-    send the same requests without the session, and with a made-up one, expecting 401."""
-
-    def get(self, case, context):
-        return CREDENTIALS
-
-    def set(self, case, data, context):
-        case.cookies = {**(case.cookies or {}), **data.get("cookies", {})}
-        case.headers = {**(case.headers or {}), **data.get("headers", {})}
+schema = api_schema(OPERATIONS)
 
 
 @pytest.fixture
 def analyst(db, client):
-    """The MINUSCA analyst, signed in: a session cookie, and a CSRF token for the POST."""
+    """The MINUSCA analyst, signed in."""
     world = build_world()
-    client.force_login(world.users["mission_analyst"])
-    token = "a" * 32
-    CREDENTIALS["cookies"] = {
-        settings_module.SESSION_COOKIE_NAME: client.cookies[
-            settings_module.SESSION_COOKIE_NAME
-        ].value,
-        "csrftoken": token,
-    }
-    CREDENTIALS["headers"] = {"X-CSRFToken": token}
-    yield world
-    CREDENTIALS.clear()
+    sign_in(client, world.users["mission_analyst"])
+    return world
 
 
 @schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    # The same generated requests on every run: CI must not pass or fail by the draw.
-    # (Explore more locally with hypothesis' --hypothesis-seed and derandomize off.)
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@generated_cases
 def test_the_api_answers_generated_requests_as_its_schema_says(
-    case, analyst, _wsgi_requests_keep_the_test_transaction
+    case, analyst, wsgi_requests_keep_the_test_transaction
 ):
     case.call_and_validate()
