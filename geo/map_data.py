@@ -24,6 +24,8 @@ from django.db.models import F, FloatField, Func, Q, QuerySet, Sum
 
 from geo.map_models import (
     ANY,
+    GRAIN_CATEGORIES,
+    GRAIN_CATEGORIES_MONTH,
     GRAIN_FULL,
     GRAIN_KIND_CONTEXT,
     GRAIN_MONTH,
@@ -32,6 +34,7 @@ from geo.map_models import (
     MIN_LEVEL,
     MONTH_ANY,
     IncidentMapCell,
+    categories_mask,
 )
 from geo.models import Region
 from geo.selectors import simplification_tolerance
@@ -127,9 +130,10 @@ def _fetch(query: MapQuery | None, *, costly: bool = False) -> list[tuple]:
 
 # --- Counts from the cells the database keeps (geo/map_models.py) ------------------------
 
-# Filters the kept counts cannot answer: through weapons (an incident counts once however
-# many of its weapons match), free text, a drawn area, edits since, withdrawn records.
-NOT_KEPT = ("category", "q", "polygon", "updated_since")
+# Filters the kept counts cannot answer: free text, a drawn area, edits since, withdrawn
+# records (and a weapon category together with a kind or context: the category grains sum
+# kinds and contexts over).
+NOT_KEPT = ("q", "polygon", "updated_since")
 
 
 def _month_start(moment: datetime) -> date | None:
@@ -192,6 +196,10 @@ def kept_cells_query(
     where it may see it, else the generalised one."""
     if any(filters.get(name) for name in NOT_KEPT) or filters.get("withdrawn"):
         return None
+    categories = filters.get("category")
+    by_kind = bool(filters.get("kind") or filters.get("context"))
+    if categories and by_kind:
+        return None
     after, before = filters.get("occurred_after"), filters.get("occurred_before")
     first_month, end_month = _whole_months(after, before)
     edges = _window_edges(after, before, first_month, end_month)
@@ -216,13 +224,20 @@ def kept_cells_query(
     )
     # The coarsest grain that holds what the filter tests.
     by_month = bool(first_month or end_month)
-    by_kind = bool(filters.get("kind") or filters.get("context"))
-    grain = {
-        (False, False): GRAIN_NONE,
-        (True, False): GRAIN_MONTH,
-        (False, True): GRAIN_KIND_CONTEXT,
-        (True, True): GRAIN_FULL,
-    }[by_month, by_kind]
+    if categories:
+        grain = GRAIN_CATEGORIES_MONTH if by_month else GRAIN_CATEGORIES
+        # Each incident counts once, in the row of its set of categories: the sets that
+        # meet the chosen ones.
+        cells = cells.alias(
+            chosen_categories=F("categories").bitand(categories_mask(categories))
+        ).filter(chosen_categories__gt=0)
+    else:
+        grain = {
+            (False, False): GRAIN_NONE,
+            (True, False): GRAIN_MONTH,
+            (False, True): GRAIN_KIND_CONTEXT,
+            (True, True): GRAIN_FULL,
+        }[by_month, by_kind]
     cells = cells.filter(grain=grain)
     # The summed-over columns hold ANY / MONTH_ANY: said outright, the index is read in
     # order (level, generalised, grain, kind, month, rows…).
@@ -270,11 +285,12 @@ def kept_cells_query(
     ]
     params = [shift, shift, *inner_params]
     if edges is not None:
+        # A filter through weapons makes the queryset DISTINCT: with the id among the
+        # distinct columns, each incident of the edges is counted once, as in cells_query.
+        columns = ("id", "map_x", "map_y") if incidents.query.distinct else ("map_x", "map_y")
         try:
             edge_sql, edge_params = (
-                _with_coordinates(incidents.filter(edges))
-                .values("map_x", "map_y")
-                .query.sql_with_params()
+                _with_coordinates(incidents.filter(edges)).values(*columns).query.sql_with_params()
             )
         except EmptyResultSet:
             pass

@@ -12,8 +12,9 @@ level: once at its exact location (`generalised` false) and once at its generali
 built on the location they may see.
 
 Never written from Python: statement-level triggers on incidents_incident (migrations
-geo 0005-0008) keep it right on every write path, and its columns carry the incident's names so
-that the access policy's conditions (organisations/access.py) apply to it unchanged.
+geo 0005-0009) and on incidents_weaponitem (geo 0009) keep it right on every write path, and
+its columns carry the incident's names so that the access policy's conditions
+(organisations/access.py) apply to it unchanged.
 """
 
 from datetime import date
@@ -30,6 +31,36 @@ MAX_LEVEL = 10
 GRAIN_NONE, GRAIN_MONTH, GRAIN_KIND_CONTEXT, GRAIN_FULL = 0, 1, 2, 3
 MONTH_ANY = date(1, 1, 1)
 ANY = ""
+# Two more grains answer the weapon-category filter: per set of categories the incident's
+# weapons fall in (`categories`, a bit mask: bit i for CATEGORY_BITS[i]), all months or by
+# month, kinds and contexts summed over. An incident counts once in its one set, so
+# "category in (A, B)" sums the rows whose set meets {A, B}: each incident once however many
+# of its weapons match. Incidents without weapons are not kept at these grains (no category
+# filter can match them); the other grains hold `categories` 0.
+GRAIN_CATEGORIES, GRAIN_CATEGORIES_MONTH = 4, 5
+# The bit of each category (incidents.choices.WeaponCategory). Append only: the triggers of
+# geo 0009 hold this very list, and a new category needs a migration that gives the
+# triggers the longer list (tests check that every category has its bit).
+CATEGORY_BITS = (
+    "revolver_pistol",
+    "rifle_carbine",
+    "assault_rifle",
+    "smg",
+    "lmg",
+    "hmg",
+    "grenade_launcher",
+    "anti_tank_gun",
+    "recoilless_rifle",
+    "anti_tank_launcher",
+    "manpads",
+    "mortar",
+    "craft_produced",
+)
+
+
+def categories_mask(categories: list[str]) -> int:
+    """The bit mask of `categories` (codes of WeaponCategory), as the kept counts hold it."""
+    return sum(1 << CATEGORY_BITS.index(category) for category in set(categories))
 
 
 class IncidentMapCell(models.Model):
@@ -46,6 +77,7 @@ class IncidentMapCell(models.Model):
     country = models.CharField(max_length=3)
     kind = models.CharField(max_length=30)
     context = models.CharField(max_length=20)
+    categories = models.IntegerField(default=0)
     incidents = models.IntegerField()
     sum_x = models.FloatField()
     sum_y = models.FloatField()
@@ -55,7 +87,8 @@ class IncidentMapCell(models.Model):
             models.UniqueConstraint(
                 # In this order, one index serves every grain: equality on level,
                 # location kind and grain, then the kinds asked for (or ANY), the months
-                # (a range, or MONTH_ANY), then the viewport's rows and columns.
+                # (a range, or MONTH_ANY), then the viewport's rows and columns; the set of
+                # categories last (a mask test: no index range serves it).
                 fields=[
                     "level",
                     "generalised",
@@ -70,6 +103,7 @@ class IncidentMapCell(models.Model):
                     "state",
                     "releasability",
                     "country",
+                    "categories",
                 ],
                 name="incidentmapcell_key",
             )
