@@ -20,7 +20,7 @@ from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import F, FloatField, Func, Q, QuerySet, Sum
+from django.db.models import DateTimeField, F, FloatField, Func, Q, QuerySet, Sum
 
 from geo.map_models import (
     ANY,
@@ -290,7 +290,9 @@ def kept_cells_query(
         columns = ("id", "map_x", "map_y") if incidents.query.distinct else ("map_x", "map_y")
         try:
             edge_sql, edge_params = (
-                _with_coordinates(incidents.filter(edges)).values(*columns).query.sql_with_params()
+                _with_coordinates(incidents.alias(occurred_utc=OCCURRED_UTC).filter(edges))
+                .values(*columns)
+                .query.sql_with_params()
             )
         except EmptyResultSet:
             pass
@@ -315,18 +317,39 @@ EMPTY_KEPT = (
 )
 
 
+# The moment of an incident in UTC, as the index of geo 0010 holds it: the window's edge days
+# are a range of it, read from that index (a range of `occurred_at` itself is read from
+# the (mission, occurred_at) index whole, or crossed with the box's spatial index: 100-
+# 700 ms at a million incidents). Lists order by `occurred_at`, never by this expression,
+# so the index changes none of their plans.
+OCCURRED_UTC = Func(
+    F("occurred_at"), template="(%(expressions)s AT TIME ZONE 'UTC')", output_field=DateTimeField()
+)
+
+
 def _window_edges(
     after: datetime | None,
     before: datetime | None,
     first_month: date | None,
     end_month: date | None,
 ) -> Q | None:
-    """The incidents of the window's days outside its whole months (None: there are none)."""
+    """The incidents of the window's days outside its whole months (None: there are none),
+    as conditions on `occurred_utc` (OCCURRED_UTC), each edge closed on both sides."""
     edges = []
     if after and first_month and _month_start(after) is None:
-        edges.append(Q(occurred_at__lt=datetime.combine(first_month, time.min, tzinfo=UTC)))
+        edges.append(
+            Q(
+                occurred_utc__gte=after,
+                occurred_utc__lt=datetime.combine(first_month, time.min, tzinfo=UTC),
+            )
+        )
     if before and end_month and _month_after(before) is None:
-        edges.append(Q(occurred_at__gte=datetime.combine(end_month, time.min, tzinfo=UTC)))
+        edges.append(
+            Q(
+                occurred_utc__gte=datetime.combine(end_month, time.min, tzinfo=UTC),
+                occurred_utc__lte=before,
+            )
+        )
     if not edges:
         return None
     return edges[0] if len(edges) == 1 else edges[0] | edges[1]

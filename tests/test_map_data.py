@@ -257,6 +257,8 @@ def test_the_kept_counts_follow_every_write(client, world):
         ("2025-03-10T00:00:00Z", "2025-05-05T00:00:00Z"),  # the records in the first edge
         ("2025-01-01T00:00:00Z", "2025-03-20T00:00:00Z"),  # ... in the last edge
         ("2025-03-14T09:30:00Z", None),  # from the records' very moment, open-ended
+        ("2025-03-14T11:30:00+02:00", None),  # ... the same moment in another time zone
+        ("2025-03-14T11:30:01+02:00", None),  # ... a second after it
         (None, "2025-03-14T09:29:59Z"),  # until just before it
     ],
 )
