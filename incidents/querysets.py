@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import SnapToGrid
 from django.db import models
-from django.db.models import BooleanField, Case, ExpressionWrapper, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat
 
 if TYPE_CHECKING:
     from organisations.access import Principal, Visibility
@@ -37,4 +47,21 @@ class IncidentQuerySet(models.QuerySet):
                 default=SnapToGrid("location", GENERALISED_CELL_DEGREES),
                 output_field=GeometryField(srid=4326),
             ),
+        )
+
+    def with_api_labels(self) -> IncidentQuerySet:
+        """Incidents of `visible_to`, with what the API shows of their relations and
+        location as plain columns: `mission_acronym`, `contingent_label` (as
+        Contingent.__str__ writes it: "Alpha (MINUSCA)") and the shown location's
+        `shown_longitude` and `shown_latitude`.
+
+        A page of a list then reads one row per incident, with no related objects to build
+        and no geometry to parse (most of the time such a page took)."""
+        return self.annotate(
+            mission_acronym=F("mission__acronym"),
+            contingent_label=Concat(
+                "contingent__name", Value(" ("), "contingent__mission__acronym", Value(")")
+            ),
+            shown_longitude=Func("shown_location", function="ST_X", output_field=FloatField()),
+            shown_latitude=Func("shown_location", function="ST_Y", output_field=FloatField()),
         )

@@ -17,11 +17,13 @@ def agency_api_key_create(
 
 
 @transaction.atomic
+@transaction.atomic
 def api_access_record(*, request, records: int, what: str = "api.pull") -> APIAccess:
     """Log one API pull: who (user or agency key), when, what query, how many records.
 
     Kept as the API's usage log (per key, per query) beside the audit trail, which gets
-    its row for the same pull here, in the same transaction."""
+    its row for the same pull here, in the same transaction (one commit: of a list page's
+    time, the commits were the largest part)."""
     principal = request.user
     agency = getattr(principal, "agency", None)
     record_read(request, what, records=records)

@@ -25,20 +25,29 @@ MAX_ITEMS = 1000
 
 @extend_schema_field(POINT_SCHEMA)
 class ShownLocationField(serializers.Field):
-    """The location a reader may see (from `visible_to`), as a GeoJSON point."""
+    """The location a reader may see, as a GeoJSON point, from the `shown_longitude` and
+    `shown_latitude` of `IncidentQuerySet.with_api_labels` (on an incident or on a row of
+    `.values()`)."""
 
     def __init__(self, **kwargs):
-        super().__init__(source="shown_location", read_only=True, **kwargs)
+        super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, value):
-        return {"type": "Point", "coordinates": [round(value.x, 6), round(value.y, 6)]}
+        if isinstance(value, dict):
+            longitude, latitude = value["shown_longitude"], value["shown_latitude"]
+        else:
+            longitude, latitude = value.shown_longitude, value.shown_latitude
+        return {"type": "Point", "coordinates": [round(longitude, 6), round(latitude, 6)]}
 
 
 class IncidentSerializer(serializers.ModelSerializer):
+    """An incident as lists show it. It reads the columns of `with_api_labels`, so that a
+    page can be serialized from `.values()` rows (see `LIST_COLUMNS`)."""
+
     location = ShownLocationField()
     location_is_exact = serializers.BooleanField(read_only=True)
-    mission = serializers.SlugRelatedField(slug_field="acronym", read_only=True)
-    contingent = serializers.StringRelatedField()
+    mission = serializers.CharField(source="mission_acronym", read_only=True)
+    contingent = serializers.CharField(source="contingent_label", read_only=True)
 
     class Meta:
         model = Incident
@@ -59,6 +68,20 @@ class IncidentSerializer(serializers.ModelSerializer):
             "withdrawn_at",
         ]
         read_only_fields = fields
+
+
+# The columns a page of IncidentSerializer reads, for `.values()`.
+LIST_COLUMNS = (
+    *(
+        name
+        for name in IncidentSerializer.Meta.fields
+        if name not in ("location", "mission", "contingent")
+    ),
+    "mission_acronym",
+    "contingent_label",
+    "shown_longitude",
+    "shown_latitude",
+)
 
 
 # --- writes -----------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from incidents.api.pagination import IncidentCursorPagination
 from incidents.api.parsers import BoundedJSONParser
 from incidents.api.permissions import IncidentPolicy
 from incidents.api.serializers import (
+    LIST_COLUMNS,
     IncidentCreatedSerializer,
     IncidentCreateSerializer,
     IncidentDetailSerializer,
@@ -58,6 +59,7 @@ from organisations.services import api_access_record
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
+EXPORT_ACTIONS = ("export_csv", "export_xlsx", "export_geojson")
 
 
 def _export_schema(extension: str, media_type: str, body, what: str):
@@ -161,11 +163,10 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Incident.objects.none()  # for the schema; reads start at get_queryset
 
     def get_queryset(self):
-        # A contingent is shown with its mission ("Alpha (MINUSCA)"): read both in the same
-        # query, or each row of a page costs one more.
-        incidents = Incident.objects.visible_to(self.request.user).select_related(
-            "mission", "contingent__mission"
-        )
+        incidents = Incident.objects.visible_to(self.request.user)
+        if self.action in EXPORT_ACTIONS:
+            return incidents  # exports select their own columns (incidents/exports.py)
+        incidents = incidents.with_api_labels()
         if self.action == "retrieve":
             incidents = incidents.prefetch_related(
                 "weapons__trace_requests", "ammunition", "persons"
@@ -234,11 +235,11 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
             )
 
     def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        api_access_record(
-            request=request, records=len(response.data["results"]), what="api.incidents.list"
-        )
-        return response
+        # Rows, not incidents: a page is serialized from `.values()` (see LIST_COLUMNS).
+        incidents = self.filter_queryset(self.get_queryset()).values(*LIST_COLUMNS)
+        page = self.paginate_queryset(incidents)
+        api_access_record(request=request, records=len(page), what="api.incidents.list")
+        return self.get_paginated_response(IncidentSerializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
