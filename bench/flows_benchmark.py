@@ -1,6 +1,6 @@
 """Flow aggregation speed: geo.analyses.flows against a plain GROUP BY.
 
-    .venv/bin/python bench/flows_benchmark.py [--items 1000000] [--runs 3] [--explain]
+    .venv/bin/python bench/flows_benchmark.py [--items 1000000] [--runs 3] [--explain] [--keep]
 
 Inside one transaction that is rolled back at the end (the database is left as it was), the
 script generates `--items` weapon items on about a third as many verified incidents, with a
@@ -25,6 +25,11 @@ is not needed: nothing was deleted). Then, best of `--runs`:
           the ratio is given against both, and against the faster of the two.
 
 Prints the times, items per second and the ratio (target: flows rate >= 0.5 x plain rate).
+
+With `--keep`, the generated data is committed (and VACUUM ANALYZEd) instead, under a mission
+"FLOWBENCH", and the next runs with `--keep` measure on it without generating it again (the
+measurements themselves are still rolled back); `--drop-kept` deletes it. Only for a
+database of one's own.
 """
 
 import argparse
@@ -288,29 +293,88 @@ def explain(incidents, period: str) -> None:
         print("\n".join(row[0] for row in cursor.fetchall()))
 
 
+KEPT_ACRONYM = "FLOWBENCH"
+
+
+def kept_data(items: int) -> bool:
+    """Whether a previous run with --keep left its data (of `items` items)."""
+    mission = Mission.objects.filter(acronym=KEPT_ACRONYM).first()
+    if mission is None:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM incidents_weaponitem AS item JOIN incidents_incident AS "
+            "incident ON incident.id = item.incident_id WHERE incident.mission_id = %s",
+            [mission.pk],
+        )
+        kept = cursor.fetchone()[0]
+    if kept != items:
+        raise SystemExit(f"{kept:,} items kept, not {items:,}: run with --drop-kept first.")
+    return True
+
+
+def drop_kept() -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM organisations_mission WHERE acronym = %s", [KEPT_ACRONYM])
+        missions = [row[0] for row in cursor.fetchall()]
+        incidents = "SELECT id FROM incidents_incident WHERE mission_id = ANY(%s)"
+        items = f"SELECT id FROM incidents_weaponitem WHERE incident_id IN ({incidents})"
+        cursor.execute(
+            f"DELETE FROM incidents_tracerequest WHERE weapon_id IN ({items})", [missions]
+        )
+        cursor.execute(f"DELETE FROM incidents_weaponitem WHERE id IN ({items})", [missions])
+        cursor.execute(f"DELETE FROM incidents_incident WHERE id IN ({incidents})", [missions])
+        Contingent.objects.filter(mission_id__in=missions).delete()
+        Mission.objects.filter(pk__in=missions).delete()
+        get_user_model().objects.filter(username="flows-bench-admin").delete()
+    print(f"dropped the kept data of {len(missions)} mission(s)")
+
+
+def create_data(items: int) -> tuple[Mission, Contingent]:
+    mission = Mission.objects.create(name="Flows benchmark", acronym=KEPT_ACRONYM)
+    contingent = Contingent.objects.create(
+        mission=mission, name="Flows benchmark", contributing_country="RWA", kind="tcc"
+    )
+    if not get_user_model().objects.filter(username="flows-bench-admin").exists():
+        get_user_model().objects.create_superuser("flows-bench-admin")
+    start = time.perf_counter()
+    generate(items, mission, contingent)
+    print(f"  (generation took {time.perf_counter() - start:.0f} s in all)")
+    return mission, contingent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--period", default="year", choices=["month", "quarter", "year"])
     parser.add_argument("--explain", action="store_true", help="print the flows query plan")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the generated data for the next runs"
+    )
+    parser.add_argument("--drop-kept", action="store_true", help="delete the kept data")
     arguments = parser.parse_args()
     items = arguments.items
+    if arguments.drop_kept:
+        drop_kept()
+        return
+    if arguments.keep and not kept_data(items):
+        with transaction.atomic():
+            create_data(items)
+        with connection.cursor() as cursor:
+            for table in ("incidents_incident", "incidents_weaponitem", "incidents_tracerequest"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
 
     try:
         with transaction.atomic():
-            mission = Mission.objects.create(name="Flows benchmark", acronym="FLOWBENCH")
-            contingent = Contingent.objects.create(
-                mission=mission, name="Flows benchmark", contributing_country="RWA", kind="tcc"
-            )
-            admin = get_user_model().objects.create_superuser("flows-bench-admin")
-            start = time.perf_counter()
-            generate(items, mission, contingent)
-            print(f"  (generation took {time.perf_counter() - start:.0f} s in all)")
+            if arguments.keep:
+                print(f"measuring on the kept data ({items:,} items)")
+            else:
+                create_data(items)
+            admin = get_user_model().objects.get(username="flows-bench-admin")
             incidents = Incident.objects.visible_to(admin)
             total = Incident.objects.count()
             print(f"{total:,} incidents in the table in all (those already there count too)")
-
             parameters = flows.FlowParameters(period=arguments.period)
             result = flows.analyse(incidents, parameters, no_progress)
             counted = result["totals"]["records"]
