@@ -240,8 +240,9 @@ def kept_cells_query(
         }[by_month, by_kind]
     cells = cells.filter(grain=grain)
     # The summed-over columns hold ANY / MONTH_ANY: said outright, the index is read in
-    # order (level, generalised, grain, kind, month, rows…).
-    if not by_kind:
+    # order (level, generalised, grain, kind, month, rows…). The category grains have an
+    # index of their own, without kinds (geo 0011).
+    if not by_kind and not categories:
         cells = cells.filter(kind=ANY)
     if not by_month:
         cells = cells.filter(month=MONTH_ANY)
