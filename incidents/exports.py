@@ -7,6 +7,7 @@ chunks of its output through a small queue. Memory stays flat whatever the size,
 row is parsed in Python. XLSX rows go through Python (openpyxl needs values).
 """
 
+import io
 import queue
 import tempfile
 import threading
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import F
+from django.db.models import F, FloatField, Func
 from openpyxl import Workbook
 
 from incidents.querysets import IncidentQuerySet
@@ -55,7 +56,6 @@ ROW_COLUMNS = (
     "id",
     "kind",
     "occurred_at",
-    "shown_location",
     "location_is_exact",
     "location_precision",
     "country",
@@ -96,8 +96,10 @@ EXPORT_VALUES = {
     "id": "incident.id",
     "kind": "incident.kind",
     "occurred_at": _iso("incident.occurred_at"),
-    "longitude": "round(ST_X(incident.shown_location)::numeric, 6)::float8",
-    "latitude": "round(ST_Y(incident.shown_location)::numeric, 6)::float8",
+    # Rounded in floating point (as Python's round(x, 6) does): through numeric, the
+    # rounding alone took a tenth of an export's time.
+    "longitude": "round(incident.shown_longitude * 1e6::float8) / 1e6::float8",
+    "latitude": "round(incident.shown_latitude * 1e6::float8) / 1e6::float8",
     # Django writes a condition that can never hold as the constant 0, hence the cast.
     "location_is_exact": (
         "CASE incident.location_is_exact::boolean WHEN true THEN 'True' WHEN false THEN 'False' END"
@@ -135,15 +137,22 @@ GEOJSON_SQL = (
 
 def _rows_sql(incidents: IncidentQuerySet, *, geometry: bool) -> tuple[str, tuple]:
     """The inner query. Its ORDER BY keeps PostgreSQL from merging it into the outer one,
-    so every column it selects is computed: the GeoJSON geometry only where it is used."""
+    so every column it selects is computed: the location only as the output needs it,
+    coordinates for CSV, GeoJSON text for GeoJSON (a geometry column would come out as
+    Django's EWKB, to be parsed again for every row)."""
     rows = incidents.annotate(
         mission_acronym=F("mission__acronym"),
         contingent_name=F("contingent__name"),
     )
-    columns = ROW_COLUMNS
     if geometry:
         rows = rows.annotate(geometry=AsGeoJSON("shown_location", precision=6))
         columns = (*ROW_COLUMNS, "geometry")
+    else:
+        rows = rows.annotate(
+            shown_longitude=Func("shown_location", function="ST_X", output_field=FloatField()),
+            shown_latitude=Func("shown_location", function="ST_Y", output_field=FloatField()),
+        )
+        columns = (*ROW_COLUMNS, "shown_longitude", "shown_latitude")
     return rows.values(*columns).query.sql_with_params()
 
 
@@ -182,25 +191,21 @@ QUEUED_CHUNKS = 8
 _END = object()
 
 
-class _Sink:
-    """The file COPY writes into (in the helper thread): gathers rows into chunks and puts
-    them on the queue, waiting while it is full. Once the reader has gone, drops them."""
+class _ChunkHandOver(io.RawIOBase):
+    """The far end of the buffer COPY writes into (in the helper thread): each full buffer
+    becomes a chunk on the queue, waiting while the queue is full. Once the reader has
+    gone, chunks are dropped."""
 
     def __init__(self, chunks: queue.Queue, stop: threading.Event):
+        super().__init__()
         self.chunks, self.stop = chunks, stop
-        self.parts: list[bytes] = []
-        self.size = 0
 
-    def write(self, data: bytes) -> None:
-        self.parts.append(data)
-        self.size += len(data)
-        if self.size >= CHUNK_BYTES:
-            self.flush()
+    def writable(self) -> bool:
+        return True
 
-    def flush(self) -> None:
-        if self.parts:
-            self.hand_over(b"".join(self.parts))
-            self.parts, self.size = [], 0
+    def write(self, data) -> int:
+        self.hand_over(bytes(data))
+        return len(data)
 
     def hand_over(self, item: object) -> None:
         while not self.stop.is_set():
@@ -227,7 +232,10 @@ def copy_chunks(sql: str, params, *, using: str) -> Iterator[bytes]:
         statement = cursor.mogrify(sql, params)
     chunks: queue.Queue = queue.Queue(maxsize=QUEUED_CHUNKS)
     stop = threading.Event()
-    sink = _Sink(chunks, stop)
+    hand_over = _ChunkHandOver(chunks, stop)
+    # The driver calls `write` once per row: a buffered writer (written in C) gathers the
+    # rows, where a write method in Python took a quarter of a large export's time.
+    sink = io.BufferedWriter(hand_over, buffer_size=CHUNK_BYTES)
 
     # Inside a transaction, a savepoint lets a cancelled COPY leave it usable.
     savepoint = not driver_connection.autocommit
@@ -246,9 +254,9 @@ def copy_chunks(sql: str, params, *, using: str) -> Iterator[bytes]:
                 if savepoint:
                     cursor.execute("RELEASE SAVEPOINT export_copy")
             sink.flush()
-            sink.hand_over(_END)
+            hand_over.hand_over(_END)
         except Exception as error:  # raised again by the reader
-            sink.hand_over(error)
+            hand_over.hand_over(error)
 
     helper = threading.Thread(target=copy, name="export-copy", daemon=True)
     helper.start()
