@@ -90,12 +90,27 @@ class FlowParameters:
         object.__setattr__(self, "region_codes", tuple(self.region_codes))
 
 
+# The months in each period: items are bucketed by their month index (WeaponItem.seized_month,
+# year × 12 + month − 1, UTC) divided by it, a few thousand buckets turned into dates only
+# in Python.
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
 def _period_expression(period: str) -> str:
-    # Written as the extended statistics of migration incidents 0008 write it, so that the
+    # Written as the extended statistics of migration incidents 0010 write it, so that the
     # planner recognises it.
     if period == "all":
-        return "NULL::date"
-    return f"date_trunc('{period}', item.seized_at AT TIME ZONE 'UTC')::date"
+        return "NULL::integer"
+    months = PERIOD_MONTHS[period]
+    return "item.seized_month" if months == 1 else f"(item.seized_month / {months})"
+
+
+def _period_start(period: str, bucket: int | None) -> str | None:
+    """The ISO date of the first day of the `period` numbered `bucket`."""
+    if bucket is None:
+        return None
+    month = bucket * PERIOD_MONTHS[period]
+    return f"{month // 12:04d}-{month % 12 + 1:02d}-01"
 
 
 FLOWS_SQL = """
@@ -195,6 +210,9 @@ transit AS (
     ) AS crossed
     GROUP BY 1, 2
 )
+-- The first row: everything but the detailed rows, as one JSON text. Then the detailed
+-- rows, as plain columns: building 50,000 JSON arrays and parsing them again in Python cost
+-- more than the whole of the rest.
 SELECT json_build_object(
     'totals', (
         SELECT json_build_object(
@@ -209,12 +227,6 @@ SELECT json_build_object(
                 'unknown', COALESCE(sum(items) FILTER (WHERE origin_source = 'unknown'), 0)
             )
         ) FROM detail
-    ),
-    'rows', (
-        SELECT COALESCE(json_agg(json_build_array(
-            origin, origin_source, destination, category, period, items, records
-        ) ORDER BY origin, destination, category, period, origin_source), '[]'::json)
-        FROM detail
     ),
     'matrix', (
         SELECT COALESCE(json_agg(json_build_object(
@@ -262,7 +274,11 @@ SELECT json_build_object(
         ) ORDER BY origin, destination), '[]'::json)
         FROM transit
     )
-)::text
+)::text AS summary, NULL, NULL, NULL, NULL, NULL::integer, NULL::bigint, NULL::bigint
+UNION ALL
+SELECT NULL, origin, origin_source, destination, category, period, items, records
+FROM detail
+ORDER BY 1 NULLS LAST, 2, 4, 5, 6, 3
 """
 
 
@@ -283,13 +299,23 @@ def analyse(incidents: QuerySet, parameters: FlowParameters, progress: Progress)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(SESSION_SETTINGS)
         cursor.execute(sql, (*chosen_params, GENERALISED_CELL_DEGREES, region_codes, region_codes))
-        # Fetched as text and decoded once here, rather than by psycopg2's json handling.
-        result = json.loads(cursor.fetchone()[0])
+        # The summary is fetched as text and decoded once here, rather than by psycopg2's
+        # json handling.
+        summary, *rows = cursor.fetchall()
+    result = json.loads(summary[0])
     if result["totals"]["records"] == 0:
         raise AnalysisError(_("No weapon items match the filter."))
+    # A few dozen periods at most: each bucket's date is written once.
+    buckets = {row[5] for row in rows}
+    starts = {bucket: _period_start(parameters.period, bucket) for bucket in buckets}
     progress(100)
     return {
         "parameters": {"period": parameters.period, "region_codes": region_codes},
         "columns": list(ROW_COLUMNS),
+        "totals": result.pop("totals"),
+        "rows": [
+            [origin, source, destination, category, starts[bucket], items, records]
+            for _, origin, source, destination, category, bucket, items, records in rows
+        ],
         **result,
     }
