@@ -198,8 +198,8 @@ def kept_cells_query(
 
     A time window that does not fall on month boundaries is read from the kept counts for
     its whole months, and from `incidents` (the filterset's queryset) for the days at its
-    edges, in the same statement; without `incidents`, or without a whole month in the
-    window, None.
+    edges, in the same statement (a window without a whole month: all from `incidents`);
+    without `incidents`, None.
 
     The access policy's own conditions apply (the table carries the incident's column
     names), and each reader reads the cells of the location it may see: the exact one
@@ -212,9 +212,13 @@ def kept_cells_query(
         return None
     after, before = filters.get("occurred_after"), filters.get("occurred_before")
     first_month, end_month = _whole_months(after, before)
-    edges = _window_edges(after, before, first_month, end_month)
-    if (after or before) and not (first_month or end_month):
-        return None
+    # Without a whole month (both ends given, less than a month apart): the window is all
+    # edge, counted from the incidents, and nothing is read from the kept counts.
+    within_a_month = bool(after and before and not (first_month or end_month))
+    if within_a_month:
+        edges = Q(occurred_utc__gte=after, occurred_utc__lte=before)
+    else:
+        edges = _window_edges(after, before, first_month, end_month)
     if edges is not None and incidents is None:
         return None
     level = min(max(zoom, MIN_LEVEL), MAX_LEVEL)
@@ -285,6 +289,8 @@ def kept_cells_query(
         .order_by()
     )
     try:
+        if within_a_month:
+            raise EmptyResultSet
         inner_sql, inner_params = counted.query.sql_with_params()
     except EmptyResultSet:
         inner_sql, inner_params = EMPTY_KEPT, ()

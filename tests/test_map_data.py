@@ -273,19 +273,30 @@ def test_a_window_of_days_reads_its_whole_months_kept_and_counts_its_edges(world
             _kept_equals_counted(world.users[persona], zoom, **window)
 
 
-def test_a_window_within_one_month_is_counted_from_the_incidents(world):
+@pytest.mark.parametrize(
+    ("after", "before"),
+    [
+        # The records occurred on 14 March 2025, 09:30 UTC.
+        ("2025-03-10T00:00:00Z", "2025-03-20T00:00:00Z"),
+        ("2025-03-14T09:30:00Z", "2025-03-14T09:30:00Z"),
+        ("2025-02-20T00:00:00Z", "2025-03-14T09:29:59Z"),  # over two months, none whole
+        ("2025-03-15T00:00:00Z", "2025-04-10T00:00:00Z"),
+    ],
+)
+def test_a_window_within_a_month_is_counted_from_the_incidents(world, after, before):
+    for persona in ("admin", "regional_analyst"):
+        for zoom in (1, 4, 10):
+            _kept_equals_counted(
+                world.users[persona], zoom, occurred_after=after, occurred_before=before
+            )
     visibility = incident_visibility(world.users["admin"])
     filters = {
         "occurred_after": datetime(2025, 3, 10, tzinfo=UTC),
         "occurred_before": datetime(2025, 3, 20, tzinfo=UTC),
     }
     box = Polygon.from_bbox((-180, -90, 180, 90))
-    assert (
-        map_data.kept_cells_query(
-            filters, visibility, zoom=4, bbox=box, incidents=Incident.objects.all()
-        )
-        is None
-    )
+    # Without the incidents to count the days from: not answered.
+    assert map_data.kept_cells_query(filters, visibility, zoom=4, bbox=box) is None
 
 
 def test_popup_facts_follow_the_access_policy(client, world):
