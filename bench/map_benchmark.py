@@ -73,7 +73,10 @@ TARGET_MS, TARGET_RATIO, TARGET_BYTES, TARGET_RENDER_S = 100.0, 1.5, 500_000, 2.
 
 # (label, centre longitude, centre latitude, zoom, filters)
 YEAR_2024 = {"occurred_after": "2024-01-01T00:00:00Z", "occurred_before": "2024-12-31T23:59:59Z"}
-DAYS_IN_MARCH = {"occurred_after": "2024-03-05T00:00:00Z", "occurred_before": "2024-03-25T23:59:59Z"}
+DAYS_IN_MARCH = {
+    "occurred_after": "2024-03-05T00:00:00Z",
+    "occurred_before": "2024-03-25T23:59:59Z",
+}
 VIEWPORTS = [
     ("z4 region", 20.9, 6.6, 4, {}),
     ("z6 country", 20.9, 6.6, 6, {}),
