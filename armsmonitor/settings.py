@@ -112,8 +112,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A client that dies mid-query (a worker killed with SIGKILL) leaves its backend running the
 # query, holding its locks, until it next writes to the socket; PostgreSQL (14+) checks the
 # socket every few seconds instead, and ends such a backend.
+# Exports write timestamps from their text in PostgreSQL, which DateStyle decides: ISO.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-    "-c client_connection_check_interval=5000"
+    "-c client_connection_check_interval=5000 -c datestyle=ISO,YMD"
 )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

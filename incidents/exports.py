@@ -80,11 +80,15 @@ def _text_safe(column: str) -> str:
 
 def _iso(column: str) -> str:
     """SQL for the timestamp `column` in ISO 8601, in UTC, as datetime.isoformat() writes it
-    (microseconds only when there are some)."""
+    (microseconds, six digits, only when there are some).
+
+    Built from the timestamp's own text (DateStyle ISO, set on every connection in the
+    settings), which drops the fraction's trailing zeros: padded back to six digits. Of an
+    export's time, to_char with a format took a sixth."""
+    text = f"translate(({column} AT TIME ZONE 'UTC')::text, ' ', 'T')"
     return (
-        f"to_char({column} AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', {column}) = "
-        f"""{column} THEN 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"' """
-        f"""ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"' END)"""
+        f"CASE WHEN date_trunc('second', {column}) = {column} THEN {text}"
+        f" ELSE rpad({text}, 26, '0') END || '+00:00'"
     )
 
 
