@@ -69,13 +69,15 @@ ROW_COLUMNS = (
 )
 
 
+# FORMULA_PREFIXES as character codes: comparing the first character's code allocates
+# nothing, where left(…, 1) made a string for every cell.
+FORMULA_CODES = ", ".join(str(ord(prefix)) for prefix in FORMULA_PREFIXES)
+
+
 def _text_safe(column: str) -> str:
     """SQL for the text `column` with a leading ' when a spreadsheet would read it as a
     formula (FORMULA_PREFIXES)."""
-    return (
-        f"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') "
-        f"THEN '''' || {column} ELSE {column} END"
-    )
+    return f"CASE WHEN ascii({column}) IN ({FORMULA_CODES}) THEN '''' || {column} ELSE {column} END"
 
 
 def _iso(column: str) -> str:

@@ -41,6 +41,35 @@ def test_a_cell_that_starts_like_a_formula_is_exported_as_text(client):
     assert rows[0]["longitude"] == "18.5"
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("prefix", [*exports.FORMULA_PREFIXES, "é", "1", " "])
+def test_every_formula_prefix_is_defused_in_every_typed_column_and_nothing_else(client, prefix):
+    mission = Mission.objects.create(name="Mission", acronym=prefix + "M")
+    contingent = Contingent.objects.create(
+        mission=mission, name=prefix + "contingent", contributing_country="RWA", kind="tcc"
+    )
+    Incident.objects.create(
+        kind="cache_discovery",
+        context="other",
+        mission=mission,
+        contingent=contingent,
+        occurred_at=datetime(2025, 1, 2, tzinfo=UTC),
+        location=Point(18.5, 4.3),
+        external_reference=prefix + "REF-1",
+    )
+    client.force_login(get_user_model().objects.create_superuser("admin", password="x"))
+
+    response = client.get("/api/v1/incidents/export.csv")
+
+    row = next(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    guard = "'" if prefix in exports.FORMULA_PREFIXES else ""
+    assert (row["mission"], row["contingent"], row["external_reference"]) == (
+        guard + prefix + "M",
+        guard + prefix + "contingent",
+        guard + prefix + "REF-1",
+    )
+
+
 def _incident_with_awkward_text():
     mission = Mission.objects.create(name="MINUSCA", acronym="MINUSCA")
     contingent = Contingent.objects.create(
