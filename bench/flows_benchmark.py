@@ -285,7 +285,7 @@ def explain(incidents, period: str) -> None:
     chosen, parameters = chosen_incidents_sql(incidents)
     sql = flows.FLOWS_SQL.format(chosen=chosen, period=flows._period_expression(period))
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(flows.SESSION_SETTINGS)
+        cursor.execute(flows.session_settings(cursor))
         cursor.execute(
             f"EXPLAIN (ANALYZE, BUFFERS) {sql}",
             (*parameters, GENERALISED_CELL_DEGREES, [], []),
