@@ -11,15 +11,19 @@ For every weapon item of the chosen incidents:
 Both are precomputed on the item (`WeaponItem.seized_in`, `seized_at`, `origin_country`,
 `origin_source`, `origin_trace`) and kept right by PostgreSQL triggers on the items, the
 incidents and the trace requests (migration incidents 0008_weapon_flow_columns), whatever
-writes them.
+writes them; the month of seizure as a number (`seized_month`, incidents 0010) is a column
+the database generates from `seized_at`, and an index holds all the columns the grouping
+reads by incident (incidents 0011).
 
 Items are counted twice over: `items` is the sum of the items' quantities (a record of five
 identical unmarked rifles counts five), `records` the number of item records.
 
 One set-based query does the work. Its single pass over the items of the chosen incidents
-groups them by those stored columns, category and period, without joining the incidents or
-the traces; a second, small pass reads the traced items with their trace (points of
-diversion, transit countries). Every part of the result is then derived, in the same
+groups them by those stored columns, category and period (the month index divided by the
+period's months), without joining the incidents' other columns or the traces; a second,
+small pass reads the traced items with their trace (points of diversion, transit
+countries). The detailed rows come back as plain columns after the rest, which comes as
+one JSON text. Every part of the result is then derived, in the same
 statement, from that aggregate of a few thousand rows and the traced items:
 
 - `rows`: the detailed rows, as lists in the order of `columns` (origin, origin_source,
@@ -55,7 +59,7 @@ PERIODS = ("month", "quarter", "year", "all")
 # parallel workers (each aggregates its share, the leader only combines their groups): no
 # sorting where there is another way, room for the hash tables, and parallel plans made
 # cheap. The planner only aggregates in the workers when it knows how few groups a million
-# items make: the extended statistics created with the flow columns tell it. JIT
+# items make: the extended statistics of incidents 0010 tell it. JIT
 # compilation costs more than it saves here.
 SESSION_SETTINGS = (
     "SET LOCAL work_mem = '256MB'; SET LOCAL enable_sort = off; SET LOCAL jit = off;"
