@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import F, FloatField, Func
+from django.db.models import F
 from openpyxl import Workbook
 
 from incidents.querysets import IncidentQuerySet
@@ -154,10 +154,7 @@ def _rows_sql(incidents: IncidentQuerySet, *, geometry: bool) -> tuple[str, tupl
         rows = rows.annotate(geometry=AsGeoJSON("shown_location", precision=6))
         columns = (*ROW_COLUMNS, "geometry")
     else:
-        rows = rows.annotate(
-            shown_longitude=Func("shown_location", function="ST_X", output_field=FloatField()),
-            shown_latitude=Func("shown_location", function="ST_Y", output_field=FloatField()),
-        )
+        rows = rows.with_shown_coordinates()
         columns = (*ROW_COLUMNS, "shown_longitude", "shown_latitude")
     return rows.values(*columns).query.sql_with_params()
 

@@ -57,11 +57,18 @@ class IncidentQuerySet(models.QuerySet):
 
         A page of a list then reads one row per incident, with no related objects to build
         and no geometry to parse (most of the time such a page took)."""
-        return self.annotate(
+        return self.with_shown_coordinates().annotate(
             mission_acronym=F("mission__acronym"),
             contingent_label=Concat(
                 "contingent__name", Value(" ("), "contingent__mission__acronym", Value(")")
             ),
+        )
+
+    def with_shown_coordinates(self) -> IncidentQuerySet:
+        """Incidents of `visible_to`, with the shown location's `shown_longitude` and
+        `shown_latitude` as numbers: a geometry column comes out as Django's EWKB, to be
+        parsed again for every row."""
+        return self.annotate(
             shown_longitude=Func("shown_location", function="ST_X", output_field=FloatField()),
             shown_latitude=Func("shown_location", function="ST_Y", output_field=FloatField()),
         )
