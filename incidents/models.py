@@ -213,6 +213,11 @@ class WeaponItem(models.Model):
         db_index=True,
         editable=False,
     )
+    # The route of a traced origin, copied from that trace, for the flow lines and transit
+    # countries: its point of diversion, and its transit countries (null, not empty, when
+    # it lists none: no space taken on the many items without).
+    origin_point = models.PointField(srid=4326, null=True, editable=False)
+    origin_transit = ArrayField(models.CharField(max_length=3), null=True, editable=False)
     # The month of seizure (UTC) as one number, year × 12 + month − 1, computed by the
     # database from seized_at (migration 0010): flows bucket a million items by month,
     # quarter or year with an integer division instead of a time-zone conversion each.
@@ -236,6 +241,8 @@ class WeaponItem(models.Model):
             "origin_country",
             "origin_source",
             "origin_trace",
+            "origin_point",
+            "origin_transit",
             "seized_month",
         ]
     )
@@ -244,11 +251,20 @@ class WeaponItem(models.Model):
         ordering = ["incident", "id"]
         indexes = [
             models.Index(fields=["make", "serial_number"]),
-            # The flows' pass over traced items.
+            # The flows' pass over the traced items with a route (a point of diversion or
+            # transit countries) reads this index alone.
             models.Index(
-                fields=["origin_trace"],
-                condition=models.Q(origin_source="traced"),
-                name="weaponitem_traced_origin",
+                fields=["incident"],
+                include=[
+                    "origin_country",
+                    "seized_in",
+                    "quantity",
+                    "origin_point",
+                    "origin_transit",
+                ],
+                condition=models.Q(origin_source="traced")
+                & (models.Q(origin_point__isnull=False) | models.Q(origin_transit__isnull=False)),
+                name="weaponitem_traced_routes",
             ),
         ]
 

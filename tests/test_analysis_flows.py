@@ -151,6 +151,9 @@ def test_rows_by_origin_destination_category_and_year_count_quantities_and_recor
         "domestic_items": 1,
         "items_by_origin_source": {"traced": 3, "manufacture": 9, "unknown": 2},
     }
+    # The most items first.
+    items = [row[5] for row in result["rows"]]
+    assert items == sorted(items, reverse=True) and items[0] == 4
 
 
 @pytest.mark.parametrize(
@@ -339,6 +342,7 @@ def test_a_trace_answer_records_transit_countries_and_names_the_field_of_a_bad_c
 # --- the items' precomputed flow columns, kept by the database's triggers ---------------
 
 FLOW_COLUMNS = importlib.import_module("incidents.migrations.0008_weapon_flow_columns")
+ORIGIN_ROUTE = importlib.import_module("incidents.migrations.0012_weapon_origin_route")
 
 
 def columns(weapon) -> tuple:
@@ -358,6 +362,15 @@ def assert_columns_match_a_computation_from_scratch():
                    derived.origin_source, derived.origin_trace_id)
                 IS DISTINCT FROM (item.seized_in, item.seized_at, item.origin_country,
                                   item.origin_source, item.origin_trace_id)
+            """
+        )
+        assert cursor.fetchall() == []
+        cursor.execute(
+            f"""
+            SELECT item.id FROM ({ORIGIN_ROUTE.ROUTE_SQL}) AS derived
+            JOIN incidents_weaponitem AS item USING (id)
+            WHERE (derived.origin_point, derived.origin_transit)
+                IS DISTINCT FROM (item.origin_point, item.origin_transit)
             """
         )
         assert cursor.fetchall() == []
@@ -447,6 +460,36 @@ def test_an_items_origin_follows_its_traces_answered_changed_and_deleted(world):
         # No item is left pointing to a deleted trace.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     assert columns(weapon)[2:] == ("CHN", "manufacture", None)
+    assert_columns_match_a_computation_from_scratch()
+
+
+def route(weapon) -> tuple:
+    """The route the database copied onto `weapon` from its origin trace."""
+    point, transit = WeaponItem.objects.filter(pk=weapon.pk).values_list(
+        "origin_point", "origin_transit"
+    )[0]
+    return (point.coords if point else None), transit
+
+
+def test_an_items_route_follows_its_origin_trace_when_the_answer_is_corrected(world):
+    a1 = world.records["a"].weapons.get(country_of_manufacture="RUS")
+    answer = a1.trace_requests.get()
+    assert route(a1) == ((32.61, 15.49), ["TCD"])
+
+    # The point of diversion moved and the transit countries corrected, by a queryset update.
+    TraceRequest.objects.filter(pk=answer.pk).update(
+        diversion_point=Point(30.0, 12.0, srid=4326), transit_countries=["CMR", "TCD"]
+    )
+    assert route(a1) == ((30.0, 12.0), ["CMR", "TCD"])
+    transit = {(r["origin"], r["destination"]): r["countries"] for r in flows(world)["transit"]}
+    assert transit[("SDN", "CAF")] == {"CMR": 2, "TCD": 2}
+    # The route cleared: no point and no transit country left on the item (null, not empty).
+    TraceRequest.objects.filter(pk=answer.pk).update(diversion_point=None, transit_countries=[])
+    assert route(a1) == (None, None)
+    # The answer withdrawn: the item is no longer traced and carries no route.
+    answer.diversion_established = False
+    answer.save()
+    assert columns(a1)[3] == "manufacture" and route(a1) == (None, None)
     assert_columns_match_a_computation_from_scratch()
 
 
