@@ -8,9 +8,9 @@ skewed spread of seizure countries (about 2 % without a country), countries of m
 (about 8 % unknown), categories, quantities (mostly 1) and dates over six years; about 10 %
 of the items have a trace request, most of them answered with an established country of
 diversion (some with a point, some with transit countries, some with an older answer).
-The items' flow columns (seizure country and date, origin, its source and trace) are filled
-by the database's triggers as the rows are written, as on every other write path; the time
-of each step of the generation is printed, and the columns are checked against a
+The items' flow columns (seizure country and date, origin, its source, trace and route) are
+filled by the database's triggers as the rows are written, as on every other write path; the
+time of each step of the generation is printed, and the columns are checked against a
 computation from scratch. The tables are ANALYZEd (VACUUM cannot run in a transaction, and
 is not needed: nothing was deleted). Then, best of `--runs`:
 
@@ -55,8 +55,10 @@ from incidents.models import Incident  # noqa: E402
 from organisations.access import GENERALISED_CELL_DEGREES  # noqa: E402
 from organisations.models import Contingent, Mission  # noqa: E402
 
-# The migration that adds the items' flow columns: its computation of them from scratch.
+# The migrations that add the items' flow columns and their origin's route: their
+# computations of them from scratch.
 FLOW_COLUMNS = importlib.import_module("incidents.migrations.0008_weapon_flow_columns")
+ORIGIN_ROUTE = importlib.import_module("incidents.migrations.0012_weapon_origin_route")
 
 
 class Rollback(Exception):
@@ -199,6 +201,15 @@ def generate(items: int, mission: Mission, contingent: Contingent) -> None:
             """
         )
         wrong = cursor.fetchone()[0]
+        cursor.execute(
+            f"""
+            SELECT count(*) FROM ({ORIGIN_ROUTE.ROUTE_SQL}) AS derived
+            JOIN incidents_weaponitem AS item USING (id)
+            WHERE (derived.origin_point, derived.origin_transit)
+                IS DISTINCT FROM (item.origin_point, item.origin_transit)
+            """
+        )
+        wrong += cursor.fetchone()[0]
     print(f"generated {created[0]:,} incidents, {created[1]:,} items, {created[2]:,} traces")
     print(f"  (generation: {steps}; items whose flow columns are wrong: {wrong:,})")
     if wrong:

@@ -216,8 +216,10 @@ class WeaponItem(models.Model):
     # The route of a traced origin, copied from that trace, for the flow lines and transit
     # countries: its point of diversion, and its transit countries (null, not empty, when
     # it lists none: no space taken on the many items without).
-    origin_point = models.PointField(srid=4326, null=True, editable=False)
-    origin_transit = ArrayField(models.CharField(max_length=3), null=True, editable=False)
+    origin_point = models.PointField(srid=4326, null=True, blank=True, editable=False)
+    origin_transit = ArrayField(
+        models.CharField(max_length=3), null=True, blank=True, editable=False
+    )
     # The month of seizure (UTC) as one number, year × 12 + month − 1, computed by the
     # database from seized_at (migration 0010): flows bucket a million items by month,
     # quarter or year with an integer division instead of a time-zone conversion each.

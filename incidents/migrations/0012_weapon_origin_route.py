@@ -85,14 +85,18 @@ class Migration(migrations.Migration):
             model_name="weaponitem",
             name="origin_point",
             field=django.contrib.gis.db.models.fields.PointField(
-                editable=False, null=True, srid=4326
+                blank=True, editable=False, null=True, srid=4326
             ),
         ),
         migrations.AddField(
             model_name="weaponitem",
             name="origin_transit",
             field=django.contrib.postgres.fields.ArrayField(
-                base_field=models.CharField(max_length=3), editable=False, null=True, size=None
+                base_field=models.CharField(max_length=3),
+                blank=True,
+                editable=False,
+                null=True,
+                size=None,
             ),
         ),
         migrations.RunSQL(ITEM_FUNCTION, PREVIOUS_ITEM_FUNCTION),
