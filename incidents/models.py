@@ -195,10 +195,11 @@ class WeaponItem(models.Model):
     # Where the item was seized and where it came from, stored on the item so that flow
     # analyses (geo/analyses/flows.py) group a million items without joining their
     # incidents and traces. Derived, never edited: PostgreSQL triggers installed by
-    # migration 0008_weapon_flow_columns keep them right on every write path (forms,
-    # services, admin, imports, seed scripts, raw SQL), from the incident's country and
-    # date, the item's country of manufacture and its trace requests. An instance just
-    # saved may hold stale values; read them from the database.
+    # migration 0008_weapon_flow_columns (the items' function extended by 0012 to copy the
+    # origin trace's route) keep them right on every write path (forms, services, admin,
+    # imports, seed scripts, raw SQL), from the incident's country and date, the item's
+    # country of manufacture and its trace requests. An instance just saved may hold
+    # stale values; read them from the database.
     seized_in = models.CharField(max_length=3, blank=True, editable=False)
     seized_at = models.DateTimeField(editable=False)
     # The country of diversion of the item's latest trace that established one ("traced"),
@@ -215,7 +216,7 @@ class WeaponItem(models.Model):
     )
     # The route of a traced origin, copied from that trace, for the flow lines and transit
     # countries: its point of diversion, and its transit countries (null, not empty, when
-    # it lists none: no space taken on the many items without).
+    # it lists none, so that the partial index below holds only items with a route).
     origin_point = models.PointField(srid=4326, null=True, blank=True, editable=False)
     origin_transit = ArrayField(
         models.CharField(max_length=3), null=True, blank=True, editable=False

@@ -1,6 +1,7 @@
 """Flows, origin → seizure: a hand-counted set of seizures in known countries, its rows by
 country, region and period, flow lines, transit countries and what each reader sees."""
 
+import gc
 import importlib
 from datetime import UTC, date, datetime
 
@@ -292,6 +293,8 @@ def test_a_reader_of_generalised_locations_gets_generalised_points_of_diversion(
 def test_a_reader_who_sees_no_weapon_gets_an_error_not_empty_flows(world):
     with pytest.raises(AnalysisError, match="No weapon items"):
         flows(world, persona="nobody")
+    # The cycle collector, paused while rows are made, runs again.
+    assert gc.isenabled()
     # MONUSCO's analyst sees its verified records: C, and two without weapons.
     assert flows(world, persona="other_mission_analyst")["totals"]["records"] == 2
     Incident.objects.filter(pk=world.records["c"].pk).update(state=WorkflowState.DRAFT)
@@ -490,6 +493,38 @@ def test_an_items_route_follows_its_origin_trace_when_the_answer_is_corrected(wo
     answer.diversion_established = False
     answer.save()
     assert columns(a1)[3] == "manufacture" and route(a1) == (None, None)
+    assert_columns_match_a_computation_from_scratch()
+
+
+def test_a_newer_answer_without_a_route_takes_the_route_away(world):
+    b1 = world.records["b"].weapons.get(country_of_manufacture="RUS")
+    assert route(b1) == ((33.37, 16.58), ["TCD", "CMR"])
+
+    newer = trace(b1, country="SDN", answered=date(2025, 8, 1))
+    assert columns(b1)[2:] == ("SDN", "traced", newer.pk)
+    assert route(b1) == (None, None)
+    # SDN's line now starts from a1's point alone, and b1 crossed no country on record.
+    lines = {(line["origin"], line["destination"]): line for line in flows(world)["lines"]}
+    assert lines[("SDN", "CAF")]["geometry"]["coordinates"][0] == pytest.approx([32.61, 15.49])
+    assert flows(world)["transit"] == [
+        {"origin": "SDN", "destination": "CAF", "countries": {"TCD": 1}},
+    ]
+    assert_columns_match_a_computation_from_scratch()
+
+
+def test_a_trace_filed_against_the_wrong_weapon_moves_its_route_with_it(world):
+    a = world.records["a"]
+    a1 = a.weapons.get(country_of_manufacture="RUS")
+    chinese = a.weapons.get(country_of_manufacture="CHN")
+    answer = a1.trace_requests.get()
+
+    TraceRequest.objects.filter(pk=answer.pk).update(weapon=chinese)
+    assert columns(a1)[2:] == ("RUS", "manufacture", None) and route(a1) == (None, None)
+    assert columns(chinese)[2:] == ("SDN", "traced", answer.pk)
+    assert route(chinese) == ((32.61, 15.49), ["TCD"])
+    # Three items of that record now crossed Chad.
+    transit = {(r["origin"], r["destination"]): r["countries"] for r in flows(world)["transit"]}
+    assert transit[("SDN", "CAF")] == {"CMR": 1, "TCD": 4}
     assert_columns_match_a_computation_from_scratch()
 
 
