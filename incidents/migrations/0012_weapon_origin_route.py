@@ -126,7 +126,7 @@ class Migration(migrations.Migration):
             model_name="weaponitem",
             name="origin_point",
             field=django.contrib.gis.db.models.fields.PointField(
-                blank=True, editable=False, null=True, srid=4326
+                blank=True, editable=False, null=True, spatial_index=False, srid=4326
             ),
         ),
         migrations.AddField(
