@@ -14,7 +14,8 @@ and kept right by PostgreSQL triggers on the items, the incidents and the trace 
 (migrations incidents 0008_weapon_flow_columns and 0012_weapon_origin_route), whatever
 writes them; the month of seizure as a number (`seized_month`, incidents 0010) is a column
 the database generates from `seized_at`. An index holds all the columns the grouping reads
-by incident (incidents 0011), a partial one those of the traced items with a route (0012).
+by incident (incidents 0011; the only index on the incident since 0013), a partial one
+those of the traced items with a route (0012).
 
 Items are counted twice over: `items` is the sum of the items' quantities (a record of five
 identical unmarked rifles counts five), `records` the number of item records.
