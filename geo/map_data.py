@@ -46,9 +46,8 @@ from geo.map_models import (
     IncidentMapCell,
     categories_mask,
 )
-from geo.models import Region
 from geo.selectors import simplification_tolerance
-from organisations.models import Mission
+from incidents.filtersets import filter_kept_counts
 
 if TYPE_CHECKING:
     from organisations.access import Visibility
@@ -146,7 +145,7 @@ def _fetch(query: MapQuery | None, *, costly: bool = False) -> list[tuple]:
 NOT_KEPT = ("q", "polygon", "updated_since")
 
 
-def _month_start(moment: datetime) -> date | None:
+def month_start(moment: datetime) -> date | None:
     """The date of `moment` if it is the very start of a month (UTC), else None."""
     if (moment.day, moment.hour, moment.minute, moment.second, moment.microsecond) == (
         1,
@@ -159,11 +158,11 @@ def _month_start(moment: datetime) -> date | None:
     return None
 
 
-def _month_after(before: datetime) -> date | None:
+def month_after(before: datetime) -> date | None:
     """For an inclusive end `before` that closes a month (its last second or microsecond),
     the first day of the next month; else None."""
     for step in (timedelta(microseconds=1), timedelta(seconds=1)):
-        start = _month_start(before + step)
+        start = month_start(before + step)
         if start is not None:
             return start
     return None
@@ -175,11 +174,11 @@ def _whole_months(after: datetime | None, before: datetime | None) -> tuple[date
     lies in it. The days before the first and after the last are the window's edges."""
     first_month = end_month = None
     if after:
-        first_month = _month_start(after) or (
+        first_month = month_start(after) or (
             after.date().replace(day=1) + timedelta(days=32)
         ).replace(day=1)
     if before:
-        end_month = _month_after(before) or before.date().replace(day=1)
+        end_month = month_after(before) or before.date().replace(day=1)
     if first_month and end_month and first_month >= end_month:
         return None, None
     return first_month, end_month
@@ -264,23 +263,7 @@ def kept_cells_query(
         cells = cells.filter(month__gte=first_month)
     if end_month:
         cells = cells.filter(month__lt=end_month)
-    for name in ("kind", "context", "state"):
-        if filters.get(name):
-            cells = cells.filter(**{f"{name}__in": filters[name]})
-    if filters.get("releasability"):
-        cells = cells.filter(releasability__in=[int(level) for level in filters["releasability"]])
-    if filters.get("mission"):
-        ids = Mission.objects.filter(acronym__in=filters["mission"]).values_list("id", flat=True)
-        cells = cells.filter(mission_id__in=list(ids))
-    if filters.get("contingent"):
-        cells = cells.filter(contingent_id__in=[int(key) for key in filters["contingent"]])
-    if filters.get("country"):
-        cells = cells.filter(country=filters["country"])
-    if filters.get("region"):
-        members = Region.objects.filter(code=filters["region"]).values_list(
-            "member_countries", flat=True
-        )
-        cells = cells.filter(country__in=next(iter(members), []))
+    cells = filter_kept_counts(cells, filters)
     counted = (
         cells.values("column_index", "row_index")
         .annotate(counted=Sum("incidents"), total_x=Sum("sum_x"), total_y=Sum("sum_y"))
@@ -367,14 +350,14 @@ def _window_edges(
     """The incidents of the window's days outside its whole months (None: there are none),
     as conditions on `occurred_utc` (OCCURRED_UTC), each edge closed on both sides."""
     edges = []
-    if after and first_month and _month_start(after) is None:
+    if after and first_month and month_start(after) is None:
         edges.append(
             Q(
                 occurred_utc__gte=after,
                 occurred_utc__lt=datetime.combine(first_month, time.min, tzinfo=UTC),
             )
         )
-    if before and end_month and _month_after(before) is None:
+    if before and end_month and month_after(before) is None:
         edges.append(
             Q(
                 occurred_utc__gte=datetime.combine(end_month, time.min, tzinfo=UTC),

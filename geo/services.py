@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from geo.analyses.errors import AnalysisCancelled, AnalysisError
 from geo.analyses.kinds import ANALYSES
-from geo.analyses.source import analysis_incidents, data_fingerprint
+from geo.analyses.source import analysis_choice, analysis_incidents, data_fingerprint
 from geo.analyses.storage import cells_store, clusters_store, run_rows_delete
 from geo.models import AnalysisKind, AnalysisRun
 from organisations.models import Mission
@@ -165,8 +165,17 @@ def analysis_run_execute(*, run_id: int, worker: str) -> None:
     form.is_valid()
     try:
         _without_jit()
-        incidents = _run_incidents(run)
-        outcome = spec.analyse(incidents, form.parameters(), _progress_recorder(run.pk))
+        incidents, choice = analysis_choice(
+            requester=run.requested_by,
+            mission_id=run.mission_id,
+            incident_filter=run.incident_filter,
+        )
+        # Kinds that can read the counts the database keeps learn how the incidents were
+        # chosen, to tell whether those counts answer the filter.
+        reads_kept_counts = {"chosen_by": choice} if spec.reads_kept_counts else {}
+        outcome = spec.analyse(
+            incidents, form.parameters(), _progress_recorder(run.pk), **reads_kept_counts
+        )
         _store(run.pk, incidents, outcome)
     except AnalysisCancelled:
         return

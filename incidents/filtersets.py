@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -308,6 +308,32 @@ class IncidentFilterSet(django_filters.FilterSet):
         if self.form.cleaned_data.get("withdrawn") is None:
             incidents = incidents.filter(withdrawn_at__isnull=True)
         return incidents
+
+
+def filter_kept_counts(counts: QuerySet, filters: dict) -> QuerySet:
+    """`counts` (a table of counts the database keeps, whose columns carry the incident's
+    names: geo.map_models.IncidentMapCell, incidents.flow_counts.WeaponFlowCount) narrowed
+    by the filters (this filterset's cleaned data) that test the incident's own columns:
+    kind, context, state, releasability, mission, contingent, country and region. The
+    other filters are the caller's to apply, or to refuse."""
+    for name in ("kind", "context", "state"):
+        if filters.get(name):
+            counts = counts.filter(**{f"{name}__in": filters[name]})
+    if filters.get("releasability"):
+        counts = counts.filter(releasability__in=[int(level) for level in filters["releasability"]])
+    if filters.get("mission"):
+        ids = Mission.objects.filter(acronym__in=filters["mission"]).values_list("id", flat=True)
+        counts = counts.filter(mission_id__in=list(ids))
+    if filters.get("contingent"):
+        counts = counts.filter(contingent_id__in=[int(key) for key in filters["contingent"]])
+    if filters.get("country"):
+        counts = counts.filter(country=filters["country"])
+    if filters.get("region"):
+        members = Region.objects.filter(code=filters["region"]).values_list(
+            "member_countries", flat=True
+        )
+        counts = counts.filter(country__in=next(iter(members), []))
+    return counts
 
 
 def _widened(box: Polygon) -> Polygon:

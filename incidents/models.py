@@ -240,6 +240,18 @@ class WeaponItem(models.Model):
         db_persist=True,
     )
 
+    # The incident's columns that the access policy and the incident filters test, copied
+    # by the same triggers (migration 0014_weapon_flow_counts), so that the counts of items
+    # kept per flow (incidents/flow_counts.py) follow from the item rows alone: a change to
+    # the incident rewrites its items, and the items' statement triggers move their counts.
+    incident_mission_id = models.IntegerField(editable=False)
+    incident_contingent_id = models.IntegerField(editable=False)
+    incident_state = models.CharField(max_length=12, editable=False)
+    incident_releasability = models.PositiveSmallIntegerField(editable=False)
+    incident_kind = models.CharField(max_length=30, editable=False)
+    incident_context = models.CharField(max_length=20, editable=False)
+    incident_withdrawn = models.BooleanField(editable=False)
+
     # The derived columns are left out of the history: they are not the record's content,
     # and the triggers set them after the history row is written from the instance.
     history = HistoricalRecords(
@@ -252,6 +264,13 @@ class WeaponItem(models.Model):
             "origin_point",
             "origin_transit",
             "seized_month",
+            "incident_mission_id",
+            "incident_contingent_id",
+            "incident_state",
+            "incident_releasability",
+            "incident_kind",
+            "incident_context",
+            "incident_withdrawn",
         ]
     )
 
@@ -522,3 +541,6 @@ class APIIdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+from incidents.flow_counts import WeaponFlowCount  # noqa: E402, F401

@@ -62,6 +62,11 @@ def trace(weapon, *, established=True, country="", point=None, transit=(), answe
 
 @pytest.fixture
 def world(db):
+    return flows_layout()
+
+
+def flows_layout():
+    """The personas' world with four hand-counted seizures (A to D) and their weapons."""
     world = build_world()
     for iso3, box in BOXES.items():
         Country.objects.create(

@@ -57,7 +57,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from geo.analyses.errors import AnalysisError
-from geo.analyses.source import Progress, chosen_incidents_sql
+from geo.analyses.kept_flows import kept_counts_sql
+from geo.analyses.source import IncidentChoice, Progress, chosen_incidents_sql
 from geo.models import Region
 from organisations.access import GENERALISED_CELL_DEGREES
 
@@ -118,13 +119,14 @@ class FlowParameters:
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
-def _period_expression(period: str) -> str:
+def _period_expression(period: str, month: str = "item.seized_month") -> str:
+    """The period's number of the month numbered `month` (a column)."""
     # Written as the extended statistics of migration incidents 0010 write it, so that the
     # planner recognises it.
     if period == "all":
         return "NULL::integer"
     months = PERIOD_MONTHS[period]
-    return "item.seized_month" if months == 1 else f"(item.seized_month / {months})"
+    return month if months == 1 else f"({month} / {months})"
 
 
 def _period_start(period: str, bucket: int | None) -> str | None:
@@ -135,23 +137,34 @@ def _period_start(period: str, bucket: int | None) -> str | None:
     return f"{month // 12:04d}-{month % 12 + 1:02d}-01"
 
 
+# The one pass over the items of the chosen incidents, on their own precomputed columns: no
+# join to the incidents or the traces widens the million rows, and the chosen incidents are
+# only looked up.
+ITEMS_GROUPED = """
+SELECT item.origin_country, item.origin_source, item.seized_in, item.category,
+       {period} AS period, sum(item.quantity) AS items, count(*) AS records
+FROM incidents_weaponitem AS item
+WHERE item.incident_id IN (SELECT id FROM chosen)
+GROUP BY 1, 2, 3, 4, 5
+"""
+# The same sums from the counts the database keeps, where they answer the filter
+# (geo/analyses/kept_flows.py): a few hundred thousand rows for a million items.
+KEPT_GROUPED = """
+SELECT kept.origin_country, kept.origin_source, kept.country AS seized_in, kept.category,
+       {period} AS period, sum(kept.items)::bigint AS items, sum(kept.records)::bigint AS records
+FROM ({kept}) AS kept
+GROUP BY 1, 2, 3, 4, 5
+"""
+
 FLOWS_SQL = """
 WITH chosen AS NOT MATERIALIZED ({chosen}),
--- The one pass over the items, on their own precomputed columns: no join to the incidents
--- or the traces widens the million rows, and the chosen incidents are only looked up.
--- Blank countries become "unknown" after grouping (no country code is 'unknown', so the
--- groups stay as they are).
+-- The items grouped (ITEMS_GROUPED or KEPT_GROUPED). Blank countries become "unknown" after
+-- grouping (no country code is 'unknown', so the groups stay as they are).
 detail AS MATERIALIZED (
     SELECT COALESCE(NULLIF(origin_country, ''), 'unknown') AS origin, origin_source,
            COALESCE(NULLIF(seized_in, ''), 'unknown') AS destination,
            category, period, items, records
-    FROM (
-        SELECT item.origin_country, item.origin_source, item.seized_in, item.category,
-               {period} AS period, sum(item.quantity) AS items, count(*) AS records
-        FROM incidents_weaponitem AS item
-        WHERE item.incident_id IN (SELECT id FROM chosen)
-        GROUP BY 1, 2, 3, 4, 5
-    ) AS grouped
+    FROM ({grouped}) AS grouped
 ),
 -- The few traced items with a route (a point of diversion or transit countries, copied
 -- from their origin trace), from the partial index that holds them alone.
@@ -312,9 +325,19 @@ def session_settings(cursor) -> str:
     return SESSION_SETTINGS
 
 
-def analyse(incidents: QuerySet, parameters: FlowParameters, progress: Progress) -> dict:
-    """Origin → seizure flows of the weapon items of `incidents` (see the module's doc)."""
-    region_codes = list(parameters.region_codes)
+def analyse(
+    incidents: QuerySet,
+    parameters: FlowParameters,
+    progress: Progress,
+    *,
+    chosen_by: IncidentChoice | None = None,
+) -> dict:
+    """Origin → seizure flows of the weapon items of `incidents` (see the module's doc).
+
+    With `chosen_by` (how `incidents` were chosen), the items are summed from the counts the
+    database keeps where those answer the filter (geo/analyses/kept_flows.py), with the same
+    result; the result's `read_from` says which: "kept_counts" or "items"."""
+    region_codes, period = list(parameters.region_codes), parameters.period
     known = set(Region.objects.filter(code__in=region_codes).values_list("code", flat=True))
     unknown_codes = [code for code in region_codes if code not in known]
     if unknown_codes:
@@ -323,12 +346,29 @@ def analyse(incidents: QuerySet, parameters: FlowParameters, progress: Progress)
             % {"codes": ", ".join(unknown_codes)}
         )
     chosen_sql, chosen_params = chosen_incidents_sql(incidents)
+    kept = kept_counts_sql(chosen_by) if chosen_by is not None else None
     progress(5)
 
-    sql = FLOWS_SQL.format(chosen=chosen_sql, period=_period_expression(parameters.period))
+    if kept is None:
+        grouped, grouped_params = ITEMS_GROUPED.format(period=_period_expression(period)), ()
+    else:
+        kept_sql, grouped_params = kept
+        grouped = KEPT_GROUPED.format(
+            kept=kept_sql, period=_period_expression(period, "kept.month")
+        )
+    sql = FLOWS_SQL.format(chosen=chosen_sql, grouped=grouped)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(session_settings(cursor))
-        cursor.execute(sql, (*chosen_params, GENERALISED_CELL_DEGREES, region_codes, region_codes))
+        cursor.execute(
+            sql,
+            (
+                *chosen_params,
+                *grouped_params,
+                GENERALISED_CELL_DEGREES,
+                region_codes,
+                region_codes,
+            ),
+        )
         # The summary is fetched as text and decoded once here, rather than by psycopg2's
         # json handling.
         with _no_cycle_collection():
@@ -337,10 +377,11 @@ def analyse(incidents: QuerySet, parameters: FlowParameters, progress: Progress)
     if result["totals"]["records"] == 0:
         raise AnalysisError(_("No weapon items match the filter."))
     with _no_cycle_collection():
-        rows = _rows(fetched, parameters.period)
+        rows = _rows(fetched, period)
     progress(100)
     return {
-        "parameters": {"period": parameters.period, "region_codes": region_codes},
+        "parameters": {"period": period, "region_codes": region_codes},
+        "read_from": "items" if kept is None else "kept_counts",
         "columns": list(ROW_COLUMNS),
         "totals": result.pop("totals"),
         "rows": rows,

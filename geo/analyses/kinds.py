@@ -21,6 +21,9 @@ from geo.models import AnalysisKind
 class AnalysisSpec:
     analyse: Callable
     parameters_form: type[ParametersForm]
+    # Whether `analyse` takes `chosen_by` (geo.analyses.source.IncidentChoice) to read
+    # counts the database keeps where they answer the filter.
+    reads_kept_counts: bool = False
 
 
 ANALYSES: dict[str, AnalysisSpec] = {
@@ -28,7 +31,7 @@ ANALYSES: dict[str, AnalysisSpec] = {
     AnalysisKind.EMERGING_HOTSPOTS: AnalysisSpec(emerging.analyse, EmergingParametersForm),
     AnalysisKind.CLUSTERS: AnalysisSpec(clusters.analyse, ClusterParametersForm),
     AnalysisKind.DENSITY: AnalysisSpec(density.analyse, DensityParametersForm),
-    AnalysisKind.FLOWS: AnalysisSpec(flows.analyse, FlowParametersForm),
+    AnalysisKind.FLOWS: AnalysisSpec(flows.analyse, FlowParametersForm, reads_kept_counts=True),
     AnalysisKind.SERIAL_BATCHES: AnalysisSpec(linkage.analyse, LinkageParametersForm),
     AnalysisKind.TRENDS: AnalysisSpec(trends.analyse, TrendParametersForm),
 }

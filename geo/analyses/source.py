@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import EmptyResultSet, ValidationError
@@ -12,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 if TYPE_CHECKING:
-    from organisations.access import Principal
+    from organisations.access import Principal, Visibility
 
 # Called with a whole percentage (0–100) as an analysis advances.
 Progress = Callable[[int], None]
@@ -59,6 +60,16 @@ def _no_incidents_sql(fields: tuple[str, ...]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class IncidentChoice:
+    """How an analysis's incidents were chosen: the access policy's conditions for its
+    reader and the incident filterset's cleaned data. For analyses that can read counts
+    the database keeps (keyed by the incident's columns) instead of the incidents."""
+
+    visibility: Visibility
+    filters: dict
+
+
 def analysis_incidents(
     *, requester: Principal | None, mission_id: int | None, incident_filter: dict
 ) -> QuerySet:
@@ -66,14 +77,24 @@ def analysis_incidents(
     what its mission's analysts read), narrowed by the shared incident filterset.
 
     Raises ValidationError naming the filter fields that are wrong."""
+    return analysis_choice(
+        requester=requester, mission_id=mission_id, incident_filter=incident_filter
+    )[0]
+
+
+def analysis_choice(
+    *, requester: Principal | None, mission_id: int | None, incident_filter: dict
+) -> tuple[QuerySet, IncidentChoice]:
+    """The incidents a run reads (see `analysis_incidents`), and how they were chosen."""
     from incidents.filtersets import IncidentFilterSet
     from incidents.models import Incident
-    from organisations.access import mission_reader_visibility
+    from organisations.access import incident_visibility, mission_reader_visibility
 
     if requester is not None:
-        readable = Incident.objects.visible_to(requester)
+        visibility = incident_visibility(requester)
     else:
-        readable = Incident.objects.visible_with(mission_reader_visibility(mission_id))
+        visibility = mission_reader_visibility(mission_id)
+    readable = Incident.objects.visible_with(visibility)
     # A QueryDict, as from a query string: single-valued filters take one value,
     # multiple-choice filters the list.
     query = QueryDict(mutable=True)
@@ -84,7 +105,7 @@ def analysis_incidents(
         raise ValidationError(
             {f"filter.{name}": errors for name, errors in filterset.errors.items()}
         )
-    return filterset.qs
+    return filterset.qs, IncidentChoice(visibility, filterset.form.cleaned_data)
 
 
 def data_fingerprint(incidents: QuerySet) -> tuple[str, int]:

@@ -1,0 +1,232 @@
+"""The counts of items per flow that the database keeps (incidents/flow_counts.py): right
+after every kind of write, and read by the flow analyses where they answer the filter, with
+the same result as the pass over the items."""
+
+import importlib
+from datetime import UTC, date, datetime
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from geo.analyses.flows import FlowParameters, analyse
+from geo.analyses.source import analysis_choice, no_progress
+from geo.models import AnalysisKind
+from geo.services import analysis_run_execute, analysis_run_request
+from incidents.choices import Context, IncidentKind, WorkflowState
+from incidents.flow_counts import KEY_COLUMNS
+from incidents.models import Incident, WeaponItem
+from organisations.choices import Releasability
+from tests.test_analysis_flows import flows_layout, item, trace
+
+FLOW_COUNTS = importlib.import_module("incidents.migrations.0014_weapon_flow_counts")
+COPIED = (
+    "incident_mission_id",
+    "incident_contingent_id",
+    "incident_state",
+    "incident_releasability",
+    "incident_kind",
+    "incident_context",
+    "incident_withdrawn",
+)
+
+
+@pytest.fixture
+def world(db):
+    return flows_layout()
+
+
+def assert_counts_match_a_computation_from_scratch() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(KEY_COLUMNS)}, items, records FROM incidents_weaponflowcount"
+        )
+        kept = sorted(cursor.fetchall())
+        cursor.execute(FLOW_COUNTS.COUNTS_SQL)
+        assert kept == sorted(cursor.fetchall())
+        # No row is left at zero.
+        assert all(records > 0 for *_, records in kept)
+        # Each item holds its incident's columns as the incident has them.
+        derived = ", ".join(f"derived.{column}" for column in COPIED)
+        held = ", ".join(f"item.{column}" for column in COPIED)
+        cursor.execute(
+            f"""
+            SELECT item.id FROM ({FLOW_COUNTS.INCIDENT_COLUMNS_SQL}) AS derived
+            JOIN incidents_weaponitem AS item USING (id)
+            WHERE ({derived}) IS DISTINCT FROM ({held})
+            """
+        )
+        assert cursor.fetchall() == []
+
+
+def kept_rows() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM incidents_weaponflowcount")
+        return cursor.fetchone()[0]
+
+
+def test_the_counts_follow_items_incidents_and_traces_on_every_write_path(world):
+    a, b, c = (world.records[key] for key in "abc")
+    assert_counts_match_a_computation_from_scratch()
+
+    # Items edited, added and deleted through the ORM.
+    pistol = a.weapons.get(category="revolver_pistol")
+    pistol.quantity, pistol.category = 5, "smg"
+    pistol.save()
+    item(c, category="mortar", made_in="CHN", quantity=2)
+    b.weapons.get(country_of_manufacture="CAF").delete()
+    assert_counts_match_a_computation_from_scratch()
+
+    # The incident's columns the counts are keyed by, through a form-like save, a
+    # queryset update and raw SQL.
+    a.state = WorkflowState.SUBMITTED
+    a.releasability = Releasability.MISSION_ONLY
+    a.kind, a.context = IncidentKind.CACHE_DISCOVERY, Context.CRIMINAL
+    a.save()
+    Incident.objects.filter(pk=b.pk).update(withdrawn_at=timezone.now(), country="COD")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE incidents_incident SET occurred_at = %s, contingent_id = %s WHERE id = %s",
+            [datetime(2023, 6, 1, tzinfo=UTC), world.records["c"].contingent_id, a.pk],
+        )
+    assert_counts_match_a_computation_from_scratch()
+
+    # A trace answered, then withdrawn: the item's origin moves, and back.
+    weapon = c.weapons.get(category="smg")
+    answer = trace(weapon, country="SSD", answered=date(2025, 6, 1))
+    assert_counts_match_a_computation_from_scratch()
+    answer.delete()
+    assert_counts_match_a_computation_from_scratch()
+
+    # A whole incident deleted: its rows go, none is left at zero.
+    before = kept_rows()
+    c.delete()
+    assert kept_rows() < before
+    assert_counts_match_a_computation_from_scratch()
+
+
+def test_items_written_in_bulk_by_raw_sql_are_counted_once_per_statement(world):
+    c = world.records["c"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO incidents_weaponitem (
+                incident_id, category, make, model, calibre, serial_number, markings_altered,
+                country_of_manufacture, quantity, factory_markings, import_markings,
+                other_markings, condition, disposition)
+            SELECT %s, 'assault_rifle', '', '', '', 'BULK-' || n, false,
+                   CASE WHEN n %% 3 = 0 THEN 'CHN' ELSE 'RUS' END, n %% 4 + 1, '', '', '',
+                   'unknown', 'held'
+            FROM generate_series(1, 60) AS n
+            """,
+            [c.pk],
+        )
+        assert_counts_match_a_computation_from_scratch()
+        cursor.execute(
+            "UPDATE incidents_weaponitem SET quantity = quantity + 1, category = 'lmg'"
+            " WHERE serial_number LIKE 'BULK-%%' AND country_of_manufacture = 'CHN'"
+        )
+        assert_counts_match_a_computation_from_scratch()
+        cursor.execute("DELETE FROM incidents_weaponitem WHERE serial_number LIKE 'BULK-%%'")
+    assert_counts_match_a_computation_from_scratch()
+
+
+def both_ways(world, persona: str, incident_filter: dict, **parameters) -> tuple[dict, dict]:
+    """The flows of `persona`'s incidents chosen by `incident_filter`, from a pass over the
+    items and from the kept counts."""
+    incidents, choice = analysis_choice(
+        requester=world.users[persona], mission_id=None, incident_filter=incident_filter
+    )
+    chosen = FlowParameters(**parameters)
+    return (
+        analyse(incidents, chosen, no_progress),
+        analyse(incidents, chosen, no_progress, chosen_by=choice),
+    )
+
+
+def comparable(result: dict) -> dict:
+    """The result without what may differ between two computations: the order of rows
+    with equal items, and where they were read from."""
+    return {
+        **{key: value for key, value in result.items() if key != "read_from"},
+        "rows": sorted(map(tuple, result["rows"]), key=repr),
+    }
+
+
+@pytest.mark.parametrize(
+    ("persona", "incident_filter", "period"),
+    [
+        ("admin", {}, "year"),
+        ("admin", {}, "month"),
+        ("admin", {"mission": ["MINUSCA"]}, "quarter"),
+        ("admin", {"region": "eccas-t", "kind": ["checkpoint_seizure"]}, "all"),
+        (
+            "admin",
+            {"occurred_after": "2024-02-01T00:00:00Z", "occurred_before": "2024-12-31T23:59:59Z"},
+            "month",
+        ),
+        ("admin", {"country": "COD", "state": ["verified"]}, "year"),
+        ("mission_analyst", {}, "year"),
+        ("other_mission_analyst", {"context": ["armed_conflict"]}, "month"),
+        # Generalised locations: the points of diversion are snapped all the same.
+        ("regional_analyst", {}, "year"),
+    ],
+)
+def test_the_kept_counts_give_the_flows_the_items_give(world, persona, incident_filter, period):
+    from_items, from_counts = both_ways(world, persona, incident_filter, period=period)
+
+    assert (from_items["read_from"], from_counts["read_from"]) == ("items", "kept_counts")
+    assert comparable(from_counts) == comparable(from_items)
+    assert from_counts["totals"]["records"] > 0
+
+
+def test_withdrawn_records_are_counted_only_when_asked_for(world):
+    Incident.objects.filter(pk=world.records["c"].pk).update(withdrawn_at=timezone.now())
+
+    default, withdrawn = (
+        both_ways(world, "admin", incident_filter)
+        for incident_filter in ({}, {"withdrawn": "true"})
+    )
+    assert comparable(default[1]) == comparable(default[0])
+    assert comparable(withdrawn[1]) == comparable(withdrawn[0])
+    assert withdrawn[1]["totals"]["items"] == 5  # C's smg (4) and its traced rifle (1)
+    assert "COD" not in {row[2] for row in default[1]["rows"]}
+
+
+@pytest.mark.parametrize(
+    "incident_filter",
+    [
+        {"category": ["smg"]},  # incidents holding an smg: all their weapons count
+        {"q": "Bangui"},
+        {"bbox": "15,3,25,10"},
+        {"updated_since": "2020-01-01T00:00:00Z"},
+        {"occurred_after": "2024-02-05T00:00:00Z"},  # cuts February
+        {"occurred_before": "2024-12-31T12:00:00Z"},  # cuts December
+    ],
+)
+def test_filters_the_counts_cannot_answer_are_read_from_the_items(world, incident_filter):
+    Incident.objects.filter(pk=world.records["a"].pk).update(narrative="Stopped at Bangui")
+    incidents, choice = analysis_choice(
+        requester=world.users["admin"], mission_id=None, incident_filter=incident_filter
+    )
+    weapons = WeaponItem.objects.filter(incident__in=incidents)
+    assert weapons.exists()
+    result = analyse(incidents, FlowParameters(), no_progress, chosen_by=choice)
+
+    assert result["read_from"] == "items"
+    assert result["totals"]["records"] == weapons.count()
+
+
+def test_a_flows_run_reads_the_kept_counts(world):
+    run = analysis_run_request(
+        requester=world.users["mission_analyst"],
+        kind=AnalysisKind.FLOWS,
+        parameters={"period": "year"},
+        incident_filter={},
+    )
+    analysis_run_execute(run_id=run.pk, worker="test")
+    run.refresh_from_db()
+
+    assert run.state == "done", run.error
+    assert run.result["read_from"] == "kept_counts"
+    assert run.result["totals"]["items"] == 9
