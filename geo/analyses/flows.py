@@ -325,6 +325,29 @@ def session_settings(cursor) -> str:
     return SESSION_SETTINGS
 
 
+def flows_statement(
+    incidents: QuerySet, parameters: FlowParameters, chosen_by: IncidentChoice | None
+) -> tuple[str, tuple, str]:
+    """The flows statement, its parameters, and what it reads: "kept_counts" where
+    `chosen_by` is given and the kept counts answer it, else "items"."""
+    chosen_sql, chosen_params = chosen_incidents_sql(incidents)
+    kept = kept_counts_sql(chosen_by) if chosen_by is not None else None
+    if kept is None:
+        read_from, grouped_params = "items", ()
+        grouped = ITEMS_GROUPED.format(period=_period_expression(parameters.period))
+    else:
+        read_from, (kept_sql, grouped_params) = "kept_counts", kept
+        grouped = KEPT_GROUPED.format(
+            kept=kept_sql, period=_period_expression(parameters.period, "kept.month")
+        )
+    region_codes = list(parameters.region_codes)
+    return (
+        FLOWS_SQL.format(chosen=chosen_sql, grouped=grouped),
+        (*chosen_params, *grouped_params, GENERALISED_CELL_DEGREES, region_codes, region_codes),
+        read_from,
+    )
+
+
 def analyse(
     incidents: QuerySet,
     parameters: FlowParameters,
@@ -345,30 +368,11 @@ def analyse(
             _("region_codes: no regional organisation has the code %(codes)s.")
             % {"codes": ", ".join(unknown_codes)}
         )
-    chosen_sql, chosen_params = chosen_incidents_sql(incidents)
-    kept = kept_counts_sql(chosen_by) if chosen_by is not None else None
     progress(5)
-
-    if kept is None:
-        grouped, grouped_params = ITEMS_GROUPED.format(period=_period_expression(period)), ()
-    else:
-        kept_sql, grouped_params = kept
-        grouped = KEPT_GROUPED.format(
-            kept=kept_sql, period=_period_expression(period, "kept.month")
-        )
-    sql = FLOWS_SQL.format(chosen=chosen_sql, grouped=grouped)
+    sql, sql_params, read_from = flows_statement(incidents, parameters, chosen_by)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(session_settings(cursor))
-        cursor.execute(
-            sql,
-            (
-                *chosen_params,
-                *grouped_params,
-                GENERALISED_CELL_DEGREES,
-                region_codes,
-                region_codes,
-            ),
-        )
+        cursor.execute(sql, sql_params)
         # The summary is fetched as text and decoded once here, rather than by psycopg2's
         # json handling.
         with _no_cycle_collection():
@@ -381,7 +385,7 @@ def analyse(
     progress(100)
     return {
         "parameters": {"period": period, "region_codes": region_codes},
-        "read_from": "items" if kept is None else "kept_counts",
+        "read_from": read_from,
         "columns": list(ROW_COLUMNS),
         "totals": result.pop("totals"),
         "rows": rows,
