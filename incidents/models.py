@@ -250,7 +250,9 @@ class WeaponItem(models.Model):
     incident_releasability = models.PositiveSmallIntegerField(editable=False)
     incident_kind = models.CharField(max_length=30, editable=False)
     incident_context = models.CharField(max_length=20, editable=False)
-    incident_withdrawn = models.BooleanField(editable=False)
+    # (A default, unlike the others: model validation refuses a None boolean, and the
+    # trigger sets the value only on writing.)
+    incident_withdrawn = models.BooleanField(default=False, editable=False)
 
     # The derived columns are left out of the history: they are not the record's content,
     # and the triggers set them after the history row is written from the instance.

@@ -20,9 +20,12 @@ those of the traced items with a route (0012).
 Items are counted twice over: `items` is the sum of the items' quantities (a record of five
 identical unmarked rifles counts five), `records` the number of item records.
 
-One set-based query does the work. Its single pass over the items of the chosen incidents
-groups them by those stored columns, category and period (the month index divided by the
-period's months), without joining the incidents' other columns or the traces; a second,
+One set-based query does the work. It groups the items of the chosen incidents by those
+stored columns, category and period (the month index divided by the period's months):
+where the run's filter tests only what the database's counts of items per flow are keyed
+by (incidents/flow_counts.py; geo/analyses/kept_flows.py says when), by summing those
+counts, a few hundred thousand rows for a million items; else in a single pass over the
+items, without joining the incidents' other columns or the traces. A second,
 small pass reads the traced items with a route (points of diversion, transit countries)
 from their partial index. The detailed rows come back as plain columns after the rest,
 which comes as one JSON text. Every part of the result is then derived, in the same

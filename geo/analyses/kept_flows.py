@@ -9,16 +9,16 @@ that hold such a weapon, and counts all their weapons), or a window that cuts a 
 analyses make their pass over the items.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
 
 from geo.analyses.source import IncidentChoice
-from geo.map_data import month_after, month_start
+from geo.map_data import month_start
 from incidents.filtersets import filter_kept_counts
 from incidents.flow_counts import WeaponFlowCount
 
-NOT_KEPT = ("q", "polygon", "bbox", "updated_since", "category")
+NOT_ANSWERED = ("q", "polygon", "bbox", "updated_since", "category")
 
 # Columns: origin_country, origin_source, country, category, month, items, records.
 NO_COUNTS_SQL = (
@@ -32,7 +32,7 @@ def kept_counts_sql(chosen_by: IncidentChoice) -> tuple[str, tuple] | None:
     columns origin_country, origin_source, country, category, month, items, records (several
     rows per flow: the caller sums them); None if the kept counts cannot answer."""
     filters = chosen_by.filters
-    if any(filters.get(name) for name in NOT_KEPT):
+    if any(filters.get(name) for name in NOT_ANSWERED):
         return None
     months = _month_numbers(filters.get("occurred_after"), filters.get("occurred_before"))
     if months is None:
@@ -67,7 +67,9 @@ def _month_numbers(
             return None
         first_month = _month_number(start)
     if before:
-        end = month_after(before)
+        # Inclusive to the microsecond, as the filterset compares: only the last microsecond
+        # of a month closes it (the map's kept cells also take its last second).
+        end = month_start(before + timedelta(microseconds=1))
         if end is None:
             return None
         end_month = _month_number(end)
@@ -75,4 +77,5 @@ def _month_numbers(
 
 
 def _month_number(first_day: date) -> int:
+    # As WeaponItem.seized_month numbers months.
     return first_day.year * 12 + first_day.month - 1

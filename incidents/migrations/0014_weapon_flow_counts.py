@@ -71,29 +71,42 @@ END;
 $$ LANGUAGE plpgsql;
 """
 
-# 0008's trigger on the incidents, which rewrites an incident's items when its country or
-# date changes, now also when a column the counts are keyed by changes (the function it
-# runs is 0008's: any assignment will do, the item trigger recomputes every column).
+# 0008's trigger on the incidents rewrote an incident's items when its country or date
+# changed, one incident at a time. It now does so also when a column the counts are keyed by
+# changes, and once per statement: an update of many incidents (a batch verified, a
+# mission's records re-released) rewrites all their items in one statement, whose counts
+# are then written in one pass, in key order. (Any assignment will do: the item trigger
+# recomputes every column. A trigger with transition tables takes no column list, so it
+# runs after every update of incidents, and finds the changed ones itself.)
 INCIDENT_TRIGGER = """
+CREATE FUNCTION incidents_incident_flow_keys() RETURNS trigger
+SET enable_seqscan = off AS $$
+BEGIN
+    UPDATE incidents_weaponitem SET incident_withdrawn = false
+    WHERE incident_id IN (
+        SELECT after.id
+        FROM new_incidents AS after JOIN old_incidents AS before ON before.id = after.id
+        WHERE (before.country, before.occurred_at, before.mission_id, before.contingent_id,
+               before.state, before.releasability, before.kind, before.context,
+               before.withdrawn_at IS NULL)
+            IS DISTINCT FROM
+              (after.country, after.occurred_at, after.mission_id, after.contingent_id,
+               after.state, after.releasability, after.kind, after.context,
+               after.withdrawn_at IS NULL)
+    );
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
 DROP TRIGGER incident_flow_columns ON incidents_incident;
 CREATE TRIGGER incident_flow_columns
-    AFTER UPDATE OF country, occurred_at, mission_id, contingent_id, state, releasability,
-                    kind, context, withdrawn_at
-    ON incidents_incident
-    FOR EACH ROW
-    WHEN (OLD.country IS DISTINCT FROM NEW.country
-          OR OLD.occurred_at IS DISTINCT FROM NEW.occurred_at
-          OR OLD.mission_id IS DISTINCT FROM NEW.mission_id
-          OR OLD.contingent_id IS DISTINCT FROM NEW.contingent_id
-          OR OLD.state IS DISTINCT FROM NEW.state
-          OR OLD.releasability IS DISTINCT FROM NEW.releasability
-          OR OLD.kind IS DISTINCT FROM NEW.kind
-          OR OLD.context IS DISTINCT FROM NEW.context
-          OR (OLD.withdrawn_at IS NULL) <> (NEW.withdrawn_at IS NULL))
-    EXECUTE FUNCTION incidents_incident_flow_columns();
+    AFTER UPDATE ON incidents_incident
+    REFERENCING OLD TABLE AS old_incidents NEW TABLE AS new_incidents
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_incident_flow_keys();
 """
 PREVIOUS_INCIDENT_TRIGGER = """
 DROP TRIGGER incident_flow_columns ON incidents_incident;
+DROP FUNCTION incidents_incident_flow_keys();
 CREATE TRIGGER incident_flow_columns
     AFTER UPDATE OF country, occurred_at ON incidents_incident
     FOR EACH ROW
@@ -186,8 +199,22 @@ CREATE TRIGGER weaponitem_deleted_flow_counts
     AFTER DELETE ON incidents_weaponitem
     REFERENCING OLD TABLE AS old_items
     FOR EACH STATEMENT EXECUTE FUNCTION incidents_weaponitem_flow_counts();
+
+-- No transition table for a TRUNCATE: no items, no counts. (A DELETE: the counts may be
+-- truncated by the same statement, as Django's flush does, and a TRUNCATE would refuse.)
+CREATE FUNCTION incidents_weaponitem_truncated_flow_counts() RETURNS trigger AS $$
+BEGIN
+    DELETE FROM incidents_weaponflowcount;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER weaponitem_truncated_flow_counts
+    AFTER TRUNCATE ON incidents_weaponitem
+    FOR EACH STATEMENT EXECUTE FUNCTION incidents_weaponitem_truncated_flow_counts();
 """
 DROP_COUNT_TRIGGERS = """
+DROP TRIGGER weaponitem_truncated_flow_counts ON incidents_weaponitem;
+DROP FUNCTION incidents_weaponitem_truncated_flow_counts();
 DROP TRIGGER weaponitem_deleted_flow_counts ON incidents_weaponitem;
 DROP TRIGGER weaponitem_updated_flow_counts ON incidents_weaponitem;
 DROP TRIGGER weaponitem_inserted_flow_counts ON incidents_weaponitem;
@@ -195,8 +222,10 @@ DROP FUNCTION incidents_weaponitem_flow_counts();
 """
 
 
-def _copied_column(name: str, field: models.Field, default) -> migrations.AddField:
-    # Filled by FILL_ITEMS right after; the default only lets the column be added.
+def _copied_column(name: str, field: models.Field, default=None) -> migrations.AddField:
+    """A column filled by FILL_ITEMS right after: a `default` only lets it be added."""
+    if default is None:
+        return migrations.AddField(model_name="weaponitem", name=name, field=field)
     field.default = default
     return migrations.AddField(
         model_name="weaponitem", name=name, field=field, preserve_default=False
@@ -217,7 +246,7 @@ class Migration(migrations.Migration):
         ),
         _copied_column("incident_kind", models.CharField(editable=False, max_length=30), ""),
         _copied_column("incident_context", models.CharField(editable=False, max_length=20), ""),
-        _copied_column("incident_withdrawn", models.BooleanField(editable=False), False),
+        _copied_column("incident_withdrawn", models.BooleanField(default=False, editable=False)),
         migrations.RunSQL(ITEM_FUNCTION, ORIGIN_ROUTE.ITEM_FUNCTION),
         migrations.RunSQL(INCIDENT_TRIGGER, PREVIOUS_INCIDENT_TRIGGER),
         migrations.RunSQL(FILL_ITEMS, migrations.RunSQL.noop),
