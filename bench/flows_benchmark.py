@@ -56,13 +56,15 @@ from django.db import connection, transaction  # noqa: E402
 
 from geo.analyses import flows  # noqa: E402
 from geo.analyses.source import analysis_choice, chosen_incidents_sql, no_progress  # noqa: E402
+from incidents.flow_counts import KEY_COLUMNS  # noqa: E402
 from incidents.models import Incident, WeaponFlowCount  # noqa: E402
 from organisations.models import Contingent, Mission  # noqa: E402
 
-# The migrations that add the items' flow columns and their origin's route: their
-# computations of them from scratch.
+# The migrations that add the items' flow columns, their origin's route and the counts kept
+# per flow: their computations of them from scratch.
 FLOW_COLUMNS = importlib.import_module("incidents.migrations.0008_weapon_flow_columns")
 ORIGIN_ROUTE = importlib.import_module("incidents.migrations.0012_weapon_origin_route")
+FLOW_COUNTS = importlib.import_module("incidents.migrations.0014_weapon_flow_counts")
 
 
 class Rollback(Exception):
@@ -219,10 +221,27 @@ def generate(items: int, mission: Mission, contingent: Contingent) -> None:
             """
         )
         wrong += cursor.fetchone()[0]
+        # The counts kept per flow, against their computation from scratch.
+        keys = ", ".join(KEY_COLUMNS)
+        cursor.execute(
+            f"""
+            SELECT count(*) FROM (
+                (SELECT {keys}, items, records FROM incidents_weaponflowcount
+                 EXCEPT ALL {FLOW_COUNTS.COUNTS_SQL})
+                UNION ALL
+                ({FLOW_COUNTS.COUNTS_SQL}
+                 EXCEPT ALL SELECT {keys}, items, records FROM incidents_weaponflowcount)
+            ) AS differing
+            """
+        )
+        wrong_counts = cursor.fetchone()[0]
     print(f"generated {created[0]:,} incidents, {created[1]:,} items, {created[2]:,} traces")
-    print(f"  (generation: {steps}; items whose flow columns are wrong: {wrong:,})")
-    if wrong:
-        raise SystemExit("The triggers left wrong flow columns.")
+    print(
+        f"  (generation: {steps}; items whose flow columns are wrong: {wrong:,}; "
+        f"rows of kept counts that differ from a computation from scratch: {wrong_counts:,})"
+    )
+    if wrong or wrong_counts:
+        raise SystemExit("The triggers left wrong flow columns or counts.")
 
 
 class Steps:
