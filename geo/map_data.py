@@ -158,14 +158,11 @@ def month_start(moment: datetime) -> date | None:
     return None
 
 
-def _month_after(before: datetime) -> date | None:
-    """For an inclusive end `before` that closes a month (its last second or microsecond),
-    the first day of the next month; else None."""
-    for step in (timedelta(microseconds=1), timedelta(seconds=1)):
-        start = month_start(before + step)
-        if start is not None:
-            return start
-    return None
+def month_after(before: datetime) -> date | None:
+    """For an inclusive end `before` that closes a month (its last microsecond, as the
+    filterset compares), the first day of the next month; else None. (Its last second does
+    not close it: an incident half a second later would be counted, and not listed.)"""
+    return month_start(before + timedelta(microseconds=1))
 
 
 def _whole_months(after: datetime | None, before: datetime | None) -> tuple[date | None, ...]:
@@ -178,7 +175,7 @@ def _whole_months(after: datetime | None, before: datetime | None) -> tuple[date
             after.date().replace(day=1) + timedelta(days=32)
         ).replace(day=1)
     if before:
-        end_month = _month_after(before) or before.date().replace(day=1)
+        end_month = month_after(before) or before.date().replace(day=1)
     if first_month and end_month and first_month >= end_month:
         return None, None
     return first_month, end_month
@@ -357,7 +354,7 @@ def _window_edges(
                 occurred_utc__lt=datetime.combine(first_month, time.min, tzinfo=UTC),
             )
         )
-    if before and end_month and _month_after(before) is None:
+    if before and end_month and month_after(before) is None:
         edges.append(
             Q(
                 occurred_utc__gte=datetime.combine(end_month, time.min, tzinfo=UTC),

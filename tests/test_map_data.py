@@ -273,6 +273,16 @@ def test_a_window_of_days_reads_its_whole_months_kept_and_counts_its_edges(world
             _kept_equals_counted(world.users[persona], zoom, **window)
 
 
+def test_a_window_ending_at_a_months_last_second_leaves_out_its_fractions(world):
+    late = world.records["alpha_verified_L3"]
+    Incident.objects.filter(pk=late.pk).update(
+        occurred_at=datetime(2025, 3, 31, 23, 59, 59, 500_000, tzinfo=UTC)
+    )
+    for before in ("2025-03-31T23:59:59Z", "2025-03-31T23:59:59.999999Z"):
+        for zoom in (1, 4, 10):
+            _kept_equals_counted(world.users["admin"], zoom, occurred_before=before)
+
+
 @pytest.mark.parametrize(
     ("after", "before"),
     [

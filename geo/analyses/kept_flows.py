@@ -9,12 +9,12 @@ that hold such a weapon, and counts all their weapons), or a window that cuts a 
 analyses make their pass over the items.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.core.exceptions import EmptyResultSet
 
 from geo.analyses.source import IncidentChoice
-from geo.map_data import month_start
+from geo.map_data import month_after, month_start
 from incidents.filtersets import filter_kept_counts
 from incidents.flow_counts import WeaponFlowCount
 
@@ -67,9 +67,7 @@ def _month_numbers(
             return None
         first_month = _month_number(start)
     if before:
-        # Inclusive to the microsecond, as the filterset compares: only the last microsecond
-        # of a month closes it (the map's kept cells also take its last second).
-        end = month_start(before + timedelta(microseconds=1))
+        end = month_after(before)
         if end is None:
             return None
         end_month = _month_number(end)
