@@ -123,10 +123,17 @@ class Incident(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # A number the database raises on every change to the record: to the incident itself
+    # (any UPDATE, however made), to what its weapons, ammunition and people say, and to
+    # its weapons' trace requests (triggers of migration 0015). Analyses and reports
+    # fingerprint what they read by it (geo.analyses.source.data_fingerprint), one number
+    # per incident instead of hashing every weapon and trace. An instance may hold a stale
+    # value; never written from Python.
+    revision = models.BigIntegerField(db_default=0, editable=False)
 
     objects = IncidentQuerySet.as_manager()
     history = LeanHistoricalRecords(
-        excluded_fields=["updated_at", "h3_cell", "nearest_place"],
+        excluded_fields=["updated_at", "h3_cell", "nearest_place", "revision"],
         no_db_index=["location", "admin_area", "mission", "contingent", "reported_by"],
     )
 

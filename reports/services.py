@@ -13,7 +13,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -154,40 +154,15 @@ def _scope_incidents(report_or_request) -> tuple:
 
 
 def _fingerprint(scope: Scope, in_scope, requester, mission_id) -> tuple[str, int]:
-    """The state of everything a report reads: the scope's incidents, weapons and traces
-    (geo's data fingerprint), their custody events and people involved, and the stored
-    hot-spot runs it would show."""
+    """The state of everything a report reads: the scope's incidents with their weapons,
+    traces, custody events, people and ammunition (geo's data fingerprint: each incident's
+    revision covers them all), and the stored hot-spot runs it would show."""
     base, count = data_fingerprint(in_scope)
-    from geo.analyses.source import chosen_incidents_sql
-
-    sql, params = chosen_incidents_sql(in_scope)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH chosen AS ({sql})
-            SELECT (SELECT concat_ws(':', count(*), max(event.id))
-                      FROM incidents_custodyevent AS event
-                      JOIN incidents_weaponitem AS w ON w.id = event.weapon_id
-                     WHERE w.incident_id IN (SELECT id FROM chosen)),
-                   (SELECT concat_ws(':', count(*), sum(hashtext(concat_ws(':', p.id, p.role,
-                        p.sex, p.age_group, p.count))))
-                      FROM incidents_personsinvolved AS p
-                     WHERE p.incident_id IN (SELECT id FROM chosen)),
-                   (SELECT concat_ws(':', count(*), sum(hashtext(concat_ws(':', a.id,
-                        a.quantity, a.calibre))))
-                      FROM incidents_ammunitionitem AS a
-                     WHERE a.incident_id IN (SELECT id FROM chosen))
-            """,  # noqa: S608 - fragments are ours; values are parameters
-            params,
-        )
-        parts = cursor.fetchone()
     runs = [
         run.pk
         for run in stored_hotspot_runs(scope=scope, requester=requester, mission_id=mission_id)
     ]
-    digest = hashlib.sha256(
-        "|".join([base, *map(str, parts), ",".join(map(str, runs))]).encode()
-    ).hexdigest()
+    digest = hashlib.sha256("|".join([base, ",".join(map(str, runs))]).encode()).hexdigest()
     return digest, count
 
 

@@ -109,33 +109,19 @@ def analysis_choice(
 
 
 def data_fingerprint(incidents: QuerySet) -> tuple[str, int]:
-    """A digest of the state of the chosen incidents, their weapons and trace requests, and
-    how many incidents there are. Any edit of an incident (its `updated_at`), a withdrawal,
-    a new, removed or edited weapon, or a trace answer changes it: a stored result with
-    another fingerprint is stale."""
-    sql, params = chosen_incidents_sql(incidents, "updated_at")
+    """A digest of the state of the chosen incidents and how many there are. Any change to
+    a chosen incident's record raises its revision (Incident.revision: an edit however
+    made, a withdrawal, a weapon, ammunition or people added, changed or removed, a trace
+    request or custody event written), and an incident chosen or no longer chosen changes
+    the set: a stored result with another fingerprint is stale."""
+    sql, params = chosen_incidents_sql(incidents, "revision")
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            WITH chosen AS ({sql}),
-            weapon AS (
-                SELECT weapon.id, hashtext(concat_ws(':', weapon.category, weapon.make,
-                           weapon.model, weapon.serial_number, weapon.markings_altered,
-                           weapon.country_of_manufacture, weapon.year_of_manufacture,
-                           weapon.quantity)) AS digest
-                FROM incidents_weaponitem AS weapon
-                WHERE weapon.incident_id IN (SELECT id FROM chosen)
-            )
-            SELECT (SELECT count(*) FROM chosen),
-                   (SELECT concat_ws(':', count(*), sum(id), max(updated_at)) FROM chosen),
-                   (SELECT concat_ws(':', count(*), sum(id), sum(digest)) FROM weapon),
-                   (SELECT concat_ws(':', count(*), sum(hashtext(concat_ws(':', trace.id,
-                        trace.status, trace.diversion_established, trace.diversion_country,
-                        trace.answered_on, trace.transit_countries))))
-                    FROM incidents_tracerequest AS trace
-                    WHERE trace.weapon_id IN (SELECT id FROM weapon))
+            WITH chosen AS ({sql})
+            SELECT count(*), sum(id), sum(hashtext(id::text || ':' || revision)) FROM chosen
             """,
             params,
         )
         count, *parts = cursor.fetchone()
-    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest(), count
+    return hashlib.sha256("|".join(map(str, (count, *parts))).encode()).hexdigest(), count

@@ -81,10 +81,10 @@ $$ LANGUAGE plpgsql;
 INCIDENT_TRIGGER = """
 CREATE FUNCTION incidents_incident_flow_keys() RETURNS trigger
 SET enable_seqscan = off AS $$
+DECLARE
+    changed bigint[];
 BEGIN
-    UPDATE incidents_weaponitem SET incident_withdrawn = false
-    WHERE incident_id IN (
-        SELECT after.id
+    SELECT array_agg(after.id) INTO changed
         FROM new_incidents AS after JOIN old_incidents AS before ON before.id = after.id
         WHERE (before.country, before.occurred_at, before.mission_id, before.contingent_id,
                before.state, before.releasability, before.kind, before.context,
@@ -92,8 +92,13 @@ BEGIN
             IS DISTINCT FROM
               (after.country, after.occurred_at, after.mission_id, after.contingent_id,
                after.state, after.releasability, after.kind, after.context,
-               after.withdrawn_at IS NULL)
-    );
+               after.withdrawn_at IS NULL);
+    -- Only when there are items to rewrite: a statement's triggers run even when it
+    -- writes no row, and the items' own would revise the incidents again (0015).
+    IF changed IS NOT NULL THEN
+        UPDATE incidents_weaponitem SET incident_withdrawn = false
+        WHERE incident_id = ANY(changed);
+    END IF;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
