@@ -123,12 +123,12 @@ class Incident(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
-    # A number the database raises on every change to the record: to the incident itself
-    # (any UPDATE, however made), to what its weapons, ammunition and people say, and to
-    # its weapons' trace requests (triggers of migration 0015). Analyses and reports
-    # fingerprint what they read by it (geo.analyses.source.data_fingerprint), one number
-    # per incident instead of hashing every weapon and trace. An instance may hold a stale
-    # value; never written from Python.
+    # A number the database raises on every UPDATE of the incident, however made (a
+    # trigger of migration 0015); the changes to its weapons, ammunition, people, trace
+    # requests and custody events raise IncidentPartsRevision's instead. Analyses and
+    # reports fingerprint what they read by the two (geo.analyses.source.data_fingerprint),
+    # instead of hashing every weapon and trace. An instance may hold a stale value; never
+    # written from Python.
     revision = models.BigIntegerField(db_default=0, editable=False)
 
     objects = IncidentQuerySet.as_manager()
@@ -550,6 +550,30 @@ class APIIdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class IncidentPartsRevision(models.Model):
+    """A number the database raises on every change to what an incident's record holds
+    besides the incident itself: its weapons (what they say, not what the flow triggers
+    derive), ammunition, people involved, and its weapons' trace requests and custody
+    events. Written only by the statement triggers of migration 0015, once per statement
+    per incident touched. Kept apart from the incident so that those writes neither lock
+    the incident nor make the map's kept counts (geo 0005-0009), which follow every update
+    of an incident, move its counts out and back in."""
+
+    incident = models.OneToOneField(
+        Incident,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        # No foreign-key check: a row left behind by a raw-SQL delete of its incident is
+        # never read (the fingerprints start from the incidents).
+        db_constraint=False,
+        related_name="parts_revision",
+    )
+    revision = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"incident {self.incident_id}: parts revision {self.revision}"
 
 
 from incidents.flow_counts import WeaponFlowCount  # noqa: E402, F401

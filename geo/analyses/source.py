@@ -110,16 +110,21 @@ def analysis_choice(
 
 def data_fingerprint(incidents: QuerySet) -> tuple[str, int]:
     """A digest of the state of the chosen incidents and how many there are. Any change to
-    a chosen incident's record raises its revision (Incident.revision: an edit however
-    made, a withdrawal, a weapon, ammunition or people added, changed or removed, a trace
-    request or custody event written), and an incident chosen or no longer chosen changes
-    the set: a stored result with another fingerprint is stale."""
+    a chosen incident's record raises one of its two revisions (Incident.revision: an edit
+    however made, a withdrawal; IncidentPartsRevision: a weapon, ammunition or people
+    added, changed or removed, a trace request or custody event written), and an incident
+    chosen or no longer chosen changes the set: a stored result with another fingerprint is
+    stale."""
     sql, params = chosen_incidents_sql(incidents, "revision")
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH chosen AS ({sql})
-            SELECT count(*), sum(id), sum(hashtext(id::text || ':' || revision)) FROM chosen
+            SELECT count(*), sum(chosen.id),
+                   sum(hashtext(concat_ws(':', chosen.id, chosen.revision, parts.revision)))
+            FROM chosen
+            LEFT JOIN incidents_incidentpartsrevision AS parts
+                ON parts.incident_id = chosen.id
             """,
             params,
         )

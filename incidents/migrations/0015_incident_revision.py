@@ -3,9 +3,11 @@
 #
 # Analyses and reports tell a stored result is stale by a fingerprint of what they read. It
 # hashed every weapon and trace request of the chosen incidents: 4.5 s at a million items,
-# paid on every request and every look at a run. One number per incident, raised by the
-# database on each change, makes it a pass over the chosen incidents alone.
+# paid on every request and every look at a run. Two numbers per incident, raised by the
+# database on each change (the incident's own revision, and that of what its record holds),
+# make it a pass over the chosen incidents alone.
 
+import django.db.models.deletion
 from django.db import migrations, models
 
 # The columns of a weapon whose change changes what an analysis or a report reads. (Its
@@ -29,21 +31,16 @@ def _changed(content: str, key: str) -> str:
 
 
 def _revise(incidents: str) -> str:
-    # Any assignment will do: the incidents' trigger raises the revision. Only when there
-    # are incidents to revise: a statement's triggers run even when it writes no row, and
-    # the incidents' own (0014's) would rewrite their items again.
-    return f"""SELECT array_agg(DISTINCT id) INTO revised FROM ({incidents}) AS touched(id);
-        IF revised IS NOT NULL THEN
-            UPDATE incidents_incident SET revision = revision WHERE id = ANY(revised);
-        END IF;"""
+    # In incident order, so that concurrent writers take the rows' locks in the same order.
+    return f"""INSERT INTO incidents_incidentpartsrevision AS parts (incident_id, revision)
+        SELECT DISTINCT id, 1 FROM ({incidents}) AS touched(id) ORDER BY id
+        ON CONFLICT (incident_id) DO UPDATE SET revision = parts.revision + 1;"""
 
 
 def _statement_function(name: str, inserted: str, deleted: str, updated: str) -> str:
     return f"""
 CREATE FUNCTION {name}() RETURNS trigger
 SET enable_seqscan = off AS $$
-DECLARE
-    revised bigint[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
         {_revise(inserted)}
@@ -80,7 +77,9 @@ def _drop_statement_triggers(table: str) -> str:
     )
 
 
-# The incident's own trigger: every UPDATE, whatever it assigns, is a new revision.
+# The incident's own trigger: every UPDATE, whatever it assigns, is a new revision. (The
+# flow triggers' rewrites of its items' derived columns change no weapon content column, so
+# they revise nothing more.)
 INCIDENT_TRIGGER = """
 CREATE FUNCTION incidents_incident_revision() RETURNS trigger AS $$
 BEGIN
@@ -92,8 +91,8 @@ CREATE TRIGGER incident_revision BEFORE UPDATE ON incidents_incident
     FOR EACH ROW EXECUTE FUNCTION incidents_incident_revision();
 """
 
-# Weapons (their content columns), ammunition and people (any change) revise their
-# incidents, old and new; trace requests and custody events (any change: custody events
+# Weapons (their content columns), ammunition and people (any change) revise the parts of
+# their incidents, old and new; trace requests and custody events (any change: custody events
 # are only ever inserted) revise their weapons' incidents.
 WEAPON_INCIDENTS = "SELECT incident_id FROM incidents_weaponitem WHERE id IN ({weapons})"
 TRIGGERS = (
@@ -148,6 +147,23 @@ class Migration(migrations.Migration):
             model_name="incident",
             name="revision",
             field=models.BigIntegerField(db_default=0, editable=False),
+        ),
+        migrations.CreateModel(
+            name="IncidentPartsRevision",
+            fields=[
+                (
+                    "incident",
+                    models.OneToOneField(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="parts_revision",
+                        serialize=False,
+                        to="incidents.incident",
+                    ),
+                ),
+                ("revision", models.BigIntegerField()),
+            ],
         ),
         migrations.RunSQL(TRIGGERS, DROP_TRIGGERS),
     ]
