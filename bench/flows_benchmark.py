@@ -27,9 +27,10 @@ is not needed: nothing was deleted). Then, best of `--runs`:
           flows' own session settings (parallel plans made cheap, room for the hash
           tables), the strictest reference.
 
-The runs are interleaved (a round runs each once), so that the machine's load weighs on
-all alike. Prints the best times, items per second and the ratio against each reference
-(target: flows rate >= 0.5 x plain rate).
+It also prints what telling a stored run stale costs on the same incidents (the data
+fingerprint, best of three). The runs are interleaved (a round runs each once), so that
+the machine's load weighs on all alike. Prints the best times, items per second and the
+ratio against each reference (target: flows rate >= 0.5 x plain rate).
 
 With `--keep`, the generated data is committed (and VACUUM ANALYZEd) instead, under a mission
 "FLOWBENCH", and the next runs with `--keep` measure on it without generating it again (the
@@ -55,7 +56,12 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from geo.analyses import flows  # noqa: E402
-from geo.analyses.source import analysis_choice, chosen_incidents_sql, no_progress  # noqa: E402
+from geo.analyses.source import (  # noqa: E402
+    analysis_choice,
+    chosen_incidents_sql,
+    data_fingerprint,
+    no_progress,
+)
 from incidents.flow_counts import KEY_COLUMNS  # noqa: E402
 from incidents.models import Incident, WeaponFlowCount  # noqa: E402
 from organisations.models import Contingent, Mission  # noqa: E402
@@ -331,6 +337,12 @@ def explain(incidents, parameters: flows.FlowParameters, chosen_by) -> None:
         print("\n".join(row[0] for row in cursor.fetchall()))
 
 
+def _seconds(work, *arguments) -> float:
+    start = time.perf_counter()
+    work(*arguments)
+    return time.perf_counter() - start
+
+
 def _same_flows(first: dict, second: dict) -> bool:
     """Whether two flow results agree (rows in any order; where they were read from aside)."""
 
@@ -441,6 +453,11 @@ def main() -> None:
                 f"read from the {result['read_from']} "
                 f"({WeaponFlowCount.objects.count():,} rows of kept counts in all); "
                 f"the same from the items: {_same_flows(result, from_items)}"
+            )
+            # What telling a stored flows run stale costs on the same incidents.
+            best_fingerprint = min(_seconds(data_fingerprint, incidents) for _ in range(3))
+            print(
+                f"  fingerprint of the incidents read (is a run stale?): {best_fingerprint:.3f} s"
             )
             if arguments.explain:
                 explain(incidents, parameters, choice)
