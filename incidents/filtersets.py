@@ -16,14 +16,9 @@ from drf_spectacular.utils import extend_schema_field
 from geo.models import Region
 from incidents.choices import Context, IncidentKind, WeaponCategory, WorkflowState
 from incidents.models import Incident
-from organisations.access import GENERALISED_CELL_DEGREES
 from organisations.choices import Releasability
 from organisations.models import Contingent, Mission
 
-# A generalised location is the exact one snapped to a grid: at most half a cell away on
-# each axis. Spatial filters first narrow by the stored location, widened by that much (an
-# index scan), then test the location the reader may see.
-SNAP_MARGIN = GENERALISED_CELL_DEGREES / 2 + 1e-9
 MAX_POLYGON_CHARS = 200_000
 
 
@@ -274,10 +269,7 @@ class IncidentFilterSet(django_filters.FilterSet):
     def filter_area(self, queryset, name, area):
         """Incidents whose location *as the reader sees it* lies in `area`: a reader of
         generalised locations cannot find exact positions with small boxes."""
-        return queryset.filter(
-            location__intersects=area.buffer(SNAP_MARGIN) if name == "polygon" else _widened(area),
-            shown_location__intersects=area,
-        )
+        return queryset.shown_in(area)
 
     def filter_missions(self, queryset, name, acronyms):
         # By id, looked up first: compared through a join on the acronym, the planner
@@ -334,10 +326,3 @@ def filter_kept_counts(counts: QuerySet, filters: dict) -> QuerySet:
         )
         counts = counts.filter(country__in=next(iter(members), []))
     return counts
-
-
-def _widened(box: Polygon) -> Polygon:
-    minx, miny, maxx, maxy = box.extent
-    return Polygon.from_bbox(
-        (minx - SNAP_MARGIN, miny - SNAP_MARGIN, maxx + SNAP_MARGIN, maxy + SNAP_MARGIN)
-    )

@@ -28,7 +28,7 @@ from incidents.choices import (
     WorkflowState,
 )
 from incidents.history import LeanHistoricalRecords
-from incidents.querysets import IncidentQuerySet
+from incidents.querysets import IncidentQuerySet, TraceRequestQuerySet
 from organisations.choices import Releasability
 
 
@@ -481,6 +481,8 @@ class TraceRequest(models.Model):
     )
 
     history = HistoricalRecords()
+
+    objects = TraceRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-sent_on", "-id"]

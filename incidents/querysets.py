@@ -6,14 +6,17 @@ from typing import TYPE_CHECKING
 
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import SnapToGrid
+from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db import models
 from django.db.models import (
     BooleanField,
     Case,
+    Exists,
     ExpressionWrapper,
     F,
     FloatField,
     Func,
+    OuterRef,
     Value,
     When,
 )
@@ -49,6 +52,25 @@ class IncidentQuerySet(models.QuerySet):
             ),
         )
 
+    def shown_in(self, area: GEOSGeometry) -> IncidentQuerySet:
+        """Incidents of `visible_to` whose *shown* location lies in `area` (a polygon or
+        multipolygon, SRID 4326): the one spatial test of every read path (bbox, polygon,
+        OGC bbox, map viewport, analysis area), so that a reader of generalised locations
+        learns nothing from a filter that the shown point does not already tell.
+
+        The test on the stored location only lets PostgreSQL use the spatial index: a shown
+        location is the stored one snapped to the grid, so at most half a cell away *on each
+        axis* (up to 0.177° along a diagonal, not 0.125°). The area's bounding box widened
+        by half a cell on every side holds every stored point whose shown one can lie in
+        the area; the exact test on `shown_location` then decides."""
+        from organisations.access import GENERALISED_CELL_DEGREES
+
+        margin = GENERALISED_CELL_DEGREES / 2 + 1e-9
+        minx, miny, maxx, maxy = area.extent
+        near = Polygon.from_bbox((minx - margin, miny - margin, maxx + margin, maxy + margin))
+        near.srid = 4326
+        return self.filter(location__intersects=near, shown_location__intersects=area)
+
     def with_api_labels(self) -> IncidentQuerySet:
         """Incidents of `visible_to`, with what the API shows of their relations and
         location as plain columns: `mission_acronym`, `contingent_label` (as
@@ -71,4 +93,29 @@ class IncidentQuerySet(models.QuerySet):
         return self.annotate(
             shown_longitude=Func("shown_location", function="ST_X", output_field=FloatField()),
             shown_latitude=Func("shown_location", function="ST_Y", output_field=FloatField()),
+        )
+
+
+class TraceRequestQuerySet(models.QuerySet):
+    def visible_to(self, principal: Principal) -> TraceRequestQuerySet:
+        """The trace requests on weapons of incidents `principal` may read, each with the
+        point of diversion it may see: `shown_diversion_point`, exact where the incident's
+        location is shown exact, else snapped to the same grid as the incident's location
+        (a point of diversion is often where the weapon was seized: a store, a post)."""
+        from incidents.models import Incident
+        from organisations.access import GENERALISED_CELL_DEGREES, incident_visibility
+
+        visibility = incident_visibility(principal)
+        readable = Incident.objects.filter(visibility.visible).values("id")
+        seen_exactly = Incident.objects.filter(visibility.exact, pk=OuterRef("weapon__incident_id"))
+        return (
+            self.filter(weapon__incident__in=readable)
+            .annotate(diversion_point_is_exact=Exists(seen_exactly))
+            .annotate(
+                shown_diversion_point=Case(
+                    When(diversion_point_is_exact=True, then="diversion_point"),
+                    default=SnapToGrid("diversion_point", GENERALISED_CELL_DEGREES),
+                    output_field=GeometryField(srid=4326),
+                )
+            )
         )

@@ -85,4 +85,4 @@ class TraceRequestViewSet(RecordItemViewSet):
     queryset = TraceRequest.objects.none()
 
     def get_queryset(self):
-        return TraceRequest.objects.filter(weapon__incident__in=self.visible_incidents())
+        return TraceRequest.objects.visible_to(self.request.user)

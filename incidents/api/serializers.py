@@ -234,7 +234,9 @@ class TraceRequestSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({**POINT_SCHEMA, "nullable": True})
     def get_diversion_point(self, trace: TraceRequest) -> dict | None:
-        point = trace.diversion_point
+        # Read from TraceRequest.objects.visible_to: exact only where the caller may see
+        # the incident's location exactly.
+        point = trace.shown_diversion_point
         if point is None:
             return None
         return {"type": "Point", "coordinates": [round(point.x, 6), round(point.y, 6)]}

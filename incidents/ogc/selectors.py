@@ -12,7 +12,7 @@ from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
 from incidents.ogc.parameters import Interval
 from incidents.querysets import IncidentQuerySet
-from organisations.access import GENERALISED_CELL_DEGREES, Principal
+from organisations.access import Principal
 
 # The columns the inner query selects, under the names the outer query reads.
 PAGE_COLUMNS = (
@@ -54,8 +54,6 @@ SELECT page.id, json_build_object(
 FROM ({page}) AS page
 ORDER BY page.id
 """
-# A shown location is at most half a grid cell from the stored one (plus rounding).
-SNAP_MARGIN = GENERALISED_CELL_DEGREES / 2 + 1e-9
 
 
 def ogc_incidents(
@@ -73,17 +71,9 @@ def ogc_incidents(
         data["occurred_before"] = interval.end.isoformat()
     incidents = IncidentFilterSet(data=data, queryset=Incident.objects.visible_to(principal)).qs
     if bbox:
-        minx, miny, maxx, maxy = bbox
         box = Polygon.from_bbox(bbox)
         box.srid = 4326
-        near = Polygon.from_bbox(
-            (minx - SNAP_MARGIN, miny - SNAP_MARGIN, maxx + SNAP_MARGIN, maxy + SNAP_MARGIN)
-        )
-        near.srid = 4326
-        # The box is tested on shown_location, so it never tells more than the point the
-        # caller may see. The looser test on location admits every row the first one does;
-        # it is there so that PostgreSQL can use the spatial index.
-        incidents = incidents.filter(location__intersects=near, shown_location__intersects=box)
+        incidents = incidents.shown_in(box)
     return incidents
 
 
