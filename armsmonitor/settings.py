@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # Records who made each change in the history tables.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A 404 on a read of one record (hidden or missing id) leaves an audit row.
+    "organisations.middleware.RefusedReadsAuditMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [

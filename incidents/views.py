@@ -31,7 +31,7 @@ from incidents.forms import (
 )
 from incidents.models import Incident, Photo, TraceRequest
 from incidents.selectors import incident_history
-from organisations.audit import record_read
+from organisations.audit import RefusedRead, record_read, refused_reads_audited
 
 PAGE_SIZE = 50
 
@@ -70,6 +70,7 @@ def incident_list(request):
     )
 
 
+@refused_reads_audited(RefusedRead("incident.detail", Incident))
 @login_required
 @transaction.atomic
 def incident_detail(request, pk: int):

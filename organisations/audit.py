@@ -7,6 +7,12 @@ with it), before any record leaves the server:
     record_read(request, "report.download", records=report.record_count, target=report)
     record_write(user, "incident.submit", target=incident)
 
+A read of one record that answers 404 (the id is hidden from the caller, or does not exist)
+leaves a row too, so probing for ids is on record: the view declares what it reads
+(`RefusedRead`, with `refused_reads_audited` on a function view or `refused_reads` on a
+DRF view) and `RefusedReadsAuditMiddleware` writes "<what>.refused" with the id asked for,
+after the view's own transaction has rolled back.
+
 `actor` is the request (Django's or DRF's: the principal is `request.user`, and the
 request says from where), or a principal — a user, or an `AgencyPrincipal` — when there is
 no request at hand (a service, a Celery task). Without a request, the request that
@@ -20,6 +26,8 @@ organisations 0004), whoever connects.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Model
@@ -32,7 +40,14 @@ try:  # The request of the current thread, kept by simple_history's HistoryReque
 except ImportError:  # pragma: no cover - simple_history is a requirement
     HistoricalRecords = None
 
-__all__ = ["AuditEvent", "record_read", "record_write"]
+__all__ = [
+    "AuditEvent",
+    "RefusedRead",
+    "record_read",
+    "record_refused",
+    "record_write",
+    "refused_reads_audited",
+]
 
 
 def record_read(
@@ -49,7 +64,42 @@ def record_write(
     return _record(AuditEvent.Kind.WRITE, actor, what, records=records, target=target, query=query)
 
 
-def _record(kind, actor, what: str, *, records: int, target, query) -> AuditEvent:
+@dataclass(frozen=True)
+class RefusedRead:
+    """A view's read of one record, for the trail of refused reads: `what` names the read
+    ("incident.detail"), `model` the kind of record, `id_kwarg` the URL argument holding
+    the id asked for."""
+
+    what: str
+    model: type[Model]
+    id_kwarg: str = "pk"
+
+
+def record_refused(request, read: RefusedRead, *, object_id: str) -> AuditEvent:
+    """Log that the caller of `request` asked for record `object_id` through `read` and got
+    404: hidden from them or missing (the row does not say which, as the answer does not)."""
+    return _record(
+        AuditEvent.Kind.READ,
+        request,
+        f"{read.what}.refused",
+        records=0,
+        target=None,
+        query=None,
+        object_ref=(read.model._meta.label_lower, object_id),
+    )
+
+
+def refused_reads_audited(read: RefusedRead) -> Callable:
+    """Declare that a function view reads one record (RefusedRead): its 404s are logged."""
+
+    def declare(view: Callable) -> Callable:
+        view.refused_read = read
+        return view
+
+    return declare
+
+
+def _record(kind, actor, what: str, *, records: int, target, query, object_ref=None) -> AuditEvent:
     request = _request_of(actor)
     principal = getattr(request, "user", None) if actor is request else actor
     user, agency, key_prefix, label = _who(principal)
@@ -63,8 +113,9 @@ def _record(kind, actor, what: str, *, records: int, target, query) -> AuditEven
         records=max(int(records), 0),
     )
     if target is not None:
-        event.object_type = target._meta.label_lower[:60]
-        event.object_id = str(target.pk)[:40]
+        object_ref = (target._meta.label_lower, str(target.pk))
+    if object_ref is not None:
+        event.object_type, event.object_id = object_ref[0][:60], object_ref[1][:40]
     if request is not None:
         event.channel = _channel(request.path)
         event.method = request.method or ""

@@ -7,6 +7,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 
+from organisations.audit import RefusedRead, refused_reads_audited
 from reports.downloads import report_file_response
 from reports.forms import ReportRequestForm
 from reports.models import Report
@@ -56,6 +57,7 @@ def _readable_report(request, pk: int) -> Report:
     return get_object_or_404(Report.objects.visible_to(request.user), pk=pk)
 
 
+@refused_reads_audited(RefusedRead("report.detail", Report))
 @login_required
 def report_detail(request, pk: int):
     report = _readable_report(request, pk)
@@ -85,6 +87,7 @@ def report_status(request, pk: int):
     )
 
 
+@refused_reads_audited(RefusedRead("report.download", Report))
 @login_required
 def report_file(request, pk: int, name: str):
     report = _readable_report(request, pk)

@@ -102,11 +102,13 @@ def test_an_incident_page_leaves_one_read_row_with_who_where_and_what(client, wo
     )
 
 
-def test_a_refused_incident_page_leaves_no_read_row(client, world):
+def test_a_refused_incident_page_leaves_a_refused_row_and_no_read_of_records(client, world):
     client.force_login(world.users["reporter_bravo"])
     response = client.get(f"/incidents/{world.records['alpha_draft_L1'].pk}/")
     assert response.status_code == 404
-    assert not AuditEvent.objects.filter(kind="read").exists()
+    # Who asked for which id is kept (tests/test_refused_reads.py); no record was read.
+    event = only_event(kind="read")
+    assert (event.action, event.records) == ("incident.detail.refused", 0)
 
 
 def test_a_photo_download_leaves_one_read_row(client, world):

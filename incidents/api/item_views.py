@@ -19,6 +19,7 @@ from incidents.item_filtersets import (
     WeaponItemFilterSet,
 )
 from incidents.models import AmmunitionItem, Incident, TraceRequest, WeaponItem
+from organisations.audit import RefusedRead
 from organisations.services import api_access_record
 
 
@@ -61,6 +62,7 @@ class WeaponItemViewSet(RecordItemViewSet):
     serializer_class = WeaponRecordSerializer
     filterset_class = WeaponItemFilterSet
     queryset = WeaponItem.objects.none()  # for the schema; reads start at get_queryset
+    refused_reads = {"retrieve": RefusedRead("weapon.detail", WeaponItem)}
 
     def get_queryset(self):
         return WeaponItem.objects.filter(incident__in=self.visible_incidents()).prefetch_related(
@@ -73,6 +75,7 @@ class AmmunitionItemViewSet(RecordItemViewSet):
     serializer_class = AmmunitionRecordSerializer
     filterset_class = AmmunitionItemFilterSet
     queryset = AmmunitionItem.objects.none()
+    refused_reads = {"retrieve": RefusedRead("ammunition.detail", AmmunitionItem)}
 
     def get_queryset(self):
         return AmmunitionItem.objects.filter(incident__in=self.visible_incidents())
@@ -83,6 +86,7 @@ class TraceRequestViewSet(RecordItemViewSet):
     serializer_class = TraceRequestSerializer
     filterset_class = TraceRequestFilterSet
     queryset = TraceRequest.objects.none()
+    refused_reads = {"retrieve": RefusedRead("trace_request.detail", TraceRequest)}
 
     def get_queryset(self):
         return TraceRequest.objects.visible_to(self.request.user)

@@ -55,6 +55,7 @@ from incidents.exports import incidents_csv, incidents_geojson, incidents_xlsx
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
 from incidents.services import incident_create_with_items
+from organisations.audit import RefusedRead
 from organisations.services import api_access_record
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -161,6 +162,7 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[0-9]+"
     parser_classes = [BoundedJSONParser]
     queryset = Incident.objects.none()  # for the schema; reads start at get_queryset
+    refused_reads = {"retrieve": RefusedRead("incident.detail", Incident)}
 
     def get_queryset(self):
         incidents = Incident.objects.visible_to(self.request.user)

@@ -18,6 +18,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView, exception_handler
 
+from incidents.models import Incident
 from incidents.ogc.openapi import COLLECTION_ID, openapi_document
 from incidents.ogc.parameters import (
     METADATA_PARAMETERS,
@@ -26,6 +27,7 @@ from incidents.ogc.parameters import (
     items_query,
 )
 from incidents.ogc.selectors import collection_extent, feature_one, feature_page, ogc_incidents
+from organisations.audit import RefusedRead
 from organisations.services import api_access_record
 
 JSON = "application/json"
@@ -234,6 +236,7 @@ class ItemsView(OGCView):
 class ItemView(OGCView):
     permission_classes = [CanListIncidents]
     offered = {GEOJSON: GEOJSON, JSON: JSON}
+    refused_reads = {"get": RefusedRead("ogc.item", Incident, id_kwarg="feature_id")}
 
     def get(self, request, collection_id: str, feature_id: str):
         require_collection(collection_id)

@@ -16,7 +16,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from armsmonitor.openapi import BAD_REQUEST, DETAIL_ERRORS, FORBIDDEN, THROTTLED, UNAUTHENTICATED
-from organisations.audit import record_read
+from organisations.audit import RefusedRead, record_read
 from reports.api.serializers import (
     ReportDetailSerializer,
     ReportRequestSerializer,
@@ -60,6 +60,10 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     """Reports: ask for one (POST), follow it (GET …/{id}), download its files."""
 
     queryset = Report.objects.none()  # for the schema; reads start at get_queryset
+    refused_reads = {
+        "retrieve": RefusedRead("report.detail", Report),
+        "file": RefusedRead("report.download", Report),
+    }
     parser_classes = [JSONParser]
     lookup_value_regex = r"[0-9]+"
 
