@@ -72,12 +72,17 @@ class RestoreResult:
 # --- connections and binaries ---------------------------------------------------------
 
 
-def database_config(database_url: str | None = None) -> dict:
+def database_config(database_url: str | None = None, *, as_owner: bool = False) -> dict:
     """The connection settings of `database_url`, or of Django's default database (which,
-    under the test runner, is the test database)."""
+    under the test runner, is the test database); `as_owner`, with the credentials of
+    DATABASE_OWNER_URL where one is set (a restore creates tables, which the application's
+    role may not)."""
     if database_url:
         return environ.Env.db_url_config(database_url)
-    return dict(connections["default"].settings_dict)
+    config = dict(connections["default"].settings_dict)
+    if as_owner and settings.DATABASE_OWNER is not None:
+        config.update({key: settings.DATABASE_OWNER[key] for key in ("USER", "PASSWORD")})
+    return config
 
 
 def _connect(config: dict):
@@ -382,7 +387,7 @@ def backup_restore(
     """
     path = Path(path)
     manifest = backup_verify(path=path)
-    config = database_config(database_url)
+    config = database_config(database_url, as_owner=True)
     media_root = Path(media_root if media_root is not None else settings.MEDIA_ROOT)
     try:
         with tarfile.open(path / MEDIA_ARCHIVE, "r:gz") as archive:

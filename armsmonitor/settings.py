@@ -119,6 +119,23 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
     "-c client_connection_check_interval=5000 -c datestyle=ISO,YMD"
 )
 
+# Two roles (README, "Database roles"): the application connects as DATABASE_URL, a role that
+# is neither superuser nor owner, and may only add to the audit trail and the custody
+# chains; `manage.py migrate` connects as DATABASE_OWNER_URL, the owner of the schema, and
+# then grants the application role its rights (armsmonitor/database_roles.py). Without
+# DATABASE_OWNER_URL one role does both (a developer's database).
+DATABASE_OWNER = (
+    env.db_url("DATABASE_OWNER_URL", engine="django.contrib.gis.db.backends.postgis")
+    if env.str("DATABASE_OWNER_URL", default="")
+    else None
+)
+# The role granted the application's rights after each migration: DATABASE_URL's when an
+# owner is set apart; named outright where the migrating process is itself the owner (the
+# test suite, whose workers connect as this role).
+DATABASE_APP_ROLE = env.str(
+    "DATABASE_APP_ROLE", default=DATABASES["default"]["USER"] if DATABASE_OWNER else ""
+)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker and cache ---------------------------------------------------

@@ -60,7 +60,8 @@ def places_load(*, min_population: int = 1000) -> int:
         )
     rows.seek(0)
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE geo_place")
+        # DELETE, not TRUNCATE: the application's database role may not truncate.
+        cursor.execute("DELETE FROM geo_place")
         cursor.copy_expert(
             "COPY geo_place (geonameid, name, search_name, alternate_names, country, "
             "admin1_code, population, point) FROM STDIN",

@@ -80,16 +80,31 @@ start_private_postgres() {
   STARTED_SERVICES+=("postgres:$bin:$cluster")
 }
 
+# The roles of a database that this script sets up itself (README, "Database roles"): the
+# owner runs the migrations, the application connects as a role that owns nothing.
+OWNER_ROLE="${OWNER_ROLE:-armsmonitor_owner}"
+APP_ROLE="${APP_ROLE:-armsmonitor_app}"
+
+use_local_server() { # port
+  if [ "${SPLIT_DATABASE_ROLES:-0}" = 1 ]; then
+    export DATABASE_ADMIN_URL="postgres://postgres@127.0.0.1:$1/armsmonitor"
+    export DATABASE_OWNER_URL="postgres://$OWNER_ROLE@127.0.0.1:$1/armsmonitor"
+    export DATABASE_URL="postgres://$APP_ROLE@127.0.0.1:$1/armsmonitor"
+  else
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$1/armsmonitor"
+  fi
+}
+
 ensure_postgres() {
   ensure_command pg_isready postgresql-client
   if [ -n "${DATABASE_URL:-}" ]; then
     say "Using PostgreSQL at DATABASE_URL"
   elif [ "${ARMSMONITOR_PRIVATE_SERVICES:-0}" != 1 ] && pg_answers 127.0.0.1 5432; then
     say "Using the PostgreSQL that runs on 127.0.0.1:5432"
-    export DATABASE_URL="postgres://postgres@127.0.0.1:5432/armsmonitor"
+    use_local_server 5432
   else
     pg_answers 127.0.0.1 "$PRIVATE_PG_PORT" || start_private_postgres
-    export DATABASE_URL="postgres://postgres@127.0.0.1:$PRIVATE_PG_PORT/armsmonitor"
+    use_local_server "$PRIVATE_PG_PORT"
   fi
 }
 

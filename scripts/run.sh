@@ -14,6 +14,9 @@ shut_down() {
 }
 trap shut_down INT TERM EXIT
 
+# The migrations run as the owner of the schema, the server and the workers as a role that
+# owns nothing (unless DATABASE_URL is given: then as that role, or DATABASE_OWNER_URL's).
+SPLIT_DATABASE_ROLES=1
 set_up_platform
 cd "$PROJECT_DIR"
 "$PYTHON" manage.py migrate --no-input -v0

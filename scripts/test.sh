@@ -3,6 +3,10 @@
 source "$(dirname "$0")/lib.sh"
 trap stop_started_services EXIT
 
+# The suite's own process creates the test database and runs the migrations (it needs a
+# role that may create databases and PostGIS); the Celery workers and servers it starts
+# connect as the application's role, with the rights the migrations grant it.
+export DATABASE_APP_ROLE="${DATABASE_APP_ROLE:-armsmonitor_app}"
 set_up_platform
 # docker-compose validates the deployment file in the tests.
 ensure_packages docker-compose

@@ -15,9 +15,15 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def _database_url(database: dict) -> str:
-    password = f":{database['PASSWORD']}" if database["PASSWORD"] else ""
+    """The test database as the application connects to it: as DATABASE_APP_ROLE (which
+    `make test` creates, and the migrations grant the application's rights), so that the
+    workers run with no more rights than in production; else as the suite's own role."""
+    user, password = settings.DATABASE_APP_ROLE, ""
+    if not user:
+        user, password = database["USER"], database["PASSWORD"]
+    password = f":{password}" if password else ""
     return (
-        f"postgres://{database['USER']}{password}@{database['HOST'] or 'localhost'}"
+        f"postgres://{user}{password}@{database['HOST'] or 'localhost'}"
         f":{database['PORT'] or 5432}/{database['NAME']}"
     )
 
