@@ -302,8 +302,17 @@ def _csp_directives(tile_urls: list[str]) -> dict:
     }
 
 
-# --- Failed sign-ins: django-axes locks a username on one address after repeated failures.
+# --- Failed sign-ins: django-axes locks a username on one address after repeated failures,
+# and an address after more failures whatever the usernames (password spraying), each with
+# its own limit (organisations/lockout.py).
+AXES_HANDLER = "organisations.lockout.NameAndAddressLockoutHandler"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
+if not AXES_FAILURE_LIMIT <= AXES_ADDRESS_FAILURE_LIMIT:
+    raise ImproperlyConfigured(
+        "AXES_ADDRESS_FAILURE_LIMIT (one address, any usernames) must be at least "
+        "AXES_FAILURE_LIMIT (one username from one address)."
+    )
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

@@ -1,4 +1,5 @@
-"""Browser sign-in: repeated failures lock the account out; deactivation ends access."""
+"""Browser sign-in: repeated failures lock a user name out on an address, and many failures
+lock the address out whatever the names (password spraying); deactivation ends access."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -48,3 +49,44 @@ def test_deactivating_a_user_ends_their_session_at_once(client, amina):
     response = client.get("/api/v1/incidents")
     assert response.status_code in (401, 403)
     assert client.get("/").context["user"].is_anonymous
+
+
+# --- password spraying: one address, one password, many user names ---------------------------
+
+
+def sign_in_as(client, username: str, password: str, address: str):
+    return client.post(
+        "/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=address
+    )
+
+
+def test_one_address_spraying_one_password_over_many_names_gets_locked_out(client, amina, settings):
+    # Each name fails once, far under its own limit; the address reaches its limit.
+    assert settings.AXES_ADDRESS_FAILURE_LIMIT > settings.AXES_FAILURE_LIMIT
+    for number in range(settings.AXES_ADDRESS_FAILURE_LIMIT - 1):
+        assert sign_in_as(client, f"user{number}", "Summer2025!", "203.0.113.9").status_code == 200
+    assert sign_in_as(client, "last-name", "Summer2025!", "203.0.113.9").status_code == 429
+
+    # Locked out: even a real account's right password from that address.
+    response = sign_in_as(client, "amina", PASSWORD, "203.0.113.9")
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+    # Another address is not.
+    assert sign_in_as(client, "amina", PASSWORD, "198.51.100.7").status_code == 302
+
+
+def test_under_the_address_limit_a_user_of_the_same_address_still_signs_in(client, amina, settings):
+    # Colleagues behind one NAT address mistyping their passwords do not lock each other out.
+    for number in range(settings.AXES_ADDRESS_FAILURE_LIMIT - 2):
+        sign_in_as(client, f"colleague{number}", "mistyped", "203.0.113.9")
+
+    assert sign_in_as(client, "amina", PASSWORD, "203.0.113.9").status_code == 302
+
+
+def test_the_address_limit_has_its_own_setting(client, amina, settings):
+    settings.AXES_ADDRESS_FAILURE_LIMIT = settings.AXES_FAILURE_LIMIT + 1
+    for number in range(settings.AXES_ADDRESS_FAILURE_LIMIT):
+        sign_in_as(client, f"user{number}", "Summer2025!", "203.0.113.9")
+
+    assert sign_in_as(client, "amina", PASSWORD, "203.0.113.9").status_code == 429
