@@ -253,6 +253,13 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
+# A web session ends after SESSION_IDLE_HOURS without a request (8: a working day, not
+# Django's two weeks): each request saves the session, which moves its expiry on.
+SESSION_IDLE_HOURS = env.float("SESSION_IDLE_HOURS", default=8)
+if not 0 < SESSION_IDLE_HOURS <= 24 * 14:
+    raise ImproperlyConfigured("SESSION_IDLE_HOURS must be more than 0 and at most 336 (14 days).")
+SESSION_COOKIE_AGE = round(SESSION_IDLE_HOURS * 3600)
+SESSION_SAVE_EVERY_REQUEST = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,10 +1,18 @@
 """Browser sign-in: repeated failures lock a user name out on an address, and many failures
-lock the address out whatever the names (password spraying); deactivation ends access."""
+lock the address out whatever the names (password spraying); a session ends after hours of
+inactivity (SESSION_IDLE_HOURS); deactivation ends access."""
+
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from tests.test_settings import run_manage
 
 PASSWORD = "a-long-test-password"
+PRINT_SESSION_AGE = "from django.conf import settings; print(settings.SESSION_COOKIE_AGE)"
 
 
 @pytest.fixture
@@ -90,3 +98,62 @@ def test_the_address_limit_has_its_own_setting(client, amina, settings):
         sign_in_as(client, f"user{number}", "Summer2025!", "203.0.113.9")
 
     assert sign_in_as(client, "amina", PASSWORD, "203.0.113.9").status_code == 429
+
+
+# --- session lifetime: hours of inactivity, not weeks --------------------------------------
+
+
+def stored_session(client) -> Session:
+    return Session.objects.get(session_key=client.session.session_key)
+
+
+def test_a_web_session_lasts_eight_idle_hours_by_default(client, amina, settings):
+    assert (settings.SESSION_COOKIE_AGE, settings.SESSION_SAVE_EVERY_REQUEST) == (8 * 3600, True)
+
+    response = sign_in(client, PASSWORD)
+
+    assert response.status_code == 302
+    assert response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == 8 * 3600
+    left = stored_session(client).expire_date - timezone.now()
+    assert timedelta(hours=7, minutes=59) < left <= timedelta(hours=8)
+
+
+def test_each_request_moves_the_end_of_the_session_on(client, amina):
+    sign_in(client, PASSWORD)
+    # As if the user had been idle for almost the whole lifetime.
+    Session.objects.filter(pk=client.session.session_key).update(
+        expire_date=timezone.now() + timedelta(minutes=1)
+    )
+
+    assert client.get("/").context["user"] == amina
+
+    left = stored_session(client).expire_date - timezone.now()
+    assert left > timedelta(hours=7, minutes=59)
+
+
+def test_a_session_idle_past_its_lifetime_is_signed_out(client, amina):
+    sign_in(client, PASSWORD)
+    Session.objects.filter(pk=client.session.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert client.get("/").context["user"].is_anonymous
+    assert client.get("/api/v1/incidents").status_code in (401, 403)
+
+
+@pytest.mark.parametrize(("hours", "age"), [("2", "7200"), ("0.5", "1800")])
+def test_the_idle_lifetime_is_read_from_session_idle_hours(hours, age):
+    result = run_manage(
+        "shell", "-c", PRINT_SESSION_AGE, environment={"SESSION_IDLE_HOURS": hours, "DEBUG": "true"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == age
+
+
+@pytest.mark.parametrize("hours", ["0", "-1", "400"])
+def test_an_idle_lifetime_out_of_range_is_refused_at_start(hours):
+    result = run_manage(
+        "shell", "-c", PRINT_SESSION_AGE, environment={"SESSION_IDLE_HOURS": hours, "DEBUG": "true"}
+    )
+    assert result.returncode != 0
+    assert "SESSION_IDLE_HOURS" in result.stderr
