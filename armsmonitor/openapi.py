@@ -79,14 +79,94 @@ def document_retry_after(result, generator, request, public):
     return result
 
 
+def document_unknown_cursors(result, generator, request, public):
+    """Postprocessing hook: a list paged by cursor answers 404 to a cursor it did not hand
+    out (armsmonitor.pagination.CursorPages)."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            names = {parameter["name"] for parameter in operation.get("parameters", [])}
+            if "cursor" in names:
+                operation["responses"].setdefault(
+                    "404",
+                    {
+                        "description": "No such page: a cursor the server did not hand out.",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ErrorDetail"}
+                            }
+                        },
+                    },
+                )
+    return result
+
+
+# The incident list's parameters that are not filters (geo.services.PRESENTATION_KEYS reads
+# and drops some of them in an analysis's filter; the schema leaves them all out).
+NOT_FILTERS = {"limit", "offset", "cursor", "ordering", "page", "format"}
+
+
+def _as_filter_value(schema: dict) -> dict:
+    """A query parameter's schema as a value in a JSON filter: strings only (the service
+    reads the filter as it would read the query string), never empty (to set no filter,
+    leave it out)."""
+    if schema.get("type") == "integer" and "enum" in schema:
+        return {"type": "string", "enum": [str(value) for value in schema["enum"]]}
+    if schema.get("type") == "integer":
+        return {"type": "string", "pattern": "^-?[0-9]+$"}
+    if schema.get("type") == "boolean":
+        return {"type": "string", "enum": ["true", "false"]}
+    value = {key: item for key, item in schema.items() if key not in ("example", "title")}
+    if "enum" not in value:
+        value["minLength"] = max(1, value.get("minLength", 0))
+        # A text field refuses NUL characters (a query string cannot carry one).
+        value.setdefault("pattern", "^[^\\u0000]*$")
+    return value
+
+
+def document_analysis_filter(result, generator, request, public):
+    """Postprocessing hook: an analysis's `filter` takes the incident list's filters, each
+    as that list's query parameter takes it (a list where the list takes several values),
+    and nothing else (geo.api.serializers.IncidentFilterField refuses unknown names)."""
+    listing = result.get("paths", {}).get("/api/v1/incidents", {}).get("get")
+    start = result.get("components", {}).get("schemas", {}).get("AnalysisStartRequest")
+    if listing is None or start is None:
+        return result
+    properties = {}
+    for parameter in listing.get("parameters", []):
+        if parameter.get("in") != "query" or parameter["name"] in NOT_FILTERS:
+            continue
+        schema = parameter["schema"]
+        if schema.get("type") == "array":
+            one = _as_filter_value(schema["items"])
+            properties[parameter["name"]] = {
+                "oneOf": [one, {"type": "array", "items": one}],
+            }
+        else:
+            properties[parameter["name"]] = _as_filter_value(schema)
+        if parameter.get("description"):
+            properties[parameter["name"]]["description"] = parameter["description"]
+    field = start["properties"]["filter"]
+    field.pop("additionalProperties", None)
+    field["properties"] = dict(sorted(properties.items()))
+    field["additionalProperties"] = False
+    return result
+
+
 def document_empty_filters(result, generator, request, public):
     """Postprocessing hook: a filter given empty (`?country=`) is not set, as the HTML list's
-    form sends it; say so (`allowEmptyValue`) for every query parameter."""
+    form sends it; say so (`allowEmptyValue`) for every query parameter. And a text
+    parameter refuses a NUL character (Django's form fields do): say that too."""
     for path in result.get("paths", {}).values():
         for operation in path.values():
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "query":
                     parameter["allowEmptyValue"] = True
+                    schema = parameter.get("schema", {})
+                    if schema.get("type") == "array":
+                        schema = schema.get("items", {})
+                    free = not {"pattern", "enum", "format"} & set(schema)
+                    if schema.get("type") == "string" and free:
+                        schema["pattern"] = "^[^\\u0000]*$"
     return result
 
 

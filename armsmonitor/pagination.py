@@ -1,4 +1,6 @@
-"""Pages of API lists: a bad paging parameter is a 400 naming it, never silently ignored."""
+"""Pages of API lists: a bad paging parameter is a 400 naming it, never silently ignored;
+an empty one (`?limit=`) is not given, as for every filter (the schema says
+`allowEmptyValue`)."""
 
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
@@ -9,7 +11,7 @@ MAX_PAGE_SIZE = 1000
 
 def _whole_number(request, name: str, *, minimum: int, maximum: int | None, default):
     raw = request.query_params.get(name)
-    if raw is None:
+    if raw is None or raw == "":
         return default
     try:
         value = int(raw)
@@ -50,8 +52,11 @@ class LimitOffsetPages(LimitOffsetPagination):
 
 
 class CursorPages(CursorPagination):
-    """Cursor pages in a fixed order. A cursor that was not made by the server is a 400
-    "Invalid cursor", not a 404."""
+    """Cursor pages in a fixed order. A cursor names a page, as an id names a record: one
+    the server did not hand out (in `next` or `previous`) names no page, a 404 "Invalid
+    cursor" (the schema documents it). Not a 400: which strings are cursors is the server's
+    to know, so the schema cannot tell a client, and a schema-valid request is never
+    refused as malformed."""
 
     page_size_query_param = "limit"
     max_page_size = MAX_PAGE_SIZE
@@ -65,17 +70,14 @@ class CursorPages(CursorPagination):
             default=self.page_size,
         )
 
-    def decode_cursor(self, request):
-        from rest_framework.exceptions import NotFound
-
-        try:
-            return super().decode_cursor(request)
-        except NotFound:
-            raise ValidationError({self.cursor_query_param: [_("Invalid cursor")]}) from None
-
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size})
+            if parameter["name"] == self.cursor_query_param:
+                parameter["description"] = _(
+                    "The page after or before another: the cursor in a page's `next` or "
+                    "`previous`. Any other string names no page (404)."
+                )
         return parameters

@@ -374,6 +374,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "armsmonitor.openapi.document_retry_after",
         "armsmonitor.openapi.document_empty_filters",
+        "armsmonitor.openapi.document_unknown_cursors",
+        "armsmonitor.openapi.document_analysis_filter",
     ],
     # Several vocabularies have fields named `kind` and `state`: name each enum.
     "ENUM_NAME_OVERRIDES": {

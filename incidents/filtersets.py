@@ -1,6 +1,7 @@
 """The one filterset of incidents: the HTML list, the map and the API all filter with it."""
 
 import json
+import re
 from datetime import UTC
 
 import django_filters
@@ -39,8 +40,19 @@ class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UTCDateTimeField
 
 
+# A bounding box as the schema states it: four decimal numbers, longitudes within -180..180
+# and latitudes within -90..90. What a pattern cannot say, minx <= maxx and miny <= maxy,
+# the field checks after it.
+_LONGITUDE = r"-?(180(\.0+)?|(1[0-7][0-9]|[0-9]{1,2})(\.[0-9]+)?)"
+_LATITUDE = r"-?(90(\.0+)?|[0-8]?[0-9](\.[0-9]+)?)"
+BBOX_PATTERN = rf"^{_LONGITUDE},{_LATITUDE},{_LONGITUDE},{_LATITUDE}$"
+
+
 class BBoxField(forms.CharField):
     """`minx,miny,maxx,maxy` in WGS 84 degrees, as a polygon."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, strip=False, **kwargs)
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -50,12 +62,10 @@ class BBoxField(forms.CharField):
             "Give four numbers, minx,miny,maxx,maxy, in WGS 84 degrees (longitude "
             "-180 to 180, latitude -90 to 90), with minx <= maxx and miny <= maxy."
         )
-        try:
-            minx, miny, maxx, maxy = (float(part) for part in value.split(","))
-        except ValueError:
-            raise ValidationError(message) from None
-        within_world = -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90
-        if not within_world:  # also refuses NaN, which compares false
+        if not re.fullmatch(BBOX_PATTERN, value):
+            raise ValidationError(message)
+        minx, miny, maxx, maxy = (float(part) for part in value.split(","))
+        if not (minx <= maxx and miny <= maxy):
             raise ValidationError(message)
         return Polygon.from_bbox((minx, miny, maxx, maxy))
 
@@ -171,7 +181,38 @@ class IncidentFilterForm(forms.Form):
         return cleaned
 
 
-class IncidentFilterSet(django_filters.FilterSet):
+def without_blanks(data):
+    """`data` (a QueryDict or a dict) without its empty values: `?kind=` or `?kind=&kind=x`
+    sets no kind or only x. The HTML list's form sends its empty fields so, and the API's
+    schema says every filter may be given empty (`allowEmptyValue`)."""
+    if data is None:
+        return None
+    if hasattr(data, "getlist"):
+        kept = data.copy()  # a mutable copy of a QueryDict
+        for name in list(kept.keys()):
+            values = [value for value in data.getlist(name) if value != ""]
+            if values:
+                kept.setlist(name, values)
+            else:
+                del kept[name]
+        return kept
+    kept = {}
+    for name, value in data.items():
+        if isinstance(value, list | tuple):
+            value = [item for item in value if item != ""]
+        if value not in ("", [], None):
+            kept[name] = value
+    return kept
+
+
+class BlankIsUnsetFilterSet(django_filters.FilterSet):
+    """A FilterSet for which a filter given empty is not set (`without_blanks`)."""
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(without_blanks(data), *args, **kwargs)
+
+
+class IncidentFilterSet(BlankIsUnsetFilterSet):
     occurred_after = UTCDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", label=_("Occurred from")
     )
@@ -185,8 +226,10 @@ class IncidentFilterSet(django_filters.FilterSet):
     bbox = extend_schema_field(
         {
             "type": "string",
-            "description": "minx,miny,maxx,maxy in WGS 84 degrees; tested against the "
-            "location the caller may see.",
+            "pattern": BBOX_PATTERN,
+            "description": "minx,miny,maxx,maxy in WGS 84 degrees, with minx <= maxx and "
+            "miny <= maxy (400 otherwise: a rule the pattern cannot state); tested against "
+            "the location the caller may see.",
             "example": "15.5,3.5,19.5,6.5",
         }
     )(

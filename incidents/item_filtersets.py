@@ -7,14 +7,19 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from incidents.choices import AmmunitionType, Condition, Disposition, TraceStatus, WeaponCategory
-from incidents.filtersets import StrictBooleanFilter, UTCDateTimeFilter
+from incidents.filtersets import BlankIsUnsetFilterSet, StrictBooleanFilter, UTCDateTimeFilter
 from incidents.models import AmmunitionItem, TraceRequest, WeaponItem
 
 
 class CountryCodeField(forms.CharField):
-    """An ISO 3166-1 alpha-3 code, as the records store them (CAF, not caf or CF)."""
+    """An ISO 3166-1 alpha-3 code, as the records store them (CAF, not caf or CF): three
+    letters, as the schema's pattern says (so not stripped of spaces either)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, strip=False, **kwargs)
 
     def to_python(self, value):
         value = super().to_python(value)
@@ -23,12 +28,21 @@ class CountryCodeField(forms.CharField):
         return value.upper()
 
 
+@extend_schema_field({"type": "string", "pattern": "^[A-Za-z]{3}$"})
 class CountryCodeFilter(django_filters.CharFilter):
     field_class = CountryCodeField
 
 
-class WeaponItemFilterSet(django_filters.FilterSet):
-    incident = django_filters.NumberFilter(field_name="incident_id", label=_("Incident"))
+@extend_schema_field({"type": "integer"})
+class IdFilter(django_filters.NumberFilter):
+    """A record's id: a whole number, as the schema says (an id that names nothing selects
+    nothing)."""
+
+    field_class = forms.IntegerField
+
+
+class WeaponItemFilterSet(BlankIsUnsetFilterSet):
+    incident = IdFilter(field_name="incident_id", label=_("Incident"))
     category = django_filters.MultipleChoiceFilter(
         choices=WeaponCategory.choices, label=_("Weapon category")
     )
@@ -56,8 +70,8 @@ class WeaponItemFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class AmmunitionItemFilterSet(django_filters.FilterSet):
-    incident = django_filters.NumberFilter(field_name="incident_id", label=_("Incident"))
+class AmmunitionItemFilterSet(BlankIsUnsetFilterSet):
+    incident = IdFilter(field_name="incident_id", label=_("Incident"))
     calibre = django_filters.CharFilter(lookup_expr="iexact", label=_("Calibre"))
     ammunition_type = django_filters.MultipleChoiceFilter(
         choices=AmmunitionType.choices, label=_("Type")
@@ -71,8 +85,8 @@ class AmmunitionItemFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class TraceRequestFilterSet(django_filters.FilterSet):
-    weapon = django_filters.NumberFilter(field_name="weapon_id", label=_("Weapon"))
+class TraceRequestFilterSet(BlankIsUnsetFilterSet):
+    weapon = IdFilter(field_name="weapon_id", label=_("Weapon"))
     status = django_filters.MultipleChoiceFilter(choices=TraceStatus.choices, label=_("Status"))
     diversion_established = StrictBooleanFilter(label=_("Point of diversion established"))
     diversion_country = CountryCodeFilter(label=_("Country of diversion"))

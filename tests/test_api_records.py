@@ -125,13 +125,25 @@ def test_weapon_filters(client, world):
         ("markings_altered=maybe", "markings_altered"),
         ("incident=one", "incident"),
         ("limit=0", "limit"),
-        ("cursor=forged", "cursor"),
     ],
 )
 def test_a_bad_weapon_filter_is_a_400_naming_it(client, world, query, field):
     response = get(client, world, "admin", "/api/v1/weapons", query)
     assert response.status_code == 400
     assert field in response.json()
+
+
+def test_a_forged_weapon_cursor_names_no_page(client, world):
+    response = get(client, world, "admin", "/api/v1/weapons", "cursor=forged")
+    assert response.status_code == 404
+
+
+def test_empty_item_filters_are_not_set(client, world):
+    everything = get(client, world, "admin", "/api/v1/weapons")
+    blanks = "category=&condition=&limit=&seized_in="
+    empty = get(client, world, "admin", "/api/v1/weapons", blanks)
+    assert empty.status_code == 200
+    assert empty.json()["results"] == everything.json()["results"]
 
 
 def test_trace_requests_follow_their_weapons(client, world):

@@ -1,3 +1,4 @@
+import django_filters
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -45,15 +46,22 @@ class IncidentFilterField(serializers.JSONField):
         data = super().to_internal_value(data)
         if not isinstance(data, dict):
             raise serializers.ValidationError(_("Give the filter as an object."))
-        known = set(IncidentFilterSet.base_filters) | PRESENTATION_KEYS
+        filters = IncidentFilterSet.base_filters
         for name, value in data.items():
-            if name not in known:
+            if name not in filters and name not in PRESENTATION_KEYS:
                 raise serializers.ValidationError(_("Unknown filter: %(name)s.") % {"name": name})
-            values = value if isinstance(value, list) else [value]
-            if not all(isinstance(item, str) for item in values):
-                raise serializers.ValidationError(
-                    _("Give %(name)s as a string or a list of strings.") % {"name": name}
+            # As the schema says (armsmonitor.openapi.document_analysis_filter): a list
+            # only for the filters that take several values, and no empty value (to set no
+            # filter, leave it out).
+            several = isinstance(filters.get(name), django_filters.MultipleChoiceFilter)
+            values = value if isinstance(value, list) and several else [value]
+            if not all(isinstance(item, str) and item for item in values):
+                message = (
+                    _("Give %(name)s as a string or a list of strings, none empty.")
+                    if several
+                    else _("Give %(name)s as a string, not empty.")
                 )
+                raise serializers.ValidationError(message % {"name": name})
         return data
 
 

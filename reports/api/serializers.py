@@ -38,6 +38,21 @@ class OptionsField(serializers.JSONField):
     pass
 
 
+# The years reports may cover (reports.scope.EARLIEST, LATEST: 1900 to 2100), as a pattern
+# on the date: OpenAPI has no minimum for dates. The whole date in the pattern, so that
+# values are drawn from it (a year prefix alone leaves most drawn dates out).
+REPORT_DATE_SCHEMA = {
+    "type": "string",
+    "format": "date",
+    "pattern": r"^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+}
+
+
+@extend_schema_field(REPORT_DATE_SCHEMA)
+class ReportDateField(serializers.DateField):
+    pass
+
+
 @extend_schema_field(TABLES_SCHEMA)
 class TablesField(serializers.JSONField):
     pass
@@ -55,8 +70,8 @@ class ReportRequestSerializer(serializers.Serializer):
         help_text="The mission's acronym (or id), the regional organisation's code, or the "
         "country's ISO 3166-1 alpha-3 code.",
     )
-    period_start = serializers.DateField()
-    period_end = serializers.DateField(help_text="Inclusive.")
+    period_start = ReportDateField()
+    period_end = ReportDateField(help_text="Inclusive.")
     options = OptionsField(required=False, default=dict)
 
 
