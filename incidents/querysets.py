@@ -20,7 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Concat
+from django.db.models.functions import Cast, Concat
 
 if TYPE_CHECKING:
     from organisations.access import Principal, Visibility
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 class IncidentQuerySet(models.QuerySet):
     def visible_to(self, principal: Principal) -> IncidentQuerySet:
         """The incidents `principal` may read, each annotated with the location it may see:
-        `shown_location` (exact, or snapped to a coarse grid) and `location_is_exact`.
+        `shown_location` (exact, or snapped to a coarse grid), `location_is_exact`, and
+        `shown_admin_area_id` (the admin area, where the location is shown exact).
 
         Every read path (lists, details, map, API, exports, analyses, reports) starts here;
         outputs use `shown_location`, never `location`.
@@ -49,6 +50,15 @@ class IncidentQuerySet(models.QuerySet):
                 When(visibility.exact, then="location"),
                 default=SnapToGrid("location", GENERALISED_CELL_DEGREES),
                 output_field=GeometryField(srid=4326),
+            ),
+            # The admin area is derived from the exact point, and can be smaller than a
+            # grid cell: shown only with the exact location. (The country is shown to
+            # every reader: README, "Access policy", what generalisation leaves visible.)
+            shown_admin_area_id=Case(
+                When(visibility.exact, then="admin_area_id"),
+                # Typed: where no location is exact, the CASE compiles to this alone.
+                default=Cast(Value(None), output_field=models.BigIntegerField()),
+                output_field=models.BigIntegerField(),
             ),
         )
 

@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from incidents.choices import CustodyEventKind, Disposition, TraceStatus, WorkflowState
 from incidents.import_files import upload_display_name
@@ -389,6 +389,9 @@ def photo_attach(
     if upload.size > PHOTO_MAX_BYTES:
         raise ValidationError({"image": _("The photo is larger than 15 MB.")})
     content = upload.read()
+    # A process-wide switch of Pillow's, which WeasyPrint turns on when imported (the
+    # reports): on, a truncated file "loads" with its missing part blank, and would be kept.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with Image.open(io.BytesIO(content)) as probe:
             image_format, (width, height) = probe.format, probe.size

@@ -90,7 +90,9 @@ def incident_detail(request, pk: int):
         {
             "incident": incident,
             "weapons": weapons,
-            "history": incident_history(incident),
+            "history": incident_history(
+                incident, location_is_exact=bool(incident.location_is_exact)
+            ),
             "can": {
                 action: rules.has_perm(f"incidents.{action}", user, incident)
                 for action in (

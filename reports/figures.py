@@ -39,7 +39,15 @@ EVENT_CLASS_SQL = (
 )
 EVENT_CLASS_PARAMS = (list(SEIZED_KINDS), list(FOUND_KINDS), list(SURRENDERED_KINDS))
 
-FIELDS = ("occurred_at", "kind", "context", "country", "admin_area_id", "gbv_link", "mission_id")
+FIELDS = (
+    "occurred_at",
+    "kind",
+    "context",
+    "country",
+    "shown_admin_area_id",
+    "gbv_link",
+    "mission_id",
+)
 
 
 def query(incidents: QuerySet, sql: str, params: tuple = ()) -> list[tuple]:
@@ -106,7 +114,7 @@ def by_area(incidents: QuerySet, limit: int = 25) -> list[tuple]:
         SELECT COALESCE(chosen.country, ''), COALESCE(area.name, ''), count(*),
                COALESCE(sum(weapons.items), 0)
         FROM chosen LEFT JOIN weapons ON weapons.incident_id = chosen.id
-        LEFT JOIN geo_adminarea AS area ON area.id = chosen.admin_area_id
+        LEFT JOIN geo_adminarea AS area ON area.id = chosen.shown_admin_area_id
         GROUP BY 1, 2 ORDER BY 4 DESC, 3 DESC, 1, 2 LIMIT %s
         """,  # noqa: S608 - fragments are ours; values are parameters
         (limit,),

@@ -36,7 +36,7 @@ def _significant_seizures(ctx: ReportContext, minimum: int) -> list[tuple]:
                COALESCE(rounds.rounds, 0), arms.traced_records
         FROM chosen JOIN arms ON arms.incident_id = chosen.id
         LEFT JOIN rounds ON rounds.incident_id = chosen.id
-        LEFT JOIN geo_adminarea AS area ON area.id = chosen.admin_area_id
+        LEFT JOIN geo_adminarea AS area ON area.id = chosen.shown_admin_area_id
         WHERE chosen.kind = ANY(%s) AND arms.items >= %s
         ORDER BY arms.items DESC, 2, 1
         """,  # noqa: S608 - fragments are ours; values are parameters

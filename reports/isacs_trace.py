@@ -100,7 +100,7 @@ def _trace_rows(ctx: ReportContext) -> list[tuple]:
         JOIN incidents_incident AS incident ON incident.id = chosen.id
         JOIN organisations_mission AS mission ON mission.id = incident.mission_id
         JOIN organisations_contingent AS contingent ON contingent.id = incident.contingent_id
-        LEFT JOIN geo_adminarea AS area ON area.id = incident.admin_area_id
+        LEFT JOIN geo_adminarea AS area ON area.id = chosen.shown_admin_area_id
         WHERE t.sent_on BETWEEN %s AND %s
         ORDER BY t.sent_on, t.id
         """,

@@ -51,8 +51,14 @@ def chosen_incidents_sql(incidents: QuerySet, *fields: str) -> tuple[str, tuple]
     )
 
 
+# Columns that `visible_with` derives, and the stored column each one is derived from.
+SHOWN_COLUMNS = {"shown_admin_area_id": "admin_area_id"}
+
+
 def _no_incidents_sql(fields: tuple[str, ...]) -> str:
-    columns = "".join(f', incident."{field}"' for field in fields)
+    columns = "".join(
+        f', incident."{SHOWN_COLUMNS.get(field, field)}" AS "{field}"' for field in fields
+    )
     return (
         "SELECT incident.id, true AS location_is_exact,"
         f" incident.location AS shown_location{columns}"
