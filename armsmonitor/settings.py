@@ -23,6 +23,39 @@ SECRET_KEY = env.str("SECRET_KEY", default=_INSECURE_DEV_KEY if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 
+# Custody events carry an HMAC-SHA256 whose key lives here, never in the database
+# (README, "Custody integrity"): CUSTODY_HMAC_KEYS is "id:secret,id:secret" (old keys stay
+# listed so their events still verify), CUSTODY_HMAC_KEY_ID the one new events use.
+_DEV_CUSTODY_HMAC_KEYS = "dev:django-insecure-custody-key-for-development-only"
+
+
+def _custody_hmac_keys(text: str) -> dict[str, str]:
+    keys = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        key_id, _, secret = entry.partition(":")
+        if not key_id.isidentifier() or len(key_id) > 20 or len(secret) < 32:
+            raise ImproperlyConfigured(
+                "CUSTODY_HMAC_KEYS: each entry is id:secret, the id a short word, the secret "
+                "at least 32 characters."
+            )
+        keys[key_id] = secret
+    return keys
+
+
+CUSTODY_HMAC_KEYS = _custody_hmac_keys(
+    env.str("CUSTODY_HMAC_KEYS", default=_DEV_CUSTODY_HMAC_KEYS if DEBUG else "")
+)
+if not CUSTODY_HMAC_KEYS:
+    raise ImproperlyConfigured("CUSTODY_HMAC_KEYS must be set when DEBUG is off.")
+CUSTODY_HMAC_KEY_ID = env.str("CUSTODY_HMAC_KEY_ID", default=next(iter(CUSTODY_HMAC_KEYS)))
+if CUSTODY_HMAC_KEY_ID not in CUSTODY_HMAC_KEYS:
+    raise ImproperlyConfigured("CUSTODY_HMAC_KEY_ID must name a key of CUSTODY_HMAC_KEYS.")
+# The chain heads are published daily as a digest signed with Ed25519 (the private key in
+# a PEM file, outside the database; in DEBUG a development key stands in), kept in a
+# folder beside the backups and served to agencies by the API.
+CUSTODY_SIGNING_KEY_FILE = env.str("CUSTODY_SIGNING_KEY_FILE", default="")
+CUSTODY_DIGEST_DIR = env.path("CUSTODY_DIGEST_DIR", default=BASE_DIR / ".data" / "custody-digests")
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -170,13 +203,51 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60 * 60)
 # hard time limit, or a long task would run twice.
 # CELERY_VISIBILITY_TIMEOUT may set it (the fault tests use seconds), never at or below the
 # hard limit.
-CELERY_VISIBILITY_TIMEOUT = env.int(
-    "CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 15 * 60
+# Each job kind's own limits (seconds); by default the general ones (reports: 20/25 min).
+# The soft limit raises SoftTimeLimitExceeded in the task, which fails the job with a
+# message; the hard one kills the worker child, and the watchdog fails the job.
+ANALYSIS_SOFT_TIME_LIMIT = env.int("ANALYSIS_SOFT_TIME_LIMIT", default=CELERY_TASK_SOFT_TIME_LIMIT)
+ANALYSIS_TIME_LIMIT = env.int("ANALYSIS_TIME_LIMIT", default=CELERY_TASK_TIME_LIMIT)
+IMPORT_SOFT_TIME_LIMIT = env.int("IMPORT_SOFT_TIME_LIMIT", default=CELERY_TASK_SOFT_TIME_LIMIT)
+IMPORT_TIME_LIMIT = env.int("IMPORT_TIME_LIMIT", default=CELERY_TASK_TIME_LIMIT)
+REPORT_SOFT_TIME_LIMIT = env.int(
+    "REPORT_SOFT_TIME_LIMIT", default=min(20 * 60, CELERY_TASK_SOFT_TIME_LIMIT)
 )
-if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=min(25 * 60, CELERY_TASK_TIME_LIMIT))
+LONGEST_TIME_LIMIT = max(
+    CELERY_TASK_TIME_LIMIT, ANALYSIS_TIME_LIMIT, IMPORT_TIME_LIMIT, REPORT_TIME_LIMIT
+)
+CELERY_VISIBILITY_TIMEOUT = env.int(
+    "CELERY_VISIBILITY_TIMEOUT", default=LONGEST_TIME_LIMIT + 15 * 60
+)
+if CELERY_VISIBILITY_TIMEOUT <= LONGEST_TIME_LIMIT:
     raise ImproperlyConfigured(
-        "CELERY_VISIBILITY_TIMEOUT must be above CELERY_TASK_TIME_LIMIT, or a long task "
-        "would be delivered again while it still runs."
+        "CELERY_VISIBILITY_TIMEOUT must be above the longest hard time limit "
+        f"({LONGEST_TIME_LIMIT} s: CELERY_TASK_TIME_LIMIT, ANALYSIS_TIME_LIMIT, "
+        "IMPORT_TIME_LIMIT, REPORT_TIME_LIMIT), or a long task would be delivered again "
+        "while it still runs."
+    )
+for _soft, _hard in (
+    ("ANALYSIS_SOFT_TIME_LIMIT", "ANALYSIS_TIME_LIMIT"),
+    ("IMPORT_SOFT_TIME_LIMIT", "IMPORT_TIME_LIMIT"),
+    ("REPORT_SOFT_TIME_LIMIT", "REPORT_TIME_LIMIT"),
+):
+    if globals()[_soft] >= globals()[_hard]:
+        raise ImproperlyConfigured(f"{_soft} must be below {_hard}.")
+# Job leases (armsmonitor/jobs.py): a running job whose heartbeat is older than the lease
+# lost its worker; a queued one not started after JOB_QUEUED_SECONDS lost its task. The
+# watchdog looks every JOB_WATCHDOG_INTERVAL seconds, sends such jobs again, and fails
+# them with a reason after JOB_MAX_ATTEMPTS attempts. /healthz answers 503 when more than
+# STUCK_JOBS_HEALTH_THRESHOLD jobs are stuck.
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=120)
+JOB_QUEUED_SECONDS = env.int("JOB_QUEUED_SECONDS", default=900)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_WATCHDOG_INTERVAL = env.float("JOB_WATCHDOG_INTERVAL", default=60.0)
+STUCK_JOBS_HEALTH_THRESHOLD = env.int("STUCK_JOBS_HEALTH_THRESHOLD", default=0)
+if JOB_LEASE_SECONDS < 2 or JOB_MAX_ATTEMPTS < 1 or JOB_WATCHDOG_INTERVAL <= 0:
+    raise ImproperlyConfigured(
+        "JOB_LEASE_SECONDS must be at least 2, JOB_MAX_ATTEMPTS at least 1 and "
+        "JOB_WATCHDOG_INTERVAL above 0."
     )
 # Workers sweep for abandoned tasks every 10 s (kombu's default sweeps only every tenth
 # time, 100 s): one small sorted-set read on Redis, and a dead worker's task comes back
@@ -189,6 +260,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {
+    # Jobs whose task was lost or whose worker died are sent again, or failed with a reason.
+    "jobs-watchdog": {
+        "task": "armsmonitor.jobs_watchdog",
+        "schedule": JOB_WATCHDOG_INTERVAL,
+        "options": {"expires": JOB_WATCHDOG_INTERVAL},
+    },
     # Each mission's standard analyses, fresh every morning (unchanged data is not redone).
     "refresh-standard-analyses": {
         "task": "geo.tasks.refresh_standard_analyses",

@@ -10,6 +10,7 @@ PRODUCTION_ENVIRONMENT = {
     "DEBUG": "false",
     "SECRET_KEY": "k" * 10 + "a-long-random-production-secret-with-enough-variety-0123456789",
     "ALLOWED_HOSTS": "armsmonitor.example.org",
+    "CUSTODY_HMAC_KEYS": "k2026:a-long-random-custody-hmac-secret-0123456789",
 }
 
 
@@ -18,7 +19,7 @@ def run_manage(*arguments: str, environment: dict[str, str]) -> subprocess.Compl
     clean = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        if key not in ("DEBUG", "SECRET_KEY", "CUSTODY_HMAC_KEYS", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     return subprocess.run(
         [sys.executable, "manage.py", *arguments],
@@ -46,6 +47,15 @@ def test_production_mode_refuses_to_start_without_a_secret_key():
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_mode_refuses_to_start_without_a_custody_hmac_key():
+    environment = {**PRODUCTION_ENVIRONMENT, "CUSTODY_HMAC_KEYS": ""}
+
+    result = run_manage("check", environment=environment)
+
+    assert result.returncode != 0
+    assert "CUSTODY_HMAC_KEYS must be set" in result.stderr
 
 
 def test_the_web_process_does_not_load_the_analysis_libraries():
