@@ -6,6 +6,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.utils.translation import gettext_lazy as _
 
+from armsmonitor.jobs import LeasedJob
 from geo.countries import validate_country_code
 from geo.querysets import AnalysisRunQuerySet
 
@@ -126,7 +127,7 @@ class AnalysisKind(models.TextChoices):
     TRENDS = "trends", _("Trends")
 
 
-class AnalysisRun(models.Model):
+class AnalysisRun(LeasedJob):
     """One requested analysis: what, on which records, for whom, and how it went.
 
     A run is requested either by a user (it then reads what that user may read) or by the
@@ -169,7 +170,6 @@ class AnalysisRun(models.Model):
     error = models.TextField(_("why it failed"), blank=True)
     result = models.JSONField(_("result"), null=True, blank=True)
     incidents_read = models.PositiveIntegerField(default=0)
-    attempts = models.PositiveSmallIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -8,6 +8,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from armsmonitor.jobs import LeasedJob
 from geo.countries import validate_country_code
 from incidents.choices import (
     ActorType,
@@ -491,7 +492,7 @@ class TraceRequest(models.Model):
         return f"Trace of {self.weapon} to {self.addressee}"
 
 
-class ImportJob(models.Model):
+class ImportJob(LeasedJob):
     """One uploaded import file and what became of it."""
 
     class State(models.TextChoices):

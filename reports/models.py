@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from armsmonitor.jobs import LeasedJob
 from reports.querysets import ReportQuerySet
 
 
@@ -22,7 +23,7 @@ class ScopeKind(models.TextChoices):
     COUNTRY = "country", _("Country")
 
 
-class Report(models.Model):
+class Report(LeasedJob):
     """One requested report: which template, over which period and scope, for whom, and
     how its generation went.
 
@@ -74,7 +75,6 @@ class Report(models.Model):
     # The report's tables as written into every file: [{name, title, columns, hxl, rows}].
     tables = models.JSONField(_("tables"), null=True, blank=True)
     incidents_read = models.PositiveIntegerField(default=0)
-    attempts = models.PositiveSmallIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

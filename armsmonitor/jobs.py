@@ -1,0 +1,278 @@
+"""What every background job (analysis run, report, import) shares: a lease on its work.
+
+Each job stores the id of the task that should run it, when that task was sent, which
+attempt owns it (`attempts`, raised by each claim) and a heartbeat. The attempt that owns a
+job beats the heartbeat while it works; only that attempt may write the job's final state
+(`UPDATE … WHERE attempts = :mine AND state = 'running'`), so a late second delivery changes
+nothing. The watchdog (a Celery beat task) sends again the jobs whose task was lost (queued
+too long) or whose worker died (heartbeat older than the lease), and fails them with a
+reason after JOB_MAX_ATTEMPTS attempts or once they ran past their hard time limit.
+
+The job kinds are named by strings (model label, task name) so that this module, at the
+bottom of the layers, imports none of the apps.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import psycopg2
+from django.apps import apps
+from django.conf import settings
+from django.db import connections, models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+class LeasedJob(models.Model):
+    """The fields of a job's lease, shared by the three job kinds."""
+
+    task_id = models.CharField(max_length=64, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # The attempt that owns the job: raised by each claim, and by the watchdog when it sends
+    # again a task that never started.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+@dataclass(frozen=True)
+class JobKind:
+    model: str  # app_label.ModelName
+    task: str  # the Celery task's name; it takes the job's id
+    time_limit_setting: str  # the setting naming the task's hard time limit (seconds)
+    queue_setting: str = ""  # a setting naming the queue, when not the default one
+    failed_state: str = "failed"
+
+
+JOB_KINDS = (
+    JobKind("geo.AnalysisRun", "geo.tasks.execute_analysis_run", "ANALYSIS_TIME_LIMIT"),
+    JobKind(
+        "reports.Report", "reports.tasks.generate_report", "REPORT_TIME_LIMIT", "REPORTS_QUEUE"
+    ),
+    JobKind("incidents.ImportJob", "incidents.tasks.run_import_job", "IMPORT_TIME_LIMIT"),
+)
+
+
+def _kind_of(model: type[models.Model]) -> JobKind:
+    return next(kind for kind in JOB_KINDS if kind.model == model._meta.label)
+
+
+def _send(kind: JobKind, job_id: int, task_id: str) -> None:
+    from armsmonitor.celery import app
+
+    options: dict[str, Any] = {"task_id": task_id}
+    if kind.queue_setting:
+        options["queue"] = getattr(settings, kind.queue_setting)
+    app.tasks[kind.task].apply_async((job_id,), **options)
+
+
+def job_enqueue(*, job: models.Model) -> str:
+    """Record the task that will run `job` and send it once the transaction commits.
+
+    The task id is chosen here so it is stored before the task can start. If the broker is
+    down the sending raises (answered 503 by BrokerUnavailableMiddleware) and the job stays
+    queued with this task id: the watchdog sends it again once the broker is back."""
+    kind = _kind_of(type(job))
+    task_id = str(uuid.uuid4())
+    type(job).objects.filter(pk=job.pk).update(task_id=task_id, enqueued_at=timezone.now())
+    job.task_id = task_id
+    transaction.on_commit(lambda: _send(kind, job.pk, task_id))
+    return task_id
+
+
+def claimable(job: LeasedJob, task_id: str, *, now: Any = None) -> bool:
+    """Whether the delivery `task_id` may take `job` (locked by the caller) for itself.
+
+    A queued job, yes. A running one only if its lease lapsed, or if this delivery is the
+    very task the job waits for (the broker delivers a task again only once the worker that
+    had it is gone); any other copy, while the owner still beats, leaves it alone."""
+    if getattr(job, "finished", False) or job.state != "running":
+        return job.state == "queued"
+    now = now or timezone.now()
+    beat = job.heartbeat_at or job.attempt_started_at
+    lapsed = beat is None or beat < now - timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    return lapsed or not job.task_id or job.task_id == task_id
+
+
+def claim_fields(job: LeasedJob, task_id: str) -> list[str]:
+    """Set the lease of a new attempt on `job` (locked by the caller); the fields to save."""
+    now = timezone.now()
+    job.attempts += 1
+    job.attempt_started_at = now
+    job.heartbeat_at = now
+    if task_id:
+        job.task_id = task_id
+    return ["attempts", "attempt_started_at", "heartbeat_at", "task_id"]
+
+
+def owned(model: type[models.Model], job_id: int, attempt: int) -> models.QuerySet:
+    """The job, if attempt `attempt` still owns it: where its final state is written."""
+    return model.objects.filter(pk=job_id, attempts=attempt, state="running")
+
+
+# --- the heartbeat: on a connection of its own, beside the attempt's transaction --------
+
+
+def _own_connection() -> Any:
+    """A short psycopg2 connection as the application's role (the same parameters as
+    Django's), autocommitting: what it writes is seen at once, whatever transaction the
+    job holds open on the default connection."""
+    parameters = connections["default"].get_connection_params()
+    parameters.pop("cursor_factory", None)
+    parameters.pop("context", None)
+    connection = psycopg2.connect(**parameters)
+    connection.autocommit = True
+    return connection
+
+
+def job_write_now(model: type[models.Model], job_id: int, attempt: int, **values: Any) -> bool:
+    """Write `values` (and a heartbeat) on the job at once, on a connection of its own, if
+    attempt `attempt` still owns it; used for progress during a long transaction."""
+    table = model._meta.db_table
+    columns = {model._meta.get_field(name).column: value for name, value in values.items()}
+    columns["heartbeat_at"] = timezone.now()
+    assignments = ", ".join(f'"{column}" = %s' for column in columns)
+    try:
+        connection = _own_connection()
+    except psycopg2.Error:
+        logger.warning("Job %s %s: progress not written (no connection)", table, job_id)
+        return False
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                # Table and column names come from the model, never from input.
+                f'UPDATE "{table}" SET {assignments} '  # noqa: S608
+                "WHERE id = %s AND attempts = %s AND state = 'running'",
+                [*columns.values(), job_id, attempt],
+            )
+            return cursor.rowcount == 1
+    finally:
+        connection.close()
+
+
+@contextmanager
+def job_lease(model: type[models.Model], job_id: int, attempt: int) -> Iterator[None]:
+    """Beat the job's heartbeat every quarter lease while the block runs, from a thread with
+    its own connection: a long SQL statement holds the worker's thread, and must not look
+    like a dead worker. A killed worker stops beating, and its lease lapses."""
+    stop = threading.Event()
+    interval = max(settings.JOB_LEASE_SECONDS / 4, 0.5)
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            try:
+                if not job_write_now(model, job_id, attempt):
+                    return  # another attempt owns the job, or it ended
+            except Exception:  # a failed beat is retried at the next interval
+                logger.exception("Heartbeat of %s %s failed", model._meta.label, job_id)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
+# --- the watchdog ------------------------------------------------------------------------
+
+
+def _stuck(model: type[models.Model], now: Any) -> Q:
+    lease = now - timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    queued = now - timedelta(seconds=settings.JOB_QUEUED_SECONDS)
+    return (
+        Q(state="running", heartbeat_at__lt=lease)
+        | Q(state="running", heartbeat_at__isnull=True, started_at__lt=lease)
+        | Q(state="queued", enqueued_at__lt=queued)
+        | Q(state="queued", enqueued_at__isnull=True, created_at__lt=queued)
+    )
+
+
+def stuck_jobs_count() -> dict[str, int]:
+    """Jobs queued or running past their lease, by kind: what the watchdog will take up."""
+    now = timezone.now()
+    counts = {}
+    for kind in JOB_KINDS:
+        model = apps.get_model(kind.model)
+        counts[kind.model] = model.objects.filter(_stuck(model, now)).count()
+    return counts
+
+
+def jobs_watchdog() -> dict[str, int]:
+    """Send again every job whose task was lost or whose worker died; fail those past their
+    hard time limit or out of attempts, with the reason the user reads."""
+    outcome = {"requeued": 0, "failed": 0}
+    now = timezone.now()
+    for kind in JOB_KINDS:
+        model = apps.get_model(kind.model)
+        with transaction.atomic():
+            # SKIP LOCKED: a job an attempt is claiming right now is not stuck.
+            jobs = list(
+                model.objects.select_for_update(skip_locked=True).filter(_stuck(model, now))
+            )
+            for job in jobs:
+                outcome[_watch_one(kind, model, job, now)] += 1
+    if any(outcome.values()):
+        logger.warning("Job watchdog: %s", outcome)
+    return outcome
+
+
+def _watch_one(kind: JobKind, model: type[models.Model], job: Any, now: Any) -> str:
+    limit = getattr(settings, kind.time_limit_setting)
+    if (
+        job.state == "running"
+        and job.attempt_started_at
+        and (job.attempt_started_at <= now - timedelta(seconds=limit))
+    ):
+        _fail(
+            model,
+            job,
+            f"Stopped: it ran longer than its time limit of {limit} seconds. "
+            "Narrow the request (a shorter period, a smaller file) and try again.",
+        )
+        return "failed"
+    # A running job's claim counted its attempt; a queued one whose task never started
+    # counts as one now.
+    attempts = job.attempts + (1 if job.state == "queued" else 0)
+    if attempts >= settings.JOB_MAX_ATTEMPTS:
+        _fail(
+            model,
+            job,
+            f"Failed after {attempts} attempts: the worker running it was lost each time "
+            "(or its task never reached a worker). Try again later; if it fails again, "
+            "tell the platform's operators.",
+        )
+        return "failed"
+    task_id = str(uuid.uuid4())
+    model.objects.filter(pk=job.pk).update(
+        state="queued",
+        attempts=F("attempts") + (1 if job.state == "queued" else 0),
+        task_id=task_id,
+        enqueued_at=now,
+        heartbeat_at=None,
+    )
+    transaction.on_commit(lambda: _send(kind, job.pk, task_id))
+    return "requeued"
+
+
+def _fail(model: type[models.Model], job: Any, message: str) -> None:
+    values: dict[str, Any] = {"state": "failed", "finished_at": timezone.now()}
+    if model._meta.label == "incidents.ImportJob":
+        values["report"] = {**(job.report or {}), "ok": False, "file_error": message}
+        values["stage"] = "done"
+    else:
+        values["error"] = message
+    model.objects.filter(pk=job.pk).update(**values)
