@@ -41,14 +41,19 @@ PRECISION_ORDER = [
 ]
 
 
+# The largest uncertainty (metres) each precision admits; beyond the last, admin area only.
+PRECISION_LIMITS = [
+    (100, LocationPrecision.EXACT),
+    (1_500, LocationPrecision.ABOUT_1_KM),
+    (15_000, LocationPrecision.ABOUT_10_KM),
+]
+
+
 def precision_of(*, uncertainty_m: float) -> str:
     """The location precision that an uncertainty in metres amounts to."""
-    if uncertainty_m <= 100:
-        return LocationPrecision.EXACT
-    if uncertainty_m <= 1_500:
-        return LocationPrecision.ABOUT_1_KM
-    if uncertainty_m <= 15_000:
-        return LocationPrecision.ABOUT_10_KM
+    for limit, precision in PRECISION_LIMITS:
+        if uncertainty_m <= limit:
+            return precision
     return LocationPrecision.ADMIN_AREA
 
 

@@ -41,6 +41,9 @@ class ImportFileError(Exception):
     """The file as a whole cannot be read; nothing of it is imported."""
 
 
+NO_ROWS = "The file has no rows to import, only its column names."
+
+
 @dataclass
 class CsvForCopy:
     columns: list[str]  # the file's columns, in its order
@@ -273,6 +276,19 @@ def _read_xlsx(upload: BinaryIO) -> CsvForCopy:
         workbook.close()
 
 
+def _check_features(features: list) -> None:
+    """Refuse, naming the feature (counted from 1, as the import's rows are), a structure
+    that is not a GeoJSON Feature: objects where RFC 7946 (§3.2) wants them."""
+    for number, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict):
+            raise ImportFileError(f"Feature {number} of the GeoJSON is not an object.")
+        for member in ("properties", "geometry"):
+            if feature.get(member) is not None and not isinstance(feature[member], dict):
+                raise ImportFileError(
+                    f"Feature {number} of the GeoJSON: its {member} must be an object or null."
+                )
+
+
 def _geojson(upload: BinaryIO) -> CsvForCopy:
     try:
         document = json.load(io.TextIOWrapper(upload, encoding="utf-8-sig"))
@@ -287,6 +303,11 @@ def _geojson(upload: BinaryIO) -> CsvForCopy:
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise ImportFileError("The GeoJSON must be a FeatureCollection.")
     features = document.get("features") or []
+    if not isinstance(features, list):
+        raise ImportFileError("The GeoJSON's features must be a list of Feature objects.")
+    if not features:
+        raise ImportFileError(NO_ROWS)
+    _check_features(features)
     names = sorted(
         {name for feature in features for name in (feature.get("properties") or {})}
         - {"latitude", "longitude"}

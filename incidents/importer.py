@@ -21,8 +21,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.utils import DataError
 
-from geo.coordinates import parse_coordinates
-from incidents.choices import WorkflowState
+from geo.coordinates import METRES_PER_DEGREE, parse_coordinates
+from incidents.choices import (
+    PRECISION_LIMITS,
+    PRECISION_ORDER,
+    LocationPrecision,
+    WorkflowState,
+)
 from incidents.import_columns import (
     COLUMNS,
     COUNTRY_CODES,
@@ -36,6 +41,7 @@ from incidents.import_columns import (
     Column,
 )
 from incidents.import_files import (
+    NO_ROWS,
     ROW_PROBLEM,
     ImportFileError,
     csv_for_copy,
@@ -284,6 +290,41 @@ ORDER BY btrim(r.external_reference), r.row_number
 """
 
 
+def _written_precision_sql() -> str:
+    """The precision that `uncertainty` (metres, SQL) amounts to, as precision_of says."""
+    cases = " ".join(
+        f"WHEN uncertainty <= {limit} THEN '{precision}'" for limit, precision in PRECISION_LIMITS
+    )
+    return f"CASE {cases} ELSE '{LocationPrecision.ADMIN_AREA}' END"
+
+
+def _decimals_sql(cell: str) -> str:
+    return f"CASE WHEN strpos({cell}, '.') > 0 THEN length(split_part({cell}, '.', 2)) ELSE 0 END"
+
+
+# A point is never more precise than it was written (as in the form and the API): 4.4, 18.6
+# is good to about 11 km whatever precision the row claims. Decimal degrees: the coarser of
+# the two numbers; other notations: what parse_coordinates judged.
+PRECISION_RANK = "ARRAY[" + ", ".join(f"'{p}'" for p in PRECISION_ORDER) + "]::text[]"
+NO_MORE_PRECISE_THAN_WRITTEN = f"""
+UPDATE import_incident AS s
+SET location_precision = ({PRECISION_RANK})[greatest(
+        array_position({PRECISION_RANK}, s.location_precision),
+        array_position({PRECISION_RANK}, written.precision))]
+FROM (
+    SELECT row_number, {_written_precision_sql()} AS precision
+    FROM (
+        SELECT r.row_number, COALESCE(r.written_uncertainty_m,
+            {METRES_PER_DEGREE}::float8 / 10 ^ least(
+                {_decimals_sql("btrim(r.latitude)")}, {_decimals_sql("btrim(r.longitude)")}))
+            AS uncertainty
+        FROM import_row AS r
+    ) AS measured
+) AS written
+WHERE written.row_number = s.row_number
+"""
+
+
 # Cells crossed by no boundary take the country of their centre, found once per cell.
 CELL_COUNTRIES = f"""
 CREATE TEMP TABLE import_cell ON COMMIT DROP AS
@@ -317,9 +358,12 @@ WITH located AS (
            cell.on_boundary, cell.country AS cell_country
     FROM import_incident AS s
     JOIN import_cell AS cell USING (cell_x, cell_y)
+    -- The condition of the partial unique index (contingent, external_reference), repeated
+    -- so that the planner may use it: without it, each row scans the contingent's incidents.
     WHERE NOT EXISTS (SELECT 1 FROM incidents_incident AS existing
                       WHERE existing.contingent_id = %(contingent)s
-                        AND existing.external_reference = s.external_reference)
+                        AND existing.external_reference = s.external_reference
+                        AND existing.external_reference <> '')
 ), created AS (
     INSERT INTO incidents_incident (
         external_reference, occurred_at, date_precision, location, location_precision,
@@ -387,7 +431,9 @@ def _stage(cursor, upload: BinaryIO, file_format: str) -> tuple[int, list[str]]:
         CREATE TEMP TABLE import_row (
             row_number bigint GENERATED ALWAYS AS IDENTITY (START WITH 2),
             {", ".join(f'"{c.name}" text NOT NULL DEFAULT {EMPTY}' for c in COLUMNS)},
-            {ROW_PROBLEM} text NOT NULL DEFAULT ''
+            {ROW_PROBLEM} text NOT NULL DEFAULT '',
+            -- How far the true point may be, as the coordinates were written (metres).
+            written_uncertainty_m float8
         ) ON COMMIT DROP
     """)
     file_columns = ", ".join(f'"{name}"' for name in source.columns)
@@ -400,7 +446,13 @@ def _stage(cursor, upload: BinaryIO, file_format: str) -> tuple[int, list[str]]:
     except (psycopg2.DataError, DataError, psycopg2.errors.BadCopyFileFormat) as error:
         raise ImportFileError(_copy_error_message(error)) from error
     cursor.execute("SELECT count(*) FROM import_row")
-    return cursor.fetchone()[0], source.columns
+    rows = cursor.fetchone()[0]
+    if rows == 0:
+        raise ImportFileError(NO_ROWS)
+    # Temporary tables are never analysed by autovacuum: without statistics the planner
+    # takes the staged rows for a handful, and joins them row by row.
+    cursor.execute("ANALYZE import_row")
+    return rows, source.columns
 
 
 def _copy_error_message(error: Exception) -> str:
@@ -431,15 +483,18 @@ def _read_coordinates(cursor) -> list[Problem]:
         except ValidationError as error:
             problems.append(Problem(row_number, "coordinates", " ".join(error.messages)))
             continue
-        located.write(f"{row_number}\t{parsed.latitude}\t{parsed.longitude}\n")
+        located.write(
+            f"{row_number}\t{parsed.latitude}\t{parsed.longitude}\t{parsed.uncertainty_m}\n"
+        )
     located.seek(0)
     cursor.execute(
         "CREATE TEMP TABLE import_located (row_number bigint, latitude text, "
-        "longitude text) ON COMMIT DROP"
+        "longitude text, uncertainty_m float8) ON COMMIT DROP"
     )
     cursor.copy_expert("COPY import_located FROM STDIN", located)
     cursor.execute(
-        "UPDATE import_row AS r SET latitude = l.latitude, longitude = l.longitude "
+        "UPDATE import_row AS r SET latitude = l.latitude, longitude = l.longitude, "
+        "written_uncertainty_m = l.uncertainty_m "
         "FROM import_located AS l WHERE l.row_number = r.row_number"
     )
     return problems
@@ -512,6 +567,8 @@ def incidents_import(
             if progress:
                 progress(report.rows, "writing")
             cursor.execute(_incident_select(present), parameters)
+            cursor.execute(NO_MORE_PRECISE_THAN_WRITTEN)
+            cursor.execute("ANALYZE import_incident")
             cursor.execute(CELL_COUNTRIES)
             _compute_h3(cursor)
             cursor.execute(
