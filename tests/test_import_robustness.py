@@ -203,3 +203,18 @@ def test_a_workbook_that_is_a_zip_of_something_else_is_a_file_error(world):
         archive.writestr("hello.txt", "not a workbook")
     report = run_import(world, io.BytesIO(out.getvalue()), "xlsx")
     assert report.file_error
+
+
+@pytest.mark.parametrize(
+    ("column", "other"),
+    [(1, "2025-06-09"), (2, "4.5"), (3, "18.9"), (4, "cache_discovery"), (5, "armed_conflict")],
+)
+def test_rows_of_one_reference_that_disagree_on_the_incident_are_refused_naming_both(
+    world, column, other
+):
+    second = list(CLEAN_ROWS[1])
+    second[column] = other
+    report = run_import(world, csv_file([CLEAN_ROWS[0], second]))
+    assert not report.ok
+    [problem] = [p for p in report.problems if p.column == "external_reference"]
+    assert problem.row == 3 and "row 2" in problem.message, report.as_dict()
