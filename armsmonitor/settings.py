@@ -54,6 +54,7 @@ if CUSTODY_HMAC_KEY_ID not in CUSTODY_HMAC_KEYS:
 # a PEM file, outside the database; in DEBUG a development key stands in), kept in a
 # folder beside the backups and served to agencies by the API.
 CUSTODY_SIGNING_KEY_FILE = env.str("CUSTODY_SIGNING_KEY_FILE", default="")
+CUSTODY_DEVELOPMENT_SIGNING_KEY = DEBUG and not CUSTODY_SIGNING_KEY_FILE
 CUSTODY_DIGEST_DIR = env.path("CUSTODY_DIGEST_DIR", default=BASE_DIR / ".data" / "custody-digests")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
@@ -463,6 +464,13 @@ SPECTACULAR_SETTINGS = {
         "ReportStateEnum": "reports.models.Report.State",
     },
 }
+
+# --- Places ---------------------------------------------------------------------------
+# Within this distance of a boundary, a point takes the mission's host country when that is
+# one of the countries in reach, and is flagged near a border (geo/borders.py).
+BORDER_TOLERANCE_M = env.float("BORDER_TOLERANCE_M", default=5000.0)
+if not 0 <= BORDER_TOLERANCE_M <= 50_000:
+    raise ImproperlyConfigured("BORDER_TOLERANCE_M must be between 0 and 50000 (metres).")
 
 # --- Map ------------------------------------------------------------------------------
 # The tile URL is configurable; with no tile server reachable the map still draws the
