@@ -64,9 +64,33 @@ def celery_health() -> dict[str, Any]:
     }
 
 
+def jobs_health() -> dict[str, Any]:
+    """Jobs queued or running past their lease (lost task, dead worker), by kind; not ok
+    above STUCK_JOBS_HEALTH_THRESHOLD. The watchdog takes them up within one interval, so
+    a count that stays up means the watchdog (Celery beat) or the workers are not running."""
+    from armsmonitor.jobs import stuck_jobs_count
+
+    try:
+        counts = stuck_jobs_count()
+    except Exception as error:  # the database probe reports the cause
+        return {"ok": False, "error": str(error).strip()}
+    stuck = sum(counts.values())
+    threshold = settings.STUCK_JOBS_HEALTH_THRESHOLD
+    return {
+        "ok": stuck <= threshold,
+        "stuck": stuck,
+        "threshold": threshold,
+        "by_kind": counts,
+        **({} if stuck <= threshold else {"error": f"{stuck} jobs are stuck"}),
+    }
+
+
 def platform_health() -> dict[str, Any]:
     """All probes in one report; `ok` is true only when every part answers."""
     parts = {**database_health(), "redis": redis_health()}
+    parts["jobs"] = (
+        jobs_health() if parts["database"]["ok"] else {"ok": False, "error": "database unreachable"}
+    )
     parts["celery"] = (
         celery_health()
         if parts["redis"]["ok"]

@@ -76,7 +76,13 @@ def _send(kind: JobKind, job_id: int, task_id: str) -> None:
     options: dict[str, Any] = {"task_id": task_id}
     if kind.queue_setting:
         options["queue"] = getattr(settings, kind.queue_setting)
-    app.tasks[kind.task].apply_async((job_id,), **options)
+    try:
+        app.tasks[kind.task].apply_async((job_id,), **options)
+    except Exception:
+        # Not sent (the broker is down): no task id, so the watchdog sends it after one
+        # lease rather than after JOB_QUEUED_SECONDS.
+        apps.get_model(kind.model).objects.filter(pk=job_id, task_id=task_id).update(task_id="")
+        raise
 
 
 def job_enqueue(*, job: models.Model) -> str:
@@ -104,7 +110,8 @@ def claimable(job: LeasedJob, task_id: str, *, now: Any = None) -> bool:
     now = now or timezone.now()
     beat = job.heartbeat_at or job.attempt_started_at
     lapsed = beat is None or beat < now - timedelta(seconds=settings.JOB_LEASE_SECONDS)
-    return lapsed or not job.task_id or job.task_id == task_id
+    # No task id: called directly (a test, a shell), not delivered by the broker.
+    return lapsed or not task_id or not job.task_id or job.task_id == task_id
 
 
 def claim_fields(job: LeasedJob, task_id: str) -> list[str]:
@@ -190,7 +197,9 @@ def job_lease(model: type[models.Model], job_id: int, attempt: int) -> Iterator[
 # --- the watchdog ------------------------------------------------------------------------
 
 
-def _stuck(model: type[models.Model], now: Any) -> Q:
+def stuck(now: Any = None) -> Q:
+    """Jobs queued or running past their lease."""
+    now = now or timezone.now()
     lease = now - timedelta(seconds=settings.JOB_LEASE_SECONDS)
     queued = now - timedelta(seconds=settings.JOB_QUEUED_SECONDS)
     return (
@@ -207,7 +216,7 @@ def stuck_jobs_count() -> dict[str, int]:
     counts = {}
     for kind in JOB_KINDS:
         model = apps.get_model(kind.model)
-        counts[kind.model] = model.objects.filter(_stuck(model, now)).count()
+        counts[kind.model] = model.objects.filter(stuck(now)).count()
     return counts
 
 
@@ -220,14 +229,27 @@ def jobs_watchdog() -> dict[str, int]:
         model = apps.get_model(kind.model)
         with transaction.atomic():
             # SKIP LOCKED: a job an attempt is claiming right now is not stuck.
-            jobs = list(
-                model.objects.select_for_update(skip_locked=True).filter(_stuck(model, now))
-            )
+            jobs = list(model.objects.select_for_update(skip_locked=True).filter(stuck(now)))
             for job in jobs:
                 outcome[_watch_one(kind, model, job, now)] += 1
     if any(outcome.values()):
         logger.warning("Job watchdog: %s", outcome)
     return outcome
+
+
+def job_recover(*, job: Any) -> Any:
+    """Take up one job whose lease lapsed, as the watchdog would (sent again, or failed);
+    the job as it is now. For a request about to reuse it."""
+    kind = _kind_of(type(job))
+    model = type(job)
+    with transaction.atomic():
+        locked = (
+            model.objects.select_for_update(skip_locked=True).filter(stuck(), pk=job.pk).first()
+        )
+        if locked is not None:
+            _watch_one(kind, model, locked, timezone.now())
+    job.refresh_from_db()
+    return job
 
 
 def _watch_one(kind: JobKind, model: type[models.Model], job: Any, now: Any) -> str:

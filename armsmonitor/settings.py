@@ -107,6 +107,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # A 404 on a read of one record (hidden or missing id) leaves an audit row.
     "organisations.middleware.RefusedReadsAuditMiddleware",
+    # A request that sends work while the broker is down answers 503 with a message.
+    "armsmonitor.middleware.BrokerUnavailableMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -282,6 +284,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "purge-expired-idempotency-keys": {
         "task": "incidents.tasks.purge_expired_idempotency_keys",
         "schedule": crontab(minute=17),
+    },
+    # The signed digest of every chain of custody's head, daily (README, "Custody integrity").
+    "publish-custody-digest": {
+        "task": "incidents.tasks.publish_custody_digest",
+        "schedule": crontab(hour=1, minute=30),
     },
 }
 

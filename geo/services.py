@@ -11,6 +11,15 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from armsmonitor.jobs import (
+    claim_fields,
+    claimable,
+    job_enqueue,
+    job_lease,
+    job_recover,
+    owned,
+    stuck,
+)
 from geo.analyses.errors import AnalysisCancelled, AnalysisError
 from geo.analyses.kinds import ANALYSES
 from geo.analyses.source import analysis_choice, analysis_incidents, data_fingerprint
@@ -116,7 +125,7 @@ def _request(*, kind, parameters, incident_filter, requester, mission) -> Analys
         # The same request arrived at the same moment and won the race.
         return _live_run(request_key, fingerprint)
     run.reused = False
-    transaction.on_commit(lambda: _enqueue(run.pk))
+    job_enqueue(job=run)
     return run
 
 
@@ -124,15 +133,15 @@ def _live_run(request_key: str, fingerprint: str) -> AnalysisRun | None:
     run = AnalysisRun.objects.filter(
         request_key=request_key, data_fingerprint=fingerprint, state__in=AnalysisRun.LIVE_STATES
     ).first()
+    if run is not None and AnalysisRun.objects.filter(stuck(), pk=run.pk).exists():
+        # Never hand out a run whose task was lost or whose worker died: take it up now
+        # (sent again with a fresh lease, or failed, and then a new run is made).
+        run = job_recover(job=run)
+        if run.state not in AnalysisRun.LIVE_STATES:
+            return None
     if run:
         run.reused = True
     return run
-
-
-def _enqueue(run_id: int) -> None:
-    from geo.tasks import execute_analysis_run
-
-    execute_analysis_run.delay(run_id)
 
 
 def _normalised_filter(incident_filter: dict) -> dict:
@@ -153,13 +162,20 @@ def _json_ready(values: dict) -> dict:
     return json.loads(json.dumps(values))
 
 
-def analysis_run_execute(*, run_id: int, worker: str) -> None:
+def analysis_run_execute(*, run_id: int, worker: str, task_id: str = "") -> None:
     """Run an analysis to its end. Safe to call again for the same run: a finished or
-    cancelled run is left alone, and a run left 'running' by a worker that died starts
-    over, replacing whatever the interrupted attempt stored."""
-    run = _claim(run_id, worker)
+    cancelled run is left alone, a run another attempt still runs (its heartbeat fresh) too,
+    and a run left 'running' by a worker that died starts over, replacing whatever the
+    interrupted attempt stored. Only this attempt's claim may write the run's end."""
+    run = _claim(run_id, worker, task_id)
     if run is None:
         return
+    with job_lease(AnalysisRun, run.pk, run.attempts):
+        _execute(run)
+
+
+def _execute(run: AnalysisRun) -> None:
+    run_id = run.pk
     spec = ANALYSES[run.kind]
     form = spec.parameters_form(run.parameters)
     form.is_valid()
@@ -174,20 +190,21 @@ def analysis_run_execute(*, run_id: int, worker: str) -> None:
         # chosen, to tell whether those counts answer the filter.
         reads_kept_counts = {"chosen_by": choice} if spec.reads_kept_counts else {}
         outcome = spec.analyse(
-            incidents, form.parameters(), _progress_recorder(run.pk), **reads_kept_counts
+            incidents,
+            form.parameters(),
+            _progress_recorder(run.pk, run.attempts),
+            **reads_kept_counts,
         )
-        _store(run.pk, incidents, outcome)
+        _store(run, incidents, outcome)
     except AnalysisCancelled:
         return
     except (AnalysisError, ValidationError) as error:
-        _fail(run.pk, _message_of(error))
+        _fail(run, _message_of(error))
     except SoftTimeLimitExceeded:
-        _fail(run.pk, _("The analysis took longer than the time limit and was stopped."))
+        _fail(run, _("The analysis took longer than the time limit and was stopped."))
     except Exception as error:
         logger.exception("Analysis run %s failed", run_id)
-        _fail(
-            run.pk, _("Unexpected error: %(error)s") % {"error": f"{type(error).__name__}: {error}"}
-        )
+        _fail(run, _("Unexpected error: %(error)s") % {"error": f"{type(error).__name__}: {error}"})
         raise
 
 
@@ -198,7 +215,7 @@ def _without_jit() -> None:
         cursor.execute("SET jit = off")
 
 
-def _claim(run_id: int, worker: str) -> AnalysisRun | None:
+def _claim(run_id: int, worker: str, task_id: str = "") -> AnalysisRun | None:
     with transaction.atomic():
         run = (
             AnalysisRun.objects.select_for_update(of=("self",))
@@ -206,32 +223,35 @@ def _claim(run_id: int, worker: str) -> AnalysisRun | None:
             .filter(pk=run_id)
             .first()
         )
-        if run is None or run.finished:
+        if run is None or run.finished or not claimable(run, task_id):
             return None
         run.state = AnalysisRun.State.RUNNING
         run.started_at = run.started_at or timezone.now()
-        run.attempts += 1
         run.progress = 0
         run.worker = worker[:200]
-        run.save(update_fields=["state", "started_at", "attempts", "progress", "worker"])
+        run.save(
+            update_fields=["state", "started_at", "progress", "worker", *claim_fields(run, task_id)]
+        )
     return run
 
 
-def _progress_recorder(run_id: int):
+def _progress_recorder(run_id: int, attempt: int):
     def record(percent: int) -> None:
-        still_running = AnalysisRun.objects.filter(
-            pk=run_id, state=AnalysisRun.State.RUNNING
-        ).update(progress=min(max(int(percent), 0), 99))
-        if not still_running:
+        # Stops the attempt when the run was cancelled or another attempt took it over.
+        still_owned = owned(AnalysisRun, run_id, attempt).update(
+            progress=min(max(int(percent), 0), 99), heartbeat_at=timezone.now()
+        )
+        if not still_owned:
             raise AnalysisCancelled
 
     return record
 
 
-def _store(run_id: int, incidents, outcome: dict) -> None:
+def _store(owner: AnalysisRun, incidents, outcome: dict) -> None:
+    run_id = owner.pk
     with transaction.atomic():
-        run = AnalysisRun.objects.select_for_update().get(pk=run_id)
-        if run.state != AnalysisRun.State.RUNNING:
+        run = owned(AnalysisRun, run_id, owner.attempts).select_for_update().first()
+        if run is None:
             raise AnalysisCancelled
         run_rows_delete(run_id)
         cells = outcome.pop("cells", None)
@@ -247,8 +267,8 @@ def _store(run_id: int, incidents, outcome: dict) -> None:
         run.save(update_fields=["result", "state", "progress", "finished_at"])
 
 
-def _fail(run_id: int, message: str) -> None:
-    AnalysisRun.objects.filter(pk=run_id).exclude(state=AnalysisRun.State.CANCELLED).update(
+def _fail(run: AnalysisRun, message: str) -> None:
+    owned(AnalysisRun, run.pk, run.attempts).update(
         state=AnalysisRun.State.FAILED, error=message, finished_at=timezone.now()
     )
 

@@ -1,6 +1,7 @@
 import os
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from geo.services import analysis_run_execute, mission_analyses_refresh
@@ -17,9 +18,13 @@ from organisations.models import Mission
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     max_retries=3,
+    soft_time_limit=settings.ANALYSIS_SOFT_TIME_LIMIT,
+    time_limit=settings.ANALYSIS_TIME_LIMIT,
 )
 def execute_analysis_run(self, run_id: int) -> None:
-    analysis_run_execute(run_id=run_id, worker=f"{self.request.hostname}:{os.getpid()}")
+    analysis_run_execute(
+        run_id=run_id, worker=f"{self.request.hostname}:{os.getpid()}", task_id=self.request.id
+    )
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -16,11 +16,14 @@ from typing import BinaryIO
 import h3
 import psycopg2
 import rules
+from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.utils import DataError
 
+from armsmonitor.jobs import claim_fields, claimable, job_enqueue, job_lease, job_write_now, owned
+from geo.borders import border_tolerance_m
 from geo.coordinates import METRES_PER_DEGREE, parse_coordinates
 from incidents.choices import (
     PRECISION_LIMITS,
@@ -325,14 +328,19 @@ WHERE written.row_number = s.row_number
 """
 
 
-# Cells crossed by no boundary take the country of their centre, found once per cell.
+# Cells with no boundary within the border tolerance take the country of their centre,
+# found once per cell; points in the others are placed one by one (geo/borders.py).
 CELL_COUNTRIES = f"""
 CREATE TEMP TABLE import_cell ON COMMIT DROP AS
 SELECT cell_x, cell_y,
-    EXISTS (SELECT 1 FROM geo_countryedge AS e WHERE ST_Intersects(e.edge, ST_MakeEnvelope(
-        cell_x::float8 / {CELLS_PER_DEGREE}, cell_y::float8 / {CELLS_PER_DEGREE},
-        (cell_x + 1)::float8 / {CELLS_PER_DEGREE}, (cell_y + 1)::float8 / {CELLS_PER_DEGREE},
-        4326))) AS on_boundary
+    EXISTS (SELECT 1 FROM geo_countryedge AS e WHERE ST_Intersects(e.edge, ST_Expand(
+        ST_MakeEnvelope(
+            cell_x::float8 / {CELLS_PER_DEGREE}, cell_y::float8 / {CELLS_PER_DEGREE},
+            (cell_x + 1)::float8 / {CELLS_PER_DEGREE}, (cell_y + 1)::float8 / {CELLS_PER_DEGREE},
+            4326),
+        %(tolerance)s / 111320.0
+            / greatest(cos(radians((abs(cell_y) + 1)::float8 / {CELLS_PER_DEGREE})), 0.01),
+        %(tolerance)s / 110574.0))) AS on_boundary
 FROM (SELECT DISTINCT cell_x, cell_y FROM import_incident) AS cells;
 ALTER TABLE import_cell ADD COLUMN country text;
 UPDATE import_cell SET country = COALESCE((
@@ -345,6 +353,37 @@ CREATE INDEX ON import_cell (cell_x, cell_y);
 """
 
 
+# A stated country must be one the point can be in: within the border tolerance of its
+# boundary (a cell with no boundary near: the cell's own country).
+STATED_COUNTRIES_CONTRADICTED = """
+SELECT s.row_number, s.country,
+    CASE WHEN cell.on_boundary THEN placed.country ELSE cell.country END
+FROM import_incident AS s
+JOIN import_cell AS cell USING (cell_x, cell_y)
+LEFT JOIN LATERAL geo_country_near(
+    ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326), %(hosts)s, %(tolerance)s
+) AS placed ON cell.on_boundary
+WHERE s.country <> ''
+  AND NOT (CASE WHEN cell.on_boundary THEN s.country = ANY(placed.candidates)
+                ELSE s.country = cell.country END)
+ORDER BY s.row_number
+"""
+
+
+def _stated_countries_contradicted(cursor, parameters: dict) -> list[Problem]:
+    cursor.execute(STATED_COUNTRIES_CONTRADICTED, parameters)
+    tolerance_km = parameters["tolerance"] / 1000
+    return [
+        Problem(
+            row,
+            "country",
+            f"{stated} is more than {tolerance_km:g} km from the point, which lies "
+            + (f"in {derived}" if derived else "in no country"),
+        )
+        for row, stated, derived in cursor.fetchall()
+    ]
+
+
 def _insert_incidents_sql(history_columns: list[str]) -> str:
     """Insert the new incidents, and their first history rows from what the insert returns
     (rather than reading the new rows back)."""
@@ -354,10 +393,14 @@ def _insert_incidents_sql(history_columns: list[str]) -> str:
 
 INSERT_INCIDENTS = """
 WITH located AS (
-    SELECT s.*, ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326) AS point,
-           cell.on_boundary, cell.country AS cell_country
+    SELECT s.*, position.point, cell.on_boundary, cell.country AS cell_country,
+           placed.country AS placed_country, placed.near_border AS placed_near_border
     FROM import_incident AS s
     JOIN import_cell AS cell USING (cell_x, cell_y)
+    CROSS JOIN LATERAL ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326) AS position(point)
+    -- Only the points of cells near a boundary are placed one by one.
+    LEFT JOIN LATERAL geo_country_near(position.point, %(hosts)s, %(tolerance)s) AS placed
+        ON cell.on_boundary
     -- The condition of the partial unique index (contingent, external_reference), repeated
     -- so that the planner may use it: without it, each row scans the contingent's incidents.
     WHERE NOT EXISTS (SELECT 1 FROM incidents_incident AS existing
@@ -369,15 +412,15 @@ WITH located AS (
         external_reference, occurred_at, date_precision, location, location_precision,
         kind, context, actor_type, actors, narrative, source, source_reliability,
         releasability, gbv_link, h3_cell, contingent_id, mission_id, reported_by_id, state,
-        return_comment, withdrawn_reason, country, admin_area_id, created_at, updated_at)
+        return_comment, withdrawn_reason, country, near_border, admin_area_id, created_at,
+        updated_at)
     SELECT s.external_reference, s.occurred_at, s.date_precision, s.point,
         s.location_precision, s.kind, s.context, s.actor_type, s.actors, s.narrative,
         s.source, s.source_reliability, s.releasability, s.gbv_link, cells.h3_cell,
         %(contingent)s, %(mission)s, %(user)s, %(state)s, '', '',
-        CASE WHEN s.on_boundary THEN COALESCE((
-            SELECT part.country_id FROM geo_countrypart AS part
-            WHERE ST_Covers(part.part, s.point) ORDER BY part.country_id LIMIT 1), '')
-        ELSE s.cell_country END,
+        CASE WHEN s.country <> '' THEN s.country
+             WHEN s.on_boundary THEN s.placed_country ELSE s.cell_country END,
+        s.on_boundary AND s.placed_near_border,
         (SELECT area.id FROM geo_adminarea AS area WHERE ST_Covers(area.boundary, s.point)
          ORDER BY area.level DESC, area.id LIMIT 1),
         now(), now()
@@ -525,6 +568,8 @@ def _parameters(contingent: Contingent, by: AbstractBaseUser) -> dict:
         mission=contingent.mission_id,
         user=by.pk,
         state=WorkflowState.DRAFT,
+        hosts=list(contingent.mission.host_countries),
+        tolerance=border_tolerance_m(),
     )
     return parameters
 
@@ -569,7 +614,15 @@ def incidents_import(
             cursor.execute(_incident_select(present), parameters)
             cursor.execute(NO_MORE_PRECISE_THAN_WRITTEN)
             cursor.execute("ANALYZE import_incident")
-            cursor.execute(CELL_COUNTRIES)
+            cursor.execute(CELL_COUNTRIES, parameters)
+            contradicted = _stated_countries_contradicted(cursor, parameters)
+            if contradicted:
+                if file_format == "geojson":
+                    for problem in contradicted:
+                        problem.row -= 1
+                report.problems = contradicted[:MAX_LISTED_PROBLEMS]
+                report.problem_count = len(contradicted)
+                raise _NothingToWrite
             _compute_h3(cursor)
             cursor.execute(
                 "CREATE TEMP TABLE import_created (id bigint, external_reference "
@@ -638,7 +691,6 @@ SYNCHRONOUS_LIMIT_BYTES = 2 * 1024 * 1024
 def import_job_create(*, upload, file_format: str, contingent: Contingent, by: AbstractBaseUser):
     """Keep the uploaded file and queue its import; a small file is imported at once."""
     from incidents.models import ImportJob
-    from incidents.tasks import run_import_job
 
     if not rules.has_perm("incidents.report_for_contingent", by, contingent):
         raise PermissionDenied("You do not report for this contingent.")
@@ -654,43 +706,106 @@ def import_job_create(*, upload, file_format: str, contingent: Contingent, by: A
         import_job_run(job_id=job.pk)
         job.refresh_from_db()
     else:
-        run_import_job.delay_on_commit(job.pk)
+        job_enqueue(job=job)
     return job
 
 
-def import_job_run(*, job_id: int) -> None:
-    """Run one import job; running it again after it finished does nothing."""
+class _NoLongerOwned(Exception):
+    """Rolls an attempt's work back when another attempt took the job over."""
+
+
+def import_job_run(*, job_id: int, task_id: str = "") -> None:
+    """Run one import job. Running it again after it finished does nothing, and so does a
+    second delivery while the owning attempt still beats its heartbeat. The import and the
+    job's end commit together, and only while this attempt owns the job."""
     from django.utils import timezone
 
     from incidents.models import ImportJob
 
-    job = ImportJob.objects.select_related("contingent", "requested_by").get(pk=job_id)
-    if job.finished:
+    job = _import_job_claim(job_id, task_id)
+    if job is None:
         return
-    job.state, job.started_at = ImportJob.State.RUNNING, timezone.now()
-    job.save(update_fields=["state", "started_at"])
+    attempt = job.attempts
 
     def progress(rows: int, stage: str) -> None:
-        ImportJob.objects.filter(pk=job.pk).update(rows_checked=rows, stage=stage)
+        # On a connection of its own: the import's transaction holds the default one, and
+        # the status page must see the counts move while it runs.
+        job_write_now(ImportJob, job.pk, attempt, rows_checked=rows, stage=stage)
 
     try:
-        with job.file.open("rb") as upload:
-            report = incidents_import(
-                upload=upload,
-                file_format=job.file_format,
-                contingent=job.contingent,
-                by=job.requested_by,
-                progress=progress,
+        with job_lease(ImportJob, job.pk, attempt), transaction.atomic():
+            with job.file.open("rb") as upload:
+                report = incidents_import(
+                    upload=upload,
+                    file_format=job.file_format,
+                    contingent=job.contingent,
+                    by=job.requested_by,
+                    progress=progress,
+                )
+            ended = owned(ImportJob, job.pk, attempt).update(
+                state=ImportJob.State.DONE if report.ok else ImportJob.State.REFUSED,
+                rows_checked=report.rows,
+                stage="done",
+                report=report.as_dict(),
+                finished_at=timezone.now(),
             )
-    except Exception:
-        ImportJob.objects.filter(pk=job.pk).update(
-            state=ImportJob.State.FAILED, finished_at=timezone.now()
+            if not ended:
+                raise _NoLongerOwned
+    except _NoLongerOwned:
+        return
+    except SoftTimeLimitExceeded:
+        _import_job_fail(
+            job.pk,
+            attempt,
+            "The import took longer than its time limit and was stopped; nothing was "
+            "imported. Split the file into smaller ones and import them one by one.",
+        )
+    except Exception as error:
+        _import_job_fail(
+            job.pk,
+            attempt,
+            f"The import failed and nothing was imported ({type(error).__name__}). "
+            "Try again; if it fails again, tell the platform's operators.",
         )
         raise
-    ImportJob.objects.filter(pk=job.pk).update(
-        state=ImportJob.State.DONE if report.ok else ImportJob.State.REFUSED,
-        rows_checked=report.rows,
+
+
+def _import_job_claim(job_id: int, task_id: str):
+    from django.utils import timezone
+
+    from incidents.models import ImportJob
+
+    with transaction.atomic():
+        job = (
+            ImportJob.objects.select_for_update(of=("self",))
+            .select_related("contingent", "requested_by")
+            .filter(pk=job_id)
+            .first()
+        )
+        if job is None or job.finished or not claimable(job, task_id):
+            return None
+        job.state, job.started_at = ImportJob.State.RUNNING, timezone.now()
+        job.rows_checked, job.stage = 0, ""
+        job.save(
+            update_fields=[
+                "state",
+                "started_at",
+                "rows_checked",
+                "stage",
+                *claim_fields(job, task_id),
+            ]
+        )
+    return job
+
+
+def _import_job_fail(job_id: int, attempt: int, message: str) -> None:
+    from django.utils import timezone
+
+    from incidents.models import ImportJob
+
+    owned(ImportJob, job_id, attempt).update(
+        state=ImportJob.State.FAILED,
         stage="done",
-        report=report.as_dict(),
+        report={"ok": False, "file_error": message, "problem_count": 0, "problems": []},
         finished_at=timezone.now(),
     )

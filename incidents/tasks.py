@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.conf import settings
 
 from incidents.importer import import_job_run
 from incidents.selectors import mission_summary
@@ -9,10 +10,18 @@ def summarise_mission(mission_id: int) -> dict:
     return mission_summary(mission_id=mission_id)
 
 
-# Idempotent (a finished job is not run again), so a redelivery after a worker died is safe.
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def run_import_job(job_id: int) -> None:
-    import_job_run(job_id=job_id)
+# Idempotent (a finished job is not run again, a job another attempt still runs is left
+# alone), so a redelivery after a worker died is safe. Its own time limits: the soft one
+# fails the job with a message, the hard one is caught by the job watchdog.
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.IMPORT_SOFT_TIME_LIMIT,
+    time_limit=settings.IMPORT_TIME_LIMIT,
+)
+def run_import_job(self, job_id: int) -> None:
+    import_job_run(job_id=job_id, task_id=self.request.id)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -27,3 +36,12 @@ def purge_expired_idempotency_keys() -> int:
     from incidents.api.idempotency import idempotency_keys_purge_expired
 
     return idempotency_keys_purge_expired()
+
+
+@shared_task
+def publish_custody_digest() -> str:
+    """The daily signed digest of every chain of custody's head (incidents/custody_digests.py).
+    A second run after a redelivery only writes one digest more, which chains on."""
+    from incidents.custody_digests import custody_digest_publish
+
+    return str(custody_digest_publish())

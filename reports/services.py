@@ -10,13 +10,21 @@ from importlib import import_module
 
 import rules
 from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from armsmonitor.jobs import (
+    claim_fields,
+    claimable,
+    job_enqueue,
+    job_lease,
+    job_recover,
+    owned,
+    stuck,
+)
 from geo.analyses.source import data_fingerprint
 from organisations.access import Principal
 from organisations.audit import record_write
@@ -214,7 +222,7 @@ def _request(
         # The same request arrived at the same moment and won the race.
         return _live_report(draft.request_key, fingerprint)
     draft.reused = False
-    transaction.on_commit(lambda: _enqueue(draft.pk))
+    job_enqueue(job=draft)
     return draft
 
 
@@ -222,40 +230,40 @@ def _live_report(request_key: str, fingerprint: str) -> Report | None:
     report = Report.objects.filter(
         request_key=request_key, data_fingerprint=fingerprint, state__in=Report.LIVE_STATES
     ).first()
+    if report is not None and Report.objects.filter(stuck(), pk=report.pk).exists():
+        # Never hand out a report whose task was lost or whose worker died: take it up now.
+        report = job_recover(job=report)
+        if report.state not in Report.LIVE_STATES:
+            return None
     if report:
         report.reused = True
     return report
 
 
-def _enqueue(report_id: int) -> None:
-    from reports.tasks import generate_report
-
-    generate_report.apply_async((report_id,), queue=settings.REPORTS_QUEUE)
-
-
-def report_generate(*, report_id: int, worker: str) -> None:
-    """Generate a report's files. Safe to call again: a finished report is left alone, and
-    one left 'running' by a worker that died starts over, replacing its files."""
-    report = _claim(report_id, worker)
+def report_generate(*, report_id: int, worker: str, task_id: str = "") -> None:
+    """Generate a report's files. Safe to call again: a finished report is left alone, one
+    another attempt still generates too, and one left 'running' by a worker that died
+    starts over, replacing its files. Only this attempt's claim may write the end."""
+    report = _claim(report_id, worker, task_id)
     if report is None:
         return
     try:
-        with translation.override(report.language):
+        with job_lease(Report, report.pk, report.attempts), translation.override(report.language):
             _generate(report)
     except ValidationError as error:
-        _fail(report.pk, "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items()))
+        _fail(report, "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items()))
     except SoftTimeLimitExceeded:
-        _fail(report.pk, _("The report took longer than the time limit and was stopped."))
+        _fail(report, _("The report took longer than the time limit and was stopped."))
     except Exception as error:
         logger.exception("Report %s failed", report_id)
         _fail(
-            report.pk,
+            report,
             _("Unexpected error: %(error)s") % {"error": f"{type(error).__name__}: {error}"},
         )
         raise
 
 
-def _claim(report_id: int, worker: str) -> Report | None:
+def _claim(report_id: int, worker: str, task_id: str = "") -> Report | None:
     with transaction.atomic():
         report = (
             Report.objects.select_for_update(of=("self",))
@@ -263,28 +271,37 @@ def _claim(report_id: int, worker: str) -> Report | None:
             .filter(pk=report_id)
             .first()
         )
-        if report is None or report.finished:
+        if report is None or report.finished or not claimable(report, task_id):
             return None
         report.state = Report.State.RUNNING
         report.started_at = report.started_at or timezone.now()
-        report.attempts += 1
         report.progress = 0
         report.worker = worker[:200]
-        report.save(update_fields=["state", "started_at", "attempts", "progress", "worker"])
+        report.save(
+            update_fields=[
+                "state",
+                "started_at",
+                "progress",
+                "worker",
+                *claim_fields(report, task_id),
+            ]
+        )
     return report
 
 
-def _progress_recorder(report_id: int):
+def _progress_recorder(report_id: int, attempt: int):
     def record(percent: int, stage: str = "") -> None:
-        Report.objects.filter(pk=report_id, state=Report.State.RUNNING).update(
-            progress=min(max(int(percent), 0), 99), stage=str(stage)[:100]
+        owned(Report, report_id, attempt).update(
+            progress=min(max(int(percent), 0), 99),
+            stage=str(stage)[:100],
+            heartbeat_at=timezone.now(),
         )
 
     return record
 
 
 def _generate(report: Report) -> None:
-    progress = _progress_recorder(report.pk)
+    progress = _progress_recorder(report.pk, report.attempts)
     progress(5, _("Reading the records"))
     scope, in_scope, chosen = _scope_incidents(report)
     context = ReportContext(
@@ -319,13 +336,14 @@ def _generate(report: Report) -> None:
         (f"{table.name}.csv", ReportFile.Format.CSV, rendering.csv_bytes(table, hxl=hxl))
         for table in document.tables
     ]
-    _store(report.pk, files, [table.as_json() for table in document.tables])
+    _store(report, files, [table.as_json() for table in document.tables])
 
 
-def _store(report_id: int, files: list[tuple[str, str, bytes]], tables: list[dict]) -> None:
+def _store(owner: Report, files: list[tuple[str, str, bytes]], tables: list[dict]) -> None:
     with transaction.atomic():
-        report = Report.objects.select_for_update().filter(pk=report_id).first()
-        if report is None or report.state != Report.State.RUNNING:
+        # Only the attempt that owns the report writes its files and its end.
+        report = owned(Report, owner.pk, owner.attempts).select_for_update().first()
+        if report is None:
             return
         # A retried report replaces what an interrupted attempt left.
         for old in report.files.all():
@@ -353,8 +371,8 @@ def _store(report_id: int, files: list[tuple[str, str, bytes]], tables: list[dic
         report.save(update_fields=["tables", "state", "progress", "stage", "finished_at"])
 
 
-def _fail(report_id: int, message: str) -> None:
-    Report.objects.filter(pk=report_id).update(
+def _fail(report: Report, message: str) -> None:
+    owned(Report, report.pk, report.attempts).update(
         state=Report.State.FAILED, error=message, finished_at=timezone.now()
     )
 

@@ -1,6 +1,7 @@
 import os
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from reports.services import monthly_reports_request, report_generate
@@ -16,11 +17,15 @@ from reports.services import monthly_reports_request, report_generate
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     max_retries=3,
-    soft_time_limit=20 * 60,
-    time_limit=25 * 60,
+    soft_time_limit=settings.REPORT_SOFT_TIME_LIMIT,
+    time_limit=settings.REPORT_TIME_LIMIT,
 )
 def generate_report(self, report_id: int) -> None:
-    report_generate(report_id=report_id, worker=f"{self.request.hostname}:{os.getpid()}")
+    report_generate(
+        report_id=report_id,
+        worker=f"{self.request.hostname}:{os.getpid()}",
+        task_id=self.request.id,
+    )
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
