@@ -80,6 +80,9 @@ COLUMNS = [
     Column("longitude", "number", low=-180, high=180, default="NULL"),
     Column("coordinates", "text", limit=100),
     choice("location_precision", LocationPrecision, LocationPrecision.EXACT),
+    # Optional: the country the author knows the point is in, checked against the point
+    # within the border tolerance (geo/borders.py); empty, it is derived from the point.
+    Column("country", "country"),
     choice("kind", IncidentKind, required=True),
     choice("context", Context, required=True),
     choice("actor_type", ActorType, ActorType.UNKNOWN),

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.utils import DataError
 
 from armsmonitor.jobs import claim_fields, claimable, job_enqueue, job_lease, job_write_now, owned
+from geo.borders import border_tolerance_m
 from geo.coordinates import METRES_PER_DEGREE, parse_coordinates
 from incidents.choices import (
     PRECISION_LIMITS,
@@ -327,14 +328,19 @@ WHERE written.row_number = s.row_number
 """
 
 
-# Cells crossed by no boundary take the country of their centre, found once per cell.
+# Cells with no boundary within the border tolerance take the country of their centre,
+# found once per cell; points in the others are placed one by one (geo/borders.py).
 CELL_COUNTRIES = f"""
 CREATE TEMP TABLE import_cell ON COMMIT DROP AS
 SELECT cell_x, cell_y,
-    EXISTS (SELECT 1 FROM geo_countryedge AS e WHERE ST_Intersects(e.edge, ST_MakeEnvelope(
-        cell_x::float8 / {CELLS_PER_DEGREE}, cell_y::float8 / {CELLS_PER_DEGREE},
-        (cell_x + 1)::float8 / {CELLS_PER_DEGREE}, (cell_y + 1)::float8 / {CELLS_PER_DEGREE},
-        4326))) AS on_boundary
+    EXISTS (SELECT 1 FROM geo_countryedge AS e WHERE ST_Intersects(e.edge, ST_Expand(
+        ST_MakeEnvelope(
+            cell_x::float8 / {CELLS_PER_DEGREE}, cell_y::float8 / {CELLS_PER_DEGREE},
+            (cell_x + 1)::float8 / {CELLS_PER_DEGREE}, (cell_y + 1)::float8 / {CELLS_PER_DEGREE},
+            4326),
+        %(tolerance)s / 111320.0
+            / greatest(cos(radians((abs(cell_y) + 1)::float8 / {CELLS_PER_DEGREE})), 0.01),
+        %(tolerance)s / 110574.0))) AS on_boundary
 FROM (SELECT DISTINCT cell_x, cell_y FROM import_incident) AS cells;
 ALTER TABLE import_cell ADD COLUMN country text;
 UPDATE import_cell SET country = COALESCE((
@@ -347,6 +353,37 @@ CREATE INDEX ON import_cell (cell_x, cell_y);
 """
 
 
+# A stated country must be one the point can be in: within the border tolerance of its
+# boundary (a cell with no boundary near: the cell's own country).
+STATED_COUNTRIES_CONTRADICTED = """
+SELECT s.row_number, s.country,
+    CASE WHEN cell.on_boundary THEN placed.country ELSE cell.country END
+FROM import_incident AS s
+JOIN import_cell AS cell USING (cell_x, cell_y)
+LEFT JOIN LATERAL geo_country_near(
+    ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326), %(hosts)s, %(tolerance)s
+) AS placed ON cell.on_boundary
+WHERE s.country <> ''
+  AND NOT (CASE WHEN cell.on_boundary THEN s.country = ANY(placed.candidates)
+                ELSE s.country = cell.country END)
+ORDER BY s.row_number
+"""
+
+
+def _stated_countries_contradicted(cursor, parameters: dict) -> list[Problem]:
+    cursor.execute(STATED_COUNTRIES_CONTRADICTED, parameters)
+    tolerance_km = parameters["tolerance"] / 1000
+    return [
+        Problem(
+            row,
+            "country",
+            f"{stated} is more than {tolerance_km:g} km from the point, which lies "
+            + (f"in {derived}" if derived else "in no country"),
+        )
+        for row, stated, derived in cursor.fetchall()
+    ]
+
+
 def _insert_incidents_sql(history_columns: list[str]) -> str:
     """Insert the new incidents, and their first history rows from what the insert returns
     (rather than reading the new rows back)."""
@@ -356,10 +393,14 @@ def _insert_incidents_sql(history_columns: list[str]) -> str:
 
 INSERT_INCIDENTS = """
 WITH located AS (
-    SELECT s.*, ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326) AS point,
-           cell.on_boundary, cell.country AS cell_country
+    SELECT s.*, position.point, cell.on_boundary, cell.country AS cell_country,
+           placed.country AS placed_country, placed.near_border AS placed_near_border
     FROM import_incident AS s
     JOIN import_cell AS cell USING (cell_x, cell_y)
+    CROSS JOIN LATERAL ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326) AS position(point)
+    -- Only the points of cells near a boundary are placed one by one.
+    LEFT JOIN LATERAL geo_country_near(position.point, %(hosts)s, %(tolerance)s) AS placed
+        ON cell.on_boundary
     -- The condition of the partial unique index (contingent, external_reference), repeated
     -- so that the planner may use it: without it, each row scans the contingent's incidents.
     WHERE NOT EXISTS (SELECT 1 FROM incidents_incident AS existing
@@ -371,15 +412,15 @@ WITH located AS (
         external_reference, occurred_at, date_precision, location, location_precision,
         kind, context, actor_type, actors, narrative, source, source_reliability,
         releasability, gbv_link, h3_cell, contingent_id, mission_id, reported_by_id, state,
-        return_comment, withdrawn_reason, country, admin_area_id, created_at, updated_at)
+        return_comment, withdrawn_reason, country, near_border, admin_area_id, created_at,
+        updated_at)
     SELECT s.external_reference, s.occurred_at, s.date_precision, s.point,
         s.location_precision, s.kind, s.context, s.actor_type, s.actors, s.narrative,
         s.source, s.source_reliability, s.releasability, s.gbv_link, cells.h3_cell,
         %(contingent)s, %(mission)s, %(user)s, %(state)s, '', '',
-        CASE WHEN s.on_boundary THEN COALESCE((
-            SELECT part.country_id FROM geo_countrypart AS part
-            WHERE ST_Covers(part.part, s.point) ORDER BY part.country_id LIMIT 1), '')
-        ELSE s.cell_country END,
+        CASE WHEN s.country <> '' THEN s.country
+             WHEN s.on_boundary THEN s.placed_country ELSE s.cell_country END,
+        s.on_boundary AND s.placed_near_border,
         (SELECT area.id FROM geo_adminarea AS area WHERE ST_Covers(area.boundary, s.point)
          ORDER BY area.level DESC, area.id LIMIT 1),
         now(), now()
@@ -527,6 +568,8 @@ def _parameters(contingent: Contingent, by: AbstractBaseUser) -> dict:
         mission=contingent.mission_id,
         user=by.pk,
         state=WorkflowState.DRAFT,
+        hosts=list(contingent.mission.host_countries),
+        tolerance=border_tolerance_m(),
     )
     return parameters
 
@@ -571,7 +614,15 @@ def incidents_import(
             cursor.execute(_incident_select(present), parameters)
             cursor.execute(NO_MORE_PRECISE_THAN_WRITTEN)
             cursor.execute("ANALYZE import_incident")
-            cursor.execute(CELL_COUNTRIES)
+            cursor.execute(CELL_COUNTRIES, parameters)
+            contradicted = _stated_countries_contradicted(cursor, parameters)
+            if contradicted:
+                if file_format == "geojson":
+                    for problem in contradicted:
+                        problem.row -= 1
+                report.problems = contradicted[:MAX_LISTED_PROBLEMS]
+                report.problem_count = len(contradicted)
+                raise _NothingToWrite
             _compute_h3(cursor)
             cursor.execute(
                 "CREATE TEMP TABLE import_created (id bigint, external_reference "

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from geo.borders import border_tolerance_m
 from incidents.choices import CustodyEventKind, Disposition, TraceStatus, WorkflowState
 from incidents.import_files import upload_display_name
 from incidents.models import (
@@ -34,15 +35,13 @@ from organisations.audit import record_write
 
 H3_RESOLUTION = 8
 
-# Derived in PostGIS from the point: the country whose boundary covers it (the first by
-# code on a border; none at sea), the deepest admin area that covers it, and the nearest
+# Derived in PostGIS from the point: its country as geo/borders.py decides (the mission's
+# host country near a border), the deepest admin area that covers it, and the nearest
 # named place (KNN on the gazetteer's GiST index).
 ASSIGN_GEOGRAPHY_SQL = """
 UPDATE incidents_incident AS incident SET
-    country = COALESCE((
-        SELECT part.country_id FROM geo_countrypart AS part
-        WHERE ST_Covers(part.part, incident.location)
-        ORDER BY part.country_id LIMIT 1), ''),
+    country = placed.country,
+    near_border = placed.near_border,
     admin_area_id = (
         SELECT area.id FROM geo_adminarea AS area
         WHERE ST_Covers(area.boundary, incident.location)
@@ -50,7 +49,14 @@ UPDATE incidents_incident AS incident SET
     nearest_place_id = (
         SELECT place.geonameid FROM geo_place AS place
         ORDER BY place.point <-> incident.location LIMIT 1)
-WHERE incident.id = ANY(%s)
+FROM (
+    SELECT located.id, near.*
+    FROM incidents_incident AS located
+    JOIN organisations_mission AS mission ON mission.id = located.mission_id
+    CROSS JOIN LATERAL geo_country_near(located.location, mission.host_countries, %s) AS near
+    WHERE located.id = ANY(%s)
+) AS placed
+WHERE incident.id = placed.id
 """
 
 
@@ -58,7 +64,7 @@ def incidents_assign_geography(*, incident_ids: Iterable[int]) -> int:
     """Set country, admin area and nearest named place of the given incidents from their
     locations, in one statement; return how many incidents were updated."""
     with connection.cursor() as cursor:
-        cursor.execute(ASSIGN_GEOGRAPHY_SQL, [list(incident_ids)])
+        cursor.execute(ASSIGN_GEOGRAPHY_SQL, [border_tolerance_m(), list(incident_ids)])
         return cursor.rowcount
 
 

@@ -95,10 +95,15 @@ def _workbook_bytes(rows) -> bytes:
     return out.getvalue()
 
 
+# Made once: a workbook records when it was saved, and hypothesis must draw positions in
+# the same file on every run.
+CLEAN_WORKBOOK = _workbook_bytes([HEADER, *CLEAN_ROWS])
+
+
 @FUZZ
 @given(data=st.data())
 def test_any_damage_to_a_workbook_is_imported_or_refused_never_an_error(world, data):
-    original = bytearray(_workbook_bytes([HEADER, *CLEAN_ROWS]))
+    original = bytearray(CLEAN_WORKBOOK)
     for _ in range(data.draw(st.integers(1, 8))):
         position = data.draw(st.integers(0, len(original) - 1))
         original[position] = data.draw(st.integers(0, 255))
@@ -191,7 +196,9 @@ def test_the_already_imported_check_reads_the_unique_index(world):
             " false AS on_boundary, ''::text AS country"
         )
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {probe}", {"contingent": contingent.pk})
+        cursor.execute(
+            f"EXPLAIN {probe}", {"contingent": contingent.pk, "hosts": ["CAF"], "tolerance": 5000.0}
+        )
         plan = "\n".join(line for (line,) in cursor.fetchall())
         cursor.execute("DROP TABLE import_incident, import_cell")
     assert "unique_external_reference_per_contingent" in plan, plan

@@ -1,0 +1,71 @@
+"""Which country a point belongs to, as a mission would say it.
+
+Boundaries are generalised (Natural Earth draws the Ubangi a few hundred metres off its
+course at Bangui), and missions record seizures on both banks of border rivers. A point
+strictly inside a neighbour by a few hundred metres is, for a mission, almost always in its
+host country. So, within BORDER_TOLERANCE_M of a boundary:
+
+- the *candidates* are every country whose boundary lies within the tolerance of the point;
+- the mission's host country wins whenever it is a candidate (the covering one first, when
+  a mission has several hosts);
+- else the country whose boundary covers the point; else (at sea, off the coast) the
+  nearest candidate; else none;
+- the point is flagged `near_border` when there are several candidates, or none covers it.
+
+A country that a person states (the import's `country` column) is accepted when it is a
+candidate, and refused otherwise.
+
+The rule is one SQL function, `geo_country_near(point, host_countries, tolerance_m)`,
+installed by migration geo 0015, so that the entry form, the API and the bulk import place
+points alike.
+"""
+
+from django.conf import settings
+from django.db import connection
+
+COUNTRY_NEAR_FUNCTION = """
+CREATE FUNCTION geo_country_near(point geometry, hosts text[], tolerance_m float8)
+RETURNS TABLE (country text, near_border boolean, candidates text[])
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    WITH near AS (
+        -- The box test lets the spatial index answer; the geography test is in metres.
+        SELECT part.country_id AS country, ST_Covers(part.part, point) AS covers,
+               ST_Distance(part.part::geography, point::geography) AS metres
+        FROM geo_countrypart AS part
+        WHERE part.part && ST_Expand(point,
+                  tolerance_m / 111320.0 / greatest(cos(radians(ST_Y(point))), 0.01),
+                  tolerance_m / 110574.0)
+          AND ST_DWithin(part.part::geography, point::geography, tolerance_m)
+    ), candidate AS (
+        SELECT country, bool_or(covers) AS covers, min(metres) AS metres
+        FROM near GROUP BY country
+    )
+    SELECT COALESCE(
+               (SELECT c.country FROM candidate AS c WHERE c.country = ANY(hosts)
+                ORDER BY c.covers DESC, c.metres, c.country LIMIT 1),
+               (SELECT c.country FROM candidate AS c WHERE c.covers
+                ORDER BY c.country LIMIT 1),
+               (SELECT c.country FROM candidate AS c ORDER BY c.metres, c.country LIMIT 1),
+               ''),
+           (SELECT count(*) > 1 OR (count(*) = 1 AND NOT bool_or(covers)) FROM candidate),
+           ARRAY(SELECT c.country FROM candidate AS c ORDER BY c.country)
+$$;
+"""
+DROP_COUNTRY_NEAR_FUNCTION = "DROP FUNCTION geo_country_near(geometry, text[], float8);"
+
+
+def border_tolerance_m() -> float:
+    return float(settings.BORDER_TOLERANCE_M)
+
+
+def country_near(
+    *, longitude: float, latitude: float, host_countries: list[str]
+) -> tuple[str, bool, list[str]]:
+    """(country, near_border, candidates) of a point for a mission with `host_countries`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT * FROM geo_country_near(ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, %s)",
+            [longitude, latitude, list(host_countries), border_tolerance_m()],
+        )
+        country, near_border, candidates = cursor.fetchone()
+    return country, near_border, list(candidates)

@@ -1,0 +1,147 @@
+"""Places near borders (geo/borders.py): a border test set made here, as a mission meets it.
+
+Three made-up countries around a river boundary: the host country CAF west of a river at
+18.6° E (between 2° and 6° N), the DR Congo east of it, Chad north of 6° N, and the sea
+south of 2° N. Points on both banks, near the land border and off the coast take the
+mission's host country and are flagged; points beyond the tolerance keep the country that
+covers them; a stated country that contradicts the point beyond the tolerance is refused.
+The same answers come from the form's and the API's path (incidents_assign_geography) and
+from the bulk import."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.db import connection
+
+from geo.borders import country_near
+from geo.models import Country
+from incidents.choices import Context, IncidentKind
+from incidents.models import Incident
+from incidents.services import incidents_assign_geography
+from tests.personas import build_world
+from tests.test_import import csv_file, run_import
+
+KM = 1 / 111.32  # degrees of latitude in a kilometre (near the equator, close enough here)
+RIVER = 18.6
+COUNTRIES = {
+    "CAF": (14.0, 2.0, RIVER, 6.0),
+    "COD": (RIVER, 2.0, 22.0, 6.0),
+    "TCD": (14.0, 6.0, 22.0, 11.0),
+}
+
+# (name, longitude, latitude, country for MINUSCA (host CAF), flagged near a border)
+BORDER_SET = [
+    ("560 m across the river, in the DR Congo", RIVER + 0.56 * KM, 4.36, "CAF", True),
+    ("560 m on the host's bank", RIVER - 0.56 * KM, 4.36, "CAF", True),
+    ("4.5 km across the river", RIVER + 4.5 * KM, 4.0, "CAF", True),
+    ("20 km across the river", RIVER + 20 * KM, 4.0, "COD", False),
+    ("2 km into Chad, near the land border", 16.0, 6.0 + 2 * KM, "CAF", True),
+    ("30 km into Chad", 16.0, 6.0 + 30 * KM, "TCD", False),
+    ("1 km off the host's coast", 16.0, 2.0 - 1 * KM, "CAF", True),
+    ("1 km off the DR Congo's coast", 20.0, 2.0 - 1 * KM, "COD", True),
+    ("100 km out at sea", 16.0, 2.0 - 100 * KM, "", False),
+    ("deep inside the host", 16.0, 4.0, "CAF", False),
+]
+
+
+@pytest.fixture
+def world(db):
+    world = build_world()
+    for iso3, box in COUNTRIES.items():
+        Country.objects.create(
+            iso3=iso3,
+            name=iso3,
+            boundary=MultiPolygon(Polygon.from_bbox(box), srid=4326),
+            source="test",
+        )
+    with connection.cursor() as cursor:
+        # As countries_load derives them: the parts for point tests, the edges for cells.
+        cursor.execute(
+            "INSERT INTO geo_countrypart (country_id, part)"
+            " SELECT iso3, ST_Subdivide(boundary, 64) FROM geo_country"
+        )
+        cursor.execute(
+            "INSERT INTO geo_countryedge (country_id, edge)"
+            " SELECT iso3, ST_Subdivide(ST_Boundary(boundary), 64) FROM geo_country"
+        )
+    return world
+
+
+@pytest.mark.parametrize(("name", "longitude", "latitude", "country", "flagged"), BORDER_SET)
+def test_the_form_and_the_api_place_points_near_borders_in_the_host_country(
+    world, name, longitude, latitude, country, flagged
+):
+    contingent = world.users["reporter_alpha"].memberships.get().contingent  # MINUSCA: CAF
+    incident = Incident.objects.create(
+        kind=IncidentKind.CACHE_DISCOVERY,
+        context=Context.CRIMINAL,
+        occurred_at=datetime(2025, 6, 1, tzinfo=UTC),
+        location=Point(longitude, latitude, srid=4326),
+        mission=contingent.mission,
+        contingent=contingent,
+    )
+    incidents_assign_geography(incident_ids=[incident.pk])
+    incident.refresh_from_db()
+    assert (incident.country, incident.near_border) == (country, flagged), name
+
+
+@pytest.mark.parametrize(("name", "longitude", "latitude", "country", "flagged"), BORDER_SET)
+def test_the_import_places_points_near_borders_as_the_form_does(
+    world, name, longitude, latitude, country, flagged
+):
+    header = ["external_reference", "occurred_at", "latitude", "longitude", "kind", "context"]
+    row = [
+        "B-1",
+        "2025-06-01",
+        f"{latitude:.6f}",
+        f"{longitude:.6f}",
+        "cache_discovery",
+        "criminal",
+    ]
+    report = run_import(world, csv_file([row], header))
+    assert report.ok, report.as_dict()
+    incident = Incident.objects.get(external_reference="B-1")
+    assert (incident.country, incident.near_border) == (country, flagged), name
+
+
+def test_another_missions_host_country_wins_on_its_own_bank_side(world):
+    # MONUSCA's host is the DR Congo: the same point on the CAF bank is the DR Congo's.
+    assert country_near(longitude=RIVER - 0.56 * KM, latitude=4.36, host_countries=["COD"])[:2] == (
+        "COD",
+        True,
+    )
+    # A mission hosted by neither keeps the boundary's answer, flagged.
+    assert country_near(longitude=RIVER - 0.56 * KM, latitude=4.36, host_countries=["SSD"])[:2] == (
+        "CAF",
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("longitude", "latitude", "stated", "accepted"),
+    [
+        (RIVER + 0.56 * KM, 4.36, "COD", True),  # the author knows the bank: taken as stated
+        (RIVER + 0.56 * KM, 4.36, "CAF", True),
+        (RIVER + 20 * KM, 4.0, "CAF", False),  # 20 km into the DR Congo
+        (16.0, 4.0, "COD", False),  # deep inside CAF
+        (16.0, 4.0, "CAF", True),
+    ],
+)
+def test_a_stated_country_is_checked_against_the_point(
+    world, longitude, latitude, stated, accepted
+):
+    header = ["external_reference", "occurred_at", "latitude", "longitude", "country", "kind"]
+    header.append("context")
+    row = ["S-1", "2025-06-01", f"{latitude:.6f}", f"{longitude:.6f}", stated]
+    row += ["cache_discovery", "criminal"]
+    report = run_import(world, csv_file([row], header))
+    if accepted:
+        assert report.ok, report.as_dict()
+        assert Incident.objects.get(external_reference="S-1").country == stated
+    else:
+        assert not report.ok
+        [problem] = report.problems
+        assert (problem.row, problem.column) == (2, "country")
+        assert f"{stated} is more than 5 km from the point, which lies in" in problem.message
+        assert not Incident.objects.filter(external_reference="S-1").exists()
