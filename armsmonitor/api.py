@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 import armsmonitor.openapi  # noqa: F401 -- registers the API-key scheme with the schema
 from geo.api.reference_views import CountryBoundaryViewSet, RegionViewSet
 from geo.api.views import AnalysisRunViewSet
+from incidents.api.custody_digest_views import CustodyDigestViewSet
 from incidents.api.item_views import (
     AmmunitionItemViewSet,
     TraceRequestViewSet,
@@ -29,6 +30,7 @@ router.register("reports", ReportViewSet, basename="report")
 router.register("missions", MissionViewSet, basename="mission")
 router.register("boundaries", CountryBoundaryViewSet, basename="boundary")
 router.register("regions", RegionViewSet, basename="region")
+router.register("custody-digests", CustodyDigestViewSet, basename="custody-digest")
 
 
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])

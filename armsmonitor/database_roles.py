@@ -17,9 +17,14 @@ nor owner of any table. So, whatever a bug or an intruder in the application doe
 from django.apps import apps
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-# Rows that are written once and never changed: the audit trail, and each weapon's chain
-# of custody (whose keyed hashes would show a change, but not a deletion of its tail).
-APPEND_ONLY_MODELS = ("organisations.AuditEvent", "incidents.CustodyEvent")
+# Rows that are written once and never changed: the audit trail, each weapon's chain of
+# custody (whose keyed hashes show a change) and the log of the chains' heads (which shows
+# a deletion of a chain's tail).
+APPEND_ONLY_MODELS = (
+    "organisations.AuditEvent",
+    "incidents.CustodyEvent",
+    "incidents.CustodyChainHead",
+)
 
 
 def append_only_tables() -> list[str]:

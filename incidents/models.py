@@ -401,9 +401,10 @@ class PersonsInvolved(models.Model):
 
 
 class CustodyEvent(models.Model):
-    """One link of a weapon's chain of custody. Append-only (a database trigger refuses
-    updates and deletes); each event carries the hash of the one before, so that a changed
-    or removed event breaks the chain visibly (`manage.py verify_custody_chains`)."""
+    """One link of a weapon's chain of custody. Append-only (database triggers refuse
+    updates, deletes and TRUNCATE); each event carries the keyed hash of the one before, so
+    that a changed or removed event breaks the chain visibly, and each append records the
+    chain's head (incidents/custody_heads.py) for `manage.py verify_custody_chains`."""
 
     weapon = models.ForeignKey(WeaponItem, on_delete=models.PROTECT, related_name="custody_events")
     sequence = models.PositiveIntegerField()
@@ -418,7 +419,10 @@ class CustodyEvent(models.Model):
     witnessed_by = models.CharField(_("witnessed by"), max_length=300, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     previous_hash = models.CharField(max_length=64)
+    # HMAC-SHA256 of the event (incidents/custody_hashing.py) with the key named by key_id,
+    # one of CUSTODY_HMAC_KEYS: kept outside the database, so its owner cannot recompute it.
     hash = models.CharField(max_length=64, unique=True)
+    key_id = models.CharField(max_length=20)
 
     class Meta:
         ordering = ["weapon", "sequence"]
@@ -585,4 +589,5 @@ class IncidentPartsRevision(models.Model):
         return f"incident {self.incident_id}: parts revision {self.revision}"
 
 
+from incidents.custody_heads import CustodyChainHead  # noqa: E402, F401
 from incidents.flow_counts import WeaponFlowCount  # noqa: E402, F401

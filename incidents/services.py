@@ -6,7 +6,6 @@ transaction, and leaves a history row (django-simple-history) naming who did it.
 
 import hashlib
 import io
-import json
 from collections.abc import Iterable
 
 import h3
@@ -20,11 +19,10 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from geo.borders import border_tolerance_m
-from incidents.choices import CustodyEventKind, Disposition, TraceStatus, WorkflowState
+from incidents.choices import TraceStatus, WorkflowState
 from incidents.import_files import upload_display_name
 from incidents.models import (
     AmmunitionItem,
-    CustodyEvent,
     Incident,
     PersonsInvolved,
     Photo,
@@ -224,92 +222,7 @@ def incident_withdraw(*, incident: Incident, by: AbstractBaseUser, reason: str) 
     return incident
 
 
-# --- chain of custody ---------------------------------------------------------------
-
-CHAIN_START = "0" * 64
-CUSTODY_DISPOSITIONS = {
-    CustodyEventKind.STORED: Disposition.STORED,
-    CustodyEventKind.TRANSFERRED: Disposition.TRANSFERRED,
-    CustodyEventKind.DESTROYED: Disposition.DESTROYED,
-}
-HASHED_FIELDS = (
-    "weapon_id",
-    "sequence",
-    "kind",
-    "occurred_at",
-    "recorded_by_id",
-    "place",
-    "transferred_to",
-    "destruction_method",
-    "witnessed_by",
-    "notes",
-    "previous_hash",
-)
-
-
-def custody_event_hash(event: CustodyEvent) -> str:
-    content = {name: getattr(event, name) for name in HASHED_FIELDS}
-    content["occurred_at"] = event.occurred_at.isoformat()
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-@transaction.atomic
-def custody_event_append(*, weapon: WeaponItem, by: AbstractBaseUser, **event) -> CustodyEvent:
-    """Add the next event to a weapon's chain of custody."""
-    _require("record_custody", by, weapon.incident)
-    # Lock the weapon so that two events recorded at once cannot take the same place.
-    WeaponItem.objects.select_for_update().get(pk=weapon.pk)
-    last = weapon.custody_events.order_by("-sequence").first()
-    new_event = CustodyEvent(
-        weapon=weapon,
-        recorded_by=by,
-        sequence=last.sequence + 1 if last else 1,
-        previous_hash=last.hash if last else CHAIN_START,
-        **event,
-    )
-    if new_event.occurred_at > timezone.now():
-        raise ValidationError({"occurred_at": _("The date is in the future.")})
-    required = {
-        CustodyEventKind.TRANSFERRED: ("transferred_to",),
-        CustodyEventKind.DESTROYED: ("destruction_method", "witnessed_by"),
-    }
-    missing = {
-        name: _("Required for this event.")
-        for name in required.get(new_event.kind, ())
-        if not getattr(new_event, name)
-    }
-    if missing:
-        raise ValidationError(missing)
-    new_event.hash = custody_event_hash(new_event)
-    new_event.full_clean()
-    new_event.save()
-    # The weapon's current disposition follows its chain of custody.
-    disposition = CUSTODY_DISPOSITIONS.get(new_event.kind)
-    if disposition:
-        weapon.disposition = disposition
-        weapon._history_user = by
-        weapon.save(update_fields=["disposition"])
-    record_write(by, "custody.append", target=new_event)
-    return new_event
-
-
-def custody_chains_verify() -> list[str]:
-    """Recompute every chain; return one line per broken link (empty: all intact)."""
-    problems = []
-    expected_previous: dict[int, tuple[int, str]] = {}
-    for event in CustodyEvent.objects.order_by("weapon_id", "sequence").iterator():
-        position, previous = expected_previous.get(event.weapon_id, (0, CHAIN_START))
-        label = f"weapon {event.weapon_id}, event {event.sequence}"
-        if event.sequence != position + 1:
-            problems.append(f"{label}: expected event {position + 1} (an event is missing)")
-        if event.previous_hash != previous:
-            problems.append(f"{label}: does not follow the event before it")
-        if custody_event_hash(event) != event.hash:
-            problems.append(f"{label}: its content was changed after it was recorded")
-        expected_previous[event.weapon_id] = (event.sequence, event.hash)
-    return problems
-
+# --- chain of custody: incidents/custody.py (keyed hashes, head log, digests) ---------
 
 # --- tracing ------------------------------------------------------------------------
 

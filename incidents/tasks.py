@@ -36,3 +36,12 @@ def purge_expired_idempotency_keys() -> int:
     from incidents.api.idempotency import idempotency_keys_purge_expired
 
     return idempotency_keys_purge_expired()
+
+
+@shared_task
+def publish_custody_digest() -> str:
+    """The daily signed digest of every chain of custody's head (incidents/custody_digests.py).
+    A second run after a redelivery only writes one digest more, which chains on."""
+    from incidents.custody_digests import custody_digest_publish
+
+    return str(custody_digest_publish())

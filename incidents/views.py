@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from incidents import services
 from incidents.choices import TraceStatus
+from incidents.custody import custody_event_append
 from incidents.filtersets import IncidentFilterSet
 from incidents.forms import (
     ITEM_FORMSETS,
@@ -246,7 +247,7 @@ def _weapon_record_action(request, pk: int, form_class, act, done: str):
 @require_POST
 def custody_record(request, pk: int):
     def act(incident, data):
-        services.custody_event_append(by=request.user, **data)
+        custody_event_append(by=request.user, **data)
 
     return _weapon_record_action(request, pk, CustodyEventForm, act, _("Custody event recorded."))
 

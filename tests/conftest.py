@@ -160,6 +160,52 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_truncate_triggers():
+    """Transactional tests empty the database with TRUNCATE, which the audit trail and the
+    custody tables refuse (BEFORE TRUNCATE triggers): the flush switches triggers off for
+    its own transaction, as only a superuser (the test connection) may."""
+    from django.db import transaction
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with transaction.atomic(using=self.connection.alias):
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+            original(self, sql_list)
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    BaseDatabaseOperations.execute_sql_flush = original
+
+
+@pytest.fixture(scope="session")
+def custody_signing_key_file(tmp_path_factory):
+    """An Ed25519 private key of the test session's own, in a PEM file, as in production."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    path = tmp_path_factory.mktemp("custody-key") / "custody-signing-key.pem"
+    path.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _custody_digests_of_the_test(settings, tmp_path_factory, custody_signing_key_file):
+    # Each test's digests in a folder of its own: never the developer's .data/, whose
+    # digests would not match the test database's chains.
+    settings.CUSTODY_DIGEST_DIR = tmp_path_factory.mktemp("custody-digests")
+    settings.CUSTODY_SIGNING_KEY_FILE = str(custody_signing_key_file)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _empty_cache():
     # The cache is the real Redis (the test database 15): start every run without what an
     # earlier run left there.

@@ -25,8 +25,8 @@ from incidents.choices import (
     TraceStatus,
     WeaponCategory,
 )
+from incidents.custody import custody_event_append
 from incidents.models import Incident, PersonsInvolved, TraceRequest, WeaponItem
-from incidents.services import custody_event_append
 from tests.personas import build_world
 
 MARCH_2025 = (date(2025, 3, 1), date(2025, 3, 31))

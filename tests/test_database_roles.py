@@ -15,8 +15,8 @@ from psycopg2 import errors
 
 from armsmonitor.database_roles import append_only_tables, grant_application_role
 from incidents.choices import CustodyEventKind, WeaponCategory
+from incidents.custody import custody_event_append
 from incidents.models import WeaponItem
-from incidents.services import custody_event_append
 from organisations.audit import record_write
 from tests.personas import build_world
 

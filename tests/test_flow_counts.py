@@ -121,6 +121,9 @@ def test_truncating_the_items_empties_the_counts(world):
         # (The layout's deferred foreign-key checks, run first: TRUNCATE refuses to run
         # while any are pending.)
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # The cascade reaches the custody chains, which refuse TRUNCATE unless their owner
+        # switches that trigger off (for this test's transaction only).
+        cursor.execute("ALTER TABLE incidents_custodyevent DISABLE TRIGGER custody_no_truncate")
         cursor.execute("TRUNCATE incidents_weaponitem CASCADE")
 
     assert kept_rows() == 0
