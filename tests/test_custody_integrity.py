@@ -463,3 +463,16 @@ def test_the_digests_are_not_served_without_credentials_nor_outside_their_folder
         == 404
     )
     assert client.get("/api/v1/custody-digests/..%2Fsettings.py", **auth).status_code == 404
+
+
+def test_the_daily_beat_task_publishes_a_digest(world, settings):
+    from incidents.tasks import publish_custody_digest
+
+    _chain(world)
+    assert settings.CELERY_BEAT_SCHEDULE["publish-custody-digest"]["task"] == (
+        "incidents.tasks.publish_custody_digest"
+    )
+
+    written = publish_custody_digest()  # the body, as a worker runs it
+
+    assert digest_names() == [written.rsplit("/", 1)[-1]]

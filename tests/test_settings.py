@@ -58,6 +58,23 @@ def test_production_mode_refuses_to_start_without_a_custody_hmac_key():
     assert "CUSTODY_HMAC_KEYS must be set" in result.stderr
 
 
+def test_custody_keys_that_are_short_or_not_listed_are_refused():
+    for keys, current, message in [
+        ("k1:short", "", "at least 32 characters"),
+        ("k1:" + "s" * 40, "k2", "CUSTODY_HMAC_KEY_ID must name a key"),
+    ]:
+        environment = {
+            **PRODUCTION_ENVIRONMENT,
+            "CUSTODY_HMAC_KEYS": keys,
+            **({"CUSTODY_HMAC_KEY_ID": current} if current else {}),
+        }
+
+        result = run_manage("check", environment=environment)
+
+        assert result.returncode != 0
+        assert message in result.stderr
+
+
 def test_the_web_process_does_not_load_the_analysis_libraries():
     # They weigh some 200 MB; only Celery workers running analyses need them.
     probe = (
