@@ -15,6 +15,12 @@ host country. So, within BORDER_TOLERANCE_M of a boundary:
 A country that a person states (the import's `country` column) is accepted when it is a
 candidate, and refused otherwise.
 
+A point can also be plainly implausible for its mission: at 0, 0; with latitude and
+longitude swapped (the swapped point lies in the mission's area or host countries); outside
+the mission's area of operations (beyond the tolerance); in no host country. Such a point
+is never written silently: `geo_location_doubt` says why, and a person confirms it
+explicitly (the import's `location_confirmed` column) or corrects it.
+
 The rule is one SQL function, `geo_country_near(point, host_countries, tolerance_m)`,
 installed by migration geo 0015, so that the entry form, the API and the bulk import place
 points alike.
@@ -52,6 +58,43 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 """
 DROP_COUNTRY_NEAR_FUNCTION = "DROP FUNCTION geo_country_near(geometry, text[], float8);"
+
+# Why a mission's point looks wrong, or NULL. `country` is the point's country as placed;
+# `area` the mission's area of operations (NULL when it has none); `judge_countries` false
+# when no boundaries are loaded (every point would be "in no country").
+LOCATION_DOUBT_FUNCTION = """
+CREATE FUNCTION geo_location_doubt(
+    point geometry, country text, hosts text[], area geometry, tolerance_m float8,
+    judge_countries boolean
+) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE
+        WHEN abs(ST_X(point)) < 1e-9 AND abs(ST_Y(point)) < 1e-9 THEN
+            'the point is 0, 0, in the Gulf of Guinea: a location left blank?'
+        WHEN NOT (
+                (area IS NULL OR ST_DWithin(area::geography, point::geography, tolerance_m))
+                AND (NOT judge_countries OR cardinality(hosts) = 0 OR country = ANY(hosts)))
+             AND abs(ST_X(point)) <= 90
+             AND ((area IS NOT NULL AND ST_Covers(area, ST_FlipCoordinates(point)))
+                  OR (judge_countries AND EXISTS (
+                      SELECT 1 FROM geo_countrypart AS part
+                      WHERE part.country_id = ANY(hosts)
+                        AND ST_Covers(part.part, ST_FlipCoordinates(point))))) THEN
+            'with latitude and longitude swapped, the point would lie in the mission''s '
+            || 'area: are they swapped?'
+        WHEN area IS NOT NULL
+             AND NOT ST_DWithin(area::geography, point::geography, tolerance_m) THEN
+            'the point lies outside the mission''s area of operations'
+        WHEN judge_countries AND cardinality(hosts) > 0 AND NOT country = ANY(hosts) THEN
+            'the point lies ' || CASE WHEN country = '' THEN 'in no country'
+                                      ELSE 'in ' || country END
+            || ', outside the mission''s host countries (' || array_to_string(hosts, ', ')
+            || ')'
+    END
+$$;
+"""
+DROP_LOCATION_DOUBT_FUNCTION = (
+    "DROP FUNCTION geo_location_doubt(geometry, text, text[], geometry, float8, boolean);"
+)
 
 
 def border_tolerance_m() -> float:

@@ -83,6 +83,9 @@ COLUMNS = [
     # Optional: the country the author knows the point is in, checked against the point
     # within the border tolerance (geo/borders.py); empty, it is derived from the point.
     Column("country", "country"),
+    # yes: the author confirms a point the import doubts (0, 0; swapped; outside the
+    # mission's area or host countries), which is otherwise refused (geo/borders.py).
+    Column("location_confirmed", "yes_no", default="false"),
     choice("kind", IncidentKind, required=True),
     choice("context", Context, required=True),
     choice("actor_type", ActorType, ActorType.UNKNOWN),

@@ -384,6 +384,45 @@ def _stated_countries_contradicted(cursor, parameters: dict) -> list[Problem]:
     ]
 
 
+# Points a person must confirm or correct (geo_location_doubt), unless the row says yes in
+# location_confirmed. Judged by country only where boundaries are loaded.
+DOUBTED_LOCATIONS = """
+SELECT row_number, doubt FROM (
+    SELECT s.row_number, geo_location_doubt(
+        position.point,
+        CASE WHEN s.country <> '' THEN s.country
+             WHEN cell.on_boundary THEN near.country ELSE cell.country END,
+        -- A country the row states was said by a person: not doubted, only checked above.
+        CASE WHEN s.country <> '' THEN array_append(%(hosts)s::text[], s.country)
+             ELSE %(hosts)s::text[] END,
+        (SELECT area_of_operations FROM organisations_mission WHERE id = %(mission)s),
+        %(tolerance)s,
+        (SELECT EXISTS (SELECT 1 FROM geo_countrypart))) AS doubt
+    FROM import_incident AS s
+    JOIN import_cell AS cell USING (cell_x, cell_y)
+    CROSS JOIN LATERAL ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326)
+        AS position(point)
+    LEFT JOIN LATERAL geo_country_near(position.point, %(hosts)s, %(tolerance)s) AS near
+        ON cell.on_boundary
+    WHERE NOT s.location_confirmed
+) AS judged
+WHERE doubt IS NOT NULL
+ORDER BY row_number
+"""
+
+
+def _doubted_locations(cursor, parameters: dict) -> list[Problem]:
+    cursor.execute(DOUBTED_LOCATIONS, parameters)
+    return [
+        Problem(
+            row,
+            "latitude",
+            f"{doubt}. Correct it, or write yes in location_confirmed to import it as it is.",
+        )
+        for row, doubt in cursor.fetchall()
+    ]
+
+
 def _insert_incidents_sql(history_columns: list[str]) -> str:
     """Insert the new incidents, and their first history rows from what the insert returns
     (rather than reading the new rows back)."""
@@ -616,6 +655,8 @@ def incidents_import(
             cursor.execute("ANALYZE import_incident")
             cursor.execute(CELL_COUNTRIES, parameters)
             contradicted = _stated_countries_contradicted(cursor, parameters)
+            contradicted += _doubted_locations(cursor, parameters)
+            contradicted.sort(key=lambda problem: problem.row)
             if contradicted:
                 if file_format == "geojson":
                     for problem in contradicted:

@@ -90,15 +90,11 @@ def test_the_form_and_the_api_place_points_near_borders_in_the_host_country(
 def test_the_import_places_points_near_borders_as_the_form_does(
     world, name, longitude, latitude, country, flagged
 ):
+    # Confirmed: points outside the host country are doubted (tested below), not the subject.
     header = ["external_reference", "occurred_at", "latitude", "longitude", "kind", "context"]
-    row = [
-        "B-1",
-        "2025-06-01",
-        f"{latitude:.6f}",
-        f"{longitude:.6f}",
-        "cache_discovery",
-        "criminal",
-    ]
+    header.append("location_confirmed")
+    row = ["B-1", "2025-06-01", f"{latitude:.6f}", f"{longitude:.6f}"]
+    row += ["cache_discovery", "criminal", "yes"]
     report = run_import(world, csv_file([row], header))
     assert report.ok, report.as_dict()
     incident = Incident.objects.get(external_reference="B-1")
@@ -145,3 +141,46 @@ def test_a_stated_country_is_checked_against_the_point(
         assert (problem.row, problem.column) == (2, "country")
         assert f"{stated} is more than 5 km from the point, which lies in" in problem.message
         assert not Incident.objects.filter(external_reference="S-1").exists()
+
+
+# (name, longitude, latitude, why the import doubts it)
+IMPLAUSIBLE = [
+    ("0, 0", 0.0, 0.0, "the point is 0, 0"),
+    ("latitude and longitude swapped", 4.4, 18.55, "are they swapped?"),
+    ("in Paris", 2.35, 48.85, "in no country, outside the mission's host countries (CAF)"),
+    ("20 km into the DR Congo", RIVER + 20 * KM, 4.0, "in COD, outside the mission's host"),
+]
+CLEAN = ["D-0", "2025-06-01", "4.000000", "16.000000", "cache_discovery", "criminal"]
+
+
+@pytest.mark.parametrize(("name", "longitude", "latitude", "why"), IMPLAUSIBLE)
+def test_an_implausible_point_is_refused_by_row_until_a_person_confirms_it(
+    world, name, longitude, latitude, why
+):
+    header = ["external_reference", "occurred_at", "latitude", "longitude", "kind", "context"]
+    row = ["D-1", "2025-06-01", f"{latitude:.6f}", f"{longitude:.6f}", "cache_discovery"]
+    row.append("criminal")
+    refused = run_import(world, csv_file([CLEAN, row], header))
+    assert not refused.ok and not Incident.objects.filter(external_reference="D-1").exists()
+    [problem] = refused.problems
+    assert (problem.row, problem.column) == (3, "latitude"), name
+    assert why in problem.message and "location_confirmed" in problem.message, problem.message
+
+    confirmed = run_import(
+        world, csv_file([[*CLEAN, "no"], [*row, "yes"]], [*header, "location_confirmed"])
+    )
+    assert confirmed.ok, confirmed.as_dict()
+    assert Incident.objects.filter(external_reference="D-1").exists()
+
+
+def test_a_point_outside_the_missions_area_of_operations_is_doubted(world):
+    mission = world.users["reporter_alpha"].memberships.get().contingent.mission
+    mission.area_of_operations = MultiPolygon(Polygon.from_bbox((15, 3, 17, 5)), srid=4326)
+    mission.save()
+    header = ["external_reference", "occurred_at", "latitude", "longitude", "kind", "context"]
+    inside = ["A-1", "2025-06-01", "4.000000", "16.000000", "cache_discovery", "criminal"]
+    outside = ["A-2", "2025-06-01", "4.000000", "18.000000", "cache_discovery", "criminal"]
+    report = run_import(world, csv_file([inside, outside], header))
+    [problem] = report.problems
+    assert problem.row == 3
+    assert "outside the mission's area of operations" in problem.message
