@@ -28,6 +28,7 @@ points alike.
 
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 
 COUNTRY_NEAR_FUNCTION = """
 CREATE FUNCTION geo_country_near(point geometry, hosts text[], tolerance_m float8)
@@ -59,17 +60,17 @@ $$;
 """
 DROP_COUNTRY_NEAR_FUNCTION = "DROP FUNCTION geo_country_near(geometry, text[], float8);"
 
-# Why a mission's point looks wrong, or NULL. `country` is the point's country as placed;
-# `area` the mission's area of operations (NULL when it has none); `judge_countries` false
-# when no boundaries are loaded (every point would be "in no country").
+# Why a mission's point looks wrong, as a code of LOCATION_DOUBTS, or NULL. `country` is the
+# point's country as placed; `area` the mission's area of operations (NULL when it has
+# none); `judge_countries` false when no boundaries are loaded (every point would be "in no
+# country").
 LOCATION_DOUBT_FUNCTION = """
 CREATE FUNCTION geo_location_doubt(
     point geometry, country text, hosts text[], area geometry, tolerance_m float8,
     judge_countries boolean
 ) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT CASE
-        WHEN abs(ST_X(point)) < 1e-9 AND abs(ST_Y(point)) < 1e-9 THEN
-            'the point is 0, 0, in the Gulf of Guinea: a location left blank?'
+        WHEN abs(ST_X(point)) < 1e-9 AND abs(ST_Y(point)) < 1e-9 THEN 'zero'
         WHEN NOT (
                 (area IS NULL OR ST_DWithin(area::geography, point::geography, tolerance_m))
                 AND (NOT judge_countries OR cardinality(hosts) = 0 OR country = ANY(hosts)))
@@ -78,17 +79,12 @@ CREATE FUNCTION geo_location_doubt(
                   OR (judge_countries AND EXISTS (
                       SELECT 1 FROM geo_countrypart AS part
                       WHERE part.country_id = ANY(hosts)
-                        AND ST_Covers(part.part, ST_FlipCoordinates(point))))) THEN
-            'with latitude and longitude swapped, the point would lie in the mission''s '
-            || 'area: are they swapped?'
+                        AND ST_Covers(part.part, ST_FlipCoordinates(point))))) THEN 'swapped'
         WHEN area IS NOT NULL
              AND NOT ST_DWithin(area::geography, point::geography, tolerance_m) THEN
-            'the point lies outside the mission''s area of operations'
+            'outside_area'
         WHEN judge_countries AND cardinality(hosts) > 0 AND NOT country = ANY(hosts) THEN
-            'the point lies ' || CASE WHEN country = '' THEN 'in no country'
-                                      ELSE 'in ' || country END
-            || ', outside the mission''s host countries (' || array_to_string(hosts, ', ')
-            || ')'
+            'outside_hosts'
     END
 $$;
 """
@@ -112,3 +108,61 @@ def country_near(
         )
         country, near_border, candidates = cursor.fetchone()
     return country, near_border, list(candidates)
+
+
+LOCATION_DOUBTS = {
+    "zero": _("the point is 0, 0, in the Gulf of Guinea: a location left blank?"),
+    "swapped": _(
+        "with latitude and longitude swapped, the point would lie in the mission's area: "
+        "are they swapped?"
+    ),
+    "outside_area": _("the point lies outside the mission's area of operations"),
+    "outside_hosts": _(
+        "the point lies in %(country)s, outside the mission's host countries (%(hosts)s)"
+    ),
+}
+
+
+def location_doubt_message(code: str, *, country: str, host_countries: list[str]) -> str:
+    """What a person reads of a doubt code of geo_location_doubt."""
+    return str(LOCATION_DOUBTS[code]) % {
+        "country": country or _("no country"),
+        "hosts": ", ".join(host_countries),
+    }
+
+
+def location_doubt(
+    *,
+    longitude: float,
+    latitude: float,
+    host_countries: list[str],
+    area_of_operations,
+    confirmed_country: str = "",
+) -> str | None:
+    """Why the point looks wrong for a mission with these host countries and area (a
+    message), or None. A country a person stated counts as confirmed for the host check."""
+    hosts = [*host_countries, confirmed_country] if confirmed_country else list(host_countries)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT placed.country, geo_location_doubt(
+                point, COALESCE(NULLIF(%s, ''), placed.country), %s, %s::geometry, %s,
+                (SELECT EXISTS (SELECT 1 FROM geo_countrypart)))
+            FROM ST_SetSRID(ST_MakePoint(%s, %s), 4326) AS position(point),
+                 geo_country_near(point, %s, %s) AS placed
+            """,
+            [
+                confirmed_country,
+                hosts,
+                area_of_operations.ewkt if area_of_operations else None,
+                border_tolerance_m(),
+                longitude,
+                latitude,
+                list(host_countries),
+                border_tolerance_m(),
+            ],
+        )
+        country, code = cursor.fetchone()
+    if code is None:
+        return None
+    return location_doubt_message(code, country=country, host_countries=list(host_countries))

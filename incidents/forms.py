@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 
+from geo.borders import location_doubt
 from geo.coordinates import parse_coordinates
 from geo.countries import validate_country_code
 from incidents.choices import CustodyEventKind, coarser_precision, precision_of
@@ -61,8 +62,37 @@ class IncidentForm(forms.ModelForm):
             point = self.instance.location
             self.initial["coordinates"] = f"{point.y:.6f}, {point.x:.6f}"
 
+    location_confirmed = forms.BooleanField(
+        label=_("I confirm this location"),
+        required=False,
+        help_text=_(
+            "Only when the form doubts the point (0, 0; latitude and longitude swapped; "
+            "outside the mission's area or host countries) and it is right all the same."
+        ),
+    )
+
     def clean_coordinates(self):
         return parse_coordinates(self.cleaned_data["coordinates"])
+
+    def clean(self):
+        cleaned = super().clean()
+        coordinates = cleaned.get("coordinates")
+        contingent = cleaned.get("contingent") or getattr(self.instance, "contingent", None)
+        if coordinates and contingent and not cleaned.get("location_confirmed"):
+            # Never written silently: the reporter corrects the point or confirms it.
+            doubt = location_doubt(
+                longitude=coordinates.longitude,
+                latitude=coordinates.latitude,
+                host_countries=contingent.mission.host_countries,
+                area_of_operations=contingent.mission.area_of_operations,
+            )
+            if doubt:
+                self.add_error(
+                    "coordinates",
+                    _("%(doubt)s. Correct it, or tick “I confirm this location”.")
+                    % {"doubt": doubt},
+                )
+        return cleaned
 
     def save(self, commit=True):
         coordinates = self.cleaned_data["coordinates"]

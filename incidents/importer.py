@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.utils import DataError
 
 from armsmonitor.jobs import claim_fields, claimable, job_enqueue, job_lease, job_write_now, owned
-from geo.borders import border_tolerance_m
+from geo.borders import border_tolerance_m, location_doubt_message
 from geo.coordinates import METRES_PER_DEGREE, parse_coordinates
 from incidents.choices import (
     PRECISION_LIMITS,
@@ -387,8 +387,10 @@ def _stated_countries_contradicted(cursor, parameters: dict) -> list[Problem]:
 # Points a person must confirm or correct (geo_location_doubt), unless the row says yes in
 # location_confirmed. Judged by country only where boundaries are loaded.
 DOUBTED_LOCATIONS = """
-SELECT row_number, doubt FROM (
-    SELECT s.row_number, geo_location_doubt(
+SELECT row_number, doubt, country FROM (
+    SELECT s.row_number, CASE WHEN s.country <> '' THEN s.country
+             WHEN cell.on_boundary THEN near.country ELSE cell.country END AS country,
+        geo_location_doubt(
         position.point,
         CASE WHEN s.country <> '' THEN s.country
              WHEN cell.on_boundary THEN near.country ELSE cell.country END,
@@ -417,9 +419,10 @@ def _doubted_locations(cursor, parameters: dict) -> list[Problem]:
         Problem(
             row,
             "latitude",
-            f"{doubt}. Correct it, or write yes in location_confirmed to import it as it is.",
+            location_doubt_message(doubt, country=country, host_countries=parameters["hosts"])
+            + ". Correct it, or write yes in location_confirmed to import it as it is.",
         )
-        for row, doubt in cursor.fetchall()
+        for row, doubt, country in cursor.fetchall()
     ]
 
 

@@ -184,3 +184,41 @@ def test_a_point_outside_the_missions_area_of_operations_is_doubted(world):
     [problem] = report.problems
     assert problem.row == 3
     assert "outside the mission's area of operations" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("coordinates", "why"),
+    [
+        ("0, 0", "the point is 0, 0"),
+        ("18.55, 4.4", "are they swapped?"),  # Bangui typed longitude first: Niger
+        ("48.85, 2.35", "outside the mission's host countries (CAF)"),
+    ],
+)
+def test_the_form_doubts_an_implausible_point_until_the_reporter_confirms_it(
+    client, world, coordinates, why
+):
+    from tests.test_records_pages import entry_data
+
+    client.force_login(world.users["reporter_alpha"])
+    narrative = f"Doubted at {coordinates}."
+    doubted = client.post(
+        "/incidents/new", entry_data(world, coordinates=coordinates, narrative=narrative)
+    )
+    assert doubted.status_code == 200  # the form again, with the reason
+    assert why in doubted.content.decode().replace("&#x27;", "'")
+    assert not Incident.objects.filter(narrative=narrative).exists()
+
+    confirmed = client.post(
+        "/incidents/new",
+        entry_data(world, coordinates=coordinates, narrative=narrative, location_confirmed="on"),
+    )
+    assert confirmed.status_code == 302
+    assert Incident.objects.filter(narrative=narrative).exists()
+
+
+def test_the_form_takes_a_plausible_point_without_a_confirmation(client, world):
+    from tests.test_records_pages import entry_data
+
+    client.force_login(world.users["reporter_alpha"])
+    response = client.post("/incidents/new", entry_data(world, coordinates="4.0, 16.0"))
+    assert response.status_code == 302
