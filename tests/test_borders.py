@@ -222,3 +222,20 @@ def test_the_form_takes_a_plausible_point_without_a_confirmation(client, world):
     client.force_login(world.users["reporter_alpha"])
     response = client.post("/incidents/new", entry_data(world, coordinates="4.0, 16.0"))
     assert response.status_code == 302
+
+
+def test_the_api_doubts_an_implausible_point_until_the_caller_confirms_it(client, world):
+    from incidents.models import Incident as Record
+    from tests.test_api_writes import body, post
+
+    swapped = body(world, coordinates="18.55, 4.4", narrative="Swapped by the client.")
+    refused = post(client, world, "reporter_alpha", swapped, key="doubt-1")
+    assert refused.status_code == 400
+    assert "are they swapped?" in refused.json()["location_confirmed"][0]
+    assert not Record.objects.filter(narrative="Swapped by the client.").exists()
+
+    confirmed = post(
+        client, world, "reporter_alpha", {**swapped, "location_confirmed": True}, key="doubt-2"
+    )
+    assert confirmed.status_code == 201, confirmed.content
+    assert Record.objects.filter(narrative="Swapped by the client.").exists()

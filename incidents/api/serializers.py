@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from armsmonitor.openapi import POINT_SCHEMA
+from geo.borders import location_doubt
 from geo.coordinates import parse_coordinates
 from incidents.choices import LocationPrecision, coarser_precision, precision_of
 from incidents.forms import AMMUNITION_FIELDS, PERSONS_FIELDS
@@ -128,6 +129,14 @@ class IncidentCreateSerializer(serializers.ModelSerializer):
     )
     latitude = serializers.FloatField(required=False, min_value=-90, max_value=90)
     longitude = serializers.FloatField(required=False, min_value=-180, max_value=180)
+    location_confirmed = serializers.BooleanField(
+        required=False,
+        default=False,
+        write_only=True,
+        help_text="true confirms a point the API doubts (0, 0; latitude and longitude "
+        "swapped; outside the mission's area of operations or host countries), which is "
+        "otherwise refused with a 400 naming `location_confirmed` and the reason.",
+    )
     weapons = WeaponItemSerializer(many=True, required=False, max_length=MAX_ITEMS)
     ammunition = AmmunitionItemSerializer(many=True, required=False, max_length=MAX_ITEMS)
     persons = PersonsInvolvedSerializer(many=True, required=False, max_length=MAX_ITEMS)
@@ -143,6 +152,7 @@ class IncidentCreateSerializer(serializers.ModelSerializer):
             "latitude",
             "longitude",
             "location_precision",
+            "location_confirmed",
             "context",
             "actor_type",
             "actors",
@@ -194,6 +204,19 @@ class IncidentCreateSerializer(serializers.ModelSerializer):
                 }
             )
         attrs["location"] = Point(longitude, latitude, srid=4326)
+        contingent = attrs.get("contingent")
+        if not attrs.pop("location_confirmed", False) and contingent is not None:
+            # Never written silently, as in the form and the import (geo/borders.py).
+            doubt = location_doubt(
+                longitude=longitude,
+                latitude=latitude,
+                host_countries=contingent.mission.host_countries,
+                area_of_operations=contingent.mission.area_of_operations,
+            )
+            if doubt:
+                raise serializers.ValidationError(
+                    {"location_confirmed": [f"{doubt}. Correct it, or send true to confirm it."]}
+                )
         return attrs
 
 
