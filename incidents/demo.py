@@ -27,7 +27,7 @@ from incidents.choices import (
 )
 from incidents.demo_places import DIVERSION_POINTS, MISSIONS, DemoMission
 from incidents.models import AmmunitionItem, Incident, PersonsInvolved, TraceRequest, WeaponItem
-from incidents.services import incidents_assign_geography
+from incidents.services import h3_cell_of, incidents_assign_geography
 from organisations.choices import Releasability, Role
 from organisations.models import Contingent, Membership, Mission
 
@@ -228,6 +228,8 @@ def demo_dataset_create(*, incidents: int, seed: int = 2026) -> DemoSummary:
                     occurred_at=PERIOD_START
                     + timedelta(days=int(days[i]), seconds=int(seconds[i])),
                     location=Point(float(points[i, 1]), float(points[i, 0]), srid=4326),
+                    # As every other path sets it (incident_save, the import).
+                    h3_cell=h3_cell_of(latitude=float(points[i, 0]), longitude=float(points[i, 1])),
                     location_precision=precisions[i],
                     country=demo.host_country,
                     mission_id=mission_contingents[contingent_index[i]].mission_id,

@@ -39,6 +39,17 @@ def test_seeded_incidents_lie_in_their_host_country(seeded):
         assert south <= incident.location.y <= north, incident.location
 
 
+def test_seeded_incidents_have_the_h3_cell_of_their_point(seeded):
+    import h3
+
+    from incidents.services import H3_RESOLUTION
+
+    for incident in Incident.objects.all():
+        point = incident.location
+        expected = int(h3.latlng_to_cell(point.y, point.x, H3_RESOLUTION), 16)
+        assert incident.h3_cell == expected, incident.pk
+
+
 def test_seeded_weapons_are_mostly_assault_rifles_and_craft_weapons(seeded):
     categories = Counter(WeaponItem.objects.values_list("category", flat=True))
     top_two = {category for category, _count in categories.most_common(2)}
