@@ -337,6 +337,11 @@ def photo_attach(
         raise ValidationError({"image": _("The file is not an image.")}) from error
     content_type, extension = PHOTO_FORMATS[image_format]
     encoded = clean.getvalue()
+    digest = hashlib.sha256(encoded).hexdigest()
+    # The record locked, so that the same photo sent twice at once is still kept once.
+    Incident.objects.select_for_update().filter(pk=incident.pk).first()
+    if Photo.objects.filter(incident=incident, weapon=weapon, sha256=digest).exists():
+        raise ValidationError({"image": _("This photo is already attached to this record.")})
     photo = Photo(
         incident=incident,
         weapon=weapon,
@@ -344,7 +349,7 @@ def photo_attach(
         content_type=content_type,
         extension=extension,
         size=len(encoded),
-        sha256=hashlib.sha256(encoded).hexdigest(),
+        sha256=digest,
         uploaded_by=by,
     )
     photo.image.save(f"photo.{extension}", ContentFile(encoded), save=False)

@@ -284,6 +284,25 @@ def test_a_photo_is_checked_reencoded_and_stored_under_its_hash(world, settings,
         assert stored.size == (40, 30)
 
 
+def test_the_same_photo_sent_twice_is_kept_once(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    incident = world.records["alpha_draft_L1"]
+    reporter = world.users["reporter_alpha"]
+    photo_attach(incident=incident, by=reporter, upload=SimpleUploadedFile("a.png", _png()))
+
+    with pytest.raises(ValidationError) as raised:
+        photo_attach(incident=incident, by=reporter, upload=SimpleUploadedFile("b.png", _png()))
+
+    assert "already attached" in raised.value.message_dict["image"][0]
+    assert incident.photos.count() == 1
+    assert len(list((tmp_path / "photos").rglob("*.png"))) == 1
+    # Another photo, or the same one on another record, is still taken.
+    photo_attach(incident=incident, by=reporter, upload=SimpleUploadedFile("c.png", _png(41)))
+    other = world.records["alpha_returned_L1"]
+    photo_attach(incident=other, by=reporter, upload=SimpleUploadedFile("a.png", _png()))
+    assert incident.photos.count() == 2 and other.photos.count() == 1
+
+
 @pytest.mark.parametrize(
     ("content", "says"),
     [
