@@ -58,7 +58,7 @@ ROWS = (14, 22)
 # Strictly inside a cell: a point on its edge could snap to either side.
 OFFSET = st.floats(min_value=-0.1249, max_value=0.1249, allow_nan=False)
 CELL = st.tuples(st.integers(*COLUMNS), st.integers(*ROWS))
-EXAMPLES = 12
+EXAMPLES = 20
 
 
 @dataclass(frozen=True)
