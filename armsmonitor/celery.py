@@ -25,7 +25,7 @@ def _close_stale_database_connections(**_kwargs) -> None:
 # On the beat schedule (JOB_WATCHDOG_INTERVAL): jobs whose task was lost or whose worker
 # died are sent again, or failed with a reason (armsmonitor/jobs.py). Expires after one
 # interval: a backlog of watchdog runs behind a stopped worker would only repeat itself.
-@app.task(name="armsmonitor.jobs_watchdog", acks_late=False)
+@app.task(name="armsmonitor.jobs_watchdog", acks_late=False, ignore_result=True)
 def jobs_watchdog() -> dict:
     from armsmonitor.jobs import jobs_watchdog as watchdog
 

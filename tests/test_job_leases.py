@@ -1,0 +1,344 @@
+"""Background jobs always finish or fail clearly (issue 26): each job is owned by one
+attempt, which beats a heartbeat; the watchdog (Celery beat) sends again the jobs whose task
+was lost or whose worker died, and fails with a reason those past their hard time limit or
+out of attempts. /healthz counts stuck jobs; a request made while the broker is down
+answers 503.
+
+The real-process tests run their workers and a beat with leases of seconds, and wait on
+events with long safety timeouts. To stop a job at a known point they hold an exclusive
+lock on a table it must write (as tests/test_faults.py does).
+"""
+
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import kombu.exceptions
+import pytest
+from celery.app.task import Task
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from armsmonitor.jobs import claim_fields, claimable, job_enqueue, jobs_watchdog, owned
+from geo.boundaries import countries_load
+from geo.models import AnalysisRun
+from geo.services import analysis_run_request
+from incidents.models import ImportJob, Incident
+from organisations.models import AuditEvent
+from tests.analysis_layouts import north_of, seizure
+from tests.conftest import PROJECT_DIR, _database_url, start_celery_worker, stop_celery_worker
+from tests.personas import build_world
+from tests.test_faults import import_file, kill_worker, table_locked, wait_for, waiting_on_a_lock
+
+CLUSTERS = {"distance_m": 150, "min_incidents": 3}
+# The workers and the beat of the real-process tests: leases of seconds.
+SHORT_LEASES = {
+    "JOB_LEASE_SECONDS": "4",
+    "JOB_QUEUED_SECONDS": "5",
+    "JOB_WATCHDOG_INTERVAL": "3",
+    "JOB_MAX_ATTEMPTS": "3",
+}
+# Limits that fire while a job waits on a locked table.
+SHORT_LIMITS = {
+    "IMPORT_SOFT_TIME_LIMIT": "3",
+    "IMPORT_TIME_LIMIT": "5",
+    "ANALYSIS_SOFT_TIME_LIMIT": "3",
+    "ANALYSIS_TIME_LIMIT": "5",
+}
+SAFETY_SECONDS = 300  # long: a loaded machine is slow, never wrong
+
+
+def import_job(world, rows: int) -> ImportJob:
+    job = ImportJob(
+        file_format="csv",
+        original_name="lease.csv",
+        contingent=world.records["alpha_draft_L1"].contingent,
+        requested_by=world.users["reporter_alpha"],
+    )
+    job.file.save("import.csv", ContentFile(import_file(rows)), save=False)
+    job.save()
+    return job
+
+
+def clusters_run(world) -> AnalysisRun:
+    return analysis_run_request(
+        requester=world.users["admin"],
+        kind="clusters",
+        parameters=CLUSTERS,
+        incident_filter={"kind": ["cache_discovery"]},
+    )
+
+
+# --- the claim and the owner's writes --------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_only_the_delivery_the_job_waits_for_or_one_after_a_lapsed_lease_takes_a_running_job(
+    settings,
+):
+    settings.JOB_LEASE_SECONDS = 60
+    job = import_job(build_world(), 1)
+    job.task_id = "sent"
+    assert claimable(job, "another copy"), "a queued job goes to whichever delivery comes"
+    job.state = "running"
+    claim_fields(job, "sent")
+    assert claimable(job, "sent"), "the task delivered again after its worker was lost"
+    assert not claimable(job, "another copy"), "a copy while the owner still beats"
+    job.heartbeat_at = timezone.now() - timedelta(seconds=61)
+    assert claimable(job, "another copy"), "the owner's lease lapsed"
+
+
+@pytest.mark.django_db
+def test_an_attempt_that_lost_its_job_writes_nothing():
+    job = import_job(build_world(), 1)
+    ImportJob.objects.filter(pk=job.pk).update(state="running", attempts=2)
+
+    assert owned(ImportJob, job.pk, 1).update(state="done") == 0
+    assert owned(ImportJob, job.pk, 2).update(state="done") == 1
+
+
+# --- the watchdog -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_watchdog_sends_again_a_lost_task_and_a_job_whose_worker_died(settings):
+    settings.JOB_LEASE_SECONDS, settings.JOB_QUEUED_SECONDS = 60, 600
+    world = build_world()
+    lost, dead, fresh = (import_job(world, 1) for _ in range(3))
+    long_ago = timezone.now() - timedelta(hours=1)
+    ImportJob.objects.filter(pk=lost.pk).update(task_id="lost", enqueued_at=long_ago)
+    ImportJob.objects.filter(pk=dead.pk).update(
+        state="running",
+        attempts=1,
+        task_id="dead",
+        attempt_started_at=timezone.now(),
+        heartbeat_at=timezone.now() - timedelta(seconds=61),
+    )
+    ImportJob.objects.filter(pk=fresh.pk).update(task_id="fresh", enqueued_at=timezone.now())
+
+    assert jobs_watchdog() == {"requeued": 2, "failed": 0}
+
+    lost.refresh_from_db(), dead.refresh_from_db(), fresh.refresh_from_db()
+    assert (lost.state, lost.attempts) == ("queued", 1)
+    assert (dead.state, dead.attempts) == ("queued", 1)
+    assert lost.task_id not in ("", "lost") and dead.task_id not in ("", "dead")
+    assert fresh.task_id == "fresh"
+
+
+@pytest.mark.django_db
+def test_the_watchdog_fails_with_a_reason_a_job_past_its_limit_or_out_of_attempts(settings):
+    settings.JOB_LEASE_SECONDS, settings.JOB_MAX_ATTEMPTS = 60, 3
+    settings.IMPORT_TIME_LIMIT = 600
+    world = build_world()
+    past_limit, out_of_attempts = import_job(world, 1), import_job(world, 1)
+    silent = timezone.now() - timedelta(seconds=61)
+    ImportJob.objects.filter(pk=past_limit.pk).update(
+        state="running",
+        attempts=1,
+        heartbeat_at=silent,
+        attempt_started_at=timezone.now() - timedelta(seconds=601),
+    )
+    ImportJob.objects.filter(pk=out_of_attempts.pk).update(
+        state="running", attempts=3, heartbeat_at=silent, attempt_started_at=silent
+    )
+
+    assert jobs_watchdog() == {"requeued": 0, "failed": 2}
+
+    past_limit.refresh_from_db(), out_of_attempts.refresh_from_db()
+    assert past_limit.state == out_of_attempts.state == "failed"
+    assert "time limit of 600 seconds" in past_limit.report["file_error"]
+    assert "after 3 attempts" in out_of_attempts.report["file_error"]
+
+
+@pytest.mark.django_db
+def test_an_identical_request_never_gets_back_a_run_whose_lease_lapsed(settings):
+    settings.JOB_QUEUED_SECONDS = 600
+    world = build_world()
+    for metres in (0, 50, 100):
+        seizure(*north_of(15.6, 5.93, metres))
+    first = clusters_run(world)
+    AnalysisRun.objects.filter(pk=first.pk).update(
+        task_id="lost", enqueued_at=timezone.now() - timedelta(hours=1)
+    )
+
+    again = clusters_run(world)
+
+    assert again.pk == first.pk and again.reused
+    assert again.task_id != "lost", "sent again with a fresh lease"
+    assert again.enqueued_at > timezone.now() - timedelta(minutes=1)
+
+
+@pytest.mark.django_db
+def test_healthz_counts_stuck_jobs_and_turns_503_above_the_threshold(client, settings):
+    settings.JOB_QUEUED_SECONDS, settings.STUCK_JOBS_HEALTH_THRESHOLD = 600, 0
+    job = import_job(build_world(), 1)
+    ImportJob.objects.filter(pk=job.pk).update(
+        task_id="lost", enqueued_at=timezone.now() - timedelta(hours=1)
+    )
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["jobs"]["stuck"] == 1
+    assert response.json()["jobs"]["by_kind"]["incidents.ImportJob"] == 1
+    settings.STUCK_JOBS_HEALTH_THRESHOLD = 1
+    assert client.get("/healthz").json()["jobs"]["ok"] is True
+
+
+# --- the broker down --------------------------------------------------------------------
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise kombu.exceptions.OperationalError("Error 111 connecting to 127.0.0.1:6379.")
+
+    monkeypatch.setattr(Task, "apply_async", refuse)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asking_for_an_analysis_while_the_broker_is_down_answers_503_with_a_message(
+    client, broker_down
+):
+    world = build_world()
+    for metres in (0, 50, 100):
+        seizure(*north_of(15.6, 5.93, metres))
+    client.force_login(world.users["admin"])
+
+    api = client.post(
+        "/api/v1/analyses",
+        {"kind": "clusters", "parameters": CLUSTERS, "filter": {"kind": ["cache_discovery"]}},
+        content_type="application/json",
+    )
+    page = client.post(
+        "/analyses/?kind=clusters",
+        {"parameters-distance_m": "150", "parameters-min_incidents": "3"},
+    )
+
+    assert api.status_code == 503
+    assert "task queue is unreachable" in api.json()["detail"]
+    assert page.status_code == 503
+    assert "task queue is unreachable" in page.content.decode()
+    # Kept, with no task: the watchdog sends it after one lease.
+    assert set(AnalysisRun.objects.values_list("state", "task_id")) == {("queued", "")}
+
+
+# --- real processes: a worker killed whole, a lost task, hard limits --------------------
+
+
+def start_beat(tmp_path) -> subprocess.Popen:
+    """A real `celery beat`, sending the watchdog every JOB_WATCHDOG_INTERVAL seconds."""
+    from django.conf import settings
+
+    environment = {
+        **os.environ,
+        "DATABASE_URL": _database_url(settings.DATABASES["default"]),
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "armsmonitor",
+            "beat",
+            "--loglevel",
+            "WARNING",
+            "--schedule",
+            str(tmp_path / "beat-schedule"),
+        ],
+        cwd=PROJECT_DIR,
+        env=environment,
+    )
+
+
+def stop_beat(beat) -> None:
+    beat.terminate()
+    try:
+        beat.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        beat.kill()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_whose_whole_worker_is_killed_finishes_once_within_lease_and_a_beat(
+    monkeypatch, tmp_path, capsys
+):
+    for name, value in SHORT_LEASES.items():
+        monkeypatch.setenv(name, value)
+    countries_load(scale="110m")
+    world = build_world()
+    rows = 2_000
+    job = import_job(world, rows)
+    before = Incident.objects.count()
+    beat = start_beat(tmp_path)
+    first = start_celery_worker("lease-killed")
+    second = None
+    try:
+        with table_locked("incidents_incident"):
+            job_enqueue(job=job)
+            wait_for(
+                lambda: (
+                    ImportJob.objects.filter(pk=job.pk, state="running").exists()
+                    and waiting_on_a_lock()
+                ),
+                seconds=SAFETY_SECONDS,
+                what="the import to wait to write",
+            )
+            killed_at = time.monotonic()
+            kill_worker(first)
+            # The killed worker's backend ends at its next socket check (5 s).
+            wait_for(lambda: not waiting_on_a_lock(), seconds=SAFETY_SECONDS, what="the backend")
+        second = start_celery_worker("lease-second")
+        done = wait_for(
+            lambda: ImportJob.objects.filter(pk=job.pk, state="done").first(),
+            seconds=SAFETY_SECONDS,
+            what="the watchdog to send the import again and a worker to finish it",
+        )
+        recovered_after = time.monotonic() - killed_at
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                stop_celery_worker(process)
+        stop_beat(beat)
+
+    assert done.report["incidents_created"] == rows
+    assert Incident.objects.count() == before + rows
+    assert AuditEvent.objects.filter(action="import.csv").count() == 1
+    assert done.attempts == 2
+    with capsys.disabled():
+        print(
+            f"\nimport of {rows:,} rows, whole worker SIGKILLed: finished once after "
+            f"{recovered_after:.1f} s (lease 4 s, beat 3 s, a new worker's start included); "
+            f"incidents {before:,} -> {Incident.objects.count():,}"
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_job_whose_task_was_lost_is_sent_again_and_finishes(monkeypatch, tmp_path, capsys):
+    for name, value in SHORT_LEASES.items():
+        monkeypatch.setenv(name, value)
+    countries_load(scale="110m")
+    job = import_job(build_world(), 10)
+    # Sent once to a broker that lost it (a Redis restart without persistence).
+    ImportJob.objects.filter(pk=job.pk).update(task_id="lost-in-redis", enqueued_at=timezone.now())
+    lost_at = time.monotonic()
+    beat = start_beat(tmp_path)
+    worker = start_celery_worker("lease-lost-task")
+    try:
+        done = wait_for(
+            lambda: ImportJob.objects.filter(pk=job.pk, state="done").first(),
+            seconds=SAFETY_SECONDS,
+            what="the watchdog to send the lost import again",
+        )
+        recovered_after = time.monotonic() - lost_at
+    finally:
+        stop_celery_worker(worker)
+        stop_beat(beat)
+
+    assert done.report["incidents_created"] == 10
+    with capsys.disabled():
+        print(f"\nqueued import whose task was lost: finished after {recovered_after:.1f} s")
