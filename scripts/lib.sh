@@ -134,9 +134,11 @@ ensure_redis() {
       ensure_packages redis-server
       mkdir -p "$DATA_DIR/redis"
       say "Starting a private Redis on 127.0.0.1:$PRIVATE_REDIS_PORT"
-      # noeviction: a broker must refuse writes rather than silently drop queued tasks.
+      # noeviction: a broker must refuse writes rather than silently drop queued tasks;
+      # append-only (as docker-compose.yml): queued and unacknowledged tasks survive a
+      # restart of Redis.
       redis-server --port "$PRIVATE_REDIS_PORT" --bind 127.0.0.1 --dir "$DATA_DIR/redis" \
-        --maxmemory-policy noeviction --daemonize yes \
+        --maxmemory-policy noeviction --appendonly yes --appendfsync everysec --daemonize yes \
         --pidfile "$DATA_DIR/redis/redis.pid" --logfile "$DATA_DIR/redis/redis.log"
       STARTED_SERVICES+=("redis:$PRIVATE_REDIS_PORT")
     fi
@@ -158,7 +160,8 @@ stop_started_services() {
         fi ;;
       redis:*)
         say "Stopping the private Redis"
-        redis-cli -p "${service#redis:}" shutdown nosave >/dev/null 2>&1 || true ;;
+        # SHUTDOWN (not NOSAVE): the append-only file keeps the tasks not yet run.
+        redis-cli -p "${service#redis:}" shutdown >/dev/null 2>&1 || true ;;
     esac
   done
 }

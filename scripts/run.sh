@@ -30,7 +30,21 @@ say "Starting the web server, a Celery worker and Celery beat"
 "$VENV/bin/gunicorn" armsmonitor.wsgi --bind "${BIND:-127.0.0.1:8000}" --workers 2 \
   --access-logfile - &
 PROCESSES+=($!)
-"$VENV/bin/celery" -A armsmonitor worker --loglevel INFO --concurrency 2 &
+# A worker that dies (killed, out of memory) is started again rather than stopping the
+# stack: its jobs come back through the job watchdog (README, Operations).
+supervise() {
+  local child=""
+  trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT
+  while true; do
+    "$@" &
+    child=$!
+    local status=0
+    wait "$child" || status=$?
+    say "The Celery worker stopped (exit $status); starting it again in 2 s"
+    sleep 2
+  done
+}
+supervise "$VENV/bin/celery" -A armsmonitor worker --loglevel INFO --concurrency 2 &
 PROCESSES+=($!)
 "$VENV/bin/celery" -A armsmonitor beat --loglevel INFO \
   --schedule "$DATA_DIR/celerybeat-schedule" &
@@ -38,5 +52,5 @@ PROCESSES+=($!)
 
 say "ArmsMonitor serves http://${BIND:-127.0.0.1:8000}/ (health: /healthz). Ctrl-C stops it."
 say "Sign in as demo-admin, demo-reporter, demo-verifier or demo-analyst; password: $(cat "$DATA_DIR/demo-login.txt")"
-# Stop all when any one process dies, so a broken worker is not hidden behind a live server.
+# Stop all when the server or beat dies (the worker is restarted by its supervisor).
 wait -n
