@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 from typing import Any
 
 import psycopg2
@@ -71,13 +72,15 @@ def _kind_of(model: type[models.Model]) -> JobKind:
 
 
 def _send(kind: JobKind, job_id: int, task_id: str) -> None:
-    from armsmonitor.celery import app
 
     options: dict[str, Any] = {"task_id": task_id}
     if kind.queue_setting:
         options["queue"] = getattr(settings, kind.queue_setting)
+    # The task's module may not be imported yet in a web process (Celery imports task
+    # modules only in workers).
+    task = import_module(kind.task.rsplit(".", 1)[0]).__dict__[kind.task.rsplit(".", 1)[1]]
     try:
-        app.tasks[kind.task].apply_async((job_id,), **options)
+        task.apply_async((job_id,), **options)
     except Exception:
         # Not sent (the broker is down): no task id, so the watchdog sends it after one
         # lease rather than after JOB_QUEUED_SECONDS.
@@ -112,6 +115,49 @@ def claimable(job: LeasedJob, task_id: str, *, now: Any = None) -> bool:
     lapsed = beat is None or beat < now - timedelta(seconds=settings.JOB_LEASE_SECONDS)
     # No task id: called directly (a test, a shell), not delivered by the broker.
     return lapsed or not task_id or not job.task_id or job.task_id == task_id
+
+
+def job_may_run(job: Any, task_id: str) -> bool:
+    """`claimable`, and not an attempt after one stopped by its hard time limit or after
+    the last allowed one: those fail the job (locked by the caller) with the reason.
+
+    A hard limit kills the worker child; the broker may then hand the task to a new child
+    at once, and without this the job would run into its limit again and again."""
+    if not claimable(job, task_id):
+        return False
+    if job.state != "running":
+        return True
+    kind = _kind_of(type(job))
+    limit = getattr(settings, kind.time_limit_setting)
+    # The attempt before beat its heartbeat until (about) its limit: the limit killed it.
+    # (A worker lost earlier stopped beating earlier.) One beat interval of slack.
+    slack = settings.JOB_LEASE_SECONDS / 4 + 1
+    if (
+        job.attempt_started_at
+        and job.heartbeat_at
+        and (job.heartbeat_at - job.attempt_started_at).total_seconds() >= limit - slack
+    ):
+        _fail(type(job), job, _limit_message(limit))
+        return False
+    if job.attempts >= settings.JOB_MAX_ATTEMPTS:
+        _fail(type(job), job, _attempts_message(job.attempts))
+        return False
+    return True
+
+
+def _limit_message(limit: int) -> str:
+    return (
+        f"Stopped: it ran longer than its time limit of {limit} seconds. "
+        "Narrow the request (a shorter period, a smaller file) and try again."
+    )
+
+
+def _attempts_message(attempts: int) -> str:
+    return (
+        f"Failed after {attempts} attempts: the worker running it was lost each time "
+        "(or its task never reached a worker). Try again later; if it fails again, "
+        "tell the platform's operators."
+    )
 
 
 def claim_fields(job: LeasedJob, task_id: str) -> list[str]:
@@ -259,24 +305,13 @@ def _watch_one(kind: JobKind, model: type[models.Model], job: Any, now: Any) -> 
         and job.attempt_started_at
         and (job.attempt_started_at <= now - timedelta(seconds=limit))
     ):
-        _fail(
-            model,
-            job,
-            f"Stopped: it ran longer than its time limit of {limit} seconds. "
-            "Narrow the request (a shorter period, a smaller file) and try again.",
-        )
+        _fail(model, job, _limit_message(limit))
         return "failed"
     # A running job's claim counted its attempt; a queued one whose task never started
     # counts as one now.
     attempts = job.attempts + (1 if job.state == "queued" else 0)
     if attempts >= settings.JOB_MAX_ATTEMPTS:
-        _fail(
-            model,
-            job,
-            f"Failed after {attempts} attempts: the worker running it was lost each time "
-            "(or its task never reached a worker). Try again later; if it fails again, "
-            "tell the platform's operators.",
-        )
+        _fail(model, job, _attempts_message(attempts))
         return "failed"
     task_id = str(uuid.uuid4())
     model.objects.filter(pk=job.pk).update(

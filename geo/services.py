@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from armsmonitor.jobs import (
     claim_fields,
-    claimable,
     job_enqueue,
     job_lease,
+    job_may_run,
     job_recover,
     owned,
     stuck,
@@ -223,7 +223,7 @@ def _claim(run_id: int, worker: str, task_id: str = "") -> AnalysisRun | None:
             .filter(pk=run_id)
             .first()
         )
-        if run is None or run.finished or not claimable(run, task_id):
+        if run is None or run.finished or not job_may_run(run, task_id):
             return None
         run.state = AnalysisRun.State.RUNNING
         run.started_at = run.started_at or timezone.now()

@@ -22,7 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.utils import DataError
 
-from armsmonitor.jobs import claim_fields, claimable, job_enqueue, job_lease, job_write_now, owned
+from armsmonitor.jobs import claim_fields, job_enqueue, job_lease, job_may_run, job_write_now, owned
 from geo.borders import border_tolerance_m, location_doubt_message
 from geo.coordinates import METRES_PER_DEGREE, parse_coordinates
 from incidents.choices import (
@@ -826,7 +826,7 @@ def _import_job_claim(job_id: int, task_id: str):
             .filter(pk=job_id)
             .first()
         )
-        if job is None or job.finished or not claimable(job, task_id):
+        if job is None or job.finished or not job_may_run(job, task_id):
             return None
         job.state, job.started_at = ImportJob.State.RUNNING, timezone.now()
         job.rows_checked, job.stage = 0, ""

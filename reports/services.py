@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 
 from armsmonitor.jobs import (
     claim_fields,
-    claimable,
     job_enqueue,
     job_lease,
+    job_may_run,
     job_recover,
     owned,
     stuck,
@@ -271,7 +271,7 @@ def _claim(report_id: int, worker: str, task_id: str = "") -> Report | None:
             .filter(pk=report_id)
             .first()
         )
-        if report is None or report.finished or not claimable(report, task_id):
+        if report is None or report.finished or not job_may_run(report, task_id):
             return None
         report.state = Report.State.RUNNING
         report.started_at = report.started_at or timezone.now()

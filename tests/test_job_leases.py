@@ -21,7 +21,14 @@ from celery.app.task import Task
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from armsmonitor.jobs import claim_fields, claimable, job_enqueue, jobs_watchdog, owned
+from armsmonitor.jobs import (
+    claim_fields,
+    claimable,
+    job_enqueue,
+    job_may_run,
+    jobs_watchdog,
+    owned,
+)
 from geo.boundaries import countries_load
 from geo.models import AnalysisRun
 from geo.services import analysis_run_request
@@ -97,6 +104,30 @@ def test_an_attempt_that_lost_its_job_writes_nothing():
 
     assert owned(ImportJob, job.pk, 1).update(state="done") == 0
     assert owned(ImportJob, job.pk, 2).update(state="done") == 1
+
+
+@pytest.mark.django_db
+def test_a_task_delivered_again_after_its_hard_limit_killed_it_fails_the_job_with_the_limit(
+    settings,
+):
+    settings.JOB_LEASE_SECONDS, settings.IMPORT_TIME_LIMIT = 4, 60
+    world = build_world()
+    killed_by_limit, lost_early = import_job(world, 1), import_job(world, 1)
+    started = timezone.now() - timedelta(seconds=70)
+    for job, beat_until in ((killed_by_limit, 59), (lost_early, 10)):
+        ImportJob.objects.filter(pk=job.pk).update(
+            state="running",
+            attempts=1,
+            task_id="sent",
+            attempt_started_at=started,
+            heartbeat_at=started + timedelta(seconds=beat_until),
+        )
+
+    assert not job_may_run(ImportJob.objects.get(pk=killed_by_limit.pk), "sent")
+    assert job_may_run(ImportJob.objects.get(pk=lost_early.pk), "sent")
+    killed_by_limit.refresh_from_db()
+    assert killed_by_limit.state == "failed"
+    assert "time limit of 60 seconds" in killed_by_limit.report["file_error"]
 
 
 # --- the watchdog -----------------------------------------------------------------------
