@@ -358,26 +358,42 @@ def photo_attach(
     return photo
 
 
-def incidents_assign_missing_nearest_places(*, batch: int = 50_000) -> int:
+# The advisory lock that lets one copy of the nearest-place work run at a time.
+NEAREST_PLACES_LOCK = 0x6E656172  # "near"
+
+
+def incidents_assign_missing_nearest_places(*, batch: int = 5_000) -> int | None:
     """Fill in the nearest named place wherever it is missing (after a large import), in
-    batches; idempotent. Return how many incidents were updated."""
+    short batches, each committed (a stopped run resumes where it was); idempotent. Return
+    how many incidents were updated, or None when another copy is running: two copies
+    would only hold two workers on the same rows."""
     from geo.models import Place
 
     if not Place.objects.exists():
         return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [NEAREST_PLACES_LOCK])
+        if not cursor.fetchone()[0]:
+            return None
     updated = 0
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                """
-                UPDATE incidents_incident AS incident SET nearest_place_id = (
-                    SELECT place.geonameid FROM geo_place AS place
-                    ORDER BY place.point <-> incident.location LIMIT 1)
-                WHERE incident.id IN (SELECT id FROM incidents_incident
-                                      WHERE nearest_place_id IS NULL LIMIT %s)
-            """,
-                [batch],
-            )
-            updated += cursor.rowcount
-            if cursor.rowcount < batch:
-                return updated
+    try:
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                # SKIP LOCKED: rows an import or an edit holds are done on the next run.
+                cursor.execute(
+                    """
+                    UPDATE incidents_incident AS incident SET nearest_place_id = (
+                        SELECT place.geonameid FROM geo_place AS place
+                        ORDER BY place.point <-> incident.location LIMIT 1)
+                    WHERE incident.id IN (SELECT id FROM incidents_incident
+                                          WHERE nearest_place_id IS NULL
+                                          LIMIT %s FOR UPDATE SKIP LOCKED)
+                """,
+                    [batch],
+                )
+                updated += cursor.rowcount
+                if cursor.rowcount < batch:
+                    return updated
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [NEAREST_PLACES_LOCK])

@@ -1,5 +1,7 @@
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from incidents.importer import import_job_run
 from incidents.selectors import mission_summary
@@ -24,11 +26,26 @@ def run_import_job(self, job_id: int) -> None:
     import_job_run(job_id=job_id, task_id=self.request.id)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def assign_missing_nearest_places() -> int:
+# Idempotent and resumable (each batch commits), so retried on a lost database connection
+# and on its soft limit; one copy at a time (an advisory lock): a copy that finds another
+# running tries again later rather than holding a second worker.
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError, SoftTimeLimitExceeded),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=settings.IMPORT_SOFT_TIME_LIMIT,
+    time_limit=settings.IMPORT_TIME_LIMIT,
+)
+def assign_missing_nearest_places(self) -> int:
     from incidents.services import incidents_assign_missing_nearest_places
 
-    return incidents_assign_missing_nearest_places()
+    updated = incidents_assign_missing_nearest_places()
+    if updated is None:
+        raise self.retry(countdown=60)
+    return updated
 
 
 @shared_task

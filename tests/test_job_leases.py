@@ -373,3 +373,32 @@ def test_a_queued_job_whose_task_was_lost_is_sent_again_and_finishes(monkeypatch
     assert done.report["incidents_created"] == 10
     with capsys.disabled():
         print(f"\nqueued import whose task was lost: finished after {recovered_after:.1f} s")
+
+
+# --- the nearest-place work -------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_copy_of_the_nearest_place_work_runs_at_a_time_and_fills_every_place():
+    from django.contrib.gis.geos import Point
+
+    from geo.models import Place
+    from incidents.services import NEAREST_PLACES_LOCK, incidents_assign_missing_nearest_places
+    from tests.test_faults import _own_connection
+
+    build_world()
+    Place.objects.create(
+        geonameid=1, name="Bangui", search_name="bangui", country="CAF", point=Point(18.55, 4.36)
+    )
+    Incident.objects.update(nearest_place=None)
+    other = _own_connection()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [NEAREST_PLACES_LOCK])
+        assert incidents_assign_missing_nearest_places() is None, "another copy runs"
+    finally:
+        other.close()
+
+    assert incidents_assign_missing_nearest_places(batch=2) == Incident.objects.count()
+    assert not Incident.objects.filter(nearest_place__isnull=True).exists()
+    assert incidents_assign_missing_nearest_places() == 0, "idempotent"
