@@ -225,8 +225,8 @@ CELERY_VISIBILITY_TIMEOUT = env.int(
 )
 if CELERY_VISIBILITY_TIMEOUT <= LONGEST_TIME_LIMIT:
     raise ImproperlyConfigured(
-        "CELERY_VISIBILITY_TIMEOUT must be above the longest hard time limit "
-        f"({LONGEST_TIME_LIMIT} s: CELERY_TASK_TIME_LIMIT, ANALYSIS_TIME_LIMIT, "
+        "CELERY_VISIBILITY_TIMEOUT must be above CELERY_TASK_TIME_LIMIT and every job "
+        f"kind's hard limit (the longest: {LONGEST_TIME_LIMIT} s; ANALYSIS_TIME_LIMIT, "
         "IMPORT_TIME_LIMIT, REPORT_TIME_LIMIT), or a long task would be delivered again "
         "while it still runs."
     )
