@@ -285,6 +285,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "incidents.tasks.purge_expired_idempotency_keys",
         "schedule": crontab(minute=17),
     },
+    # Files of refused import jobs, past their retention (incidents/import_retention.py).
+    "purge-refused-import-files": {
+        "task": "incidents.tasks.purge_refused_import_files",
+        "schedule": crontab(hour=3, minute=10),
+    },
     # The signed digest of every chain of custody's head, daily (README, "Custody integrity").
     "publish-custody-digest": {
         "task": "incidents.tasks.publish_custody_digest",
@@ -471,6 +476,11 @@ SPECTACULAR_SETTINGS = {
         "ReportStateEnum": "reports.models.Report.State",
     },
 }
+
+# Days the file of a refused or failed import is kept after the job ended (at least 1).
+IMPORT_REFUSED_RETENTION_DAYS = env.int("IMPORT_REFUSED_RETENTION_DAYS", default=30)
+if IMPORT_REFUSED_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("IMPORT_REFUSED_RETENTION_DAYS must be 1 or more.")
 
 # --- Places ---------------------------------------------------------------------------
 # Within this distance of a boundary, a point takes the mission's host country when that is

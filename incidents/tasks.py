@@ -62,3 +62,10 @@ def publish_custody_digest() -> str:
     from incidents.custody_digests import custody_digest_publish
 
     return str(custody_digest_publish())
+
+
+@shared_task
+def purge_refused_import_files() -> int:
+    from incidents.import_retention import import_refused_files_purge
+
+    return import_refused_files_purge()
