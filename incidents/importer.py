@@ -355,17 +355,32 @@ CREATE INDEX ON import_cell (cell_x, cell_y);
 
 # A stated country must be one the point can be in: within the border tolerance of its
 # boundary (a cell with no boundary near: the cell's own country).
-STATED_COUNTRIES_CONTRADICTED = """
-SELECT s.row_number, s.country,
-    CASE WHEN cell.on_boundary THEN placed.country ELSE cell.country END
+# Every point placed once (geo/borders.py), for the checks below and the insert: in a cell
+# near a boundary one by one, elsewhere by its cell; `country` is the stated one where the
+# row gives it, `derived` the point's own; `candidates` the countries it can be in.
+PLACE_POINTS = """
+CREATE TEMP TABLE import_place ON COMMIT DROP AS
+SELECT s.row_number, position.point,
+    CASE WHEN cell.on_boundary THEN near.country ELSE cell.country END AS derived,
+    CASE WHEN s.country <> '' THEN s.country
+         WHEN cell.on_boundary THEN near.country ELSE cell.country END AS country,
+    COALESCE(cell.on_boundary AND near.near_border, false) AS near_border,
+    CASE WHEN cell.on_boundary THEN near.candidates ELSE ARRAY[cell.country] END AS candidates
 FROM import_incident AS s
 JOIN import_cell AS cell USING (cell_x, cell_y)
-LEFT JOIN LATERAL geo_country_near(
-    ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326), %(hosts)s, %(tolerance)s
-) AS placed ON cell.on_boundary
-WHERE s.country <> ''
-  AND NOT (CASE WHEN cell.on_boundary THEN s.country = ANY(placed.candidates)
-                ELSE s.country = cell.country END)
+CROSS JOIN LATERAL ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326) AS position(point)
+LEFT JOIN LATERAL geo_country_near(position.point, %(hosts)s, %(tolerance)s) AS near
+    ON cell.on_boundary;
+CREATE UNIQUE INDEX ON import_place (row_number);
+ANALYZE import_place;
+"""
+
+# A stated country must be one the point can be in: within the border tolerance of its
+# boundary (a cell with no boundary near: the cell's own country).
+STATED_COUNTRIES_CONTRADICTED = """
+SELECT s.row_number, s.country, place.derived
+FROM import_incident AS s JOIN import_place AS place USING (row_number)
+WHERE s.country <> '' AND NOT s.country = ANY(place.candidates)
 ORDER BY s.row_number
 """
 
@@ -388,24 +403,16 @@ def _stated_countries_contradicted(cursor, parameters: dict) -> list[Problem]:
 # location_confirmed. Judged by country only where boundaries are loaded.
 DOUBTED_LOCATIONS = """
 SELECT row_number, doubt, country FROM (
-    SELECT s.row_number, CASE WHEN s.country <> '' THEN s.country
-             WHEN cell.on_boundary THEN near.country ELSE cell.country END AS country,
-        geo_location_doubt(
-        position.point,
-        CASE WHEN s.country <> '' THEN s.country
-             WHEN cell.on_boundary THEN near.country ELSE cell.country END,
+    SELECT s.row_number, place.country, geo_location_doubt(
+        place.point,
+        place.country,
         -- A country the row states was said by a person: not doubted, only checked above.
         CASE WHEN s.country <> '' THEN array_append(%(hosts)s::text[], s.country)
              ELSE %(hosts)s::text[] END,
         (SELECT area_of_operations FROM organisations_mission WHERE id = %(mission)s),
         %(tolerance)s,
         (SELECT EXISTS (SELECT 1 FROM geo_countrypart))) AS doubt
-    FROM import_incident AS s
-    JOIN import_cell AS cell USING (cell_x, cell_y)
-    CROSS JOIN LATERAL ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326)
-        AS position(point)
-    LEFT JOIN LATERAL geo_country_near(position.point, %(hosts)s, %(tolerance)s) AS near
-        ON cell.on_boundary
+    FROM import_incident AS s JOIN import_place AS place USING (row_number)
     WHERE NOT s.location_confirmed
 ) AS judged
 WHERE doubt IS NOT NULL
@@ -435,14 +442,10 @@ def _insert_incidents_sql(history_columns: list[str]) -> str:
 
 INSERT_INCIDENTS = """
 WITH located AS (
-    SELECT s.*, position.point, cell.on_boundary, cell.country AS cell_country,
-           placed.country AS placed_country, placed.near_border AS placed_near_border
+    SELECT s.*, place.point, place.country AS placed_country,
+           place.near_border AS placed_near_border
     FROM import_incident AS s
-    JOIN import_cell AS cell USING (cell_x, cell_y)
-    CROSS JOIN LATERAL ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326) AS position(point)
-    -- Only the points of cells near a boundary are placed one by one.
-    LEFT JOIN LATERAL geo_country_near(position.point, %(hosts)s, %(tolerance)s) AS placed
-        ON cell.on_boundary
+    JOIN import_place AS place USING (row_number)
     -- The condition of the partial unique index (contingent, external_reference), repeated
     -- so that the planner may use it: without it, each row scans the contingent's incidents.
     WHERE NOT EXISTS (SELECT 1 FROM incidents_incident AS existing
@@ -460,9 +463,7 @@ WITH located AS (
         s.location_precision, s.kind, s.context, s.actor_type, s.actors, s.narrative,
         s.source, s.source_reliability, s.releasability, s.gbv_link, cells.h3_cell,
         %(contingent)s, %(mission)s, %(user)s, %(state)s, '', '',
-        CASE WHEN s.country <> '' THEN s.country
-             WHEN s.on_boundary THEN s.placed_country ELSE s.cell_country END,
-        s.on_boundary AND s.placed_near_border,
+        s.placed_country, s.placed_near_border,
         (SELECT area.id FROM geo_adminarea AS area WHERE ST_Covers(area.boundary, s.point)
          ORDER BY area.level DESC, area.id LIMIT 1),
         now(), now()
@@ -657,6 +658,7 @@ def incidents_import(
             cursor.execute(NO_MORE_PRECISE_THAN_WRITTEN)
             cursor.execute("ANALYZE import_incident")
             cursor.execute(CELL_COUNTRIES, parameters)
+            cursor.execute(PLACE_POINTS, parameters)
             contradicted = _stated_countries_contradicted(cursor, parameters)
             contradicted += _doubted_locations(cursor, parameters)
             contradicted.sort(key=lambda problem: problem.row)
@@ -698,7 +700,7 @@ def incidents_import(
             # Dropped now, not only at commit: an outer transaction may run another import.
             cursor.execute(
                 "DROP TABLE import_row, import_located, import_incident, "
-                "import_cell, import_h3, import_created"
+                "import_cell, import_place, import_h3, import_created"
             )
     except ImportFileError as error:
         report.file_error = str(error)

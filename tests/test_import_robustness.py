@@ -192,15 +192,16 @@ def test_the_already_imported_check_reads_the_unique_index(world):
             " 0.0::float8 AS longitude, 0.0::float8 AS latitude"
         )
         cursor.execute(
-            "CREATE TEMP TABLE import_cell AS SELECT 0 AS cell_x, 0 AS cell_y,"
-            " false AS on_boundary, ''::text AS country"
+            "CREATE TEMP TABLE import_place AS SELECT 2::bigint AS row_number,"
+            " ST_SetSRID(ST_MakePoint(0, 0), 4326) AS point, ''::text AS country,"
+            " false AS near_border"
         )
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(
             f"EXPLAIN {probe}", {"contingent": contingent.pk, "hosts": ["CAF"], "tolerance": 5000.0}
         )
         plan = "\n".join(line for (line,) in cursor.fetchall())
-        cursor.execute("DROP TABLE import_incident, import_cell")
+        cursor.execute("DROP TABLE import_incident, import_place")
     assert "unique_external_reference_per_contingent" in plan, plan
 
 
