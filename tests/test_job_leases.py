@@ -396,6 +396,10 @@ def test_one_copy_of_the_nearest_place_work_runs_at_a_time_and_fills_every_place
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [NEAREST_PLACES_LOCK])
         assert incidents_assign_missing_nearest_places() is None, "another copy runs"
+        # Released outright: a closed connection's backend lets go of its locks only once
+        # the server has noticed, which a busy machine may not have done by the next line.
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [NEAREST_PLACES_LOCK])
     finally:
         other.close()
 
