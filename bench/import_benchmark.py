@@ -1,6 +1,10 @@
-"""Import speed: ArmsMonitor's CSV import against a plain COPY and Django's bulk_create.
+"""Import speed: ArmsMonitor's CSV import against a plain COPY and Django's bulk_create, and
+into a contingent that already holds many incidents against an empty one.
 
-    .venv/bin/python bench/import_benchmark.py [--rows 100000 1000000]
+    .venv/bin/python bench/import_benchmark.py [--rows 100000 1000000] [--skip-bulk-create]
+    .venv/bin/python bench/import_benchmark.py --seed-incidents 1000000 [--seed-only]
+        [--rows 100000] [--rounds 3]
+    .venv/bin/python bench/import_benchmark.py --drop-seed
 
 For each size, the same generated rows (points in the Central African Republic, valid
 codes, unique references) go into the same table three ways, each inside a transaction that
@@ -13,6 +17,14 @@ is rolled back afterwards, so the database is left as it was:
 
 Prints seconds and rows per second for each, and the ratios the issue asks for. Country
 boundaries should be loaded (make run does it) for the derivation to do real work.
+
+With `--seed-incidents N`, the case of issue 18 instead: the contingent of mission
+BENCH-SEEDED is first seeded with N incidents (bench/seeding.py: once, kept for later runs,
+about 7 minutes per million here; `--seed-only` stops there, `--drop-seed` deletes them), then
+`--rounds` interleaved rounds import the same rows into that contingent ("big") and into the
+empty contingent of mission BENCH ("empty"), each rolled back, alternating which goes first.
+Prints each import's time with the load average (1, 5, 15 minutes) before it, the median of
+each case and their ratio. Target: big no slower than 1.5x empty.
 """
 
 import argparse
@@ -38,6 +50,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.gis.geos import Point  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from bench.seeding import incidents_seed, seed_drop  # noqa: E402
 from incidents.importer import incidents_import  # noqa: E402
 from incidents.models import Incident  # noqa: E402
 from organisations.choices import Role  # noqa: E402
@@ -54,6 +67,9 @@ HEADER = [
 ]
 KINDS = ["checkpoint_seizure", "cordon_search", "cache_discovery", "voluntary_surrender"]
 CONTEXTS = ["armed_conflict", "criminal", "intercommunal", "other"]
+
+
+SEEDED = "BENCH-SEEDED"
 
 
 class Rollback(Exception):
@@ -169,11 +185,58 @@ def django_bulk_create(path: Path, contingent: Contingent, user) -> None:
         )
 
 
+def load_average() -> str:
+    return "load " + " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def big_against_empty(rows: int, rounds: int, big: Contingent, empty: Contingent, user) -> None:
+    """Interleaved rounds of the same import into `big` and into `empty`, rolled back."""
+    seconds: dict[str, list[float]] = {"big": [], "empty": []}
+    held = Incident.objects.filter(contingent=big).count()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "incidents.csv"
+        write_csv(rows, path)
+        print(
+            f"{rows:,} rows into a contingent holding {held:,} incidents (big) and into an "
+            f"empty one (empty), {rounds} interleaved rounds; "
+            f"{Incident.objects.count():,} incidents in the table; {os.cpu_count()} cores"
+        )
+        for number in range(rounds):
+            order = ["big", "empty"] if number % 2 == 0 else ["empty", "big"]
+            for case in order:
+                contingent = big if case == "big" else empty
+                print(f"  round {number + 1} {load_average()}", end="")
+                seconds[case].append(timed(case, platform_import, path, contingent, user, rows))
+    median = {case: float(np.median(times)) for case, times in seconds.items()}
+    ratio = median["big"] / median["empty"]
+    print(
+        f"  median big {median['big']:.2f} s, empty {median['empty']:.2f} s: big/empty "
+        f"{ratio:.2f} (target <= 1.5: {'met' if ratio <= 1.5 else 'MISSED'}); {load_average()}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--skip-bulk-create", action="store_true")
+    parser.add_argument(
+        "--seed-incidents",
+        type=int,
+        metavar="N",
+        help="compare importing into a contingent seeded with N incidents and an empty one",
+    )
+    parser.add_argument("--seed-only", action="store_true")
+    parser.add_argument("--drop-seed", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3)
     arguments = parser.parse_args()
+
+    if arguments.drop_seed:
+        seed_drop(SEEDED)
+        print(f"Deleted mission {SEEDED} and its incidents.")
+        return
+    big = incidents_seed(SEEDED, arguments.seed_incidents) if arguments.seed_incidents else None
+    if arguments.seed_only:
+        return
 
     with transaction.atomic():
         mission, _ = Mission.objects.get_or_create(
@@ -186,6 +249,13 @@ def main() -> None:
         )
         user, _ = get_user_model().objects.get_or_create(username="bench-reporter")
         Membership.objects.get_or_create(user=user, role=Role.REPORTER, contingent=contingent)
+        if big is not None:
+            Membership.objects.get_or_create(user=user, role=Role.REPORTER, contingent=big)
+
+    if big is not None:
+        for rows in arguments.rows:
+            big_against_empty(rows, arguments.rounds, big, contingent, user)
+        return
 
     for rows in arguments.rows:
         with tempfile.TemporaryDirectory() as folder:

@@ -1,35 +1,74 @@
-"""Counting incidents on the H3 hexagon grid, in SQL where the stored cell allows it."""
+"""Counting incidents on the H3 hexagon grid: each point in the cell that contains it.
+
+Every point is binned by h3.latlng_to_cell(latitude, longitude, resolution), the cell that
+contains it at the asked resolution, never by the parent of its stored resolution-8 cell:
+H3 is not exactly hierarchical (a resolution-6 hexagon is not the union of its resolution-8
+descendants), and parents put about 6 % of points in a neighbouring hexagon at resolution 6.
+
+How, and why (issue 18; measured with bench/binning_benchmark.py against the parent-in-SQL
+code it replaced, interleaved rounds, 2 cores; figures in docs and in that script's output):
+
+- PostgreSQL has no H3 here (no h3-pg package on Debian), so the cell is computed in Python,
+  one h3 call per point (about 1 µs with h3's integer API). The database still does what it
+  does well: choosing the incidents (filters, visibility), the reader's point (generalised
+  locations binned from the point a reader may see, as before), weights and periods.
+  Grouping equal points in SQL first was tried: its hash aggregate cost more than the h3
+  calls it saved.
+- The points come back by binary COPY into a numpy record array (38 bytes a row, no Python
+  object per row); counts are added up per cell (and period) with numpy.
+- Rejected: correcting parents in SQL (only resolution-8 cells wholly inside their
+  ancestor can keep the parent; at resolution 7, the default, that is 1 in 7), storing more
+  resolutions (a column per resolution on every incident, kept by every write path), and
+  h3ronpy (vectorised, but it brings pyarrow, about 40 MB, for a saving of under a second
+  per million points).
+"""
+
+import io
+import struct
+from itertools import repeat
 
 import h3
 import numpy as np
 from django.db import connection
 from django.db.models import QuerySet
+from h3.api import basic_int as h3_int
 
-from geo.analyses.source import chosen_incidents_sql
-from incidents.services import H3_RESOLUTION
-
-# Incidents store their resolution-8 cell; coarser grids are its parents.
-FINEST_RESOLUTION = H3_RESOLUTION
-
-
-def parent_cell_sql(column: str, resolution: int) -> str:
-    """SQL for the parent, at `resolution`, of the H3 cell id in bigint `column`.
-
-    An H3 index keeps its resolution in bits 52–55 and one 3-bit digit per finer level
-    below; the parent sets the resolution and fills the finer digits with 7 (unused).
-    """
-    resolution = int(resolution)
-    unused_digits = (1 << (3 * (15 - resolution))) - 1
-    return (
-        f"(({column} & ~(15::bigint << 52)) | ({resolution}::bigint << 52)"
-        f" | {unused_digits}::bigint)"
-    )
+from geo.analyses.source import chosen_points_sql
 
 
 def weapons_per_incident_sql() -> str:
     return (
         "LEFT JOIN (SELECT incident_id, sum(quantity) AS weapons FROM incidents_weaponitem"
         " GROUP BY incident_id) AS seized ON seized.incident_id = chosen.id"
+    )
+
+
+# PostgreSQL's binary COPY: a signature, flags and a header extension; each row a field
+# count then (length, value) per field; -1 as the trailer. Our fields are never NULL.
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+# Days from 1970-01-01 (numpy's epoch) to 2000-01-01 (PostgreSQL's).
+_POSTGRES_EPOCH_DAYS = 10957
+
+
+def _copy_rows(query: str, params: tuple, fields: list[tuple[str, str]]) -> np.ndarray:
+    """Rows of `query` (no NULLs) as a numpy record array of `fields` (name, big-endian type)."""
+    dtype = np.dtype(
+        [("count", ">i2")]
+        + [part for name, kind in fields for part in ((f"{name}_length", ">i4"), (name, kind))]
+    )
+    sink = io.BytesIO()
+    with connection.cursor() as cursor:
+        cursor.copy_expert(
+            f"COPY ({cursor.mogrify(query, params).decode()}) TO STDOUT WITH (FORMAT binary)",
+            sink,
+        )
+    buffer = sink.getbuffer()
+    if bytes(buffer[: len(_COPY_SIGNATURE)]) != _COPY_SIGNATURE:
+        raise ValueError("not PostgreSQL's binary COPY format")
+    (extension,) = struct.unpack_from(">i", buffer, len(_COPY_SIGNATURE) + 4)
+    start = len(_COPY_SIGNATURE) + 8 + extension
+    return np.frombuffer(
+        buffer, dtype=dtype, offset=start, count=(len(buffer) - start - 2) // dtype.itemsize
     )
 
 
@@ -42,41 +81,39 @@ def cell_counts(
     "quarter", "year"), one row per cell and period, `periods` holding the period starts
     as numpy datetime64[D]; without, `periods` is empty.
 
-    Exact locations use the stored cell's parent in SQL; generalised locations (few
-    distinct grid points) get their cell from h3 here, from the point a reader may see.
+    Each incident is counted in the cell containing the point a reader may see
+    (`shown_location`: the exact point, or the generalised one), as h3 gives it.
     """
-    sql, params = chosen_incidents_sql(incidents, "h3_cell", "occurred_at")
+    sql, params = chosen_points_sql(incidents, "occurred_at")
     weight = "coalesce(seized.weapons, 0)" if measure == "weapons" else "1"
     join = weapons_per_incident_sql() if measure == "weapons" else ""
-    period_column = "date_trunc(%s, occurred_at)::date" if period else "NULL::date"
-    exact = "location_is_exact AND h3_cell IS NOT NULL"
+    fields = [("latitude", ">f8"), ("longitude", ">f8"), ("weight", ">f8")]
+    period_column = ""
+    if period:
+        period_column = ", date_trunc(%s, occurred_at)::date"
+        fields.append(("period", ">i4"))
     query = f"""
         WITH chosen AS ({sql})
-        SELECT CASE WHEN {exact} THEN {parent_cell_sql("h3_cell", resolution)} END,
-               CASE WHEN NOT ({exact}) THEN ST_Y(shown_location) END,
-               CASE WHEN NOT ({exact}) THEN ST_X(shown_location) END,
-               {period_column},
-               sum({weight})::float8
+        SELECT latitude, longitude, ({weight})::float8{period_column}
         FROM chosen {join}
-        GROUP BY 1, 2, 3, 4
+        WHERE latitude IS NOT NULL
     """
-    with connection.cursor() as cursor:
-        cursor.execute(query, (*params, *([period] if period else [])))
-        rows = cursor.fetchall()
-    if not rows:
+    rows = _copy_rows(query, (*params, *([period] if period else [])), fields)
+    if not len(rows):
         return np.empty(0, np.int64), np.empty(0), np.empty(0, "datetime64[D]")
-    cells = np.array(
-        [
-            cell
-            if cell is not None
-            else int(h3.latlng_to_cell(latitude, longitude, resolution), 16)
-            for cell, latitude, longitude, _period, _count in rows
-        ],
-        dtype=np.int64,
-    )
-    counts = np.array([row[4] for row in rows], dtype=np.float64)
+    cells = np.fromiter(
+        map(
+            h3_int.latlng_to_cell,
+            rows["latitude"].tolist(),
+            rows["longitude"].tolist(),
+            repeat(int(resolution)),
+        ),
+        dtype=np.uint64,
+        count=len(rows),
+    ).view(np.int64)
+    counts = rows["weight"].astype(np.float64)
     periods = (
-        np.array([row[3] for row in rows], dtype="datetime64[D]")
+        (rows["period"].astype(np.int64) + _POSTGRES_EPOCH_DAYS).astype("datetime64[D]")
         if period
         else np.empty(0, "datetime64[D]")
     )
@@ -84,14 +121,16 @@ def cell_counts(
 
 
 def _merge_duplicates(cells, counts, periods):
-    """Generalised points and exact ones can fall in the same cell: add them up."""
-    keys = np.stack([cells, periods.astype(np.int64)]) if len(periods) else cells[None, :]
-    unique_keys, inverse = np.unique(keys, axis=1, return_inverse=True)
-    merged_counts = np.bincount(inverse.ravel(), weights=counts)
-    merged_periods = (
-        unique_keys[1].astype("datetime64[D]") if len(periods) else np.empty(0, "datetime64[D]")
+    """Add up the counts of equal cells (and periods); sorted by cell, then period."""
+    if not len(periods):
+        unique_cells, inverse = np.unique(cells, return_inverse=True)
+        return unique_cells, np.bincount(inverse, weights=counts), periods
+    order = np.lexsort((periods, cells))
+    cells, counts, periods = cells[order], counts[order], periods[order]
+    starts = np.flatnonzero(
+        np.concatenate([[True], (cells[1:] != cells[:-1]) | (periods[1:] != periods[:-1])])
     )
-    return unique_keys[0], merged_counts, merged_periods
+    return cells[starts], np.add.reduceat(counts, starts), periods[starts]
 
 
 def cell_of(latitude: float, longitude: float, resolution: int) -> int:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import FloatField, Func, QuerySet
 from django.http import QueryDict
 
 if TYPE_CHECKING:
@@ -46,6 +46,38 @@ def chosen_incidents_sql(incidents: QuerySet, *fields: str) -> tuple[str, tuple]
         # A visibility that grants no exact location compiles to a constant (0), hence the cast.
         "SELECT chosen_row.id, chosen_row.location_is_exact::boolean AS location_is_exact,"
         " chosen_row.shown_location::geometry AS shown_location"
+        f"{', ' + columns if columns else ''} FROM ({sql}) AS chosen_row",
+        params,
+    )
+
+
+def chosen_points_sql(incidents: QuerySet, *fields: str) -> tuple[str, tuple]:
+    """As `chosen_incidents_sql`, with the point a reader may see as two numbers instead of
+    a geometry: columns `id`, `latitude`, `longitude` and the model `fields`.
+
+    For analyses that read every point: no geometry goes through EWKB and back, which costs
+    more than the rest of such a query."""
+    values = (
+        incidents.order_by()
+        .annotate(
+            chosen_latitude=Func("shown_location", function="ST_Y", output_field=FloatField()),
+            chosen_longitude=Func("shown_location", function="ST_X", output_field=FloatField()),
+        )
+        .values("id", "chosen_latitude", "chosen_longitude", *fields)
+    )
+    try:
+        sql, params = values.query.sql_with_params()
+    except EmptyResultSet:
+        sql, params = _no_incidents_sql(fields), ()
+        sql = sql.replace(
+            "true AS location_is_exact, incident.location AS shown_location",
+            "ST_Y(incident.location) AS chosen_latitude,"
+            " ST_X(incident.location) AS chosen_longitude",
+        )
+    columns = ", ".join(f'chosen_row."{field}"' for field in fields)
+    return (
+        "SELECT chosen_row.id, chosen_row.chosen_latitude AS latitude,"
+        " chosen_row.chosen_longitude AS longitude"
         f"{', ' + columns if columns else ''} FROM ({sql}) AS chosen_row",
         params,
     )
