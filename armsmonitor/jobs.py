@@ -73,7 +73,10 @@ def _kind_of(model: type[models.Model]) -> JobKind:
 
 def _send(kind: JobKind, job_id: int, task_id: str) -> None:
 
-    options: dict[str, Any] = {"task_id": task_id}
+    # No time limits in the message: Celery would put the sender's (a web process's, read
+    # from its own settings) there, and the worker obeys the message's over its own. Sent
+    # without, the job kind's limits are those of the worker that runs it.
+    options: dict[str, Any] = {"task_id": task_id, "time_limit": None, "soft_time_limit": None}
     if kind.queue_setting:
         options["queue"] = getattr(settings, kind.queue_setting)
     # The task's module may not be imported yet in a web process (Celery imports task

@@ -140,7 +140,7 @@ def kill_worker(worker) -> None:
     worker.wait(timeout=10)
 
 
-def import_file(rows: int) -> bytes:
+def import_file(rows: int, *, prefix: str = "KILL") -> bytes:
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(
@@ -158,7 +158,7 @@ def import_file(rows: int) -> bytes:
     for number in range(rows):
         writer.writerow(
             [
-                f"KILL-{number:06d}",
+                f"{prefix}-{number:06d}",
                 "2025-06-01",
                 "4.39",
                 "18.55",

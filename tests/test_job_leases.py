@@ -6,22 +6,28 @@ answers 503.
 
 The real-process tests run their workers and a beat with leases of seconds, and wait on
 events with long safety timeouts. To stop a job at a known point they hold an exclusive
-lock on a table it must write (as tests/test_faults.py does).
+lock on a table it must write (as tests/test_faults.py does). The Redis restart happens to a
+Redis server of the test's own, without persistence, so that the restart loses the queue.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from datetime import timedelta
 
 import kombu.exceptions
+import kombu.pools
 import pytest
+import redis
 from celery.app.task import Task
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from armsmonitor.celery import app as celery_app
 from armsmonitor.jobs import (
+    JOB_KINDS,
     claim_fields,
     claimable,
     job_enqueue,
@@ -30,14 +36,23 @@ from armsmonitor.jobs import (
     owned,
 )
 from geo.boundaries import countries_load
-from geo.models import AnalysisRun
+from geo.models import AnalysisRun, IncidentCluster
 from geo.services import analysis_run_request
+from geo.tasks import execute_analysis_run
 from incidents.models import ImportJob, Incident
+from incidents.tasks import run_import_job
 from organisations.models import AuditEvent
 from tests.analysis_layouts import north_of, seizure
 from tests.conftest import PROJECT_DIR, _database_url, start_celery_worker, stop_celery_worker
 from tests.personas import build_world
-from tests.test_faults import import_file, kill_worker, table_locked, wait_for, waiting_on_a_lock
+from tests.test_faults import (
+    _free_port,
+    import_file,
+    kill_worker,
+    table_locked,
+    wait_for,
+    waiting_on_a_lock,
+)
 
 CLUSTERS = {"distance_m": 150, "min_incidents": 3}
 # The workers and the beat of the real-process tests: leases of seconds.
@@ -47,24 +62,26 @@ SHORT_LEASES = {
     "JOB_WATCHDOG_INTERVAL": "3",
     "JOB_MAX_ATTEMPTS": "3",
 }
-# Limits that fire while a job waits on a locked table.
+# Limits that fire while a job waits on a locked table. The soft limit cannot stop a
+# statement waiting on a lock (its signal is handled only once the statement returns): the
+# hard one does. The soft one leaves a job on a loaded machine the time to reach the table.
 SHORT_LIMITS = {
-    "IMPORT_SOFT_TIME_LIMIT": "3",
-    "IMPORT_TIME_LIMIT": "5",
-    "ANALYSIS_SOFT_TIME_LIMIT": "3",
-    "ANALYSIS_TIME_LIMIT": "5",
+    "IMPORT_SOFT_TIME_LIMIT": "15",
+    "IMPORT_TIME_LIMIT": "20",
+    "ANALYSIS_SOFT_TIME_LIMIT": "15",
+    "ANALYSIS_TIME_LIMIT": "20",
 }
 SAFETY_SECONDS = 300  # long: a loaded machine is slow, never wrong
 
 
-def import_job(world, rows: int) -> ImportJob:
+def import_job(world, rows: int, *, prefix: str = "KILL") -> ImportJob:
     job = ImportJob(
         file_format="csv",
         original_name="lease.csv",
         contingent=world.records["alpha_draft_L1"].contingent,
         requested_by=world.users["reporter_alpha"],
     )
-    job.file.save("import.csv", ContentFile(import_file(rows)), save=False)
+    job.file.save("import.csv", ContentFile(import_file(rows, prefix=prefix)), save=False)
     job.save()
     return job
 
@@ -373,6 +390,271 @@ def test_a_queued_job_whose_task_was_lost_is_sent_again_and_finishes(monkeypatch
     assert done.report["incidents_created"] == 10
     with capsys.disabled():
         print(f"\nqueued import whose task was lost: finished after {recovered_after:.1f} s")
+
+
+# --- hard limits: a job stopped by its limit ends failed, and stays so -----------------
+
+
+@pytest.fixture
+def limits_of_seconds(monkeypatch):
+    """Workers and a beat whose imports and analyses have hard limits of seconds, and
+    leases of seconds. The test process sends the tasks as a web process does, with its
+    own settings (limits of an hour): the worker must apply its own."""
+    for name, value in {**SHORT_LEASES, **SHORT_LIMITS}.items():
+        monkeypatch.setenv(name, value)
+
+
+def stopped_by_its_hard_limit(model, *, table: str, send, tmp_path):
+    """Send a job (`send` sends it and returns it) to a prefork worker (the solo pool
+    applies no time limit) while `table`, which the job must write, is locked: the job waits
+    there until its hard limit kills the worker's child, and the beat's watchdog fails it.
+    The job as it ended, and the seconds from its limit to its failure (by the database's
+    own timestamps)."""
+    beat = start_beat(tmp_path)
+    worker = start_celery_worker("hard-limit", pool="prefork")
+    try:
+        with table_locked(table):
+            job = send()
+            state = wait_for(
+                lambda: (
+                    "waiting"
+                    if model.objects.filter(pk=job.pk, state="running").exists()
+                    and waiting_on_a_lock()
+                    else model.objects.filter(pk=job.pk, finished_at__isnull=False)
+                    .values_list("state", flat=True)
+                    .first()
+                ),
+                seconds=SAFETY_SECONDS,
+                what="the job to wait to write",
+            )
+            assert state == "waiting", f"the job ended {state} before it reached {table}"
+            failed = wait_for(
+                lambda: model.objects.filter(pk=job.pk, state="failed").first(),
+                seconds=SAFETY_SECONDS,
+                what="the hard limit to stop the job and the watchdog to fail it",
+            )
+            # The killed child's backend ends at its next socket check (5 s): nothing it
+            # held is written once the table is free.
+            wait_for(lambda: not waiting_on_a_lock(), seconds=SAFETY_SECONDS, what="the backend")
+    finally:
+        stop_celery_worker(worker)
+        stop_beat(beat)
+    kind = next(kind for kind in JOB_KINDS if kind.model == model._meta.label)
+    limit = int(SHORT_LIMITS[kind.time_limit_setting])
+    stopped_at = failed.attempt_started_at + timedelta(seconds=limit)
+    return failed, (failed.finished_at - stopped_at).total_seconds()
+
+
+def delivered_late(task, job_id: int) -> None:
+    """A late copy of the job's task, run to its end by a worker, the table free."""
+    worker = start_celery_worker("late-copy")
+    try:
+        task.delay(job_id).get(timeout=SAFETY_SECONDS)
+    finally:
+        stop_celery_worker(worker)
+
+
+def as_stored(model, pk: int) -> dict:
+    return model.objects.filter(pk=pk).values().get()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_stopped_by_its_hard_limit_fails_with_a_message_and_a_late_copy_changes_nothing(
+    limits_of_seconds, tmp_path, capsys
+):
+    countries_load(scale="110m")
+    job = import_job(build_world(), 10)
+    before = Incident.objects.count()
+
+    def send():
+        job_enqueue(job=job)
+        return job
+
+    failed, limit_to_failed = stopped_by_its_hard_limit(
+        ImportJob, table="incidents_incident", send=send, tmp_path=tmp_path
+    )
+    stored = as_stored(ImportJob, job.pk)
+    delivered_late(run_import_job, job.pk)
+
+    assert failed.report["ok"] is False
+    assert "time limit of 20 seconds" in failed.report["file_error"]
+    assert as_stored(ImportJob, job.pk) == stored
+    assert Incident.objects.count() == before
+    assert not AuditEvent.objects.filter(action="import.csv").exists()
+    with capsys.disabled():
+        print(
+            f"\nimport held past its hard limit (20 s): failed {limit_to_failed:.1f} s after "
+            f"the limit, attempt {failed.attempts}: {failed.report['file_error']!r}; "
+            f"incidents {before:,} -> {Incident.objects.count():,} after a late copy too"
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_analysis_stopped_by_its_hard_limit_fails_with_a_message_and_a_late_copy_changes_nothing(
+    limits_of_seconds, tmp_path, capsys
+):
+    world = build_world()
+    for metres in (0, 50, 100):
+        seizure(*north_of(15.6, 5.93, metres))
+
+    failed, limit_to_failed = stopped_by_its_hard_limit(
+        AnalysisRun,
+        table="geo_incidentcluster",
+        send=lambda: clusters_run(world),
+        tmp_path=tmp_path,
+    )
+    stored = as_stored(AnalysisRun, failed.pk)
+    delivered_late(execute_analysis_run, failed.pk)
+
+    assert "time limit of 20 seconds" in failed.error
+    assert failed.result in (None, {})
+    assert as_stored(AnalysisRun, failed.pk) == stored
+    assert not IncidentCluster.objects.exists()
+    with capsys.disabled():
+        print(
+            f"\nclusters analysis held past its hard limit (20 s): failed {limit_to_failed:.1f} s "
+            f"after the limit, attempt {failed.attempts}: {failed.error!r}; clusters stored "
+            f"0 -> {IncidentCluster.objects.count()} after a late copy too"
+        )
+
+
+# --- the broker loses its queue ---------------------------------------------------------
+
+
+def use_broker(url: str) -> None:
+    """Point this process's Celery app at the broker `url`, with fresh connections."""
+    celery_app.conf.broker_url = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    kombu.pools.reset()  # closed and forgotten: new connections are made on next use
+
+
+@pytest.fixture
+def private_redis(tmp_path, settings):
+    """A Redis server of the test's own, without persistence (as a Redis restarted without
+    its append-only file): the broker of this process, of the workers and of the beat. Its
+    client is returned, with `restart` (SIGKILL, then a new server on the same port, empty)."""
+    port = _free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    command = [
+        "/usr/bin/redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(tmp_path),
+    ]
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5)
+    server = {}
+
+    def answers() -> bool:
+        try:
+            return client.ping()
+        except redis.ConnectionError:
+            return False
+
+    def start() -> None:
+        server["process"] = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        wait_for(answers, seconds=SAFETY_SECONDS, what="the private Redis to answer")
+
+    def restart() -> None:
+        os.kill(server["process"].pid, signal.SIGKILL)
+        server["process"].wait(timeout=30)
+        start()
+        use_broker(url)  # the connections to the killed server are dead
+
+    start()
+    original = celery_app.conf.broker_url
+    settings.REDIS_URL = url  # the workers' and the beat's broker (tests/conftest.py)
+    use_broker(url)
+    client.restart = restart
+    try:
+        yield client
+    finally:
+        use_broker(original)
+        server["process"].kill()
+        server["process"].wait(timeout=30)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_redis_restart_every_queued_job_finishes_or_fails_with_a_reason(
+    private_redis, monkeypatch, tmp_path, capsys
+):
+    from django.conf import settings
+
+    for name, value in SHORT_LEASES.items():
+        monkeypatch.setenv(name, value)
+    countries_load(scale="110m")
+    world = build_world()
+    for metres in (0, 50, 100):
+        seizure(*north_of(15.6, 5.93, metres))
+    rows = 200
+    imports = [import_job(world, rows, prefix=f"REDIS{number}") for number in range(3)]
+    incidents_before = Incident.objects.count()
+    for job in imports:
+        job_enqueue(job=job)
+    analyses = [
+        analysis_run_request(
+            requester=world.users["admin"],
+            kind="clusters",
+            parameters={"distance_m": metres, "min_incidents": 3},
+            incident_filter={"kind": ["cache_discovery"]},
+        )
+        for metres in (150, 200, 250)
+    ]
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    assert private_redis.llen(queue) == 6, "sent, no worker yet"
+
+    private_redis.restart()
+    restarted_at = time.monotonic()
+    assert private_redis.llen(queue) == 0, "the queue was lost"
+    beat, worker = start_beat(tmp_path), None
+    try:
+        worker = start_celery_worker("after-redis-restart")
+        wait_for(
+            lambda: (
+                not (
+                    ImportJob.objects.filter(state__in=("queued", "running")).exists()
+                    or AnalysisRun.objects.filter(state__in=("queued", "running")).exists()
+                )
+            ),
+            seconds=SAFETY_SECONDS,
+            what="every job to finish or fail after the Redis restart",
+        )
+        recovered_after = time.monotonic() - restarted_at
+    finally:
+        if worker is not None:
+            stop_celery_worker(worker)
+        stop_beat(beat)
+
+    imports = [ImportJob.objects.get(pk=job.pk) for job in imports]
+    analyses = [AnalysisRun.objects.get(pk=run.pk) for run in analyses]
+    outcomes = [(job.state, job.attempts) for job in (*imports, *analyses)]
+    for job in imports:
+        assert job.state in ("done", "failed"), job.state
+        assert job.state == "done" or job.report["file_error"], job.report
+    for run in analyses:
+        assert run.state in ("done", "failed"), run.state
+        assert run.state == "done" or run.error
+    for number, job in enumerate(imports):
+        created = Incident.objects.filter(external_reference__startswith=f"REDIS{number}-")
+        assert created.count() == (rows if job.state == "done" else 0), job.report
+        assert created.values("external_reference").distinct().count() == created.count()
+    assert AuditEvent.objects.filter(action="import.csv").count() == sum(
+        job.state == "done" for job in imports
+    )
+    with capsys.disabled():
+        print(
+            f"\nRedis restarted (no persistence) with 3 imports and 3 analyses queued: all "
+            f"settled {recovered_after:.1f} s after the restart (a worker's and a beat's start "
+            f"included); (state, attempts) {outcomes}; incidents {incidents_before:,} -> "
+            f"{Incident.objects.count():,} ({rows} per import)"
+        )
 
 
 # --- the nearest-place work -------------------------------------------------------------
