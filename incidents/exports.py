@@ -1,10 +1,16 @@
 """Incident exports (CSV, XLSX, GeoJSON) of a `visible_to` queryset, so locations are the
 ones the reader may see.
 
-CSV and GeoJSON are built by PostgreSQL, one output row per incident, and streamed: a COPY
-of the export query runs on the request's connection in a helper thread, which hands over
-chunks of its output through a small queue. Memory stays flat whatever the size, and no
-row is parsed in Python. XLSX rows go through Python (openpyxl needs values).
+An export goes back in through the import as it is (issue 18): its columns are the import
+template's (incidents/import_columns.py), one row per weapon (an incident without weapons
+is one row with empty weapon columns), plus OUTPUT_ONLY_COLUMNS, which the import ignores.
+An incident recorded without an external reference is exported under
+`armsmonitor-<id>`, the reference it keeps wherever it is imported.
+
+CSV and GeoJSON are built by PostgreSQL and streamed: a COPY of the export query runs on
+the request's connection in a helper thread, which hands over chunks of its output through
+a small queue. Memory stays flat whatever the size, and no row is parsed in Python. XLSX
+rows come from the same query through a server-side cursor (openpyxl needs values).
 """
 
 import io
@@ -13,39 +19,36 @@ import tempfile
 import threading
 from collections.abc import Iterator
 
-from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from incidents.choices import LocationPrecision
+from incidents.import_columns import COLUMNS, FORMULA_PREFIXES
 from incidents.querysets import IncidentQuerySet
 
+# Columns the import reads but an export has no value for: coordinates come as latitude
+# and longitude, and a doubted point is confirmed by whoever imports it, never by the file.
+NOT_EXPORTED = ("coordinates", "location_confirmed")
+TEMPLATE_COLUMNS = [column.name for column in COLUMNS if column.name not in NOT_EXPORTED]
 HEADER = [
     "id",
-    "kind",
-    "occurred_at",
-    "longitude",
-    "latitude",
+    *TEMPLATE_COLUMNS,
+    "weapon_id",
+    "weapon_disposition",
     "location_is_exact",
-    "location_precision",
-    "country",
-    "context",
     "mission",
     "contingent",
-    "releasability",
     "state",
-    "external_reference",
     "updated_at",
 ]
-# A cell starting with one of these is read as a formula by spreadsheet programs.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+# The prefix of the reference an incident recorded without one is exported under.
+REFERENCE_PREFIX = "armsmonitor-"
+# Where coordinates are generalised, the point is a grid cell's centre (about 28 km
+# across): the export says so, and an import of it keeps the record that coarse.
+GENERALISED_PRECISION = LocationPrecision.ADMIN_AREA
 
 
 # --- Built in PostgreSQL ---------------------------------------------------------------------
@@ -54,17 +57,24 @@ def spreadsheet_safe(value: object) -> object:
 # under the names the outer query reads.
 ROW_COLUMNS = (
     "id",
-    "kind",
+    "external_reference",
     "occurred_at",
+    "date_precision",
     "location_is_exact",
     "location_precision",
     "country",
+    "kind",
     "context",
+    "actor_type",
+    "actors",
+    "narrative",
+    "source",
+    "source_reliability",
+    "releasability",
+    "gbv_link",
     "mission_acronym",
     "contingent_name",
-    "releasability",
     "state",
-    "external_reference",
     "updated_at",
 )
 
@@ -94,36 +104,79 @@ def _iso(column: str) -> str:
     )
 
 
-# SQL for each column of HEADER, read from the inner query `incident`. The export queries
-# below are made of these constants and the queryset's own SQL; values stay parameters.
-# Codes from the records' choices (kind, precision, country, context, state) never start
-# like a formula: only the texts that people type are made safe.
+SIX_DECIMALS_LATITUDE = "round(incident.shown_latitude::numeric, 6)"
+SIX_DECIMALS_LONGITUDE = "round(incident.shown_longitude::numeric, 6)"
+
+
+def _yes_no(column: str) -> str:
+    return f"CASE WHEN {column} THEN 'yes' WHEN NOT {column} THEN 'no' END"
+
+
+# SQL for each column of HEADER, read from the inner query `incident` and the lateral
+# `weapon`. The export queries below are made of these constants and the queryset's own
+# SQL; values stay parameters. Codes from the records' choices never start like a formula:
+# only the texts that people type are made safe.
+# Django writes a condition that can never hold as the constant 0, hence the casts of
+# location_is_exact.
 EXPORT_VALUES = {
     "id": "incident.id",
-    "kind": "incident.kind",
+    "external_reference": _text_safe(
+        f"COALESCE(NULLIF(incident.external_reference, ''), '{REFERENCE_PREFIX}' || incident.id)"
+    ),
     "occurred_at": _iso("incident.occurred_at"),
-    # Rounded in floating point (as Python's round(x, 6) does): through numeric, the
-    # rounding alone took a tenth of an export's time.
-    "longitude": "round(incident.shown_longitude * 1e6::float8) / 1e6::float8",
-    "latitude": "round(incident.shown_latitude * 1e6::float8) / 1e6::float8",
-    # Django writes a condition that can never hold as the constant 0, hence the cast.
+    "date_precision": "incident.date_precision",
+    # Always six decimals (about 0.1 m), trailing zeros kept: an import takes a point to be
+    # no more precise than it is written, and 5.5 reads as good to 11 km.
+    "latitude": f"({SIX_DECIMALS_LATITUDE})::text",
+    "longitude": f"({SIX_DECIMALS_LONGITUDE})::text",
+    "location_precision": (
+        "CASE WHEN incident.location_is_exact::boolean THEN incident.location_precision"
+        f" ELSE '{GENERALISED_PRECISION}' END"
+    ),
+    "country": "incident.country",
+    "kind": "incident.kind",
+    "context": "incident.context",
+    "actor_type": "incident.actor_type",
+    "actors": _text_safe("incident.actors"),
+    "narrative": _text_safe("incident.narrative"),
+    "source": _text_safe("incident.source"),
+    "source_reliability": "incident.source_reliability",
+    "releasability": "incident.releasability",
+    "gbv_link": _yes_no("incident.gbv_link"),
+    "weapon_category": "weapon.category",
+    "weapon_make": _text_safe("weapon.make"),
+    "weapon_model": _text_safe("weapon.model"),
+    "weapon_calibre": _text_safe("weapon.calibre"),
+    "weapon_serial_number": _text_safe("weapon.serial_number"),
+    "weapon_markings_altered": _yes_no("weapon.markings_altered"),
+    "weapon_country_of_manufacture": "weapon.country_of_manufacture",
+    "weapon_year_of_manufacture": "weapon.year_of_manufacture",
+    "weapon_quantity": "weapon.quantity",
+    "weapon_factory_markings": _text_safe("weapon.factory_markings"),
+    "weapon_import_markings": _text_safe("weapon.import_markings"),
+    "weapon_other_markings": _text_safe("weapon.other_markings"),
+    "weapon_condition": "weapon.condition",
+    "weapon_id": "weapon.id",
+    "weapon_disposition": "weapon.disposition",
     "location_is_exact": (
         "CASE incident.location_is_exact::boolean WHEN true THEN 'True' WHEN false THEN 'False' END"
     ),
-    "location_precision": "incident.location_precision",
-    "country": "incident.country",
-    "context": "incident.context",
     "mission": _text_safe("incident.mission_acronym"),
     "contingent": _text_safe("incident.contingent_name"),
-    "releasability": "incident.releasability",
     "state": "incident.state",
-    "external_reference": _text_safe("incident.external_reference"),
     "updated_at": _iso("incident.updated_at"),
 }
-CSV_COLUMNS = ", ".join(f'{value} AS "{name}"' for name, value in EXPORT_VALUES.items())
-CSV_SQL = (
-    "COPY (SELECT {columns} FROM ({rows}) AS incident) TO STDOUT WITH (FORMAT csv, HEADER true)"
+assert list(EXPORT_VALUES) == HEADER, "one SQL value for each exported column, in order"
+# The weapons of each incident, in the order they were recorded. A lateral subquery with
+# an ORDER BY is never merged into a join, so PostgreSQL runs it once per incident (on the
+# items' incident index), keeping the incidents in the inner query's order.
+ROWS_SQL = (
+    "SELECT {columns} FROM ({rows}) AS incident LEFT JOIN LATERAL ("
+    "SELECT item.* FROM incidents_weaponitem AS item "
+    "WHERE item.incident_id = incident.id ORDER BY item.id) AS weapon ON true"
 )
+SELECT_COLUMNS = ", ".join(f'{value} AS "{name}"' for name, value in EXPORT_VALUES.items())
+CSV_SQL = "COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true)"
 # GeoJSON properties: the CSV's columns but the coordinates, with JSON's own types.
 PROPERTY_VALUES = {
     **EXPORT_VALUES,
@@ -134,52 +187,50 @@ del PROPERTY_VALUES["longitude"], PROPERTY_VALUES["latitude"]
 # unescaped (\x01, \x02) writes each line as it is; COPY's text format would double every
 # backslash.
 PROPERTIES = ", ".join(f"'{name}', {value}" for name, value in PROPERTY_VALUES.items())
-GEOJSON_SQL = (
-    "COPY (SELECT json_build_object('type', 'Feature', 'id', incident.id, "
-    "'properties', json_build_object({properties}), 'geometry', incident.geometry::json)::text "
-    "FROM ({rows}) AS incident) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"
+GEOJSON_SQL = "COPY ({select}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"
+# The point's coordinates as JSON numbers written with six decimals (numeric keeps them),
+# where ST_AsGeoJSON would drop trailing zeros.
+FEATURE = (
+    "json_build_object('type', 'Feature', 'id', incident.id, "
+    f"'properties', json_build_object({PROPERTIES}), 'geometry', json_build_object("
+    "'type', 'Point', 'coordinates', "
+    f"json_build_array({SIX_DECIMALS_LONGITUDE}, {SIX_DECIMALS_LATITUDE})))::text"
 )
 
 
-def _rows_sql(incidents: IncidentQuerySet, *, geometry: bool) -> tuple[str, tuple]:
+def _rows_sql(incidents: IncidentQuerySet) -> tuple[str, tuple]:
     """The inner query. Its ORDER BY keeps PostgreSQL from merging it into the outer one,
-    so every column it selects is computed: the location only as the output needs it,
-    coordinates for CSV, GeoJSON text for GeoJSON (a geometry column would come out as
-    Django's EWKB, to be parsed again for every row)."""
+    so every column it selects is computed once (a geometry column would come out as
+    Django's EWKB, to be parsed again for every row: the shown coordinates come instead)."""
     rows = incidents.annotate(
         mission_acronym=F("mission__acronym"),
         contingent_name=F("contingent__name"),
-    )
-    if geometry:
-        rows = rows.annotate(geometry=AsGeoJSON("shown_location", precision=6))
-        columns = (*ROW_COLUMNS, "geometry")
-    else:
-        rows = rows.with_shown_coordinates()
-        columns = (*ROW_COLUMNS, "shown_longitude", "shown_latitude")
+    ).with_shown_coordinates()
+    columns = (*ROW_COLUMNS, "shown_longitude", "shown_latitude")
     return rows.values(*columns).query.sql_with_params()
 
 
 def incidents_csv(incidents: IncidentQuerySet) -> Iterator[bytes]:
-    """The CSV file (UTF-8, a header line, then one line an incident), in chunks."""
+    """The CSV file (UTF-8, a header line, then one line a weapon), in chunks."""
     try:
-        sql, params = _rows_sql(incidents, geometry=False)
+        sql, params = _rows_sql(incidents)
     except EmptyResultSet:  # a filter that can match nothing (an unknown region, say)
         return iter([(",".join(HEADER) + "\n").encode()])
-    return copy_chunks(CSV_SQL.format(columns=CSV_COLUMNS, rows=sql), params, using=incidents.db)
+    select = ROWS_SQL.format(columns=SELECT_COLUMNS, rows=sql)
+    return copy_chunks(CSV_SQL.format(select=select), params, using=incidents.db)
 
 
 def incidents_geojson(incidents: IncidentQuerySet) -> Iterator[bytes]:
-    """A GeoJSON FeatureCollection (UTF-8), in chunks."""
+    """A GeoJSON FeatureCollection (UTF-8), one feature a weapon, in chunks."""
     try:
-        sql, params = _rows_sql(incidents, geometry=True)
+        sql, params = _rows_sql(incidents)
     except EmptyResultSet:  # a filter that can match nothing
         yield b'{"type": "FeatureCollection", "features": []}\n'
         return
     yield b'{"type": "FeatureCollection", "features": [\n'
     separator = b""
-    for chunk in copy_chunks(
-        GEOJSON_SQL.format(properties=PROPERTIES, rows=sql), params, using=incidents.db
-    ):
+    select = ROWS_SQL.format(columns=FEATURE, rows=sql)
+    for chunk in copy_chunks(GEOJSON_SQL.format(select=select), params, using=incidents.db):
         # Features come one a line; the lines become the array's items.
         ends_line = chunk.endswith(b"\n")
         yield separator + (chunk[:-1] if ends_line else chunk).replace(b"\n", b",\n")
@@ -285,29 +336,24 @@ def copy_chunks(sql: str, params, *, using: str) -> Iterator[bytes]:
 # --- XLSX -----------------------------------------------------------------------------------
 
 
-def incident_rows(incidents: IncidentQuerySet) -> Iterator[list[object]]:
-    """One list of values per incident, in HEADER's order, spreadsheet-safe."""
-    for incident in incidents.select_related("mission", "contingent").iterator(chunk_size=2000):
-        yield [
-            spreadsheet_safe(value)
-            for value in (
-                incident.id,
-                incident.kind,
-                incident.occurred_at.isoformat(),
-                round(incident.shown_location.x, 6),
-                round(incident.shown_location.y, 6),
-                incident.location_is_exact,
-                incident.location_precision,
-                incident.country,
-                incident.context,
-                incident.mission.acronym,
-                incident.contingent.name,
-                incident.releasability,
-                incident.state,
-                incident.external_reference,
-                incident.updated_at.isoformat(),
-            )
-        ]
+def incident_rows(incidents: IncidentQuerySet) -> Iterator[tuple]:
+    """The CSV export's rows as values (numbers as numbers), read through a server-side
+    cursor, so that memory stays flat."""
+    try:
+        sql, params = _rows_sql(incidents)
+    except EmptyResultSet:  # a filter that can match nothing
+        return
+    with connections[incidents.db].chunked_cursor() as cursor:
+        cursor.execute(ROWS_SQL.format(columns=SELECT_COLUMNS, rows=sql), params)
+        while rows := cursor.fetchmany(2000):
+            yield from rows
+
+
+def _xml_safe(value: object) -> object:
+    """XLSX is XML, which cannot hold most control characters: they are left out."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
 
 
 def incidents_xlsx(incidents: IncidentQuerySet):
@@ -316,7 +362,7 @@ def incidents_xlsx(incidents: IncidentQuerySet):
     sheet = workbook.create_sheet("incidents")
     sheet.append(HEADER)
     for row in incident_rows(incidents):
-        sheet.append(row)
+        sheet.append([_xml_safe(value) for value in row])
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it when sent
     workbook.save(spool)
     spool.seek(0)

@@ -15,6 +15,7 @@ import pycountry
 
 from incidents.choices import (
     ActorType,
+    Condition,
     Context,
     DatePrecision,
     IncidentKind,
@@ -33,6 +34,9 @@ TIMESTAMP = (
     r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]+)?)?)?"
     r"(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?$"
 )
+# A cell starting with one of these is read as a formula by spreadsheet programs: exports
+# write such text with a leading ' (as spreadsheets do), and imports take it off again.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 YES = ("yes", "y", "true", "1", "oui", "x")
 NO = ("no", "n", "false", "0", "non", "")
 
@@ -117,9 +121,27 @@ COLUMNS = [
         weapon=True,
     ),
     Column("weapon_quantity", "whole_number", low=1, high=MAX_QUANTITY, default="1", weapon=True),
+    Column("weapon_factory_markings", "text", limit=200, weapon=True),
+    Column("weapon_import_markings", "text", limit=200, weapon=True),
+    Column("weapon_other_markings", "text", limit=10_000, weapon=True),
+    choice("weapon_condition", Condition, Condition.UNKNOWN, weapon=True),
 ]
 COLUMN_NAMES = [column.name for column in COLUMNS]
 REQUIRED = [column.name for column in COLUMNS if column.required]
 INCIDENT_COLUMNS = [column for column in COLUMNS if not column.weapon]
 WEAPON_COLUMNS = [column for column in COLUMNS if column.weapon]
+# Columns that exports write and imports ignore, so that an export goes back in as it is
+# (incidents/exports.py). Each says something the importing contingent cannot decide: who
+# holds the record, its state, what the database derived. `weapon_id` also tells apart two
+# identical weapons of one incident, which would otherwise be refused as a repeated row.
+OUTPUT_ONLY_COLUMNS = [
+    "id",
+    "weapon_id",
+    "location_is_exact",
+    "mission",
+    "contingent",
+    "state",
+    "weapon_disposition",
+    "updated_at",
+]
 COUNTRY_CODES = sorted(country.alpha_3 for country in pycountry.countries)

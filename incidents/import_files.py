@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import BinaryIO
 from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
@@ -22,7 +23,7 @@ from xml.parsers.expat import ExpatError
 from defusedxml import DefusedXmlException
 from openpyxl.xml import DEFUSEDXML
 
-from incidents.import_columns import COLUMN_NAMES, REQUIRED
+from incidents.import_columns import COLUMN_NAMES, OUTPUT_ONLY_COLUMNS, REQUIRED
 
 FORMATS = ("csv", "xlsx", "geojson")
 # Largest file accepted, by format, so that a worker stays well under 512 MiB on any one
@@ -57,7 +58,8 @@ def _header(names: list[str]) -> list[str]:
         missing.append("latitude and longitude (or coordinates)")
     if missing:
         raise ImportFileError(f"Missing required columns: {', '.join(missing)}.")
-    unknown = [name for name in header if name not in COLUMN_NAMES]
+    # An export's own columns (OUTPUT_ONLY_COLUMNS) are staged and never read.
+    unknown = [name for name in header if name not in (*COLUMN_NAMES, *OUTPUT_ONLY_COLUMNS)]
     if unknown:
         raise ImportFileError(
             f"Unknown columns: {', '.join(name or '(no name)' for name in unknown)}. The "
@@ -222,7 +224,25 @@ def _cell_text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, Decimal) and _spelled_out(value):  # a GeoJSON number
+        if value == value.to_integral_value():  # 1.0 is the whole number 1
+            return str(int(value))
+        return format(value, "f")
     return str(value)
+
+
+def _spelled_out(value: Decimal) -> bool:
+    # Exponents that would spell out as thousands of digits stay as written (and fail the
+    # number check).
+    return value.is_finite() and abs(value.adjusted()) <= 20
+
+
+def _coordinate_text(value: object) -> str:
+    """A GeoJSON coordinate as written, trailing zeros kept: 5.500000 is good to 0.1 m,
+    where 5.5 is good to 11 km."""
+    if isinstance(value, Decimal) and _spelled_out(value):
+        return format(value, "f")
+    return _cell_text(value)
 
 
 def _xlsx(upload: BinaryIO) -> CsvForCopy:
@@ -291,7 +311,8 @@ def _check_features(features: list) -> None:
 
 def _geojson(upload: BinaryIO) -> CsvForCopy:
     try:
-        document = json.load(io.TextIOWrapper(upload, encoding="utf-8-sig"))
+        # Numbers as Decimal: a coordinate's written decimals say how precise it is.
+        document = json.load(io.TextIOWrapper(upload, encoding="utf-8-sig"), parse_float=Decimal)
     except RecursionError as error:
         # The parser recurses once per level; it stops at the interpreter's limit (about
         # a thousand levels), long before memory is at risk.
@@ -325,7 +346,7 @@ def _geojson(upload: BinaryIO) -> CsvForCopy:
             if geometry.get("type") != "Point" or not isinstance(point, list) or len(point) < 2:
                 problem = "the geometry is not a Point"
             else:
-                cells["longitude"], cells["latitude"] = map(_cell_text, point[:2])
+                cells["longitude"], cells["latitude"] = map(_coordinate_text, point[:2])
             yield [*(cells.get(name, "") for name in columns[:-1]), problem]
 
     return _written(columns, rows())

@@ -34,9 +34,11 @@ from incidents.choices import (
 from incidents.import_columns import (
     COLUMNS,
     COUNTRY_CODES,
+    FORMULA_PREFIXES,
     INCIDENT_COLUMNS,
     NO,
     NUMBER,
+    OUTPUT_ONLY_COLUMNS,
     TIMESTAMP,
     WEAPON_COLUMNS,
     WHOLE_NUMBER,
@@ -121,6 +123,18 @@ def _value(column: Column, present: frozenset[str]) -> str:
     return f'btrim(r."{column.name}")' if column.name in present else EMPTY
 
 
+FORMULA_CODES = ", ".join(str(ord(prefix)) for prefix in FORMULA_PREFIXES)
+
+
+def _text(value: str) -> str:
+    """SQL for the text of a cell, without the ' that an export (or a spreadsheet) put
+    before text that would read as a formula: '=SUM is the text =SUM."""
+    return (
+        f"CASE WHEN left({value}, 1) = '''' AND ascii(substr({value}, 2)) IN ({FORMULA_CODES})"
+        f" THEN substr({value}, 2) ELSE {value} END"
+    )
+
+
 def _check(column: Column, present: frozenset[str]) -> str:
     """A CASE expression: NULL when the cell is fine, else the message. Casts come after
     the pattern tests, so a bad cell never raises."""
@@ -133,7 +147,8 @@ def _check(column: Column, present: frozenset[str]) -> str:
         cases.append(f"WHEN {v} = '' THEN NULL")
     if column.kind == "text":
         cases.append(
-            f"WHEN length({v}) > {column.limit} THEN 'is longer than {column.limit} characters'"
+            f"WHEN length({_text(v)}) > {column.limit} "
+            f"THEN 'is longer than {column.limit} characters'"
         )
     elif column.kind == "choice":
         allowed = ", ".join(column.allowed).replace("'", "''")
@@ -183,7 +198,7 @@ def _cast(column: Column, present: frozenset[str]) -> str:
         # Not a CASE on a constant: PostgreSQL folds constants even in branches never taken.
         return default
     typed = {
-        "text": v,
+        "text": _text(v),
         "choice": f"(%(map_{column.name})s::jsonb ->> lower({v}))",
         "timestamp": f"{v}::timestamptz",
         "number": f"{v}::float8",
@@ -199,6 +214,9 @@ def _signature(columns: list[Column], present: frozenset[str]) -> str:
     # sharing one is a chance of about 1 in 10^9 for a million rows.
     cells = ", ".join(_value(c, present) for c in columns if c.name in present)
     return f"hashtextextended(concat_ws(chr(31), {cells}), 0)"
+
+
+WEAPON_ID = Column("weapon_id", "text")
 
 
 def _problems_sql(present: frozenset[str]) -> str:
@@ -217,7 +235,8 @@ def _problems_sql(present: frozenset[str]) -> str:
     )
     reference = _value(COLUMNS[0], present)
     return PROBLEMS_SQL.format(
-        every_cell=_signature(COLUMNS, present),
+        # An export's weapon_id tells apart identical weapons of one incident.
+        every_cell=_signature([*COLUMNS, WEAPON_ID], present),
         incident_cells=_signature(INCIDENT_COLUMNS, present),
         reference=reference,
         checks=checks,
@@ -480,14 +499,15 @@ INSERT INTO import_created SELECT id, external_reference FROM created
 
 def _weapon_insert(present: frozenset[str]) -> str:
     casts = ", ".join(_cast(c, present) for c in WEAPON_COLUMNS)
+    reference = _cast(COLUMNS[0], present)
     return f"""
 INSERT INTO incidents_weaponitem (
     incident_id, category, make, model, calibre, serial_number, markings_altered,
     country_of_manufacture, year_of_manufacture, quantity, factory_markings, import_markings,
     other_markings, condition, disposition)
-SELECT created.id, {casts}, '', '', '', 'unknown', 'held'
+SELECT created.id, {casts}, 'held'
 FROM import_row AS r
-JOIN import_created AS created ON created.external_reference = btrim(r.external_reference)
+JOIN import_created AS created ON created.external_reference = {reference}
 WHERE btrim(r.weapon_category) <> ''
 """
 
@@ -517,6 +537,7 @@ def _stage(cursor, upload: BinaryIO, file_format: str) -> tuple[int, list[str]]:
         CREATE TEMP TABLE import_row (
             row_number bigint GENERATED ALWAYS AS IDENTITY (START WITH 2),
             {", ".join(f'"{c.name}" text NOT NULL DEFAULT {EMPTY}' for c in COLUMNS)},
+            {", ".join(f'"{name}" text NOT NULL DEFAULT {EMPTY}' for name in OUTPUT_ONLY_COLUMNS)},
             {ROW_PROBLEM} text NOT NULL DEFAULT '',
             -- How far the true point may be, as the coordinates were written (metres).
             written_uncertainty_m float8

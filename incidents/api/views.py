@@ -70,7 +70,11 @@ def _export_schema(extension: str, media_type: str, body, what: str):
         summary=f"All matching incidents as {what}",
         description=(
             "Every incident the caller may see that matches the filters (no pagination), "
-            "with the location the caller may see, as a download."
+            "with the location the caller may see, as a download: one row (or feature) per "
+            "weapon, an incident without weapons on one row. The columns are the import "
+            "template's, so that the file imports as it is, then the output-only columns "
+            "`id`, `weapon_id`, `weapon_disposition`, `location_is_exact`, `mission`, "
+            "`contingent`, `state` and `updated_at`, which an import ignores."
         ),
         responses={
             (200, media_type): OpenApiResponse(response=body, description=what),
