@@ -21,6 +21,8 @@ from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
 
 from defusedxml import DefusedXmlException
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl.xml import DEFUSEDXML
 
 from incidents.import_columns import COLUMN_NAMES, OUTPUT_ONLY_COLUMNS, REQUIRED
@@ -42,7 +44,7 @@ class ImportFileError(Exception):
     """The file as a whole cannot be read; nothing of it is imported."""
 
 
-NO_ROWS = "The file has no rows to import, only its column names."
+NO_ROWS = gettext_lazy("The file has no rows to import, only its column names.")
 
 
 @dataclass
@@ -57,24 +59,34 @@ def _header(names: list[str]) -> list[str]:
     if not ({"latitude", "longitude"} <= set(header) or "coordinates" in header):
         missing.append("latitude and longitude (or coordinates)")
     if missing:
-        raise ImportFileError(f"Missing required columns: {', '.join(missing)}.")
+        raise ImportFileError(
+            _("Missing required columns: %(columns)s.") % {"columns": ", ".join(missing)}
+        )
     # An export's own columns (OUTPUT_ONLY_COLUMNS) are staged and never read.
     unknown = [name for name in header if name not in (*COLUMN_NAMES, *OUTPUT_ONLY_COLUMNS)]
     if unknown:
         raise ImportFileError(
-            f"Unknown columns: {', '.join(name or '(no name)' for name in unknown)}. The "
-            f"template's columns are: {', '.join(COLUMN_NAMES)}."
+            _("Unknown columns: %(unknown)s. The template's columns are: %(columns)s.")
+            % {
+                "unknown": ", ".join(name or _("(no name)") for name in unknown),
+                "columns": ", ".join(COLUMN_NAMES),
+            }
         )
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
-        raise ImportFileError(f"Columns given twice: {', '.join(repeated)}.")
+        raise ImportFileError(
+            _("Columns given twice: %(columns)s.") % {"columns": ", ".join(repeated)}
+        )
     return header
 
 
 def csv_for_copy(upload: BinaryIO, file_format: str) -> CsvForCopy:
     readers = {"csv": _csv, "xlsx": _xlsx, "geojson": _geojson}
     if file_format not in readers:
-        raise ImportFileError(f"Unknown format {file_format!r}; use one of {FORMATS}.")
+        raise ImportFileError(
+            _("Unknown format %(format)r; use one of %(formats)s.")
+            % {"format": file_format, "formats": ", ".join(FORMATS)}
+        )
     check_import_content(upload, file_format)
     return readers[file_format](upload)
 
@@ -94,30 +106,39 @@ def check_import_content(upload: BinaryIO, file_format: str) -> None:
     limit = MAX_BYTES[file_format]
     if size > limit:
         raise ImportFileError(
-            f"The file has {size / 1024**2:.1f} MB; the limit for {file_format.upper()} is "
-            f"{limit // 1024**2} MB. Split it into several files."
+            _(
+                "The file has %(size).1f MB; the limit for %(format)s is %(limit)d MB. "
+                "Split it into several files."
+            )
+            % {"size": size / 1024**2, "format": file_format.upper(), "limit": limit // 1024**2}
         )
     upload.seek(0)
     head = upload.read(8192)
     upload.seek(0)
     if not head.strip():
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     if file_format == "xlsx":
         if not head.startswith(b"PK\x03\x04"):
             raise ImportFileError(
-                f"The file is not a complete XLSX workbook: an XLSX is a ZIP container, and "
-                f"this file starts with {head[:8]!r}."
+                _(
+                    "The file is not a complete XLSX workbook: an XLSX is a ZIP container, "
+                    "and this file starts with %(start)r."
+                )
+                % {"start": head[:8]}
             )
         return
     if head.startswith((b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"%PDF", b"\xd0\xcf\x11\xe0")):
         raise ImportFileError(
-            f"The file is not {file_format.upper()} text but a binary file (it starts with "
-            f"{head[:8]!r}); an Excel workbook must be saved as .xlsx."
+            _(
+                "The file is not %(format)s text but a binary file (it starts with "
+                "%(start)r); an Excel workbook must be saved as .xlsx."
+            )
+            % {"format": file_format.upper(), "start": head[:8]}
         )
     # UTF-16 text (what Excel's "Unicode text" writes) is half NUL bytes: say what it is.
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[1:200:2].count(0) > 50:
         raise ImportFileError(
-            "The file is not UTF-8 text (it looks like UTF-16); save it as 'CSV UTF-8'."
+            _("The file is not UTF-8 text (it looks like UTF-16); save it as 'CSV UTF-8'.")
         )
     line, offset = 1, 0
     while chunk := upload.read(1 << 20):
@@ -126,14 +147,17 @@ def check_import_content(upload: BinaryIO, file_format: str) -> None:
             line += chunk.count(b"\n", 0, found)
             upload.seek(0)
             raise ImportFileError(
-                f"The file holds a NUL byte (line {line}, byte {offset + found + 1}): it is "
-                "not a text file, or it is damaged."
+                _(
+                    "The file holds a NUL byte (line %(line)d, byte %(byte)d): it is not a "
+                    "text file, or it is damaged."
+                )
+                % {"line": line, "byte": offset + found + 1}
             )
         line += chunk.count(b"\n")
         offset += len(chunk)
     upload.seek(0)
     if file_format == "geojson" and not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-        raise ImportFileError("The file is not GeoJSON: a GeoJSON document starts with '{'.")
+        raise ImportFileError(_("The file is not GeoJSON: a GeoJSON document starts with '{'."))
 
 
 def upload_display_name(name: str | None) -> str:
@@ -149,11 +173,11 @@ def upload_display_name(name: str | None) -> str:
 def _csv(upload: BinaryIO) -> CsvForCopy:
     first_line = upload.readline()
     if not first_line.strip():
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     try:
         names = next(csv.reader([first_line.decode("utf-8-sig")]))
     except UnicodeDecodeError as error:
-        raise ImportFileError("The file is not UTF-8 text; save it as 'CSV UTF-8'.") from error
+        raise ImportFileError(_("The file is not UTF-8 text; save it as 'CSV UTF-8'.")) from error
     upload.seek(0)
     return CsvForCopy(_header(names), upload)
 
@@ -173,22 +197,26 @@ def _check_xlsx_container(archive: zipfile.ZipFile) -> None:
     entries = archive.infolist()
     if len(entries) > XLSX_MAX_ENTRIES:
         raise ImportFileError(
-            f"The XLSX holds {len(entries)} parts; refusing more than {XLSX_MAX_ENTRIES}."
+            _("The XLSX holds %(parts)d parts; refusing more than %(limit)d.")
+            % {"parts": len(entries), "limit": XLSX_MAX_ENTRIES}
         )
     declared = sum(entry.file_size for entry in entries)
     compressed = sum(entry.compress_size for entry in entries) or 1
     if declared > XLSX_MAX_UNCOMPRESSED or declared / compressed > XLSX_MAX_RATIO:
         raise ImportFileError(
-            f"The XLSX expands to far more than it holds ({declared / 1024**2:.0f} MB from "
-            f"{compressed / 1024**2:.1f} MB): refused as a zip bomb."
+            _(
+                "The XLSX expands to far more than it holds (%(declared).0f MB from "
+                "%(compressed).1f MB): refused as a zip bomb."
+            )
+            % {"declared": declared / 1024**2, "compressed": compressed / 1024**2}
         )
     strings = sum(
         entry.file_size for entry in entries if entry.filename.endswith("sharedStrings.xml")
     )
     if strings > XLSX_MAX_SHARED_STRINGS:
         raise ImportFileError(
-            f"The workbook's shared strings take {strings / 1024**2:.0f} MB; the limit is "
-            f"{XLSX_MAX_SHARED_STRINGS // 1024**2} MB."
+            _("The workbook's shared strings take %(size).0f MB; the limit is %(limit)d MB.")
+            % {"size": strings / 1024**2, "limit": XLSX_MAX_SHARED_STRINGS // 1024**2}
         )
     # No part of a real workbook declares a DTD; one that does is an entity-expansion
     # ("billion laughs") or external-entity attack. A DTD comes before the root element, so
@@ -198,21 +226,28 @@ def _check_xlsx_container(archive: zipfile.ZipFile) -> None:
             with archive.open(entry) as part:
                 if b"<!DOCTYPE" in part.read(4096).upper():
                     raise ImportFileError(
-                        f"The workbook's XML part {entry.filename} declares entities or a "
-                        "DTD (an entity-expansion or external-entity attack): refused."
+                        _(
+                            "The workbook's XML part %(part)s declares entities or a DTD (an "
+                            "entity-expansion or external-entity attack): refused."
+                        )
+                        % {"part": entry.filename}
                     )
     sheets = [
         entry.filename for entry in entries if entry.filename.startswith("xl/worksheets/sheet")
     ]
     if len(sheets) != 1:
-        raise ImportFileError(f"The workbook has {len(sheets)} sheets; keep the data on one.")
+        raise ImportFileError(
+            _("The workbook has %(sheets)d sheets; keep the data on one.") % {"sheets": len(sheets)}
+        )
     with archive.open(sheets[0]) as sheet:
         tail = b""
         while chunk := sheet.read(1 << 20):
             if b"<mergeCell " in tail + chunk:
                 raise ImportFileError(
-                    "The sheet has merged cells; unmerge them so that every "
-                    "row carries its own values."
+                    _(
+                        "The sheet has merged cells; unmerge them so that every row carries "
+                        "its own values."
+                    )
                 )
             tail = chunk[-32:]
 
@@ -250,11 +285,15 @@ def _xlsx(upload: BinaryIO) -> CsvForCopy:
         return _read_xlsx(upload)
     except DefusedXmlException as error:
         raise ImportFileError(
-            "The workbook's XML declares entities or a DTD (an entity-expansion or "
-            "external-entity attack, or not an Excel file): refused."
+            _(
+                "The workbook's XML declares entities or a DTD (an entity-expansion or "
+                "external-entity attack, or not an Excel file): refused."
+            )
         ) from error
     except (ExpatError, ParseError, ValueError) as error:
-        raise ImportFileError(f"The workbook's XML cannot be read: {error}.") from error
+        raise ImportFileError(
+            _("The workbook's XML cannot be read: %(error)s.") % {"error": error}
+        ) from error
     except (zipfile.BadZipFile, KeyError, OSError, EOFError, zlib.error) as error:
         raise ImportFileError(
             "The file is not a complete XLSX workbook (cut short, or another format)."
@@ -267,7 +306,7 @@ def _read_xlsx(upload: BinaryIO) -> CsvForCopy:
     # openpyxl reads XML through defusedxml when it is installed (a requirement): DTDs,
     # entity expansion and external entities are refused, not resolved.
     if not DEFUSEDXML:
-        raise ImportFileError("The server cannot read XLSX safely: defusedxml is missing.")
+        raise ImportFileError(_("The server cannot read XLSX safely: defusedxml is missing."))
     try:
         with zipfile.ZipFile(upload) as archive:
             _check_xlsx_container(archive)
@@ -282,7 +321,7 @@ def _read_xlsx(upload: BinaryIO) -> CsvForCopy:
         try:
             header = _header(list(next(rows)))
         except StopIteration:
-            raise ImportFileError("The sheet is empty.") from None
+            raise ImportFileError(_("The sheet is empty.")) from None
         width = len(header)
         return _written(
             header,
@@ -301,11 +340,17 @@ def _check_features(features: list) -> None:
     that is not a GeoJSON Feature: objects where RFC 7946 (§3.2) wants them."""
     for number, feature in enumerate(features, start=1):
         if not isinstance(feature, dict):
-            raise ImportFileError(f"Feature {number} of the GeoJSON is not an object.")
+            raise ImportFileError(
+                _("Feature %(number)d of the GeoJSON is not an object.") % {"number": number}
+            )
         for member in ("properties", "geometry"):
             if feature.get(member) is not None and not isinstance(feature[member], dict):
                 raise ImportFileError(
-                    f"Feature {number} of the GeoJSON: its {member} must be an object or null."
+                    _(
+                        "Feature %(number)d of the GeoJSON: its %(member)s must be an "
+                        "object or null."
+                    )
+                    % {"number": number, "member": member}
                 )
 
 
@@ -317,15 +362,17 @@ def _geojson(upload: BinaryIO) -> CsvForCopy:
         # The parser recurses once per level; it stops at the interpreter's limit (about
         # a thousand levels), long before memory is at risk.
         raise ImportFileError(
-            "The GeoJSON nests arrays or objects about a thousand levels deep: refused."
+            _("The GeoJSON nests arrays or objects about a thousand levels deep: refused.")
         ) from error
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ImportFileError(f"The file is not valid GeoJSON: {error}.") from error
+        raise ImportFileError(
+            _("The file is not valid GeoJSON: %(error)s.") % {"error": error}
+        ) from error
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise ImportFileError("The GeoJSON must be a FeatureCollection.")
+        raise ImportFileError(_("The GeoJSON must be a FeatureCollection."))
     features = document.get("features") or []
     if not isinstance(features, list):
-        raise ImportFileError("The GeoJSON's features must be a list of Feature objects.")
+        raise ImportFileError(_("The GeoJSON's features must be a list of Feature objects."))
     if not features:
         raise ImportFileError(NO_ROWS)
     _check_features(features)
@@ -344,7 +391,7 @@ def _geojson(upload: BinaryIO) -> CsvForCopy:
             point = geometry.get("coordinates")
             problem = ""
             if geometry.get("type") != "Point" or not isinstance(point, list) or len(point) < 2:
-                problem = "the geometry is not a Point"
+                problem = _("the geometry is not a Point")
             else:
                 cells["longitude"], cells["latitude"] = map(_coordinate_text, point[:2])
             yield [*(cells.get(name, "") for name in columns[:-1]), problem]

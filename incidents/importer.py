@@ -9,6 +9,7 @@ contingent imported before are skipped, so importing a file again creates no dup
 """
 
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -17,10 +18,13 @@ import h3
 import psycopg2
 import rules
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.utils import DataError
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from armsmonitor.jobs import claim_fields, job_enqueue, job_lease, job_may_run, job_write_now, owned
 from geo.borders import border_tolerance_m, location_doubt_message
@@ -62,6 +66,9 @@ MAX_LISTED_PROBLEMS = 1_000
 CELLS_PER_DEGREE = 10
 # Nearest places are looked up at once for this many new incidents; beyond, by a task.
 NEAREST_PLACE_INLINE_LIMIT = 20_000
+# While a file goes into the staging table, its job's page is told the rows read so far
+# this often (each a write on a connection of its own).
+PROGRESS_ROWS = 5_000
 
 Progress = Callable[[int, str], None]
 
@@ -135,6 +142,19 @@ def _text(value: str) -> str:
     )
 
 
+def _sql_message(template: str, **parts: str) -> str:
+    """SQL for a message in the language in force (the job's: import_job_run), whose
+    %(name)s placeholders are the SQL expressions `parts`. The statements run with
+    parameters, hence % doubled in the text."""
+    pieces = re.split(r"%\((\w+)\)s", str(template))
+    sql = [
+        f"({parts[piece]})" if odd else "'" + piece.replace("'", "''").replace("%", "%%") + "'"
+        for odd, piece in ((number % 2, piece) for number, piece in enumerate(pieces))
+        if odd or piece
+    ]
+    return " || ".join(sql) or "''"
+
+
 def _check(column: Column, present: frozenset[str]) -> str:
     """A CASE expression: NULL when the cell is fine, else the message. Casts come after
     the pattern tests, so a bad cell never raises."""
@@ -142,51 +162,59 @@ def _check(column: Column, present: frozenset[str]) -> str:
     shown = f"quote_literal({v})"
     cases = []
     if column.required:
-        cases.append(f"WHEN {v} = '' THEN 'is required'")
+        cases.append(f"WHEN {v} = '' THEN {_sql_message(_('is required'))}")
     else:
         cases.append(f"WHEN {v} = '' THEN NULL")
     if column.kind == "text":
-        cases.append(
-            f"WHEN length({_text(v)}) > {column.limit} "
-            f"THEN 'is longer than {column.limit} characters'"
-        )
+        too_long = _sql_message(_("is longer than %(limit)s characters"), limit=str(column.limit))
+        cases.append(f"WHEN length({_text(v)}) > {column.limit} THEN {too_long}")
     elif column.kind == "choice":
         allowed = ", ".join(column.allowed).replace("'", "''")
+        not_one_of = _sql_message(
+            _("%(value)s is not one of %(allowed)s"), value=shown, allowed=f"'{allowed}'"
+        )
         cases.append(
-            f"WHEN (%(map_{column.name})s::jsonb ->> lower({v})) IS NULL "
-            f"THEN {shown} || ' is not one of {allowed}'"
+            f"WHEN (%(map_{column.name})s::jsonb ->> lower({v})) IS NULL THEN {not_one_of}"
         )
     elif column.kind == "timestamp":
-        cases.append(
-            f"WHEN {v} !~ '{TIMESTAMP}' THEN {shown} || "
-            "' is not a date: write YYYY-MM-DD or YYYY-MM-DDTHH:MM'"
+        not_a_date = _sql_message(
+            _("%(value)s is not a date: write YYYY-MM-DD or YYYY-MM-DDTHH:MM"), value=shown
         )
+        cases.append(f"WHEN {v} !~ '{TIMESTAMP}' THEN {not_a_date}")
+        no_such_day = _sql_message(_("%(value)s is not a date"), value=shown)
         cases.append(
             f"WHEN substr({v}, 9, 2)::int > extract(day from make_date("
             f"substr({v}, 1, 4)::int, substr({v}, 6, 2)::int, 1) "
-            f"+ interval '1 month - 1 day') THEN {shown} || ' is not a date'"
+            f"+ interval '1 month - 1 day') THEN {no_such_day}"
         )
-        cases.append(f"WHEN {v}::timestamptz > now() THEN {v} || ' is in the future'")
+        future = _sql_message(_("%(value)s is in the future"), value=v)
+        cases.append(f"WHEN {v}::timestamptz > now() THEN {future}")
     elif column.kind in ("number", "whole_number"):
-        pattern, noun = (
-            (NUMBER, "a number") if column.kind == "number" else (WHOLE_NUMBER, "a whole number")
+        if column.kind == "number":
+            pattern, cast = NUMBER, "float8"
+            not_a_number = _sql_message(_("%(value)s is not a number"), value=shown)
+        else:
+            pattern, cast = WHOLE_NUMBER, "int"
+            not_a_number = _sql_message(_("%(value)s is not a whole number"), value=shown)
+        cases.append(f"WHEN {v} !~ '{pattern}' THEN {not_a_number}")
+        out_of_range = _sql_message(
+            _("%(column)s %(value)s is out of range (%(low)s to %(high)s)"),
+            column=f"'{column.name}'",
+            value=v,
+            low=f"'{column.low:g}'",
+            high=f"'{column.high:g}'",
         )
-        cast = "float8" if column.kind == "number" else "int"
-        cases.append(f"WHEN {v} !~ '{pattern}' THEN {shown} || ' is not {noun}'")
         cases.append(
-            f"WHEN {v}::{cast} NOT BETWEEN {column.low:g} AND {column.high:g} "
-            f"THEN '{column.name} ' || {v} || ' is out of range "
-            f"({column.low:g} to {column.high:g})'"
+            f"WHEN {v}::{cast} NOT BETWEEN {column.low:g} AND {column.high:g} THEN {out_of_range}"
         )
     elif column.kind == "yes_no":
-        cases.append(
-            f"WHEN lower({v}) NOT IN ({YES_WORDS}, {NO_WORDS}) THEN {shown} || ' is not yes or no'"
-        )
+        not_yes_or_no = _sql_message(_("%(value)s is not yes or no"), value=shown)
+        cases.append(f"WHEN lower({v}) NOT IN ({YES_WORDS}, {NO_WORDS}) THEN {not_yes_or_no}")
     elif column.kind == "country":
-        cases.append(
-            f"WHEN upper({v}) <> ALL(%(countries)s) "
-            f"THEN {shown} || ' is not an ISO 3166-1 alpha-3 country code'"
+        not_a_country = _sql_message(
+            _("%(value)s is not an ISO 3166-1 alpha-3 country code"), value=shown
         )
+        cases.append(f"WHEN upper({v}) <> ALL(%(countries)s) THEN {not_a_country}")
     return f"CASE {' '.join(cases)} END"
 
 
@@ -242,6 +270,17 @@ def _problems_sql(present: frozenset[str]) -> str:
         checks=checks,
         weapon_detail=weapon_detail,
         category=_value(next(c for c in COLUMNS if c.name == "weapon_category"), present),
+        repeats_row=_sql_message(_("repeats row %(row)s"), row="r.first_same_row"),
+        give_location=_sql_message(_("give latitude and longitude, or coordinates")),
+        other_incident_values=_sql_message(
+            _(
+                "%(reference)s is on row %(row)s with other incident values; rows of one "
+                "incident must agree"
+            ),
+            reference="btrim(r.external_reference)",
+            row="r.first_of_reference",
+        ),
+        category_required=_sql_message(_("is required when the row describes a weapon")),
         latitude_position=_position("latitude"),
         category_position=_position("weapon_category"),
         max_problems=MAX_LISTED_PROBLEMS,
@@ -270,20 +309,16 @@ WITH signature AS (
     SELECT r.row_number, array_remove(ARRAY[
             '00|(row)|' || NULLIF(r.row_problem, ''),
             CASE WHEN r.first_same_row < r.row_number
-                 THEN '00|(row)|repeats row ' || r.first_same_row END,
+                 THEN '00|(row)|' || {repeats_row} END,
             {checks},
             CASE WHEN btrim(r.latitude) = '' AND btrim(r.coordinates) = ''
                       AND r.row_problem = ''
-                 THEN '{latitude_position:02d}|latitude|give latitude and longitude, '
-                      || 'or coordinates' END,
+                 THEN '{latitude_position:02d}|latitude|' || {give_location} END,
             CASE WHEN r.first_same_row = r.row_number
                       AND r.first_same_incident <> r.first_of_reference
-                 THEN '01|external_reference|' || btrim(r.external_reference) || ' is on row '
-                      || r.first_of_reference
-                      || ' with other incident values; rows of one incident must agree' END,
+                 THEN '01|external_reference|' || {other_incident_values} END,
             CASE WHEN {category} = '' AND ({weapon_detail})
-                 THEN '{category_position:02d}|weapon_category|is required when '
-                      || 'the row describes a weapon' END
+                 THEN '{category_position:02d}|weapon_category|' || {category_required} END
         ], NULL) AS problems
     FROM rows AS r
 ), found AS (
@@ -411,8 +446,12 @@ def _stated_countries_contradicted(cursor, parameters: dict) -> list[Problem]:
         Problem(
             row,
             "country",
-            f"{stated} is more than {tolerance_km:g} km from the point, which lies "
-            + (f"in {derived}" if derived else "in no country"),
+            (
+                _("%(stated)s is more than %(km)s km from the point, which lies in %(derived)s")
+                if derived
+                else _("%(stated)s is more than %(km)s km from the point, which lies in no country")
+            )
+            % {"stated": stated, "km": f"{tolerance_km:g}", "derived": derived},
         )
         for row, stated, derived in cursor.fetchall()
     ]
@@ -445,8 +484,12 @@ def _doubted_locations(cursor, parameters: dict) -> list[Problem]:
         Problem(
             row,
             "latitude",
-            location_doubt_message(doubt, country=country, host_countries=parameters["hosts"])
-            + ". Correct it, or write yes in location_confirmed to import it as it is.",
+            _("%(doubt)s. Correct it, or write yes in location_confirmed to import it as it is.")
+            % {
+                "doubt": location_doubt_message(
+                    doubt, country=country, host_countries=parameters["hosts"]
+                )
+            },
         )
         for row, doubt, country in cursor.fetchall()
     ]
@@ -530,9 +573,34 @@ def _history_fields(model) -> list[str]:
 # --- the import ----------------------------------------------------------------------
 
 
-def _stage(cursor, upload: BinaryIO, file_format: str) -> tuple[int, list[str]]:
+class _RowsRead(io.RawIOBase):
+    """The file on its way into COPY, telling `progress` every PROGRESS_ROWS lines how many
+    rows have gone in (lines, less the header: a cell holding a new line counts twice, so
+    the figure is about right until the count at the end)."""
+
+    def __init__(self, stream: BinaryIO, progress: Progress):
+        super().__init__()
+        self.stream, self.progress = stream, progress
+        self.lines, self.reported = 0, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(size)
+        self.lines += chunk.count(b"\n")
+        if self.lines - self.reported >= PROGRESS_ROWS:
+            self.reported = self.lines
+            self.progress(self.lines - 1, "reading")
+        return chunk
+
+
+def _stage(
+    cursor, upload: BinaryIO, file_format: str, progress: Progress | None = None
+) -> tuple[int, list[str]]:
     """COPY the file into import_row; return how many rows it holds, and its columns."""
     source = csv_for_copy(upload, file_format)
+    stream = _RowsRead(source.stream, progress) if progress else source.stream
     cursor.execute(f"""
         CREATE TEMP TABLE import_row (
             row_number bigint GENERATED ALWAYS AS IDENTITY (START WITH 2),
@@ -548,7 +616,7 @@ def _stage(cursor, upload: BinaryIO, file_format: str) -> tuple[int, list[str]]:
         cursor.copy_expert(
             f"COPY import_row ({file_columns}) FROM STDIN WITH "
             f"(FORMAT csv, HEADER true, FORCE_NOT_NULL ({file_columns}))",
-            source.stream,
+            stream,
         )
     except (psycopg2.DataError, DataError, psycopg2.errors.BadCopyFileFormat) as error:
         raise ImportFileError(_copy_error_message(error)) from error
@@ -569,10 +637,17 @@ def _copy_error_message(error: Exception) -> str:
     line = where.rsplit("line ", 1)[-1].split(",")[0].split(":")[0] if "line " in where else "?"
     detail = (diagnostics.message_primary if diagnostics else str(cause)) or str(cause)
     if "encoding" in detail or "byte sequence" in detail:
-        return f"The file is not UTF-8 text (line {line}); save it as 'CSV UTF-8'."
+        return _("The file is not UTF-8 text (line %(line)s); save it as 'CSV UTF-8'.") % {
+            "line": line
+        }
     if "unterminated CSV quoted field" in detail:
-        return f"The file ends inside a quoted cell (line {line}): was it cut short?"
-    return f"Line {line} of the file cannot be read: {detail}."
+        return _("The file ends inside a quoted cell (line %(line)s): was it cut short?") % {
+            "line": line
+        }
+    return _("Line %(line)s of the file cannot be read: %(detail)s.") % {
+        "line": line,
+        "detail": detail,
+    }
 
 
 def _read_coordinates(cursor) -> list[Problem]:
@@ -650,7 +725,7 @@ def incidents_import(
     from incidents.models import Incident, WeaponItem
 
     if not rules.has_perm("incidents.report_for_contingent", by, contingent):
-        raise PermissionDenied("You do not report for this contingent.")
+        raise PermissionDenied(_("You do not report for this contingent."))
     report = ImportReport()
     parameters = _parameters(contingent, by)
     try:
@@ -658,14 +733,14 @@ def incidents_import(
             # Big set-based statements: sort in memory, and skip JIT compilation, which
             # costs more than it saves on statements run once.
             cursor.execute("SET LOCAL work_mem = '256MB'; SET LOCAL jit = off")
-            report.rows, file_columns = _stage(cursor, upload, file_format)
+            report.rows, file_columns = _stage(cursor, upload, file_format, progress)
             if progress:
                 progress(report.rows, "checking")
             problems = _read_coordinates(cursor)
             present = frozenset(file_columns) | LOCATED
             cursor.execute(_problems_sql(present), parameters)
             found = cursor.fetchall()
-            problems += [Problem(row, column, message) for row, column, message, _ in found]
+            problems += [Problem(row, column, message) for row, column, message, _total in found]
             report.problem_count = len(problems) - len(found) + (found[0][3] if found else 0)
             report.problems = sorted(problems, key=lambda p: p.row)[:MAX_LISTED_PROBLEMS]
             if file_format == "geojson":  # GeoJSON has no header row: count features
@@ -760,12 +835,13 @@ def import_job_create(*, upload, file_format: str, contingent: Contingent, by: A
     from incidents.models import ImportJob
 
     if not rules.has_perm("incidents.report_for_contingent", by, contingent):
-        raise PermissionDenied("You do not report for this contingent.")
+        raise PermissionDenied(_("You do not report for this contingent."))
     job = ImportJob(
         file_format=file_format,
         original_name=upload_display_name(upload.name),
         contingent=contingent,
         requested_by=by,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
     )
     job.file.save(f"import.{file_format}", upload, save=False)
     job.save()
@@ -800,7 +876,12 @@ def import_job_run(*, job_id: int, task_id: str = "") -> None:
         job_write_now(ImportJob, job.pk, attempt, rows_checked=rows, stage=stage)
 
     try:
-        with job_lease(ImportJob, job.pk, attempt), transaction.atomic():
+        # Problems are written in the language of the page the file was sent from.
+        with (
+            translation.override(job.language),
+            job_lease(ImportJob, job.pk, attempt),
+            transaction.atomic(),
+        ):
             with job.file.open("rb") as upload:
                 report = incidents_import(
                     upload=upload,
@@ -824,15 +905,20 @@ def import_job_run(*, job_id: int, task_id: str = "") -> None:
         _import_job_fail(
             job.pk,
             attempt,
-            "The import took longer than its time limit and was stopped; nothing was "
-            "imported. Split the file into smaller ones and import them one by one.",
+            _(
+                "The import took longer than its time limit and was stopped; nothing was "
+                "imported. Split the file into smaller ones and import them one by one."
+            ),
         )
     except Exception as error:
         _import_job_fail(
             job.pk,
             attempt,
-            f"The import failed and nothing was imported ({type(error).__name__}). "
-            "Try again; if it fails again, tell the platform's operators.",
+            _(
+                "The import failed and nothing was imported (%(error)s). Try again; if it "
+                "fails again, tell the platform's operators."
+            )
+            % {"error": type(error).__name__},
         )
         raise
 
