@@ -55,6 +55,7 @@ from tests.test_faults import (
 )
 
 CLUSTERS = {"distance_m": 150, "min_incidents": 3}
+CLUSTERS_WIDE = {"distance_m": 300, "min_incidents": 3}
 # The workers and the beat of the real-process tests: leases of seconds.
 SHORT_LEASES = {
     "JOB_LEASE_SECONDS": "4",
@@ -533,7 +534,8 @@ def use_broker(url: str) -> None:
 def private_redis(tmp_path, settings):
     """A Redis server of the test's own, without persistence (as a Redis restarted without
     its append-only file): the broker of this process, of the workers and of the beat. Its
-    client is returned, with `restart` (SIGKILL, then a new server on the same port, empty)."""
+    client is returned, with `kill` (SIGKILL) and `start` (a new server on the same port,
+    empty)."""
     port = _free_port()
     url = f"redis://127.0.0.1:{port}/0"
     command = [
@@ -561,18 +563,16 @@ def private_redis(tmp_path, settings):
     def start() -> None:
         server["process"] = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         wait_for(answers, seconds=SAFETY_SECONDS, what="the private Redis to answer")
+        use_broker(url)  # connections to a server killed before are dead
 
-    def restart() -> None:
+    def kill() -> None:
         os.kill(server["process"].pid, signal.SIGKILL)
         server["process"].wait(timeout=30)
-        start()
-        use_broker(url)  # the connections to the killed server are dead
 
-    start()
     original = celery_app.conf.broker_url
+    start()
     settings.REDIS_URL = url  # the workers' and the beat's broker (tests/conftest.py)
-    use_broker(url)
-    client.restart = restart
+    client.start, client.kill = start, kill
     try:
         yield client
     finally:
@@ -583,7 +583,7 @@ def private_redis(tmp_path, settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_after_a_redis_restart_every_queued_job_finishes_or_fails_with_a_reason(
-    private_redis, monkeypatch, tmp_path, capsys
+    private_redis, client, monkeypatch, tmp_path, capsys
 ):
     from django.conf import settings
 
@@ -610,7 +610,20 @@ def test_after_a_redis_restart_every_queued_job_finishes_or_fails_with_a_reason(
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     assert private_redis.llen(queue) == 6, "sent, no worker yet"
 
-    private_redis.restart()
+    private_redis.kill()
+    # Asked for while Redis is down: answered 503, and kept without a task.
+    client.force_login(world.users["admin"])
+    asked = client.post(
+        "/api/v1/analyses",
+        {"kind": "clusters", "parameters": CLUSTERS_WIDE, "filter": {"kind": ["cache_discovery"]}},
+        content_type="application/json",
+    )
+    assert asked.status_code == 503, asked.content
+    assert "task queue is unreachable" in asked.json()["detail"]
+    asked_while_down = AnalysisRun.objects.get(parameters=CLUSTERS_WIDE)
+    assert (asked_while_down.state, asked_while_down.task_id) == ("queued", "")
+    analyses.append(asked_while_down)
+    private_redis.start()
     restarted_at = time.monotonic()
     assert private_redis.llen(queue) == 0, "the queue was lost"
     beat, worker = start_beat(tmp_path), None
@@ -650,7 +663,8 @@ def test_after_a_redis_restart_every_queued_job_finishes_or_fails_with_a_reason(
     )
     with capsys.disabled():
         print(
-            f"\nRedis restarted (no persistence) with 3 imports and 3 analyses queued: all "
+            f"\nRedis restarted (no persistence) with 3 imports and 3 analyses queued, and "
+            f"one analysis asked for while it was down (503): all "
             f"settled {recovered_after:.1f} s after the restart (a worker's and a beat's start "
             f"included); (state, attempts) {outcomes}; incidents {incidents_before:,} -> "
             f"{Incident.objects.count():,} ({rows} per import)"
