@@ -7,7 +7,7 @@ cell_counts replaced, kept here as `parent_cell_counts`).
 
 Data: seeded incidents kept between runs (bench/seeding.py): 100,000 in mission
 BENCH-BINNING, 1,000,000 in BENCH-SEEDED (the import benchmark's; seeded here if missing,
-about 7 minutes per million). Each is read as a scheduled run reads its mission's incidents
+about 20 minutes per million). Each is read as a scheduled run reads its mission's incidents
 (analysis_incidents, mission readers' visibility).
 
 For each size and resolution, `--rounds` interleaved rounds (the order alternating) of:

@@ -20,7 +20,7 @@ boundaries should be loaded (make run does it) for the derivation to do real wor
 
 With `--seed-incidents N`, the case of issue 18 instead: the contingent of mission
 BENCH-SEEDED is first seeded with N incidents (bench/seeding.py: once, kept for later runs,
-about 7 minutes per million here; `--seed-only` stops there, `--drop-seed` deletes them), then
+about 20 minutes per million here; `--seed-only` stops there, `--drop-seed` deletes them), then
 `--rounds` interleaved rounds import the same rows into that contingent ("big") and into the
 empty contingent of mission BENCH ("empty"), each rolled back, alternating which goes first.
 Prints each import's time with the load average (1, 5, 15 minutes) before it, the median of
