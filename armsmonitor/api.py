@@ -12,6 +12,7 @@ from geo.api.views import AnalysisRunViewSet
 from incidents.api.custody_digest_views import CustodyDigestViewSet
 from incidents.api.item_views import (
     AmmunitionItemViewSet,
+    IllicitOriginViewSet,
     TraceRequestViewSet,
     WeaponItemViewSet,
 )
@@ -25,6 +26,7 @@ router.register("incidents", IncidentViewSet, basename="incident")
 router.register("weapons", WeaponItemViewSet, basename="weapon")
 router.register("ammunition", AmmunitionItemViewSet, basename="ammunition")
 router.register("trace-requests", TraceRequestViewSet, basename="trace-request")
+router.register("illicit-origins", IllicitOriginViewSet, basename="illicit-origin")
 router.register("analyses", AnalysisRunViewSet, basename="analysis")
 router.register("reports", ReportViewSet, basename="report")
 router.register("missions", MissionViewSet, basename="mission")

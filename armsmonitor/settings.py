@@ -474,6 +474,8 @@ SPECTACULAR_SETTINGS = {
         "AnalysisKindEnum": "geo.models.AnalysisKind",
         "AnalysisStateEnum": "geo.models.AnalysisRun.State",
         "ReportStateEnum": "reports.models.Report.State",
+        "OriginKindEnum": "incidents.choices.OriginKind",
+        "OriginMethodEnum": "incidents.choices.OriginMethod",
     },
 }
 

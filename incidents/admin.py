@@ -1,7 +1,7 @@
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
-from incidents.models import Incident, TraceRequest, WeaponItem
+from incidents.models import IllicitOrigin, Incident, TraceRequest, WeaponItem
 from incidents.services import h3_cell_of, incidents_assign_geography
 
 
@@ -47,3 +47,11 @@ class TraceRequestAdmin(admin.ModelAdmin):
     list_filter = ["status", "diversion_established", "diversion_country"]
     search_fields = ["weapon__serial_number", "addressee"]
     raw_id_fields = ["weapon"]
+
+
+@admin.register(IllicitOrigin)
+class IllicitOriginAdmin(LeafletGeoAdmin):
+    list_display = ["id", "weapon", "kind", "method", "diversion_country", "established_on"]
+    list_filter = ["kind", "method", "diversion_country"]
+    search_fields = ["weapon__serial_number", "established_by"]
+    raw_id_fields = ["weapon", "trace"]

@@ -20,10 +20,27 @@ class IncidentKind(models.TextChoices):
 
 
 class Context(models.TextChoices):
+    """The context of the incident, aligned with the contexts of UNODC's Illicit Arms Flows
+    Questionnaire (IAFQ, criminal context of seizures) and of SDG indicator 16.4.2's
+    metadata: armed conflict and, outside it, the forms of armed violence that the Small
+    Arms Survey and UNODC count apart. CONFLICT_CONTEXTS below says which are conflict."""
+
     ARMED_CONFLICT = "armed_conflict", _("Armed conflict")
-    CRIMINAL = "criminal", _("Criminal / gang")
+    TERRORISM = "terrorism", _("Terrorism or violent extremism")
+    POLITICAL = "political", _("Political or electoral violence")
     INTERCOMMUNAL = "intercommunal", _("Intercommunal")
+    PASTORAL = "pastoral", _("Pastoral or transhumance conflict")
+    RESOURCES = "resources", _("Resource-related violence (mining, land)")
+    POACHING = "poaching", _("Poaching or wildlife crime")
+    CRIMINAL = "criminal", _("Criminal / gang")
+    DOMESTIC = "domestic", _("Domestic or intimate-partner violence")
     OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+# Contexts of armed conflict (the rest is armed violence outside conflict, as the IAFQ and
+# the Secretary-General's small-arms reports tell them apart).
+CONFLICT_CONTEXTS = (Context.ARMED_CONFLICT, Context.TERRORISM)
 
 
 class LocationPrecision(models.TextChoices):
@@ -121,11 +138,60 @@ class SourceReliability(models.TextChoices):
     F = "F", _("F – reliability cannot be judged")
 
 
+class InformationCredibility(models.TextChoices):
+    """The information grading of the NATO/Admiralty system (STANAG 2511), the other half
+    of SourceReliability: how far the information itself is confirmed."""
+
+    CONFIRMED = "1", _("1 – confirmed by other sources")
+    PROBABLY_TRUE = "2", _("2 – probably true")
+    POSSIBLY_TRUE = "3", _("3 – possibly true")
+    DOUBTFUL = "4", _("4 – doubtful")
+    IMPROBABLE = "5", _("5 – improbable")
+    CANNOT_BE_JUDGED = "6", _("6 – truth cannot be judged")
+
+
+class SourceType(models.TextChoices):
+    """How the reporting unit knows what it records: the IAFQ and the Small Arms Survey
+    count weapons physically inspected apart from those only reported."""
+
+    PHYSICALLY_INSPECTED = "inspected", _("Physically inspected by the reporting unit")
+    REPORTED_BY_AUTHORITY = "authority", _("Reported by a national authority")
+    REPORTED_BY_WITNESS = "witness", _("Reported by a witness or community")
+    DOCUMENT = "document", _("Document or record")
+    OPEN_SOURCE = "open_source", _("Open source (media, social media)")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class GbvType(models.TextChoices):
+    """The kind of gender-based violence the incident is linked to (IASC GBV guidelines'
+    core types, as the GBVIMS classifies them)."""
+
+    RAPE = "rape", _("Rape")
+    SEXUAL_ASSAULT = "sexual_assault", _("Sexual assault")
+    PHYSICAL_ASSAULT = "physical_assault", _("Physical assault")
+    FORCED_MARRIAGE = "forced_marriage", _("Forced marriage")
+    DENIAL_OF_RESOURCES = "denial", _("Denial of resources, opportunities or services")
+    PSYCHOLOGICAL = "psychological", _("Psychological or emotional abuse, threat with a weapon")
+    UNKNOWN = "unknown", _("Unknown")
+
+
 class PersonRole(models.TextChoices):
     SUSPECT = "suspect", _("Suspect")
     VICTIM = "victim", _("Victim")
     CIVILIAN = "civilian", _("Civilian")
     PEACEKEEPER = "peacekeeper", _("Peacekeeper")
+    # Who hands weapons over in a voluntary surrender or DDR collection.
+    SURRENDERING = "surrendering", _("Person surrendering weapons")
+
+
+class PersonOutcome(models.TextChoices):
+    """What became of the people counted: killed and injured by sex and age, as SDG
+    16.1.2 and the Secretary-General's reports on armed violence count them."""
+
+    KILLED = "killed", _("Killed")
+    INJURED = "injured", _("Injured")
+    UNHARMED = "unharmed", _("Unharmed")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class Sex(models.TextChoices):
@@ -149,11 +215,39 @@ class Condition(models.TextChoices):
 
 
 class Disposition(models.TextChoices):
+    """Where a recovered weapon is now (ISACS 05.30's record keeping; the IAFQ's
+    "status/final disposal" of seized arms)."""
+
     HELD = "held", _("Held by the reporting unit")
     STORED = "stored", _("In storage")
     TRANSFERRED = "transferred", _("Transferred")
+    HANDED_TO_HOST_STATE = "host_state", _("Handed over to the host State")
+    RETAINED_AS_EVIDENCE = "evidence", _("Retained as evidence")
+    REISSUED = "reissued", _("Re-issued")
     DESTROYED = "destroyed", _("Destroyed")
     RETURNED = "returned", _("Returned to lawful owner")
+
+
+class OriginMethod(models.TextChoices):
+    """How an illicit origin was established. SDG 16.4.2's metadata counts arms whose
+    illicit origin or context was established by a competent authority, whatever the
+    means: a trace (ITI §§ 14-23), a competent authority's finding, an investigation, or the
+    weapon's own marks (a State-ownership mark, ISACS 05.30)."""
+
+    TRACE = "trace", _("Trace")
+    AUTHORITY_FINDING = "authority", _("Finding of a competent authority")
+    INVESTIGATION = "investigation", _("Investigation")
+    MARKING_EVIDENCE = "marking", _("Marking evidence")
+
+
+class OriginKind(models.TextChoices):
+    """The kind of illicit origin (UNODC IAFQ, tracing results; SDG 16.4.2)."""
+
+    ILLICIT_MANUFACTURE = "illicit_manufacture", _("Illicit manufacture")
+    STATE_STOCKS = "state_stocks", _("Diversion from State stocks")
+    CIVILIAN_HOLDINGS = "civilian_holdings", _("Diversion from civilian holdings")
+    ILLICIT_IMPORT = "illicit_import", _("Illicit import or transfer")
+    OTHER = "other", _("Other")
 
 
 class AmmunitionType(models.TextChoices):

@@ -19,14 +19,27 @@ from django.db import transaction
 from geo.models import Country
 from incidents.choices import (
     Context,
+    GbvType,
     IncidentKind,
+    InformationCredibility,
     LocationPrecision,
+    OriginKind,
+    OriginMethod,
+    PersonOutcome,
+    SourceType,
     TraceStatus,
     WeaponCategory,
     WorkflowState,
 )
 from incidents.demo_places import DIVERSION_POINTS, MISSIONS, DemoMission
-from incidents.models import AmmunitionItem, Incident, PersonsInvolved, TraceRequest, WeaponItem
+from incidents.models import (
+    AmmunitionItem,
+    IllicitOrigin,
+    Incident,
+    PersonsInvolved,
+    TraceRequest,
+    WeaponItem,
+)
 from incidents.services import h3_cell_of, incidents_assign_geography
 from organisations.choices import Releasability, Role
 from organisations.models import Contingent, Membership, Mission
@@ -70,10 +83,45 @@ KIND_SHARES = {
     IncidentKind.ARMED_VIOLENCE: 0.10,
 }
 CONTEXT_SHARES = {
-    Context.ARMED_CONFLICT: 0.55,
-    Context.CRIMINAL: 0.20,
-    Context.INTERCOMMUNAL: 0.20,
-    Context.OTHER: 0.05,
+    Context.ARMED_CONFLICT: 0.45,
+    Context.TERRORISM: 0.03,
+    Context.POLITICAL: 0.03,
+    Context.INTERCOMMUNAL: 0.12,
+    Context.PASTORAL: 0.07,
+    Context.RESOURCES: 0.05,
+    Context.POACHING: 0.02,
+    Context.CRIMINAL: 0.15,
+    Context.DOMESTIC: 0.03,
+    Context.OTHER: 0.03,
+    Context.UNKNOWN: 0.02,
+}
+SOURCE_TYPE_SHARES = {
+    SourceType.PHYSICALLY_INSPECTED: 0.70,
+    SourceType.REPORTED_BY_AUTHORITY: 0.12,
+    SourceType.REPORTED_BY_WITNESS: 0.10,
+    SourceType.DOCUMENT: 0.05,
+    SourceType.OPEN_SOURCE: 0.03,
+}
+CREDIBILITY_SHARES = {
+    InformationCredibility.CONFIRMED: 0.55,
+    InformationCredibility.PROBABLY_TRUE: 0.25,
+    InformationCredibility.POSSIBLY_TRUE: 0.12,
+    InformationCredibility.DOUBTFUL: 0.05,
+    InformationCredibility.CANNOT_BE_JUDGED: 0.03,
+}
+OUTCOME_SHARES = {
+    PersonOutcome.UNHARMED: 0.6,
+    PersonOutcome.INJURED: 0.2,
+    PersonOutcome.KILLED: 0.1,
+    PersonOutcome.UNKNOWN: 0.1,
+}
+# Weapons whose illicit origin a competent authority established without a trace, by way
+# of each method; craft-produced weapons are illicit manufacture.
+SHARE_ORIGIN_WITHOUT_TRACE = 0.05
+ORIGIN_SHARES = {
+    (OriginMethod.AUTHORITY_FINDING, OriginKind.STATE_STOCKS): 0.5,
+    (OriginMethod.INVESTIGATION, OriginKind.ILLICIT_IMPORT): 0.3,
+    (OriginMethod.MARKING_EVIDENCE, OriginKind.STATE_STOCKS): 0.2,
 }
 STATE_SHARES = {
     WorkflowState.VERIFIED: 0.75,
@@ -217,6 +265,9 @@ def demo_dataset_create(*, incidents: int, seed: int = 2026) -> DemoSummary:
             count,
         )
 
+        source_types = _pick(rng, SOURCE_TYPE_SHARES, count)
+        credibilities = _pick(rng, CREDIBILITY_SHARES, count)
+        gbv_types = rng.choice([code for code in GbvType.values if code != "unknown"], count)
         for start in range(0, count, BATCH_SIZE):
             stop = min(start + BATCH_SIZE, count)
             batch = Incident.objects.bulk_create(
@@ -234,7 +285,10 @@ def demo_dataset_create(*, incidents: int, seed: int = 2026) -> DemoSummary:
                     country=demo.host_country,
                     mission_id=mission_contingents[contingent_index[i]].mission_id,
                     contingent=mission_contingents[contingent_index[i]],
-                    gbv_link=bool(rng.random() < 0.04),
+                    gbv_link=bool(gbv := rng.random() < 0.04),
+                    gbv_type=str(gbv_types[i]) if gbv else "",
+                    source_type=source_types[i],
+                    information_credibility=credibilities[i],
                 )
                 for i in range(start, stop)
             )
@@ -244,6 +298,7 @@ def demo_dataset_create(*, incidents: int, seed: int = 2026) -> DemoSummary:
             WeaponItem.objects.bulk_create(weapons, batch_size=BATCH_SIZE)
             traces = _demo_trace_requests(rng, weapons)
             TraceRequest.objects.bulk_create(traces, batch_size=BATCH_SIZE)
+            IllicitOrigin.objects.bulk_create(_demo_origins(rng, weapons), batch_size=BATCH_SIZE)
             PersonsInvolved.objects.bulk_create(_demo_persons(rng, batch), batch_size=BATCH_SIZE)
             AmmunitionItem.objects.bulk_create(_demo_ammunition(rng, batch), batch_size=BATCH_SIZE)
             created_incidents += len(batch)
@@ -320,14 +375,50 @@ AMMUNITION = [
 
 
 def _demo_persons(rng, incidents) -> list[PersonsInvolved]:
+    outcomes = list(OUTCOME_SHARES)
+    shares = np.array(list(OUTCOME_SHARES.values()))
     return [
         PersonsInvolved(
-            incident=incident, role=role, sex=sex, age_group=age, count=int(rng.integers(1, 5))
+            incident=incident,
+            role=role,
+            sex=sex,
+            age_group=age,
+            outcome=outcomes[rng.choice(len(outcomes), p=shares)],
+            count=int(rng.integers(1, 5)),
         )
         for incident in incidents
         for role, sex, age, share in PERSON_GROUPS
         if rng.random() < share
     ]
+
+
+def _demo_origins(rng, weapons: list[WeaponItem]) -> list[IllicitOrigin]:
+    """Origins established without a trace: craft-produced weapons as illicit manufacture
+    (found by the national commission), and a share of the others by each method."""
+    ways = list(ORIGIN_SHARES)
+    shares = np.array(list(ORIGIN_SHARES.values()))
+    origins = []
+    for weapon in weapons:
+        if weapon.category == WeaponCategory.CRAFT_PRODUCED:
+            method, kind = OriginMethod.AUTHORITY_FINDING, OriginKind.ILLICIT_MANUFACTURE
+        elif rng.random() < SHARE_ORIGIN_WITHOUT_TRACE:
+            method, kind = ways[rng.choice(len(ways), p=shares)]
+        else:
+            continue
+        recovered = weapon.incident.occurred_at.date()
+        origins.append(
+            IllicitOrigin(
+                weapon=weapon,
+                method=method,
+                kind=kind,
+                diversion_country=weapon.incident.country if kind != "illicit_import" else "",
+                established_by="Commission nationale de lutte contre les ALPC",
+                established_on=min(
+                    recovered + timedelta(days=int(rng.integers(30, 200))), date.today()
+                ),
+            )
+        )
+    return origins
 
 
 def _demo_ammunition(rng, incidents) -> list[AmmunitionItem]:

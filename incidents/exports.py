@@ -69,9 +69,12 @@ ROW_COLUMNS = (
     "actors",
     "narrative",
     "source",
+    "source_type",
     "source_reliability",
+    "information_credibility",
     "releasability",
     "gbv_link",
+    "gbv_type",
     "mission_acronym",
     "contingent_name",
     "state",
@@ -140,9 +143,12 @@ EXPORT_VALUES = {
     "actors": _text_safe("incident.actors"),
     "narrative": _text_safe("incident.narrative"),
     "source": _text_safe("incident.source"),
+    "source_type": "incident.source_type",
     "source_reliability": "incident.source_reliability",
+    "information_credibility": "incident.information_credibility",
     "releasability": "incident.releasability",
     "gbv_link": _yes_no("incident.gbv_link"),
+    "gbv_type": "incident.gbv_type",
     "weapon_category": "weapon.category",
     "weapon_make": _text_safe("weapon.make"),
     "weapon_model": _text_safe("weapon.model"),
@@ -175,27 +181,43 @@ ROWS_SQL = (
     "SELECT item.* FROM incidents_weaponitem AS item "
     "WHERE item.incident_id = incident.id ORDER BY item.id) AS weapon ON true"
 )
-SELECT_COLUMNS = ", ".join(f'{value} AS "{name}"' for name, value in EXPORT_VALUES.items())
 CSV_SQL = "COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true)"
-# GeoJSON properties: the CSV's columns but the coordinates, with JSON's own types.
-PROPERTY_VALUES = {
-    **EXPORT_VALUES,
-    "location_is_exact": "incident.location_is_exact::boolean",
-}
-del PROPERTY_VALUES["longitude"], PROPERTY_VALUES["latitude"]
-# One feature a line. CSV with quote and delimiter characters that JSON text never holds
-# unescaped (\x01, \x02) writes each line as it is; COPY's text format would double every
-# backslash.
-PROPERTIES = ", ".join(f"'{name}', {value}" for name, value in PROPERTY_VALUES.items())
 GEOJSON_SQL = "COPY ({select}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"
-# The point's coordinates as JSON numbers written with six decimals (numeric keeps them),
-# where ST_AsGeoJSON would drop trailing zeros.
-FEATURE = (
-    "json_build_object('type', 'Feature', 'id', incident.id, "
-    f"'properties', json_build_object({PROPERTIES}), 'geometry', json_build_object("
-    "'type', 'Point', 'coordinates', "
-    f"json_build_array({SIX_DECIMALS_LONGITUDE}, {SIX_DECIMALS_LATITUDE})))::text"
-)
+# Gender data (organisations/access.py, incidents.view_gender_data): empty for readers not
+# allowed it, as the API's detail gives them null.
+GENDER_COLUMNS = ("gbv_link", "gbv_type")
+
+
+def _values(*, gender_data: bool) -> dict[str, str]:
+    if gender_data:
+        return EXPORT_VALUES
+    return {**EXPORT_VALUES, **dict.fromkeys(GENDER_COLUMNS, "''")}
+
+
+def _select_columns(*, gender_data: bool) -> str:
+    values = _values(gender_data=gender_data)
+    return ", ".join(f'{value} AS "{name}"' for name, value in values.items())
+
+
+def _feature(*, gender_data: bool) -> str:
+    """A GeoJSON feature a row, as text: the CSV's columns but the coordinates as
+    properties, with JSON's own types; the point's coordinates as JSON numbers written with
+    six decimals (numeric keeps them), where ST_AsGeoJSON would drop trailing zeros. One
+    feature a line: GEOJSON_SQL's quote and delimiter characters are ones JSON text never
+    holds unescaped (\\x01, \\x02), so each line is written as it is; COPY's text format
+    would double every backslash."""
+    values = {
+        **_values(gender_data=gender_data),
+        "location_is_exact": "incident.location_is_exact::boolean",
+    }
+    del values["longitude"], values["latitude"]
+    properties = ", ".join(f"'{name}', {value}" for name, value in values.items())
+    return (
+        "json_build_object('type', 'Feature', 'id', incident.id, "
+        f"'properties', json_build_object({properties}), 'geometry', json_build_object("
+        "'type', 'Point', 'coordinates', "
+        f"json_build_array({SIX_DECIMALS_LONGITUDE}, {SIX_DECIMALS_LATITUDE})))::text"
+    )
 
 
 def _rows_sql(incidents: IncidentQuerySet) -> tuple[str, tuple]:
@@ -210,17 +232,17 @@ def _rows_sql(incidents: IncidentQuerySet) -> tuple[str, tuple]:
     return rows.values(*columns).query.sql_with_params()
 
 
-def incidents_csv(incidents: IncidentQuerySet) -> Iterator[bytes]:
+def incidents_csv(incidents: IncidentQuerySet, *, gender_data: bool) -> Iterator[bytes]:
     """The CSV file (UTF-8, a header line, then one line a weapon), in chunks."""
     try:
         sql, params = _rows_sql(incidents)
     except EmptyResultSet:  # a filter that can match nothing (an unknown region, say)
         return iter([(",".join(HEADER) + "\n").encode()])
-    select = ROWS_SQL.format(columns=SELECT_COLUMNS, rows=sql)
+    select = ROWS_SQL.format(columns=_select_columns(gender_data=gender_data), rows=sql)
     return copy_chunks(CSV_SQL.format(select=select), params, using=incidents.db)
 
 
-def incidents_geojson(incidents: IncidentQuerySet) -> Iterator[bytes]:
+def incidents_geojson(incidents: IncidentQuerySet, *, gender_data: bool) -> Iterator[bytes]:
     """A GeoJSON FeatureCollection (UTF-8), one feature a weapon, in chunks."""
     try:
         sql, params = _rows_sql(incidents)
@@ -229,7 +251,7 @@ def incidents_geojson(incidents: IncidentQuerySet) -> Iterator[bytes]:
         return
     yield b'{"type": "FeatureCollection", "features": [\n'
     separator = b""
-    select = ROWS_SQL.format(columns=FEATURE, rows=sql)
+    select = ROWS_SQL.format(columns=_feature(gender_data=gender_data), rows=sql)
     for chunk in copy_chunks(GEOJSON_SQL.format(select=select), params, using=incidents.db):
         # Features come one a line; the lines become the array's items.
         ends_line = chunk.endswith(b"\n")
@@ -336,7 +358,7 @@ def copy_chunks(sql: str, params, *, using: str) -> Iterator[bytes]:
 # --- XLSX -----------------------------------------------------------------------------------
 
 
-def incident_rows(incidents: IncidentQuerySet) -> Iterator[tuple]:
+def incident_rows(incidents: IncidentQuerySet, *, gender_data: bool) -> Iterator[tuple]:
     """The CSV export's rows as values (numbers as numbers), read through a server-side
     cursor, so that memory stays flat."""
     try:
@@ -344,7 +366,8 @@ def incident_rows(incidents: IncidentQuerySet) -> Iterator[tuple]:
     except EmptyResultSet:  # a filter that can match nothing
         return
     with connections[incidents.db].chunked_cursor() as cursor:
-        cursor.execute(ROWS_SQL.format(columns=SELECT_COLUMNS, rows=sql), params)
+        select = ROWS_SQL.format(columns=_select_columns(gender_data=gender_data), rows=sql)
+        cursor.execute(select, params)
         while rows := cursor.fetchmany(2000):
             yield from rows
 
@@ -356,12 +379,12 @@ def _xml_safe(value: object) -> object:
     return value
 
 
-def incidents_xlsx(incidents: IncidentQuerySet):
+def incidents_xlsx(incidents: IncidentQuerySet, *, gender_data: bool):
     """An XLSX workbook in a temporary file (write-only mode keeps memory flat)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("incidents")
     sheet.append(HEADER)
-    for row in incident_rows(incidents):
+    for row in incident_rows(incidents, gender_data=gender_data):
         sheet.append([_xml_safe(value) for value in row])
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it when sent
     workbook.save(spool)

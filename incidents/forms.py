@@ -7,11 +7,20 @@ from django.utils.translation import gettext_lazy as _
 from geo.borders import location_doubt
 from geo.coordinates import parse_coordinates
 from geo.countries import validate_country_code
-from incidents.choices import CustodyEventKind, coarser_precision, precision_of
+from incidents.choices import (
+    CustodyEventKind,
+    OriginKind,
+    OriginMethod,
+    PersonOutcome,
+    coarser_precision,
+    precision_of,
+)
 from incidents.import_files import ImportFileError, check_import_content
-from incidents.models import AmmunitionItem, Incident, PersonsInvolved, WeaponItem
+from incidents.models import AmmunitionItem, Incident, PersonsInvolved, TraceRequest, WeaponItem
 from organisations.choices import Role
 from organisations.models import Contingent
+
+SHOWN_WITH_DEFAULTS = ("source_type", "information_credibility")
 
 
 class IncidentForm(forms.ModelForm):
@@ -39,9 +48,12 @@ class IncidentForm(forms.ModelForm):
             "actors",
             "narrative",
             "source",
+            "source_type",
             "source_reliability",
+            "information_credibility",
             "releasability",
             "gbv_link",
+            "gbv_type",
             "external_reference",
         ]
         widgets = {
@@ -61,6 +73,19 @@ class IncidentForm(forms.ModelForm):
             self.fields["contingent"].disabled = True
             point = self.instance.location
             self.initial["coordinates"] = f"{point.y:.6f}, {point.x:.6f}"
+        # Added with the standards' gradings (issue 19): a form sent without them, as
+        # earlier pages and scripts send it, keeps the "cannot be judged" defaults.
+        for name in SHOWN_WITH_DEFAULTS:
+            self.fields[name].required = False
+
+    def _clean_with_default(self, name: str) -> str:
+        return self.cleaned_data.get(name) or Incident._meta.get_field(name).default
+
+    def clean_source_type(self):
+        return self._clean_with_default("source_type")
+
+    def clean_information_credibility(self):
+        return self._clean_with_default("information_credibility")
 
     location_confirmed = forms.BooleanField(
         label=_("I confirm this location"),
@@ -139,14 +164,28 @@ AMMUNITION_FIELDS = [
     "lot",
     "quantity",
 ]
-PERSONS_FIELDS = ["role", "sex", "age_group", "count"]
+PERSONS_FIELDS = ["role", "sex", "age_group", "outcome", "count"]
 
 AmmunitionFormSet = forms.inlineformset_factory(
     Incident, AmmunitionItem, extra=1, can_delete=True, fields=AMMUNITION_FIELDS
 )
+
+
+class PersonsInvolvedForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Added with issue 19: a row sent without it (an earlier page, a script) is
+        # "unknown", as the column's default says.
+        self.fields["outcome"].required = False
+
+    def clean_outcome(self):
+        return self.cleaned_data.get("outcome") or PersonOutcome.UNKNOWN
+
+
 PersonsFormSet = forms.inlineformset_factory(
     Incident,
     PersonsInvolved,
+    form=PersonsInvolvedForm,
     extra=1,
     can_delete=True,
     fields=PERSONS_FIELDS,
@@ -236,6 +275,50 @@ class TraceRequestForm(forms.Form):
     def __init__(self, *args, incident, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["weapon"].queryset = incident.weapons.filter(serial_number__gt="")
+
+
+class IllicitOriginForm(forms.Form):
+    """An illicit origin established for one of the record's weapons (incidents/origins.py)."""
+
+    weapon = forms.ModelChoiceField(queryset=WeaponItem.objects.none(), label=_("Weapon"))
+    method = forms.ChoiceField(label=_("Established by way of"), choices=OriginMethod.choices)
+    trace = forms.ModelChoiceField(
+        queryset=TraceRequest.objects.none(),
+        label=_("Trace request whose answer established it"),
+        required=False,
+    )
+    kind = forms.ChoiceField(label=_("Kind of illicit origin"), choices=OriginKind.choices)
+    diversion_country = forms.CharField(
+        label=_("Country of diversion (ISO alpha-3)"),
+        required=False,
+        max_length=3,
+        validators=[validate_country_code],
+    )
+    diversion_coordinates = forms.CharField(
+        label=_("Point of diversion (coordinates)"), required=False, max_length=100
+    )
+    diversion_date = forms.DateField(
+        label=_("Date of diversion"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    established_by = forms.CharField(
+        label=_("Established by (competent authority)"), max_length=200
+    )
+    established_on = forms.DateField(
+        label=_("Established on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea({"rows": 2}))
+
+    def __init__(self, *args, incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["weapon"].queryset = incident.weapons.all()
+        self.fields["trace"].queryset = TraceRequest.objects.filter(weapon__incident=incident)
+
+    def clean_diversion_coordinates(self):
+        text = self.cleaned_data["diversion_coordinates"].strip()
+        if not text:
+            return None
+        coordinates = parse_coordinates(text)
+        return Point(coordinates.longitude, coordinates.latitude, srid=4326)
 
 
 class TraceAnswerForm(forms.Form):

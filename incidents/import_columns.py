@@ -18,9 +18,12 @@ from incidents.choices import (
     Condition,
     Context,
     DatePrecision,
+    GbvType,
     IncidentKind,
+    InformationCredibility,
     LocationPrecision,
     SourceReliability,
+    SourceType,
     WeaponCategory,
 )
 from organisations.choices import Releasability
@@ -96,7 +99,13 @@ COLUMNS = [
     Column("actors", "text", limit=300),
     Column("narrative", "text", limit=10_000),
     Column("source", "text", limit=200),
+    choice("source_type", SourceType, SourceType.UNKNOWN),
     choice("source_reliability", SourceReliability, SourceReliability.F),
+    choice(
+        "information_credibility",
+        InformationCredibility,
+        InformationCredibility.CANNOT_BE_JUDGED,
+    ),
     Column(
         "releasability",
         "whole_number",
@@ -105,6 +114,7 @@ COLUMNS = [
         default=str(Releasability.MISSION_ONLY.value),
     ),
     Column("gbv_link", "yes_no", default="false"),
+    choice("gbv_type", GbvType),
     choice("weapon_category", WeaponCategory, weapon=True),
     Column("weapon_make", "text", limit=100, weapon=True),
     Column("weapon_model", "text", limit=100, weapon=True),

@@ -517,13 +517,15 @@ WITH located AS (
 ), created AS (
     INSERT INTO incidents_incident (
         external_reference, occurred_at, date_precision, location, location_precision,
-        kind, context, actor_type, actors, narrative, source, source_reliability,
-        releasability, gbv_link, h3_cell, contingent_id, mission_id, reported_by_id, state,
+        kind, context, actor_type, actors, narrative, source, source_type, source_reliability,
+        information_credibility, releasability, gbv_link, gbv_type, h3_cell, contingent_id,
+        mission_id, reported_by_id, state,
         return_comment, withdrawn_reason, country, near_border, admin_area_id, created_at,
         updated_at)
     SELECT s.external_reference, s.occurred_at, s.date_precision, s.point,
         s.location_precision, s.kind, s.context, s.actor_type, s.actors, s.narrative,
-        s.source, s.source_reliability, s.releasability, s.gbv_link, cells.h3_cell,
+        s.source, s.source_type, s.source_reliability, s.information_credibility,
+        s.releasability, s.gbv_link, s.gbv_type, cells.h3_cell,
         %(contingent)s, %(mission)s, %(user)s, %(state)s, '', '',
         s.placed_country, s.placed_near_border,
         (SELECT area.id FROM geo_adminarea AS area WHERE ST_Covers(area.boundary, s.point)

@@ -9,9 +9,17 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
-from incidents.choices import AmmunitionType, Condition, Disposition, TraceStatus, WeaponCategory
+from incidents.choices import (
+    AmmunitionType,
+    Condition,
+    Disposition,
+    OriginKind,
+    OriginMethod,
+    TraceStatus,
+    WeaponCategory,
+)
 from incidents.filtersets import BlankIsUnsetFilterSet, StrictBooleanFilter, UTCDateTimeFilter
-from incidents.models import AmmunitionItem, TraceRequest, WeaponItem
+from incidents.models import AmmunitionItem, IllicitOrigin, TraceRequest, WeaponItem
 
 
 class CountryCodeField(forms.CharField):
@@ -82,6 +90,21 @@ class AmmunitionItemFilterSet(BlankIsUnsetFilterSet):
 
     class Meta:
         model = AmmunitionItem
+        fields: list[str] = []
+
+
+class IllicitOriginFilterSet(BlankIsUnsetFilterSet):
+    weapon = IdFilter(field_name="weapon_id", label=_("Weapon"))
+    method = django_filters.MultipleChoiceFilter(
+        choices=OriginMethod.choices, label=_("Established by way of")
+    )
+    kind = django_filters.MultipleChoiceFilter(
+        choices=OriginKind.choices, label=_("Kind of illicit origin")
+    )
+    diversion_country = CountryCodeFilter(label=_("Country of diversion"))
+
+    class Meta:
+        model = IllicitOrigin
         fields: list[str] = []
 
 

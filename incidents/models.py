@@ -19,11 +19,15 @@ from incidents.choices import (
     CustodyEventKind,
     DatePrecision,
     Disposition,
+    GbvType,
     IncidentKind,
+    InformationCredibility,
     LocationPrecision,
+    PersonOutcome,
     PersonRole,
     Sex,
     SourceReliability,
+    SourceType,
     TraceStatus,
     WeaponCategory,
     WorkflowState,
@@ -108,6 +112,20 @@ class Incident(models.Model):
         choices=SourceReliability.choices,
         default=SourceReliability.F,
     )
+    information_credibility = models.CharField(
+        _("information credibility"),
+        max_length=1,
+        choices=InformationCredibility.choices,
+        default=InformationCredibility.CANNOT_BE_JUDGED,
+        db_default=InformationCredibility.CANNOT_BE_JUDGED,
+    )
+    source_type = models.CharField(
+        _("source type"),
+        max_length=12,
+        choices=SourceType.choices,
+        default=SourceType.UNKNOWN,
+        db_default=SourceType.UNKNOWN,
+    )
     releasability = models.PositiveSmallIntegerField(
         _("releasability"), choices=Releasability.choices, default=Releasability.MISSION_ONLY
     )
@@ -119,6 +137,13 @@ class Incident(models.Model):
     )
     return_comment = models.TextField(_("comment of the verifier who returned it"), blank=True)
     gbv_link = models.BooleanField(_("linked to gender-based violence"), default=False)
+    gbv_type = models.CharField(
+        _("type of gender-based violence"),
+        max_length=20,
+        choices=GbvType.choices,
+        blank=True,
+        db_default="",
+    )
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True)
     reported_by = models.ForeignKey(
@@ -381,6 +406,13 @@ class PersonsInvolved(models.Model):
     role = models.CharField(_("role"), max_length=15, choices=PersonRole.choices)
     sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices)
     age_group = models.CharField(_("age group"), max_length=10, choices=AgeGroup.choices)
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=10,
+        choices=PersonOutcome.choices,
+        default=PersonOutcome.UNKNOWN,
+        db_default=PersonOutcome.UNKNOWN,
+    )
     count = models.PositiveIntegerField(
         _("number of people"), validators=[MinValueValidator(1), MaxValueValidator(10_000)]
     )
@@ -388,11 +420,12 @@ class PersonsInvolved(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["incident", "role", "sex", "age_group"]
+        ordering = ["incident", "role", "sex", "age_group", "outcome"]
         verbose_name_plural = _("persons involved")
         constraints = [
             models.UniqueConstraint(
-                fields=["incident", "role", "sex", "age_group"], name="one_count_per_person_group"
+                fields=["incident", "role", "sex", "age_group", "outcome"],
+                name="one_count_per_person_group_and_outcome",
             )
         ]
 
@@ -593,3 +626,4 @@ class IncidentPartsRevision(models.Model):
 
 from incidents.custody_heads import CustodyChainHead  # noqa: E402, F401
 from incidents.flow_counts import WeaponFlowCount  # noqa: E402, F401
+from incidents.origins import IllicitOrigin  # noqa: E402, F401

@@ -94,3 +94,5 @@ rules.add_perm(
 )
 rules.add_perm("incidents.record_custody", reports_for_its_contingent | verifies_its_mission)
 rules.add_perm("incidents.record_trace", reports_for_its_contingent | verifies_its_mission)
+# Before any record is named: whether the principal may record tracing results anywhere.
+rules.add_perm("incidents.record_tracing", has_role(Role.REPORTER, Role.VERIFIER))

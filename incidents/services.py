@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from geo.borders import border_tolerance_m
-from incidents.choices import TraceStatus, WorkflowState
+from incidents.choices import OriginMethod, TraceStatus, WorkflowState
 from incidents.import_files import upload_display_name
 from incidents.models import (
     AmmunitionItem,
+    IllicitOrigin,
     Incident,
     PersonsInvolved,
     Photo,
@@ -282,6 +283,68 @@ def trace_request_answer(
     trace.save()
     record_write(by, "trace.send" if trace.answered_on is None else "trace.answer", target=trace)
     return trace
+
+
+# --- illicit origins -----------------------------------------------------------------
+
+
+@transaction.atomic
+def illicit_origin_record(
+    *,
+    weapon: WeaponItem,
+    by: AbstractBaseUser,
+    method: str,
+    kind: str,
+    established_by: str,
+    established_on,
+    trace: TraceRequest | None = None,
+    diversion_country: str = "",
+    diversion_point=None,
+    diversion_date=None,
+    notes: str = "",
+) -> IllicitOrigin:
+    """Record how and by whom a weapon's illicit origin was established (incidents/origins.py);
+    a later record for the same weapon replaces the earlier one, which stays in the history.
+
+    A trace is the method exactly when a trace request of this weapon is named: its answer
+    is the evidence. The weapon must be recovered before its diversion is recorded as
+    established, so the dates must be in order."""
+    _require("record_trace", by, weapon.incident)
+    errors = {}
+    if (method == OriginMethod.TRACE) != (trace is not None):
+        errors["trace"] = _(
+            "Name the trace request whose answer established the origin, exactly when the "
+            "method is a trace."
+        )
+    elif trace is not None and trace.weapon_id != weapon.pk:
+        errors["trace"] = _("The trace request concerns another weapon.")
+    if established_on > timezone.localdate():
+        errors["established_on"] = _("The date is in the future.")
+    if diversion_date and diversion_date > weapon.incident.occurred_at.date():
+        errors["diversion_date"] = _(
+            "The weapon cannot have been diverted after it was recovered (%(date)s)."
+        ) % {"date": weapon.incident.occurred_at.date()}
+    if errors:
+        raise ValidationError(errors)
+    origin = IllicitOrigin.objects.filter(weapon=weapon).first() or IllicitOrigin(weapon=weapon)
+    for name, value in {
+        "method": method,
+        "kind": kind,
+        "trace": trace,
+        "diversion_country": diversion_country,
+        "diversion_point": diversion_point,
+        "diversion_date": diversion_date,
+        "established_by": established_by,
+        "established_on": established_on,
+        "notes": notes,
+    }.items():
+        setattr(origin, name, value)
+    origin.recorded_by = origin.recorded_by or by
+    origin.full_clean()
+    origin._history_user = by
+    origin.save()
+    record_write(by, "origin.record", target=origin)
+    return origin
 
 
 # --- photos -------------------------------------------------------------------------

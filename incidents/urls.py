@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/withdraw", views.incident_withdraw, name="withdraw"),
     path("<int:pk>/photos", views.photo_upload, name="photo-upload"),
     path("<int:pk>/custody", views.custody_record, name="custody"),
+    path("<int:pk>/origins", views.origin_record, name="origin-record"),
     path("<int:pk>/traces", views.trace_send, name="trace-send"),
     path("<int:pk>/traces/<int:trace_pk>/answer", views.trace_answer, name="trace-answer"),
     path("photos/<int:pk>", views.photo_download, name="photo"),

@@ -23,6 +23,7 @@ from incidents.filtersets import IncidentFilterSet
 from incidents.forms import (
     ITEM_FORMSETS,
     CustodyEventForm,
+    IllicitOriginForm,
     IncidentForm,
     PhotoForm,
     ReturnForm,
@@ -77,7 +78,11 @@ def incident_list(request):
 def incident_detail(request, pk: int):
     incident = _visible_incident(request, pk)
     record_read(request, "incident.detail", records=1, target=incident)
-    weapons = list(incident.weapons.prefetch_related("custody_events", "trace_requests"))
+    weapons = list(
+        incident.weapons.select_related("illicit_origin").prefetch_related(
+            "custody_events", "trace_requests"
+        )
+    )
     for weapon in weapons:
         weapon.duplicates = list(
             weapon.possible_duplicates()
@@ -113,6 +118,7 @@ def incident_detail(request, pk: int):
             "photo_form": PhotoForm(incident=incident, auto_id="id_photo_%s"),
             "custody_form": CustodyEventForm(incident=incident, auto_id="id_custody_%s"),
             "trace_form": TraceRequestForm(incident=incident, auto_id="id_trace_%s"),
+            "origin_form": IllicitOriginForm(incident=incident, auto_id="id_origin_%s"),
             "answer_forms": [
                 (trace, TraceAnswerForm(auto_id=f"id_trace{trace.pk}_%s"))
                 for weapon in weapons
@@ -250,6 +256,16 @@ def custody_record(request, pk: int):
         custody_event_append(by=request.user, **data)
 
     return _weapon_record_action(request, pk, CustodyEventForm, act, _("Custody event recorded."))
+
+
+@login_required
+@require_POST
+def origin_record(request, pk: int):
+    def act(incident, data):
+        data["diversion_point"] = data.pop("diversion_coordinates")
+        services.illicit_origin_record(by=request.user, **data)
+
+    return _weapon_record_action(request, pk, IllicitOriginForm, act, _("Illicit origin recorded."))
 
 
 @login_required

@@ -191,10 +191,12 @@ def test_an_incidents_detail_has_its_items(client, world):
             "role": "suspect",
             "sex": "female",
             "age_group": "adult",
+            "outcome": "unknown",
             "count": 2,
         }
     ]
     assert detail["gbv_link"] is False
+    assert detail["weapons"][0]["illicit_origin"] is None
     listed = results(get(client, world, "wps_analyst", "/api/v1/incidents"))
     assert "weapons" not in listed[0]  # the list stays lean
 

@@ -24,9 +24,12 @@ from incidents.choices import (
     Condition,
     Context,
     DatePrecision,
+    GbvType,
     IncidentKind,
+    InformationCredibility,
     LocationPrecision,
     SourceReliability,
+    SourceType,
     WeaponCategory,
 )
 from incidents.exports import HEADER, incidents_csv, incidents_geojson, incidents_xlsx
@@ -101,9 +104,12 @@ incidents = st.fixed_dictionaries(
         "actors": short(300),
         "narrative": text,
         "source": short(200),
+        "source_type": st.sampled_from(SourceType.values),
         "source_reliability": st.sampled_from(SourceReliability.values),
+        "information_credibility": st.sampled_from(InformationCredibility.values),
         "releasability": st.sampled_from(Releasability.values),
         "gbv_link": st.booleans(),
+        "gbv_type": st.sampled_from(["", *GbvType.values]),
         "weapons": st.lists(weapons, max_size=3).flatmap(
             # Sometimes the same weapon twice: two identical rows of one incident.
             lambda items: st.just(items + items[:1]) | st.just(items)
@@ -150,9 +156,12 @@ def _record(world, contingent, number: int, incident: dict) -> Incident:
         actors=incident["actors"],
         narrative=incident["narrative"],
         source=incident["source"],
+        source_type=incident["source_type"],
         source_reliability=incident["source_reliability"],
+        information_credibility=incident["information_credibility"],
         releasability=incident["releasability"],
         gbv_link=incident["gbv_link"],
+        gbv_type=incident["gbv_type"],
         mission=contingent.mission,
         contingent=contingent,
         reported_by=world.users["admin"],
@@ -181,9 +190,9 @@ def _rows(file_format: str, content: bytes) -> list[dict]:
 def _export(file_format: str, contingent, reader) -> bytes:
     readable = Incident.objects.visible_to(reader).filter(contingent=contingent)
     if file_format == "xlsx":
-        return incidents_xlsx(readable).read()
+        return incidents_xlsx(readable, gender_data=True).read()
     writer = incidents_csv if file_format == "csv" else incidents_geojson
-    return b"".join(writer(readable))
+    return b"".join(writer(readable, gender_data=True))
 
 
 def _compared(rows: list[dict]) -> list[dict]:
@@ -204,9 +213,12 @@ INCIDENT_FIELDS = [
     "actors",
     "narrative",
     "source",
+    "source_type",
     "source_reliability",
+    "information_credibility",
     "releasability",
     "gbv_link",
+    "gbv_type",
     "state",
 ]
 WEAPON_FIELDS = [*WEAPON_VALUES, "disposition"]

@@ -5,6 +5,7 @@ import io
 import json
 from datetime import UTC, datetime
 
+import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
@@ -115,9 +116,12 @@ def test_csv_export_has_the_template_columns_then_the_output_only_ones(client):
         "actors": "",
         "narrative": "",
         "source": "",
+        "source_type": "unknown",
         "source_reliability": "F",
+        "information_credibility": "6",
         "releasability": str(incident.releasability),
         "gbv_link": "no",
+        "gbv_type": "",
         **{name: "" for name in HEADER if name.startswith("weapon_")},
         "location_is_exact": "True",
         "mission": "MINUSCA",
@@ -165,7 +169,7 @@ def test_an_export_left_half_read_leaves_the_connection_usable(monkeypatch):
         for _ in range(200)
     )
     user = get_user_model().objects.create_superuser("admin", password="x")
-    chunks = exports.incidents_csv(Incident.objects.visible_to(user))
+    chunks = exports.incidents_csv(Incident.objects.visible_to(user), gender_data=True)
 
     next(chunks)
     chunks.close()
@@ -188,3 +192,30 @@ def test_an_export_of_a_filter_that_can_match_nothing_is_empty_not_an_error(clie
         assert body.splitlines() == [",".join(HEADER)]
     else:
         assert json.loads(body) == {"type": "FeatureCollection", "features": []}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("extension", ["csv", "geojson", "xlsx"])
+def test_gender_data_is_exported_only_to_readers_allowed_it(client, extension):
+    from tests.personas import build_world
+
+    world = build_world()
+    Incident.objects.update(gbv_link=True, gbv_type="sexual_assault")
+
+    def exported(reader: str) -> list[dict]:
+        client.force_login(world.users[reader])
+        response = client.get(f"/api/v1/incidents/export.{extension}")
+        content = b"".join(response.streaming_content) if response.streaming else b""
+        if extension == "csv":
+            return list(csv.DictReader(io.StringIO(content.decode())))
+        if extension == "geojson":
+            return [feature["properties"] for feature in json.loads(content)["features"]]
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+        header, *rows = book.active.iter_rows(values_only=True)
+        return [dict(zip(header, row, strict=True)) for row in rows]
+
+    wps, analyst = exported("wps_analyst"), exported("mission_analyst")
+
+    assert wps and analyst
+    assert {(row["gbv_link"], row["gbv_type"]) for row in wps} == {("yes", "sexual_assault")}
+    assert {(row["gbv_link"] or "", row["gbv_type"] or "") for row in analyst} == {("", "")}

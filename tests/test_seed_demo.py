@@ -111,3 +111,21 @@ def test_seed_records_people_by_sex_and_age_and_some_ammunition(seeded):
     groups = set(PersonsInvolved.objects.values_list("role", "sex", "age_group"))
     assert {("suspect", "male", "adult"), ("victim", "female", "adult")} <= groups
     assert AmmunitionItem.objects.filter(quantity__gte=1).count() > 50
+
+
+def test_seed_uses_the_standards_fields_and_origins_established_without_a_trace(seeded):
+    from incidents.models import IllicitOrigin, PersonsInvolved
+
+    contexts = set(Incident.objects.values_list("context", flat=True))
+    assert len(contexts - {"armed_conflict", "criminal", "intercommunal", "other"}) >= 3
+    assert Incident.objects.exclude(source_type="unknown").exists()
+    assert Incident.objects.exclude(information_credibility="6").exists()
+    assert not Incident.objects.filter(gbv_link=False).exclude(gbv_type="").exists()
+    assert PersonsInvolved.objects.filter(outcome__in=["killed", "injured"]).exists()
+    craft = IllicitOrigin.objects.filter(weapon__category="craft_produced")
+    assert set(craft.values_list("kind", flat=True)) == {"illicit_manufacture"}
+    assert (
+        IllicitOrigin.objects.exclude(method="trace")
+        .exclude(weapon__category="craft_produced")
+        .exists()
+    )

@@ -2,23 +2,34 @@
 items rather than the incidents (a customs office matching serial numbers, a national
 commission following its traces). An item is visible when its incident is."""
 
+import rules
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import viewsets
+from rest_framework import exceptions, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
-from armsmonitor.openapi import DETAIL_ERRORS, READ_ERRORS
+from armsmonitor.openapi import BAD_REQUEST, DETAIL_ERRORS, READ_ERRORS
 from incidents.api.pagination import IncidentCursorPagination
 from incidents.api.permissions import RecordsReader
 from incidents.api.serializers import (
     AmmunitionRecordSerializer,
+    IllicitOriginSerializer,
+    IllicitOriginWriteSerializer,
     TraceRequestSerializer,
     WeaponRecordSerializer,
 )
 from incidents.item_filtersets import (
     AmmunitionItemFilterSet,
+    IllicitOriginFilterSet,
     TraceRequestFilterSet,
     WeaponItemFilterSet,
 )
-from incidents.models import AmmunitionItem, Incident, TraceRequest, WeaponItem
+from incidents.models import AmmunitionItem, IllicitOrigin, Incident, TraceRequest, WeaponItem
+from incidents.services import illicit_origin_record
 from organisations.audit import RefusedRead
 from organisations.services import api_access_record
 
@@ -65,8 +76,10 @@ class WeaponItemViewSet(RecordItemViewSet):
     refused_reads = {"retrieve": RefusedRead("weapon.detail", WeaponItem)}
 
     def get_queryset(self):
-        return WeaponItem.objects.filter(incident__in=self.visible_incidents()).prefetch_related(
-            "trace_requests"
+        return (
+            WeaponItem.objects.filter(incident__in=self.visible_incidents())
+            .select_related("illicit_origin")
+            .prefetch_related("trace_requests")
         )
 
 
@@ -79,6 +92,50 @@ class AmmunitionItemViewSet(RecordItemViewSet):
 
     def get_queryset(self):
         return AmmunitionItem.objects.filter(incident__in=self.visible_incidents())
+
+
+@_documented("illicit origins established", IllicitOriginSerializer)
+class IllicitOriginViewSet(RecordItemViewSet):
+    """The illicit origins established for the weapons the caller may see; POST records
+    one (the rules of incidents.services.illicit_origin_record)."""
+
+    serializer_class = IllicitOriginSerializer
+    filterset_class = IllicitOriginFilterSet
+    queryset = IllicitOrigin.objects.none()
+    refused_reads = {"retrieve": RefusedRead("illicit_origin.detail", IllicitOrigin)}
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        return IllicitOrigin.objects.filter(weapon__incident__in=self.visible_incidents())
+
+    @extend_schema(
+        summary="Record an illicit origin established for a weapon",
+        request=IllicitOriginWriteSerializer,
+        responses={201: IllicitOriginSerializer, 400: BAD_REQUEST, **DETAIL_ERRORS},
+    )
+    def create(self, request, *args, **kwargs):
+        if not rules.has_perm("incidents.record_tracing", request.user):
+            raise exceptions.PermissionDenied
+        given = IllicitOriginWriteSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = dict(given.validated_data)
+        weapon = get_object_or_404(
+            WeaponItem, pk=data.pop("weapon"), incident__in=self.visible_incidents()
+        )
+        trace_id = data.pop("trace", None)
+        trace = None
+        if trace_id is not None:
+            trace = TraceRequest.objects.filter(pk=trace_id, weapon=weapon).first()
+            if trace is None:
+                unknown = _("No trace request of this weapon has that id.")
+                raise ValidationError({"trace": [unknown]})
+        try:
+            origin = illicit_origin_record(weapon=weapon, by=request.user, trace=trace, **data)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from error
+        except PermissionDenied as error:
+            raise exceptions.PermissionDenied(str(error)) from error
+        return Response(IllicitOriginSerializer(origin).data, status=status.HTTP_201_CREATED)
 
 
 @_documented("trace requests", TraceRequestSerializer)

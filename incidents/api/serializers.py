@@ -8,11 +8,20 @@ from rest_framework import serializers
 from armsmonitor.openapi import POINT_SCHEMA
 from geo.borders import location_doubt
 from geo.coordinates import parse_coordinates
-from incidents.choices import LocationPrecision, coarser_precision, precision_of
+from incidents.choices import (
+    GbvType,
+    LocationPrecision,
+    OriginKind,
+    OriginMethod,
+    coarser_precision,
+    precision_of,
+)
 from incidents.forms import AMMUNITION_FIELDS, PERSONS_FIELDS
 from incidents.forms import WEAPON_FIELDS as FORM_WEAPON_FIELDS
+from incidents.import_columns import COUNTRY_CODES
 from incidents.models import (
     AmmunitionItem,
+    IllicitOrigin,
     Incident,
     PersonsInvolved,
     TraceRequest,
@@ -158,9 +167,12 @@ class IncidentCreateSerializer(serializers.ModelSerializer):
             "actors",
             "narrative",
             "source",
+            "source_type",
             "source_reliability",
+            "information_credibility",
             "releasability",
             "gbv_link",
+            "gbv_type",
             "external_reference",
             "weapons",
             "ammunition",
@@ -270,12 +282,61 @@ class TraceRequestSerializer(serializers.ModelSerializer):
 WEAPON_FLOW_FIELDS = ["seized_in", "seized_at", "origin_country", "origin_source"]
 
 
+# The point of diversion stays out of the API: generalised readers must not get it exact,
+# and the country and date are what the outputs use.
+ILLICIT_ORIGIN_FIELDS = [
+    "method",
+    "kind",
+    "trace",
+    "diversion_country",
+    "diversion_date",
+    "established_by",
+    "established_on",
+    "notes",
+]
+
+
+class IllicitOriginSerializer(serializers.ModelSerializer):
+    """An illicit origin established for a weapon (incidents/origins.py)."""
+
+    class Meta:
+        model = IllicitOrigin
+        fields = ["id", "weapon", *ILLICIT_ORIGIN_FIELDS]
+        read_only_fields = fields
+
+
+class IllicitOriginWriteSerializer(serializers.Serializer):
+    """What POST /api/v1/illicit-origins takes; the service checks the rules."""
+
+    weapon = serializers.IntegerField()
+    method = serializers.ChoiceField(choices=OriginMethod.choices)
+    kind = serializers.ChoiceField(choices=OriginKind.choices)
+    trace = serializers.IntegerField(required=False, allow_null=True)
+    diversion_country = serializers.ChoiceField(
+        choices=["", *COUNTRY_CODES], required=False, allow_blank=True
+    )
+    diversion_date = serializers.DateField(required=False, allow_null=True)
+    established_by = serializers.CharField(max_length=200)
+    established_on = serializers.DateField()
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+
+
 class WeaponRecordSerializer(serializers.ModelSerializer):
-    """A weapon on record, with its disposition, its flow columns and its traces' ids."""
+    """A weapon on record, with its disposition, its flow columns, its traces' ids and the
+    illicit origin established for it (null if none)."""
+
+    illicit_origin = IllicitOriginSerializer(read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = WeaponItem
-        fields = ["id", "incident", *FORM_WEAPON_FIELDS, *WEAPON_FLOW_FIELDS, "trace_requests"]
+        fields = [
+            "id",
+            "incident",
+            *FORM_WEAPON_FIELDS,
+            *WEAPON_FLOW_FIELDS,
+            "trace_requests",
+            "illicit_origin",
+        ]
         read_only_fields = fields
 
 
@@ -294,6 +355,7 @@ class IncidentDetailSerializer(IncidentSerializer):
     ammunition = AmmunitionRecordSerializer(many=True, read_only=True)
     persons = serializers.SerializerMethodField()
     gbv_link = serializers.SerializerMethodField()
+    gbv_type = serializers.SerializerMethodField()
 
     class Meta(IncidentSerializer.Meta):
         fields = [
@@ -304,8 +366,11 @@ class IncidentDetailSerializer(IncidentSerializer):
             "actors",
             "narrative",
             "source",
+            "source_type",
             "source_reliability",
+            "information_credibility",
             "gbv_link",
+            "gbv_type",
             "weapons",
             "ammunition",
             "persons",
@@ -325,6 +390,10 @@ class IncidentDetailSerializer(IncidentSerializer):
     @extend_schema_field({"type": "boolean", "nullable": True})
     def get_gbv_link(self, incident: Incident) -> bool | None:
         return incident.gbv_link if self._reads_gender_data() else None
+
+    @extend_schema_field({"type": "string", "nullable": True, "enum": [*GbvType.values, ""]})
+    def get_gbv_type(self, incident: Incident) -> str | None:
+        return incident.gbv_type if self._reads_gender_data() else None
 
 
 def flat_errors(detail, prefix: str = "") -> dict[str, list[str]]:

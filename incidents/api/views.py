@@ -1,3 +1,4 @@
+import rules
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -257,12 +258,14 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
         api_access_record(
             request=request, records=incidents.count(), what=f"incident.export.{extension}"
         )
+        gender_data = rules.has_perm("incidents.view_gender_data", request.user)
         if extension == "xlsx":
-            response = FileResponse(incidents_xlsx(incidents), content_type=XLSX_TYPE)
-        else:
-            content = (
-                incidents_csv(incidents) if extension == "csv" else incidents_geojson(incidents)
+            response = FileResponse(
+                incidents_xlsx(incidents, gender_data=gender_data), content_type=XLSX_TYPE
             )
+        else:
+            writer = incidents_csv if extension == "csv" else incidents_geojson
+            content = writer(incidents, gender_data=gender_data)
             response = StreamingHttpResponse(content, content_type=EXPORT_TYPES[extension])
         response["Content-Disposition"] = f'attachment; filename="incidents.{extension}"'
         return response
