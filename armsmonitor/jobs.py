@@ -28,7 +28,7 @@ import psycopg2
 from django.apps import apps
 from django.conf import settings
 from django.db import connections, models, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -310,16 +310,16 @@ def _watch_one(kind: JobKind, model: type[models.Model], job: Any, now: Any) -> 
     ):
         _fail(model, job, _limit_message(limit))
         return "failed"
-    # A running job's claim counted its attempt; a queued one whose task never started
-    # counts as one now.
-    attempts = job.attempts + (1 if job.state == "queued" else 0)
-    if attempts >= settings.JOB_MAX_ATTEMPTS:
-        _fail(model, job, _attempts_message(attempts))
+    # Attempts are runs that started (each claim counts one) and died. A queued job is sent
+    # again without counting: its task may be lost (a broker restarted without its data) or
+    # only waiting behind a backlog, which no attempt limit should fail. The copy that comes
+    # first claims it; later copies find it taken. Until then /healthz counts it stuck.
+    if job.state == "running" and job.attempts >= settings.JOB_MAX_ATTEMPTS:
+        _fail(model, job, _attempts_message(job.attempts))
         return "failed"
     task_id = str(uuid.uuid4())
     model.objects.filter(pk=job.pk).update(
         state="queued",
-        attempts=F("attempts") + (1 if job.state == "queued" else 0),
         task_id=task_id,
         enqueued_at=now,
         heartbeat_at=None,

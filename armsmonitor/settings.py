@@ -9,6 +9,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -191,6 +192,12 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 # Reports can have workers of their own (they draw maps and print PDFs): their queue.
 REPORTS_QUEUE = env.str("REPORTS_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
+# The job watchdog's own queue: behind a backlog of long jobs in the default queue it would
+# wait for them, and lost jobs would wait with it. Every worker reads it besides the
+# default queue; a small worker of its own (docker-compose `control`, make run) reads only
+# it, so that it runs on time whatever the other workers are doing.
+CONTROL_QUEUE = env.str("CONTROL_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEUE}.control")
+CELERY_TASK_QUEUES = [Queue(name) for name in (CELERY_TASK_DEFAULT_QUEUE, CONTROL_QUEUE)]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -267,7 +274,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "jobs-watchdog": {
         "task": "armsmonitor.jobs_watchdog",
         "schedule": JOB_WATCHDOG_INTERVAL,
-        "options": {"expires": JOB_WATCHDOG_INTERVAL},
+        "options": {"expires": JOB_WATCHDOG_INTERVAL, "queue": CONTROL_QUEUE},
     },
     # Each mission's standard analyses, fresh every morning (unchanged data is not redone).
     "refresh-standard-analyses": {

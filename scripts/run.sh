@@ -46,6 +46,11 @@ supervise() {
 }
 supervise "$VENV/bin/celery" -A armsmonitor worker --loglevel INFO --concurrency 2 &
 PROCESSES+=($!)
+# The job watchdog's own worker (settings CONTROL_QUEUE): on time even when both slots of
+# the other are busy with long jobs.
+supervise "$VENV/bin/celery" -A armsmonitor worker --loglevel INFO --pool solo \
+  --queues "${CONTROL_QUEUE:-${CELERY_QUEUE:-celery}.control}" --hostname "control@%h" &
+PROCESSES+=($!)
 "$VENV/bin/celery" -A armsmonitor beat --loglevel INFO \
   --schedule "$DATA_DIR/celerybeat-schedule" &
 PROCESSES+=($!)

@@ -16,6 +16,26 @@ def test_docker_compose_file_validates(tmp_path):
     )
 
     assert result.returncode == 0, result.stderr
-    for service in ("db", "redis", "web", "worker", "beat"):
+    for service in ("db", "redis", "web", "worker", "control", "beat"):
         assert f"  {service}:" in result.stdout
-    assert result.stdout.count("healthcheck:") >= 4
+    assert result.stdout.count("healthcheck:") >= 5
+
+
+def test_the_job_watchdog_has_a_queue_and_a_worker_of_its_own(monkeypatch):
+    """Behind a backlog of long jobs the watchdog would wait for them, and the lost jobs
+    with it: beat sends it to the control queue, which every worker reads and a small worker
+    of its own reads alone (docker-compose `control`, make run)."""
+    from django.conf import settings
+
+    watchdog = settings.CELERY_BEAT_SCHEDULE["jobs-watchdog"]
+    assert watchdog["options"]["queue"] == settings.CONTROL_QUEUE
+    assert [queue.name for queue in settings.CELERY_TASK_QUEUES] == [
+        settings.CELERY_TASK_DEFAULT_QUEUE,
+        settings.CONTROL_QUEUE,
+    ]
+    control, default = settings.CONTROL_QUEUE, settings.CELERY_TASK_DEFAULT_QUEUE
+    assert control == f"{default}.control"
+    compose = (PROJECT_DIR / "docker-compose.yml").read_text()
+    assert '"--queues", "celery.control"' in compose  # the default queue is "celery"
+    run = (PROJECT_DIR / "scripts" / "run.sh").read_text()
+    assert '--queues "${CONTROL_QUEUE:-${CELERY_QUEUE:-celery}.control}"' in run
