@@ -482,6 +482,9 @@ SPECTACULAR_SETTINGS = {
         "AnalysisStateEnum": "geo.models.AnalysisRun.State",
         "ReportStateEnum": "reports.models.Report.State",
         "OriginKindEnum": "incidents.choices.OriginKind",
+        "WeaponCategoryEnum": "incidents.choices.WeaponCategory",
+        "AmmunitionCategoryEnum": "incidents.choices.AmmunitionCategory",
+        "AmmunitionStateEnum": "incidents.choices.AmmunitionState",
         "OriginMethodEnum": "incidents.choices.OriginMethod",
     },
 }

@@ -103,6 +103,38 @@ class WeaponCategory(models.TextChoices):
     CRAFT_PRODUCED = "craft_produced", _("Craft-produced weapons")
 
 
+class ManufactureMode(models.TextChoices):
+    """How a weapon was made, apart from what type of arm it is (the ITI's definition of a
+    small arm covers craft-produced and converted weapons; the Small Arms Survey counts
+    them apart): a craft-produced pistol is a pistol made by craft."""
+
+    FACTORY = "factory", _("Factory-made")
+    CRAFT = "craft", _("Craft-produced")
+    CONVERTED = "converted", _("Converted (from a blank-firing, alarm or replica weapon)")
+    REACTIVATED = "reactivated", _("Reactivated after deactivation")
+    PRINTED_3D = "3d_printed", _("3D-printed")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class MarkLocation(models.TextChoices):
+    """Which of the marks of ISACS 05.30 (manufacturer's, serial, import, State ownership)
+    was altered."""
+
+    SERIAL_NUMBER = "serial", _("Serial number")
+    MANUFACTURER = "manufacturer", _("Manufacturer's mark")
+    IMPORT = "import", _("Import mark")
+    STATE_OWNERSHIP = "state", _("State-ownership mark")
+    SEVERAL = "several", _("Several marks")
+
+
+class AlterationMethod(models.TextChoices):
+    GROUND = "ground", _("Ground or filed off")
+    DRILLED = "drilled", _("Drilled")
+    PUNCHED = "punched", _("Punched or hammered")
+    OVERSTAMPED = "overstamped", _("Over-stamped or re-marked")
+    UNKNOWN = "unknown", _("Unknown")
+
+
 class TraceStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     ANSWERED = "answered", _("Answered")
@@ -248,6 +280,27 @@ class OriginKind(models.TextChoices):
     CIVILIAN_HOLDINGS = "civilian_holdings", _("Diversion from civilian holdings")
     ILLICIT_IMPORT = "illicit_import", _("Illicit import or transfer")
     OTHER = "other", _("Other")
+
+
+class AmmunitionCategory(models.TextChoices):
+    """What one unit of an ammunition item is, so that cartridges, grenades and mortar
+    bombs are never added together (the IAFQ counts ammunition by these kinds; the UN
+    SaferGuard IATG's groups)."""
+
+    SMALL_ARMS_CARTRIDGE = "cartridge", _("Small-arms cartridges")
+    SHOTGUN_CARTRIDGE = "shotgun", _("Shotgun cartridges")
+    GRENADE = "grenade", _("Grenades (hand or rifle)")
+    LAUNCHER_ROUND = "launcher_round", _("Grenade-launcher rounds")
+    ROCKET_MISSILE = "rocket_missile", _("Rockets and missiles")
+    MORTAR_BOMB = "mortar_bomb", _("Mortar bombs")
+    ARTILLERY = "artillery", _("Artillery or tank rounds")
+    OTHER = "other", _("Other")
+
+
+class AmmunitionState(models.TextChoices):
+    LIVE = "live", _("Live")
+    SPENT = "spent", _("Spent (cases, fired)")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class AmmunitionType(models.TextChoices):

@@ -18,11 +18,16 @@ from django.db import transaction
 
 from geo.models import Country
 from incidents.choices import (
+    AlterationMethod,
+    AmmunitionCategory,
+    AmmunitionState,
     Context,
     GbvType,
     IncidentKind,
     InformationCredibility,
     LocationPrecision,
+    ManufactureMode,
+    MarkLocation,
     OriginKind,
     OriginMethod,
     PersonOutcome,
@@ -326,6 +331,7 @@ def _demo_weapons(rng, incidents, catalogue_weights, batch_bases) -> list[Weapon
                     WeaponItem(
                         incident=incident,
                         category=category,
+                        manufacture_mode=ManufactureMode.CRAFT,
                         model=model,
                         calibre=calibre,
                         country_of_manufacture=incident.country,
@@ -349,10 +355,22 @@ def _demo_weapons(rng, incidents, catalogue_weights, batch_bases) -> list[Weapon
                     serial_number=serial,
                     country_of_manufacture=country,
                     year_of_manufacture=int(rng.integers(1965, 2015)),
-                    markings_altered=bool(rng.random() < 0.12),
+                    manufacture_mode=ManufactureMode.FACTORY,
+                    **_altered_marks(rng),
                 )
             )
     return weapons
+
+
+def _altered_marks(rng) -> dict:
+    """About one weapon in eight has its serial number ground off."""
+    if rng.random() >= 0.12:
+        return {}
+    return {
+        "markings_altered": True,
+        "alteration_location": MarkLocation.SERIAL_NUMBER,
+        "alteration_method": AlterationMethod.GROUND,
+    }
 
 
 # (role, sex, age group, share of incidents that involve such people)
@@ -366,11 +384,13 @@ PERSON_GROUPS = [
     ("civilian", "unknown", "unknown", 0.05),
     ("peacekeeper", "male", "adult", 0.03),
 ]
+# (calibre, type, headstamp, kind of ammunition)
 AMMUNITION = [
-    ("7.62x39mm", "ball", "71"),
-    ("7.62x54mmR", "ball", "188"),
-    ("12 gauge", "shotgun", ""),
-    ("40mm", "grenade", ""),
+    ("7.62x39mm", "ball", "71", AmmunitionCategory.SMALL_ARMS_CARTRIDGE),
+    ("7.62x54mmR", "ball", "188", AmmunitionCategory.SMALL_ARMS_CARTRIDGE),
+    ("12 gauge", "shotgun", "", AmmunitionCategory.SHOTGUN_CARTRIDGE),
+    ("40mm", "grenade", "", AmmunitionCategory.LAUNCHER_ROUND),
+    ("82mm", "mortar_bomb", "", AmmunitionCategory.MORTAR_BOMB),
 ]
 
 
@@ -425,15 +445,21 @@ def _demo_ammunition(rng, incidents) -> list[AmmunitionItem]:
     items = []
     for incident in incidents:
         if rng.random() < 0.4:
-            calibre, kind, headstamp = AMMUNITION[int(rng.integers(0, len(AMMUNITION)))]
+            calibre, kind, headstamp, category = AMMUNITION[int(rng.integers(0, len(AMMUNITION)))]
+            many = category in (
+                AmmunitionCategory.SMALL_ARMS_CARTRIDGE,
+                AmmunitionCategory.SHOTGUN_CARTRIDGE,
+            )
             items.append(
                 AmmunitionItem(
                     incident=incident,
                     calibre=calibre,
+                    category=category,
+                    state=AmmunitionState.SPENT if rng.random() < 0.1 else AmmunitionState.LIVE,
                     ammunition_type=kind,
                     headstamp_manufacturer=headstamp,
                     headstamp_year=int(rng.integers(1970, 2015)) if headstamp else None,
-                    quantity=int(rng.geometric(0.01)),
+                    quantity=int(rng.geometric(0.01 if many else 0.3)),
                 )
             )
     return items

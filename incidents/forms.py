@@ -11,7 +11,6 @@ from incidents.choices import (
     CustodyEventKind,
     OriginKind,
     OriginMethod,
-    PersonOutcome,
     coarser_precision,
     precision_of,
 )
@@ -20,10 +19,30 @@ from incidents.models import AmmunitionItem, Incident, PersonsInvolved, TraceReq
 from organisations.choices import Role
 from organisations.models import Contingent
 
-SHOWN_WITH_DEFAULTS = ("source_type", "information_credibility")
+
+class ModelDefaultsForm(forms.ModelForm):
+    """A model form whose `defaulted` fields take the model's default when left out: fields
+    added to the records (issue 19) after pages and scripts were written that do not send
+    them."""
+
+    defaulted: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.defaulted:
+            self.fields[name].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.defaulted:
+            if not cleaned.get(name):
+                cleaned[name] = self._meta.model._meta.get_field(name).default
+        return cleaned
 
 
-class IncidentForm(forms.ModelForm):
+class IncidentForm(ModelDefaultsForm):
+    defaulted = ("source_type", "information_credibility")
+
     coordinates = forms.CharField(
         label=_("Location"),
         max_length=100,
@@ -73,19 +92,6 @@ class IncidentForm(forms.ModelForm):
             self.fields["contingent"].disabled = True
             point = self.instance.location
             self.initial["coordinates"] = f"{point.y:.6f}, {point.x:.6f}"
-        # Added with the standards' gradings (issue 19): a form sent without them, as
-        # earlier pages and scripts send it, keeps the "cannot be judged" defaults.
-        for name in SHOWN_WITH_DEFAULTS:
-            self.fields[name].required = False
-
-    def _clean_with_default(self, name: str) -> str:
-        return self.cleaned_data.get(name) or Incident._meta.get_field(name).default
-
-    def clean_source_type(self):
-        return self._clean_with_default("source_type")
-
-    def clean_information_credibility(self):
-        return self._clean_with_default("information_credibility")
 
     location_confirmed = forms.BooleanField(
         label=_("I confirm this location"),
@@ -133,11 +139,15 @@ class IncidentForm(forms.ModelForm):
 
 WEAPON_FIELDS = [
     "category",
+    "manufacture_mode",
     "make",
     "model",
     "calibre",
     "serial_number",
     "markings_altered",
+    "alteration_location",
+    "alteration_method",
+    "restored_serial_number",
     "country_of_manufacture",
     "year_of_manufacture",
     "quantity",
@@ -145,41 +155,57 @@ WEAPON_FIELDS = [
     "disposition",
     "factory_markings",
     "import_markings",
+    "import_country",
+    "import_year",
+    "state_ownership_mark",
     "other_markings",
 ]
+
+
+class WeaponItemForm(ModelDefaultsForm):
+    defaulted = ("manufacture_mode",)
+
 
 WeaponFormSet = forms.inlineformset_factory(
     Incident,
     WeaponItem,
+    form=WeaponItemForm,
     fields=WEAPON_FIELDS,
     extra=1,
     can_delete=True,
     widgets={"other_markings": forms.Textarea(attrs={"rows": 2})},
 )
 AMMUNITION_FIELDS = [
+    "category",
     "calibre",
     "ammunition_type",
+    "state",
     "headstamp_manufacturer",
     "headstamp_year",
+    "country_of_manufacture",
     "lot",
+    "packaging_markings",
     "quantity",
 ]
 PERSONS_FIELDS = ["role", "sex", "age_group", "outcome", "count"]
 
+
+class AmmunitionItemForm(ModelDefaultsForm):
+    defaulted = ("category", "state")
+
+
 AmmunitionFormSet = forms.inlineformset_factory(
-    Incident, AmmunitionItem, extra=1, can_delete=True, fields=AMMUNITION_FIELDS
+    Incident,
+    AmmunitionItem,
+    form=AmmunitionItemForm,
+    extra=1,
+    can_delete=True,
+    fields=AMMUNITION_FIELDS,
 )
 
 
-class PersonsInvolvedForm(forms.ModelForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Added with issue 19: a row sent without it (an earlier page, a script) is
-        # "unknown", as the column's default says.
-        self.fields["outcome"].required = False
-
-    def clean_outcome(self):
-        return self.cleaned_data.get("outcome") or PersonOutcome.UNKNOWN
+class PersonsInvolvedForm(ModelDefaultsForm):
+    defaulted = ("outcome",)
 
 
 PersonsFormSet = forms.inlineformset_factory(

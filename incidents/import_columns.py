@@ -15,6 +15,7 @@ import pycountry
 
 from incidents.choices import (
     ActorType,
+    AlterationMethod,
     Condition,
     Context,
     DatePrecision,
@@ -22,6 +23,8 @@ from incidents.choices import (
     IncidentKind,
     InformationCredibility,
     LocationPrecision,
+    ManufactureMode,
+    MarkLocation,
     SourceReliability,
     SourceType,
     WeaponCategory,
@@ -116,6 +119,7 @@ COLUMNS = [
     Column("gbv_link", "yes_no", default="false"),
     choice("gbv_type", GbvType),
     choice("weapon_category", WeaponCategory, weapon=True),
+    choice("weapon_manufacture_mode", ManufactureMode, ManufactureMode.UNKNOWN, weapon=True),
     Column("weapon_make", "text", limit=100, weapon=True),
     Column("weapon_model", "text", limit=100, weapon=True),
     Column("weapon_calibre", "text", limit=40, weapon=True),
@@ -135,6 +139,14 @@ COLUMNS = [
     Column("weapon_import_markings", "text", limit=200, weapon=True),
     Column("weapon_other_markings", "text", limit=10_000, weapon=True),
     choice("weapon_condition", Condition, Condition.UNKNOWN, weapon=True),
+    choice("weapon_alteration_location", MarkLocation, weapon=True),
+    choice("weapon_alteration_method", AlterationMethod, weapon=True),
+    Column("weapon_restored_serial_number", "text", limit=60, weapon=True),
+    Column("weapon_import_country", "country", weapon=True),
+    Column(
+        "weapon_import_year", "whole_number", low=1850, high=THIS_YEAR, default="NULL", weapon=True
+    ),
+    Column("weapon_state_ownership_mark", "text", limit=100, weapon=True),
 ]
 COLUMN_NAMES = [column.name for column in COLUMNS]
 REQUIRED = [column.name for column in COLUMNS if column.required]

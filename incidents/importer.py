@@ -543,13 +543,12 @@ INSERT INTO import_created SELECT id, external_reference FROM created
 
 
 def _weapon_insert(present: frozenset[str]) -> str:
+    # The weapon columns are the item's fields, prefixed.
+    fields = ", ".join(c.name.removeprefix("weapon_") for c in WEAPON_COLUMNS)
     casts = ", ".join(_cast(c, present) for c in WEAPON_COLUMNS)
     reference = _cast(COLUMNS[0], present)
     return f"""
-INSERT INTO incidents_weaponitem (
-    incident_id, category, make, model, calibre, serial_number, markings_altered,
-    country_of_manufacture, year_of_manufacture, quantity, factory_markings, import_markings,
-    other_markings, condition, disposition)
+INSERT INTO incidents_weaponitem (incident_id, {fields}, disposition)
 SELECT created.id, {casts}, 'held'
 FROM import_row AS r
 JOIN import_created AS created ON created.external_reference = {reference}

@@ -13,6 +13,9 @@ from geo.countries import validate_country_code
 from incidents.choices import (
     ActorType,
     AgeGroup,
+    AlterationMethod,
+    AmmunitionCategory,
+    AmmunitionState,
     AmmunitionType,
     Condition,
     Context,
@@ -23,6 +26,8 @@ from incidents.choices import (
     IncidentKind,
     InformationCredibility,
     LocationPrecision,
+    ManufactureMode,
+    MarkLocation,
     PersonOutcome,
     PersonRole,
     Sex,
@@ -219,9 +224,42 @@ class WeaponItem(models.Model):
     quantity = models.PositiveIntegerField(
         _("quantity"), default=1, validators=[MinValueValidator(1), MaxValueValidator(100_000)]
     )
+    manufacture_mode = models.CharField(
+        _("way of manufacture"),
+        max_length=12,
+        choices=ManufactureMode.choices,
+        default=ManufactureMode.UNKNOWN,
+        db_default=ManufactureMode.UNKNOWN,
+    )
     factory_markings = models.CharField(_("factory markings"), max_length=200, blank=True)
     import_markings = models.CharField(
         _("import and acquisition markings"), max_length=200, blank=True
+    )
+    # The marks of ISACS 05.30 (6.2-6.4): import mark's country and year, State ownership.
+    import_country = models.CharField(
+        _("import mark: country"), max_length=3, blank=True, validators=[validate_country_code]
+    )
+    import_year = models.PositiveSmallIntegerField(
+        _("import mark: year"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1850), MaxValueValidator(2100)],
+    )
+    state_ownership_mark = models.CharField(
+        _("State-ownership mark"), max_length=100, blank=True, db_default=""
+    )
+    alteration_location = models.CharField(
+        _("mark altered"), max_length=12, choices=MarkLocation.choices, blank=True, db_default=""
+    )
+    alteration_method = models.CharField(
+        _("how it was altered"),
+        max_length=12,
+        choices=AlterationMethod.choices,
+        blank=True,
+        db_default="",
+    )
+    restored_serial_number = models.CharField(
+        _("serial number restored (forensically)"), max_length=60, blank=True, db_default=""
     )
     other_markings = models.TextField(_("other markings"), blank=True)
     condition = models.CharField(
@@ -371,8 +409,32 @@ class WeaponItem(models.Model):
 class AmmunitionItem(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="ammunition")
     calibre = models.CharField(_("calibre"), max_length=40)
+    category = models.CharField(
+        _("kind of ammunition"),
+        max_length=15,
+        choices=AmmunitionCategory.choices,
+        default=AmmunitionCategory.SMALL_ARMS_CARTRIDGE,
+        db_default=AmmunitionCategory.SMALL_ARMS_CARTRIDGE,
+    )
     ammunition_type = models.CharField(
         _("type"), max_length=20, choices=AmmunitionType.choices, default=AmmunitionType.BALL
+    )
+    state = models.CharField(
+        _("live or spent"),
+        max_length=8,
+        choices=AmmunitionState.choices,
+        default=AmmunitionState.LIVE,
+        db_default=AmmunitionState.LIVE,
+    )
+    country_of_manufacture = models.CharField(
+        _("country of manufacture"),
+        max_length=3,
+        blank=True,
+        db_default="",
+        validators=[validate_country_code],
+    )
+    packaging_markings = models.CharField(
+        _("packaging and crate markings"), max_length=200, blank=True, db_default=""
     )
     headstamp_manufacturer = models.CharField(
         _("headstamp: manufacturer code"), max_length=40, blank=True
@@ -385,7 +447,8 @@ class AmmunitionItem(models.Model):
     )
     lot = models.CharField(_("lot"), max_length=60, blank=True)
     quantity = models.PositiveIntegerField(
-        _("quantity (rounds)"), validators=[MinValueValidator(1), MaxValueValidator(10_000_000)]
+        _("quantity (units of its kind)"),
+        validators=[MinValueValidator(1), MaxValueValidator(10_000_000)],
     )
 
     history = HistoricalRecords()

@@ -67,6 +67,11 @@ def _plain(value):
     return value
 
 
+# Rounds are cartridges (small-arms and shotgun), live: grenades, mortar bombs and spent
+# cases are never added to them (incidents.choices.AmmunitionCategory).
+ROUNDS = "a.category IN ('cartridge', 'shotgun') AND a.state <> 'spent'"
+
+
 def totals(incidents: QuerySet) -> dict[str, int]:
     (row,) = query(
         incidents,
@@ -77,9 +82,9 @@ def totals(incidents: QuerySet) -> dict[str, int]:
                (SELECT count(*) FROM incidents_weaponitem AS w
                  WHERE w.incident_id IN (SELECT id FROM chosen)),
                (SELECT COALESCE(sum(a.quantity), 0) FROM incidents_ammunitionitem AS a
-                 WHERE a.incident_id IN (SELECT id FROM chosen)),
+                 WHERE a.incident_id IN (SELECT id FROM chosen) AND {ROUNDS}),
                (SELECT count(*) FROM chosen WHERE chosen.gbv_link)
-        """,
+        """.replace("{ROUNDS}", ROUNDS),
     )
     names = ("incidents", "weapons", "weapon_records", "rounds", "gbv_linked_incidents")
     return dict(zip(names, map(int, row), strict=True))

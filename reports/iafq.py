@@ -28,7 +28,8 @@ def _significant_seizures(ctx: ReportContext, minimum: int) -> list[tuple]:
             GROUP BY w.incident_id
         ), rounds AS (
             SELECT a.incident_id, sum(a.quantity) AS rounds FROM incidents_ammunitionitem AS a
-            WHERE a.incident_id IN (SELECT id FROM chosen) GROUP BY a.incident_id
+            WHERE a.incident_id IN (SELECT id FROM chosen) AND {figures.ROUNDS}
+            GROUP BY a.incident_id
         )
         SELECT chosen.id, (chosen.occurred_at AT TIME ZONE 'UTC')::date,
                COALESCE(chosen.country, ''), COALESCE(area.name, ''), chosen.kind,

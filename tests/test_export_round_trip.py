@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from geo.boundaries import countries_load
 from incidents.choices import (
     ActorType,
+    AlterationMethod,
     Condition,
     Context,
     DatePrecision,
@@ -28,6 +29,8 @@ from incidents.choices import (
     IncidentKind,
     InformationCredibility,
     LocationPrecision,
+    ManufactureMode,
+    MarkLocation,
     SourceReliability,
     SourceType,
     WeaponCategory,
@@ -84,6 +87,13 @@ WEAPON_VALUES = {
     "import_markings": short(200),
     "other_markings": text,
     "condition": st.sampled_from(Condition.values),
+    "manufacture_mode": st.sampled_from(ManufactureMode.values),
+    "alteration_location": st.sampled_from(["", *MarkLocation.values]),
+    "alteration_method": st.sampled_from(["", *AlterationMethod.values]),
+    "restored_serial_number": short(60),
+    "import_country": st.sampled_from(["", "CMR", "SDN"]),
+    "import_year": st.none() | st.integers(1850, 2025),
+    "state_ownership_mark": short(100),
 }
 weapons = st.fixed_dictionaries(WEAPON_VALUES)
 incidents = st.fixed_dictionaries(

@@ -1,0 +1,66 @@
+"""The migrations of issue 19 run forward and back on a database that holds records, with
+every record kept, and carry today's codes onto the new fields (craft-produced weapons are
+made by craft, grenades and mortar bombs are no longer counted as rounds)."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from incidents.models import AmmunitionItem, Incident, PersonsInvolved, WeaponItem
+from tests.personas import build_world
+
+BEFORE = ("incidents", "0019_importjob_language")
+AFTER = ("incidents", "0021_weapon_marks_and_ammunition_kinds")
+
+
+def _migrate(target) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([target])
+
+
+def _counts() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        counts = {}
+        for table in (
+            "incidents_incident",
+            "incidents_weaponitem",
+            "incidents_ammunitionitem",
+            "incidents_personsinvolved",
+        ):
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migrations_run_back_and_forth_keeping_every_record_and_carrying_codes_over():
+    world = build_world()
+    incident = world.records["alpha_verified_L5"]
+    WeaponItem.objects.create(incident=incident, category="craft_produced", quantity=2)
+    WeaponItem.objects.create(incident=incident, category="assault_rifle", make="Norinco")
+    AmmunitionItem.objects.create(
+        incident=incident, calibre="82mm", ammunition_type="mortar_bomb", quantity=4
+    )
+    AmmunitionItem.objects.create(incident=incident, calibre="7.62x39mm", quantity=300)
+    PersonsInvolved.objects.create(
+        incident=incident, role="suspect", sex="male", age_group="adult", count=1
+    )
+    before = _counts()
+    try:
+        _migrate(BEFORE)
+        assert _counts() == before
+        _migrate(AFTER)
+        assert _counts() == before
+        modes = dict(WeaponItem.objects.values_list("category", "manufacture_mode"))
+        assert modes == {"craft_produced": "craft", "assault_rifle": "factory"}
+        kinds = dict(AmmunitionItem.objects.values_list("calibre", "category"))
+        assert kinds == {"82mm": "mortar_bomb", "7.62x39mm": "cartridge"}
+        assert Incident.objects.get(pk=incident.pk).information_credibility == "6"
+    finally:
+        _migrate(("incidents", _latest()))
+
+
+def _latest() -> str:
+    executor = MigrationExecutor(connection)
+    return max(name for app, name in executor.loader.graph.leaf_nodes() if app == "incidents")
