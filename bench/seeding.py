@@ -143,13 +143,26 @@ def _copy_batch(contingent: Contingent, first: int, longitude, latitude) -> None
 
 
 def seed_drop(acronym: str) -> None:
-    """Delete the seeded mission, its contingent and incidents, and vacuum the table."""
+    """Delete the seeded mission, its contingent, memberships and incidents, and vacuum the
+    table. In SQL, not through the ORM's cascade, which reads every column of the incidents
+    that the models declare (and fails on a database one migration behind the code); the
+    incidents go in a transaction of their own, so that a failure after it keeps them gone."""
     mission = Mission.objects.filter(acronym=acronym).first()
     if mission is None:
         return
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM incidents_incident WHERE mission_id = %s", [mission.pk])
-        Contingent.objects.filter(mission=mission).delete()
-        mission.delete()
+    memberships = (
+        "SELECT id FROM organisations_membership WHERE mission_id = %(mission)s OR contingent_id"
+        " IN (SELECT id FROM organisations_contingent WHERE mission_id = %(mission)s)"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in (
+            f"DELETE FROM organisations_membership_regions WHERE membership_id IN ({memberships})",
+            f"DELETE FROM organisations_membership WHERE id IN ({memberships})",
+            "DELETE FROM organisations_contingent WHERE mission_id = %(mission)s",
+            "DELETE FROM organisations_mission WHERE id = %(mission)s",
+        ):
+            cursor.execute(statement, {"mission": mission.pk})
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE incidents_incident")
