@@ -38,9 +38,9 @@ ANY = ""
 # of its weapons match. Incidents without weapons are not kept at these grains (no category
 # filter can match them); the other grains hold `categories` 0.
 GRAIN_CATEGORIES, GRAIN_CATEGORIES_MONTH = 4, 5
-# The bit of each category (incidents.choices.WeaponCategory). Append only: the triggers of
-# geo 0009 hold this very list, and a new category needs a migration that gives the
-# triggers the longer list (tests check that every category has its bit).
+# The bit of each category (incidents.choices.WeaponCategory). Append only: the triggers
+# hold this very list (geo 0009, made longer by 0017), and a new category needs a migration
+# that gives the triggers the longer list (tests check that every category has its bit).
 CATEGORY_BITS = (
     "revolver_pistol",
     "rifle_carbine",
@@ -55,6 +55,10 @@ CATEGORY_BITS = (
     "manpads",
     "mortar",
     "craft_produced",
+    "anti_aircraft_gun",
+    "shotgun",
+    "part_component",
+    "other",
 )
 
 

@@ -86,7 +86,11 @@ class WorkflowState(models.TextChoices):
 
 
 class WeaponCategory(models.TextChoices):
-    """SALW categories of the UN Register and the International Tracing Instrument."""
+    """Types of arm: the small arms and light weapons of the International Tracing
+    Instrument (ITI §4: small arms (a), light weapons (b)) as the UN Register's SALW form
+    lists them, with shotguns, parts and components, and other arms. How a weapon was made
+    is apart (ManufactureMode); `craft_produced` is kept for records made before that field
+    (a craft-produced arm of a known type takes its type and the craft way of making)."""
 
     REVOLVER_PISTOL = "revolver_pistol", _("Revolvers and self-loading pistols")
     RIFLE_CARBINE = "rifle_carbine", _("Rifles and carbines")
@@ -100,6 +104,10 @@ class WeaponCategory(models.TextChoices):
     ANTI_TANK_LAUNCHER = "anti_tank_launcher", _("Portable anti-tank missile and rocket launchers")
     MANPADS = "manpads", _("Portable anti-aircraft missile launchers (MANPADS)")
     MORTAR = "mortar", _("Mortars under 100 mm")
+    PORTABLE_ANTI_AIRCRAFT_GUN = "anti_aircraft_gun", _("Portable anti-aircraft guns")
+    SHOTGUN = "shotgun", _("Shotguns")
+    PART_COMPONENT = "part_component", _("Parts and components")
+    OTHER = "other", _("Other arms")
     CRAFT_PRODUCED = "craft_produced", _("Craft-produced weapons")
 
 

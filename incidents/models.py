@@ -237,7 +237,11 @@ class WeaponItem(models.Model):
     )
     # The marks of ISACS 05.30 (6.2-6.4): import mark's country and year, State ownership.
     import_country = models.CharField(
-        _("import mark: country"), max_length=3, blank=True, validators=[validate_country_code]
+        _("import mark: country"),
+        max_length=3,
+        blank=True,
+        db_default="",
+        validators=[validate_country_code],
     )
     import_year = models.PositiveSmallIntegerField(
         _("import mark: year"),

@@ -302,7 +302,8 @@ def capacity_indicators(incidents: QuerySet, scope_incidents: QuerySet, end: dat
                COALESCE(sum(w.quantity) FILTER (WHERE w.disposition = 'held'), 0),
                COALESCE(sum(w.quantity) FILTER (WHERE w.markings_altered), 0),
                COALESCE(sum(w.quantity) FILTER (WHERE w.serial_number = ''
-                                                AND w.category <> 'craft_produced'), 0)
+                                                AND w.category <> 'craft_produced'
+                                                AND w.manufacture_mode <> 'craft'), 0)
         FROM incidents_weaponitem AS w WHERE w.incident_id IN (SELECT id FROM chosen)
         """,
     )

@@ -21,7 +21,8 @@ from organisations.access import incident_visibility
 from tests.personas import build_world
 
 WORLD_BOX = "-180,-90,180,90"
-kept_grains = importlib.import_module("geo.migrations.0009_map_cells_by_categories")
+# The list the triggers hold now.
+kept_categories = importlib.import_module("geo.migrations.0017_map_cells_more_categories")
 
 COLUMNS = (
     "level, generalised, grain, row_index, column_index, month, mission_id, contingent_id,"
@@ -44,7 +45,7 @@ def _kept_rows_are_counted_from_scratch() -> None:
         )
         kept = sorted(cursor.fetchall())
         cursor.execute(
-            f"SELECT {COLUMNS}, {ROUNDED_SUMS} FROM ({kept_grains.FROM_SCRATCH})"
+            f"SELECT {COLUMNS}, {ROUNDED_SUMS} FROM ({kept_categories.FROM_SCRATCH})"
             f" AS counted ({COLUMNS}, sum_x, sum_y)"
         )
         counted = sorted(cursor.fetchall())
@@ -84,7 +85,7 @@ def _more_incidents(world) -> list[Incident]:
 
 def test_every_weapon_category_has_its_bit_and_the_triggers_know_it():
     assert set(WeaponCategory.values) <= set(CATEGORY_BITS)
-    assert kept_grains.CATEGORIES == CATEGORY_BITS
+    assert kept_categories.CATEGORIES == CATEGORY_BITS
     assert categories_mask(["revolver_pistol", "assault_rifle", "assault_rifle"]) == 0b101
 
 

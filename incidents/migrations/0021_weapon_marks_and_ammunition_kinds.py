@@ -180,6 +180,7 @@ class Migration(migrations.Migration):
             name="import_country",
             field=models.CharField(
                 blank=True,
+                db_default="",
                 max_length=3,
                 validators=[geo.countries.validate_country_code],
                 verbose_name="import mark: country",
@@ -272,6 +273,7 @@ class Migration(migrations.Migration):
             name="import_country",
             field=models.CharField(
                 blank=True,
+                db_default="",
                 max_length=3,
                 validators=[geo.countries.validate_country_code],
                 verbose_name="import mark: country",
