@@ -124,6 +124,15 @@ class ManufactureMode(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
+class Recovery(models.TextChoices):
+    """Whether a weapon came under control or was only seen (used in an attack, carried by
+    an armed group): the IAFQ and SDG 16.4.2 count recovered arms only (seized, found,
+    surrendered)."""
+
+    RECOVERED = "recovered", _("Recovered")
+    OBSERVED = "observed", _("Observed only, not recovered")
+
+
 class MarkLocation(models.TextChoices):
     """Which of the marks of ISACS 05.30 (manufacturer's, serial, import, State ownership)
     was altered."""

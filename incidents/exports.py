@@ -150,6 +150,7 @@ EXPORT_VALUES = {
     "gbv_link": _yes_no("incident.gbv_link"),
     "gbv_type": "incident.gbv_type",
     "weapon_category": "weapon.category",
+    "weapon_recovery": "weapon.recovery",
     "weapon_manufacture_mode": "weapon.manufacture_mode",
     "weapon_make": _text_safe("weapon.make"),
     "weapon_model": _text_safe("weapon.model"),

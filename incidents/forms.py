@@ -139,6 +139,7 @@ class IncidentForm(ModelDefaultsForm):
 
 WEAPON_FIELDS = [
     "category",
+    "recovery",
     "manufacture_mode",
     "make",
     "model",
@@ -163,7 +164,7 @@ WEAPON_FIELDS = [
 
 
 class WeaponItemForm(ModelDefaultsForm):
-    defaulted = ("manufacture_mode",)
+    defaulted = ("manufacture_mode", "recovery")
 
 
 WeaponFormSet = forms.inlineformset_factory(

@@ -30,6 +30,7 @@ from incidents.choices import (
     MarkLocation,
     PersonOutcome,
     PersonRole,
+    Recovery,
     Sex,
     SourceReliability,
     SourceType,
@@ -223,6 +224,13 @@ class WeaponItem(models.Model):
     )
     quantity = models.PositiveIntegerField(
         _("quantity"), default=1, validators=[MinValueValidator(1), MaxValueValidator(100_000)]
+    )
+    recovery = models.CharField(
+        _("recovered or observed"),
+        max_length=10,
+        choices=Recovery.choices,
+        default=Recovery.RECOVERED,
+        db_default=Recovery.RECOVERED,
     )
     manufacture_mode = models.CharField(
         _("way of manufacture"),

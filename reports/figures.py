@@ -67,6 +67,9 @@ def _plain(value):
     return value
 
 
+# Only weapons that came under control count as seized, found or surrendered; those only
+# observed (incidents.choices.Recovery) do not.
+RECOVERED = "w.recovery = 'recovered'"
 # Rounds are cartridges (small-arms and shotgun), live: grenades, mortar bombs and spent
 # cases are never added to them (incidents.choices.AmmunitionCategory).
 ROUNDS = "a.category IN ('cartridge', 'shotgun') AND a.state <> 'spent'"
@@ -78,13 +81,13 @@ def totals(incidents: QuerySet) -> dict[str, int]:
         """
         SELECT (SELECT count(*) FROM chosen),
                (SELECT COALESCE(sum(w.quantity), 0) FROM incidents_weaponitem AS w
-                 WHERE w.incident_id IN (SELECT id FROM chosen)),
+                 WHERE w.incident_id IN (SELECT id FROM chosen) AND {RECOVERED}),
                (SELECT count(*) FROM incidents_weaponitem AS w
-                 WHERE w.incident_id IN (SELECT id FROM chosen)),
+                 WHERE w.incident_id IN (SELECT id FROM chosen) AND {RECOVERED}),
                (SELECT COALESCE(sum(a.quantity), 0) FROM incidents_ammunitionitem AS a
                  WHERE a.incident_id IN (SELECT id FROM chosen) AND {ROUNDS}),
                (SELECT count(*) FROM chosen WHERE chosen.gbv_link)
-        """.replace("{ROUNDS}", ROUNDS),
+        """.replace("{ROUNDS}", ROUNDS).replace("{RECOVERED}", RECOVERED),
     )
     names = ("incidents", "weapons", "weapon_records", "rounds", "gbv_linked_incidents")
     return dict(zip(names, map(int, row), strict=True))
@@ -225,7 +228,8 @@ def under_control_by_country_year(incidents: QuerySet) -> list[tuple]:
                    AS trace_requested,
                    EXISTS (SELECT 1 FROM incidents_tracerequest AS t
                            WHERE t.weapon_id = w.id AND t.diversion_established) AS established
-            FROM chosen JOIN incidents_weaponitem AS w ON w.incident_id = chosen.id
+            FROM chosen JOIN incidents_weaponitem AS w
+                ON w.incident_id = chosen.id AND {RECOVERED}
         )
         SELECT COALESCE(country, ''), year,
                COALESCE(sum(quantity) FILTER (WHERE event = 'seized'), 0),
@@ -249,7 +253,8 @@ def under_control_by_category(incidents: QuerySet) -> list[tuple]:
         , arms AS (
             SELECT chosen.country, extract(year FROM chosen.occurred_at AT TIME ZONE 'UTC')::int
                    AS year, w.category, {EVENT_CLASS_SQL} AS event, w.quantity
-            FROM chosen JOIN incidents_weaponitem AS w ON w.incident_id = chosen.id
+            FROM chosen JOIN incidents_weaponitem AS w
+                ON w.incident_id = chosen.id AND {RECOVERED}
         )
         SELECT COALESCE(country, ''), year, category,
                COALESCE(sum(quantity) FILTER (WHERE event = 'seized'), 0),

@@ -24,7 +24,8 @@ def _significant_seizures(ctx: ReportContext, minimum: int) -> list[tuple]:
                    string_agg(DISTINCT w.category, ',' ORDER BY w.category) AS categories,
                    count(*) FILTER (WHERE EXISTS (SELECT 1 FROM incidents_tracerequest AS t
                         WHERE t.weapon_id = w.id)) AS traced_records
-            FROM incidents_weaponitem AS w WHERE w.incident_id IN (SELECT id FROM chosen)
+            FROM incidents_weaponitem AS w
+            WHERE w.incident_id IN (SELECT id FROM chosen) AND {figures.RECOVERED}
             GROUP BY w.incident_id
         ), rounds AS (
             SELECT a.incident_id, sum(a.quantity) AS rounds FROM incidents_ammunitionitem AS a
