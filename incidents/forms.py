@@ -277,12 +277,16 @@ class TraceRequestForm(forms.Form):
     sent_on = _date_field(_("Sent on"))
     response_due_on = _date_field(_("Answer due by"), required=False)
     urgency = forms.ChoiceField(
-        label=_("Urgency"), choices=TraceUrgency.choices, initial=TraceUrgency.ROUTINE
+        label=_("Urgency"),
+        choices=TraceUrgency.choices,
+        initial=TraceUrgency.ROUTINE,
+        required=False,
     )
     confidentiality = forms.ChoiceField(
         label=_("Confidentiality"),
         choices=TraceConfidentiality.choices,
         initial=TraceConfidentiality.LAW_ENFORCEMENT,
+        required=False,
     )
     requester_contact_organisation = forms.CharField(
         label=_("Requesting authority"), max_length=200, required=False
@@ -359,6 +363,12 @@ class TraceRequestForm(forms.Form):
 
     def clean_addressee_country(self):
         return self.cleaned_data["addressee_country"].upper()
+
+    def clean_urgency(self):
+        return self.cleaned_data["urgency"] or TraceUrgency.ROUTINE
+
+    def clean_confidentiality(self):
+        return self.cleaned_data["confidentiality"] or TraceConfidentiality.LAW_ENFORCEMENT
 
     def clean_component_serials(self):
         entries = []

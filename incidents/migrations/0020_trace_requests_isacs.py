@@ -54,6 +54,7 @@ def forwards(apps, schema_editor):
             .values("serial_number")[:1]
         )
     )
+    _check_constraints_now(schema_editor)
 
 
 def backwards(apps, schema_editor):
@@ -66,6 +67,15 @@ def backwards(apps, schema_editor):
         status="closed_untraced"
     )
     TraceRequest.objects.filter(status__in=["acknowledged", "forwarded"]).update(status="sent")
+    _check_constraints_now(schema_editor)
+
+
+def _check_constraints_now(schema_editor):
+    # The updates queue the deferred foreign-key checks of the rows they touch; PostgreSQL
+    # refuses to alter or index a table with pending trigger events, which the schema
+    # changes of this migration do after this step (the indexes of `follows` are created at
+    # its end, the columns dropped after it backwards). Checked now, nothing is pending.
+    schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
