@@ -2,6 +2,7 @@
 items rather than the incidents (a customs office matching serial numbers, a national
 commission following its traces). An item is visible when its incident is."""
 
+import rules
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -121,13 +122,16 @@ def _write_schema(summary: str, request, status_code: int):
 
 
 class TraceRequestPolicy(RecordsReader):
-    """Reads: whoever may list incidents. Writes: any signed-in caller, the service checking
-    `record_trace` on the weapon's incident (its contingent's reporters, its mission's
-    verifiers)."""
+    """Reads: whoever may list incidents. Writes: reporters and verifiers (`record_traces`),
+    the service checking `record_trace` on the weapon's incident (its contingent's
+    reporters, its mission's verifiers)."""
 
     def has_permission(self, request, view) -> bool:
         if view.action in TRACE_WRITES:
-            return bool(request.user and request.user.is_authenticated)
+            user = request.user
+            return bool(
+                user and user.is_authenticated and rules.has_perm("incidents.record_traces", user)
+            )
         return super().has_permission(request, view)
 
 

@@ -335,7 +335,9 @@ class TraceRequestSendSerializer(serializers.ModelSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
-        visible = Incident.objects.visible_to(request.user if request else None).values("id")
+        if request is None:  # the schema's instance: no caller, no choices
+            return
+        visible = Incident.objects.visible_to(request.user).values("id")
         self.fields["weapon"].queryset = WeaponItem.objects.filter(incident__in=visible)
         self.fields["follows"].queryset = TraceRequest.objects.filter(weapon__incident__in=visible)
         self.fields["photos_sent"].child_relation.queryset = Photo.objects.filter(
