@@ -9,7 +9,15 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
-from incidents.choices import AmmunitionType, Condition, Disposition, TraceStatus, WeaponCategory
+from incidents.choices import (
+    AmmunitionType,
+    Condition,
+    Disposition,
+    TraceFailureReason,
+    TraceStatus,
+    TraceUrgency,
+    WeaponCategory,
+)
 from incidents.filtersets import BlankIsUnsetFilterSet, StrictBooleanFilter, UTCDateTimeFilter
 from incidents.models import AmmunitionItem, TraceRequest, WeaponItem
 
@@ -88,6 +96,11 @@ class AmmunitionItemFilterSet(BlankIsUnsetFilterSet):
 class TraceRequestFilterSet(BlankIsUnsetFilterSet):
     weapon = IdFilter(field_name="weapon_id", label=_("Weapon"))
     status = django_filters.MultipleChoiceFilter(choices=TraceStatus.choices, label=_("Status"))
+    failure_reason = django_filters.MultipleChoiceFilter(
+        choices=TraceFailureReason.choices, label=_("Reason the trace failed")
+    )
+    urgency = django_filters.ChoiceFilter(choices=TraceUrgency.choices, label=_("Urgency"))
+    follows = IdFilter(field_name="follows_id", label=_("Follows up the request"))
     diversion_established = StrictBooleanFilter(label=_("Point of diversion established"))
     diversion_country = CountryCodeFilter(label=_("Country of diversion"))
     sent_after = django_filters.DateFilter(

@@ -7,6 +7,7 @@ Which standard field each column holds: docs/standards/isacs-05-31-tracing.md.
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
+from django.db.models import Value
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -84,52 +85,62 @@ class TraceRequest(models.Model):
             "then exporter, then importer)."
         ),
     )
-    reference = models.CharField(_("requesting authority's reference"), max_length=100, blank=True)
+    reference = models.CharField(
+        _("requesting authority's reference"), max_length=100, blank=True, db_default=""
+    )
     addressee = models.CharField(_("addressed to"), max_length=200)
     addressee_country = models.CharField(
         _("country of the addressee"),
         max_length=3,
         blank=True,
+        db_default="",
         validators=[validate_country_code],
     )
+    # Database defaults on every column added for ISACS 05.31 (migration 0020), so that
+    # writers in SQL that name only the older columns (the benchmark, bulk loads) still work.
     # National points of contact (ITI paragraphs 25-27; ISACS 05.31): who asked and who
     # was asked, so that the answer and the reminders reach the right desk.
     requester_contact_name = models.CharField(
-        _("requesting point of contact: name"), max_length=200, blank=True
+        _("requesting point of contact: name"), max_length=200, blank=True, db_default=""
     )
     requester_contact_organisation = models.CharField(
-        _("requesting authority"), max_length=200, blank=True
+        _("requesting authority"), max_length=200, blank=True, db_default=""
     )
-    requester_contact_email = models.EmailField(_("requesting point of contact: email"), blank=True)
+    requester_contact_email = models.EmailField(
+        _("requesting point of contact: email"), blank=True, db_default=""
+    )
     requester_contact_phone = models.CharField(
-        _("requesting point of contact: telephone"), max_length=50, blank=True
+        _("requesting point of contact: telephone"), max_length=50, blank=True, db_default=""
     )
     addressee_contact_name = models.CharField(
-        _("addressee's point of contact: name"), max_length=200, blank=True
+        _("addressee's point of contact: name"), max_length=200, blank=True, db_default=""
     )
     addressee_contact_organisation = models.CharField(
-        _("addressee's point of contact: organisation"), max_length=200, blank=True
+        _("addressee's point of contact: organisation"), max_length=200, blank=True, db_default=""
     )
     addressee_contact_email = models.EmailField(
-        _("addressee's point of contact: email"), blank=True
+        _("addressee's point of contact: email"), blank=True, db_default=""
     )
     addressee_contact_phone = models.CharField(
-        _("addressee's point of contact: telephone"), max_length=50, blank=True
+        _("addressee's point of contact: telephone"), max_length=50, blank=True, db_default=""
     )
     # What the request says (ITI paragraph 17).
     illicit_nature = models.TextField(
         _("illicit nature of the weapon"),
         blank=True,
+        db_default="",
         help_text=_("Why the weapon is held to be illicit (how it was found, seized or used)."),
     )
     legal_basis = models.TextField(
         _("legal basis of the request"),
         blank=True,
+        db_default="",
         help_text=_("The law, resolution or agreement under which the trace is requested."),
     )
     intended_use = models.TextField(
         _("intended use of the information"),
         blank=True,
+        db_default="",
         help_text=_("What the information will be used for (investigation, embargo monitoring…)."),
     )
     confidentiality = models.CharField(
@@ -137,16 +148,24 @@ class TraceRequest(models.Model):
         max_length=25,
         choices=TraceConfidentiality.choices,
         default=TraceConfidentiality.LAW_ENFORCEMENT,
+        db_default=TraceConfidentiality.LAW_ENFORCEMENT,
     )
     urgency = models.CharField(
-        _("urgency"), max_length=10, choices=TraceUrgency.choices, default=TraceUrgency.ROUTINE
+        _("urgency"),
+        max_length=10,
+        choices=TraceUrgency.choices,
+        default=TraceUrgency.ROUTINE,
+        db_default=TraceUrgency.ROUTINE,
     )
     # The identification sent: the weapon's serial as written in the request, and the
     # serials of its components.
-    serial_number_sent = models.CharField(_("serial number sent"), max_length=60, blank=True)
+    serial_number_sent = models.CharField(
+        _("serial number sent"), max_length=60, blank=True, db_default=""
+    )
     component_serials = models.JSONField(
         _("component serial numbers sent"),
         default=list,
+        db_default=Value([], output_field=models.JSONField()),
         blank=True,
         validators=[validate_component_serials],
         help_text=_('A list of {"component": "barrel", "serial": "A123"}.'),
@@ -170,12 +189,14 @@ class TraceRequest(models.Model):
         max_length=20,
         choices=TraceFailureReason.choices,
         blank=True,
+        db_default="",
     )
-    failure_detail = models.TextField(_("failure: details"), blank=True)
+    failure_detail = models.TextField(_("failure: details"), blank=True, db_default="")
     forwarded_to = models.CharField(
         _("forwarded to"),
         max_length=200,
         blank=True,
+        db_default="",
         help_text=_("The State or manufacturer the addressee passed the request on to."),
     )
     # The answer (read by the flow triggers of migrations 0008 and 0012: diversion_established,

@@ -211,6 +211,33 @@ def test_follow_up_requests_chain_manufacturer_exporter_importer(world):
     assert list(manufacturer.follow_ups.all()) == [exporter]
 
 
+def test_the_api_lists_a_requests_follow_ups_and_failures_by_reason(client, world):
+    weapon = _weapon(world)
+    first = _send(world, weapon, addressee="Manufacturer")
+    trace_request_answer(
+        trace=first,
+        by=world.users["verifier"],
+        answered_on=date(2025, 5, 1),
+        status=TraceStatus.FORWARDED,
+        forwarded_to="Exporting State",
+    )
+    second = _send(world, weapon, addressee="Exporting State", follows=first)
+    trace_request_answer(
+        trace=second,
+        by=world.users["verifier"],
+        answered_on=date(2025, 6, 1),
+        status=TraceStatus.REFUSED,
+        failure_reason=TraceFailureReason.REFUSED,
+    )
+    client.force_login(world.users["mission_analyst"])
+
+    follow_ups = client.get(API, {"follows": first.pk}).json()["results"]
+    refused = client.get(API, {"failure_reason": "refused"}).json()["results"]
+
+    assert [(row["id"], row["follows"]) for row in follow_ups] == [(second.pk, first.pk)]
+    assert [row["id"] for row in refused] == [second.pk]
+
+
 def test_a_follow_up_must_concern_the_same_weapon(client, world):
     first = _send(world, _weapon(world))
     other_weapon = _weapon(world, serial="5600002")

@@ -28,13 +28,14 @@ answered_on, sent_on), so the items' derived origins do not move.
 """
 
 import django.db.models.deletion
-import geo.countries
-import incidents.trace_requests
 import simple_history.models
 from django.db import migrations, models
 from django.db.models import OuterRef, Subquery
 
-MIGRATED_NOTE = "Recorded before failure reasons were (migration 0020)."
+import geo.countries
+import incidents.trace_requests
+
+MIGRATED_NOTE = "Recorded before the platform kept failure reasons (migration 0020)."
 
 
 def forwards(apps, schema_editor):
@@ -93,14 +94,20 @@ class Migration(migrations.Migration):
             model_name="historicaltracerequest",
             name="addressee_contact_email",
             field=models.EmailField(
-                blank=True, max_length=254, verbose_name="addressee's point of contact: email"
+                blank=True,
+                db_default="",
+                max_length=254,
+                verbose_name="addressee's point of contact: email",
             ),
         ),
         migrations.AddField(
             model_name="historicaltracerequest",
             name="addressee_contact_name",
             field=models.CharField(
-                blank=True, max_length=200, verbose_name="addressee's point of contact: name"
+                blank=True,
+                db_default="",
+                max_length=200,
+                verbose_name="addressee's point of contact: name",
             ),
         ),
         migrations.AddField(
@@ -108,6 +115,7 @@ class Migration(migrations.Migration):
             name="addressee_contact_organisation",
             field=models.CharField(
                 blank=True,
+                db_default="",
                 max_length=200,
                 verbose_name="addressee's point of contact: organisation",
             ),
@@ -116,7 +124,10 @@ class Migration(migrations.Migration):
             model_name="historicaltracerequest",
             name="addressee_contact_phone",
             field=models.CharField(
-                blank=True, max_length=50, verbose_name="addressee's point of contact: telephone"
+                blank=True,
+                db_default="",
+                max_length=50,
+                verbose_name="addressee's point of contact: telephone",
             ),
         ),
         migrations.AddField(
@@ -124,6 +135,7 @@ class Migration(migrations.Migration):
             name="addressee_country",
             field=models.CharField(
                 blank=True,
+                db_default="",
                 max_length=3,
                 validators=[geo.countries.validate_country_code],
                 verbose_name="country of the addressee",
@@ -134,6 +146,7 @@ class Migration(migrations.Migration):
             name="component_serials",
             field=models.JSONField(
                 blank=True,
+                db_default=models.Value([], output_field=models.JSONField()),
                 default=list,
                 help_text='A list of {"component": "barrel", "serial": "A123"}.',
                 validators=[incidents.trace_requests.validate_component_serials],
@@ -150,6 +163,7 @@ class Migration(migrations.Migration):
                     ("confidential", "Confidential"),
                     ("strictly_confidential", "Strictly confidential"),
                 ],
+                db_default="law_enforcement",
                 default="law_enforcement",
                 max_length=25,
                 verbose_name="confidentiality",
@@ -158,7 +172,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="historicaltracerequest",
             name="failure_detail",
-            field=models.TextField(blank=True, verbose_name="failure: details"),
+            field=models.TextField(blank=True, db_default="", verbose_name="failure: details"),
         ),
         migrations.AddField(
             model_name="historicaltracerequest",
@@ -172,6 +186,7 @@ class Migration(migrations.Migration):
                     ("marking_illegible", "Marking illegible or altered"),
                     ("other", "Other reason"),
                 ],
+                db_default="",
                 max_length=20,
                 verbose_name="reason the trace failed",
             ),
@@ -195,6 +210,7 @@ class Migration(migrations.Migration):
             name="forwarded_to",
             field=models.CharField(
                 blank=True,
+                db_default="",
                 help_text="The State or manufacturer the addressee passed the request on to.",
                 max_length=200,
                 verbose_name="forwarded to",
@@ -205,6 +221,7 @@ class Migration(migrations.Migration):
             name="illicit_nature",
             field=models.TextField(
                 blank=True,
+                db_default="",
                 help_text="Why the weapon is held to be illicit (how it was found, seized or used).",
                 verbose_name="illicit nature of the weapon",
             ),
@@ -214,6 +231,7 @@ class Migration(migrations.Migration):
             name="intended_use",
             field=models.TextField(
                 blank=True,
+                db_default="",
                 help_text="What the information will be used for (investigation, embargo monitoring…).",
                 verbose_name="intended use of the information",
             ),
@@ -223,6 +241,7 @@ class Migration(migrations.Migration):
             name="legal_basis",
             field=models.TextField(
                 blank=True,
+                db_default="",
                 help_text="The law, resolution or agreement under which the trace is requested.",
                 verbose_name="legal basis of the request",
             ),
@@ -231,7 +250,10 @@ class Migration(migrations.Migration):
             model_name="historicaltracerequest",
             name="reference",
             field=models.CharField(
-                blank=True, max_length=100, verbose_name="requesting authority's reference"
+                blank=True,
+                db_default="",
+                max_length=100,
+                verbose_name="requesting authority's reference",
             ),
         ),
         migrations.AddField(
@@ -243,26 +265,37 @@ class Migration(migrations.Migration):
             model_name="historicaltracerequest",
             name="requester_contact_email",
             field=models.EmailField(
-                blank=True, max_length=254, verbose_name="requesting point of contact: email"
+                blank=True,
+                db_default="",
+                max_length=254,
+                verbose_name="requesting point of contact: email",
             ),
         ),
         migrations.AddField(
             model_name="historicaltracerequest",
             name="requester_contact_name",
             field=models.CharField(
-                blank=True, max_length=200, verbose_name="requesting point of contact: name"
+                blank=True,
+                db_default="",
+                max_length=200,
+                verbose_name="requesting point of contact: name",
             ),
         ),
         migrations.AddField(
             model_name="historicaltracerequest",
             name="requester_contact_organisation",
-            field=models.CharField(blank=True, max_length=200, verbose_name="requesting authority"),
+            field=models.CharField(
+                blank=True, db_default="", max_length=200, verbose_name="requesting authority"
+            ),
         ),
         migrations.AddField(
             model_name="historicaltracerequest",
             name="requester_contact_phone",
             field=models.CharField(
-                blank=True, max_length=50, verbose_name="requesting point of contact: telephone"
+                blank=True,
+                db_default="",
+                max_length=50,
+                verbose_name="requesting point of contact: telephone",
             ),
         ),
         migrations.AddField(
@@ -273,13 +306,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="historicaltracerequest",
             name="serial_number_sent",
-            field=models.CharField(blank=True, max_length=60, verbose_name="serial number sent"),
+            field=models.CharField(
+                blank=True, db_default="", max_length=60, verbose_name="serial number sent"
+            ),
         ),
         migrations.AddField(
             model_name="historicaltracerequest",
             name="urgency",
             field=models.CharField(
                 choices=[("routine", "Routine"), ("urgent", "Urgent")],
+                db_default="routine",
                 default="routine",
                 max_length=10,
                 verbose_name="urgency",
@@ -294,14 +330,20 @@ class Migration(migrations.Migration):
             model_name="tracerequest",
             name="addressee_contact_email",
             field=models.EmailField(
-                blank=True, max_length=254, verbose_name="addressee's point of contact: email"
+                blank=True,
+                db_default="",
+                max_length=254,
+                verbose_name="addressee's point of contact: email",
             ),
         ),
         migrations.AddField(
             model_name="tracerequest",
             name="addressee_contact_name",
             field=models.CharField(
-                blank=True, max_length=200, verbose_name="addressee's point of contact: name"
+                blank=True,
+                db_default="",
+                max_length=200,
+                verbose_name="addressee's point of contact: name",
             ),
         ),
         migrations.AddField(
@@ -309,6 +351,7 @@ class Migration(migrations.Migration):
             name="addressee_contact_organisation",
             field=models.CharField(
                 blank=True,
+                db_default="",
                 max_length=200,
                 verbose_name="addressee's point of contact: organisation",
             ),
@@ -317,7 +360,10 @@ class Migration(migrations.Migration):
             model_name="tracerequest",
             name="addressee_contact_phone",
             field=models.CharField(
-                blank=True, max_length=50, verbose_name="addressee's point of contact: telephone"
+                blank=True,
+                db_default="",
+                max_length=50,
+                verbose_name="addressee's point of contact: telephone",
             ),
         ),
         migrations.AddField(
@@ -325,6 +371,7 @@ class Migration(migrations.Migration):
             name="addressee_country",
             field=models.CharField(
                 blank=True,
+                db_default="",
                 max_length=3,
                 validators=[geo.countries.validate_country_code],
                 verbose_name="country of the addressee",
@@ -335,6 +382,7 @@ class Migration(migrations.Migration):
             name="component_serials",
             field=models.JSONField(
                 blank=True,
+                db_default=models.Value([], output_field=models.JSONField()),
                 default=list,
                 help_text='A list of {"component": "barrel", "serial": "A123"}.',
                 validators=[incidents.trace_requests.validate_component_serials],
@@ -351,6 +399,7 @@ class Migration(migrations.Migration):
                     ("confidential", "Confidential"),
                     ("strictly_confidential", "Strictly confidential"),
                 ],
+                db_default="law_enforcement",
                 default="law_enforcement",
                 max_length=25,
                 verbose_name="confidentiality",
@@ -359,7 +408,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="tracerequest",
             name="failure_detail",
-            field=models.TextField(blank=True, verbose_name="failure: details"),
+            field=models.TextField(blank=True, db_default="", verbose_name="failure: details"),
         ),
         migrations.AddField(
             model_name="tracerequest",
@@ -373,6 +422,7 @@ class Migration(migrations.Migration):
                     ("marking_illegible", "Marking illegible or altered"),
                     ("other", "Other reason"),
                 ],
+                db_default="",
                 max_length=20,
                 verbose_name="reason the trace failed",
             ),
@@ -395,6 +445,7 @@ class Migration(migrations.Migration):
             name="forwarded_to",
             field=models.CharField(
                 blank=True,
+                db_default="",
                 help_text="The State or manufacturer the addressee passed the request on to.",
                 max_length=200,
                 verbose_name="forwarded to",
@@ -405,6 +456,7 @@ class Migration(migrations.Migration):
             name="illicit_nature",
             field=models.TextField(
                 blank=True,
+                db_default="",
                 help_text="Why the weapon is held to be illicit (how it was found, seized or used).",
                 verbose_name="illicit nature of the weapon",
             ),
@@ -414,6 +466,7 @@ class Migration(migrations.Migration):
             name="intended_use",
             field=models.TextField(
                 blank=True,
+                db_default="",
                 help_text="What the information will be used for (investigation, embargo monitoring…).",
                 verbose_name="intended use of the information",
             ),
@@ -423,6 +476,7 @@ class Migration(migrations.Migration):
             name="legal_basis",
             field=models.TextField(
                 blank=True,
+                db_default="",
                 help_text="The law, resolution or agreement under which the trace is requested.",
                 verbose_name="legal basis of the request",
             ),
@@ -441,7 +495,10 @@ class Migration(migrations.Migration):
             model_name="tracerequest",
             name="reference",
             field=models.CharField(
-                blank=True, max_length=100, verbose_name="requesting authority's reference"
+                blank=True,
+                db_default="",
+                max_length=100,
+                verbose_name="requesting authority's reference",
             ),
         ),
         migrations.AddField(
@@ -453,26 +510,37 @@ class Migration(migrations.Migration):
             model_name="tracerequest",
             name="requester_contact_email",
             field=models.EmailField(
-                blank=True, max_length=254, verbose_name="requesting point of contact: email"
+                blank=True,
+                db_default="",
+                max_length=254,
+                verbose_name="requesting point of contact: email",
             ),
         ),
         migrations.AddField(
             model_name="tracerequest",
             name="requester_contact_name",
             field=models.CharField(
-                blank=True, max_length=200, verbose_name="requesting point of contact: name"
+                blank=True,
+                db_default="",
+                max_length=200,
+                verbose_name="requesting point of contact: name",
             ),
         ),
         migrations.AddField(
             model_name="tracerequest",
             name="requester_contact_organisation",
-            field=models.CharField(blank=True, max_length=200, verbose_name="requesting authority"),
+            field=models.CharField(
+                blank=True, db_default="", max_length=200, verbose_name="requesting authority"
+            ),
         ),
         migrations.AddField(
             model_name="tracerequest",
             name="requester_contact_phone",
             field=models.CharField(
-                blank=True, max_length=50, verbose_name="requesting point of contact: telephone"
+                blank=True,
+                db_default="",
+                max_length=50,
+                verbose_name="requesting point of contact: telephone",
             ),
         ),
         migrations.AddField(
@@ -483,13 +551,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="tracerequest",
             name="serial_number_sent",
-            field=models.CharField(blank=True, max_length=60, verbose_name="serial number sent"),
+            field=models.CharField(
+                blank=True, db_default="", max_length=60, verbose_name="serial number sent"
+            ),
         ),
         migrations.AddField(
             model_name="tracerequest",
             name="urgency",
             field=models.CharField(
                 choices=[("routine", "Routine"), ("urgent", "Urgent")],
+                db_default="routine",
                 default="routine",
                 max_length=10,
                 verbose_name="urgency",
