@@ -537,3 +537,20 @@ def test_migration_0020_maps_statuses_forward_and_back_keeping_counts():
         )
     finally:
         _migrate(AFTER)
+
+
+# --- labels ---------------------------------------------------------------------------------
+
+
+def test_every_trace_vocabulary_has_a_french_label():
+    from django.utils import translation
+
+    from incidents.choices import TraceConfidentiality, TraceUrgency
+
+    for vocabulary in (TraceStatus, TraceFailureReason, TraceConfidentiality, TraceUrgency):
+        english = [str(label) for _code, label in vocabulary.choices]
+        with translation.override("fr"):
+            french = [str(label) for _code, label in vocabulary.choices]
+        assert all(a != b for a, b in zip(english, french, strict=True)), (vocabulary, french)
+    with translation.override("fr"):
+        assert str(TraceStatus.NO_RECORD.label).startswith("Réponse : aucune trace")
