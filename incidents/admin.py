@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
+from simple_history.admin import SimpleHistoryAdmin
 
 from incidents.models import IllicitOrigin, Incident, TraceRequest, WeaponItem
 from incidents.services import h3_cell_of, incidents_assign_geography
@@ -42,11 +44,91 @@ class WeaponItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(TraceRequest)
-class TraceRequestAdmin(admin.ModelAdmin):
-    list_display = ["id", "weapon", "addressee", "sent_on", "status", "diversion_established"]
-    list_filter = ["status", "diversion_established", "diversion_country"]
-    search_fields = ["weapon__serial_number", "addressee"]
-    raw_id_fields = ["weapon"]
+class TraceRequestAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "id",
+        "weapon",
+        "addressee",
+        "sent_on",
+        "response_due_on",
+        "status",
+        "failure_reason",
+        "urgency",
+        "diversion_established",
+    ]
+    list_filter = [
+        "status",
+        "failure_reason",
+        "urgency",
+        "confidentiality",
+        "diversion_established",
+        "diversion_country",
+    ]
+    search_fields = ["weapon__serial_number", "serial_number_sent", "addressee", "reference"]
+    raw_id_fields = ["weapon", "follows"]
+    filter_horizontal = ["photos_sent"]
+    fieldsets = [
+        (None, {"fields": ["weapon", "follows", "reference", "status"]}),
+        (
+            _("Addressee and points of contact"),
+            {
+                "fields": [
+                    "addressee",
+                    "addressee_country",
+                    "addressee_contact_organisation",
+                    "addressee_contact_name",
+                    "addressee_contact_email",
+                    "addressee_contact_phone",
+                    "requester_contact_organisation",
+                    "requester_contact_name",
+                    "requester_contact_email",
+                    "requester_contact_phone",
+                ]
+            },
+        ),
+        (
+            _("The request"),
+            {
+                "fields": [
+                    "illicit_nature",
+                    "legal_basis",
+                    "intended_use",
+                    "confidentiality",
+                    "urgency",
+                    "serial_number_sent",
+                    "component_serials",
+                    "photos_sent",
+                ]
+            },
+        ),
+        (
+            _("Dates"),
+            {
+                "fields": [
+                    "sent_on",
+                    "response_due_on",
+                    "acknowledged_on",
+                    "reminder_sent_on",
+                    "answered_on",
+                ]
+            },
+        ),
+        (
+            _("The answer"),
+            {
+                "fields": [
+                    "failure_reason",
+                    "failure_detail",
+                    "forwarded_to",
+                    "diversion_established",
+                    "diversion_country",
+                    "diversion_point",
+                    "last_legal_end_user",
+                    "transit_countries",
+                ]
+            },
+        ),
+    ]
 
 
 @admin.register(IllicitOrigin)

@@ -153,9 +153,73 @@ class AlterationMethod(models.TextChoices):
 
 
 class TraceStatus(models.TextChoices):
+    """Where a trace request stands, as ISACS 05.31 (international tracing operations: the
+    request, its acknowledgement, the response or its refusal) and the International Tracing
+    Instrument (ITI, A/60/88: paragraph 17 on the request, and the paragraphs after it on the
+    answer, its acknowledgement, and its delay, restriction or refusal) describe the exchange.
+    Clauses mapped in docs/standards/isacs-05-31-tracing.md.
+
+    No "draft": the platform records a request once it has gone (`sent_on` is required, and
+    the flow triggers of migrations 0008/0012 order an item's traces by it). "answered" is
+    kept as the code of a full trace (the point of diversion established, or the weapon's
+    history followed to its last legal holder); a negative answer is never "answered" but
+    "no_record" or "refused" (with a failure reason), and "closed_untraced" closes a trace that
+    no answer completed.
+    """
+
     SENT = "sent", _("Sent")
-    ANSWERED = "answered", _("Answered")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged by the addressee")
+    ANSWERED = "answered", _("Answered: traced")
+    PARTIALLY_TRACED = "partially_traced", _("Partially traced")
+    NO_RECORD = "no_record", _("Answered: no record of the weapon")
+    REFUSED = "refused", _("Refused")
+    FORWARDED = "forwarded", _("Forwarded to another State or manufacturer")
     CLOSED_UNTRACED = "closed_untraced", _("Closed, not traced")
+
+
+# Still waiting for an answer: reminders are sent and the deadline watched.
+TRACE_PENDING = (TraceStatus.SENT, TraceStatus.ACKNOWLEDGED, TraceStatus.FORWARDED)
+# The outcomes an answer records (trace_request_answer).
+TRACE_OUTCOMES = (
+    TraceStatus.ANSWERED,
+    TraceStatus.PARTIALLY_TRACED,
+    TraceStatus.NO_RECORD,
+    TraceStatus.REFUSED,
+    TraceStatus.FORWARDED,
+    TraceStatus.CLOSED_UNTRACED,
+)
+# Negative outcomes: each carries a failure reason.
+TRACE_NEGATIVE = (TraceStatus.NO_RECORD, TraceStatus.REFUSED, TraceStatus.CLOSED_UNTRACED)
+# The outcomes that may establish the point of diversion.
+TRACE_POSITIVE = (TraceStatus.ANSWERED, TraceStatus.PARTIALLY_TRACED)
+
+
+class TraceFailureReason(models.TextChoices):
+    """Why a trace failed (ISACS 05.31 on unmarked and altered weapons and on responses; the
+    ITI on answers delayed, restricted or refused, which the requested State explains)."""
+
+    NO_RECORD = "no_record", _("No record of the weapon")
+    REFUSED = "refused", _("Request refused")
+    NOT_MARKED = "not_marked", _("Weapon not marked, or not uniquely")
+    MARKING_ILLEGIBLE = "marking_illegible", _("Marking illegible or altered")
+    OTHER = "other", _("Other reason")
+
+
+class TraceConfidentiality(models.TextChoices):
+    """How the requesting State asks the information to be handled (the ITI's provisions on
+    the confidentiality of tracing information; ISACS 05.31 on the exchange of information)."""
+
+    UNRESTRICTED = "unrestricted", _("No restriction")
+    LAW_ENFORCEMENT = "law_enforcement", _("Law-enforcement use only")
+    CONFIDENTIAL = "confidential", _("Confidential")
+    STRICTLY_CONFIDENTIAL = "strictly_confidential", _("Strictly confidential")
+
+
+class TraceUrgency(models.TextChoices):
+    """Routine or urgent request (ISACS 05.31: an urgent request asks for a prompt answer)."""
+
+    ROUTINE = "routine", _("Routine")
+    URGENT = "urgent", _("Urgent")
 
 
 class DatePrecision(models.TextChoices):

@@ -32,7 +32,9 @@ from incidents.choices import (
     OriginMethod,
     PersonOutcome,
     SourceType,
+    TraceFailureReason,
     TraceStatus,
+    TraceUrgency,
     WeaponCategory,
     WorkflowState,
 )
@@ -238,6 +240,9 @@ def _serial(rng: np.random.Generator) -> str:
 def demo_dataset_create(*, incidents: int, seed: int = 2026) -> DemoSummary:
     """Add `incidents` demo incidents, with their weapons and trace requests."""
     rng = np.random.default_rng(seed)
+    # The trace requests' details and follow-ups from a generator of their own, so that the
+    # rest of the demo stays as it was for a seed.
+    trace_rng = np.random.default_rng([seed, 19])
     contingents = demo_organisations_ensure()
     weights = np.array([0.5, 0.3, 0.2])  # MINUSCA, MONUSCO, UNMISS
     per_mission = rng.multinomial(incidents, weights / weights.sum())
@@ -301,8 +306,11 @@ def demo_dataset_create(*, incidents: int, seed: int = 2026) -> DemoSummary:
                 incidents_assign_geography(incident_ids=[incident.id for incident in batch])
             weapons = _demo_weapons(rng, batch, catalogue_weights, batch_bases)
             WeaponItem.objects.bulk_create(weapons, batch_size=BATCH_SIZE)
-            traces = _demo_trace_requests(rng, weapons)
+            traces = _demo_trace_requests(rng, weapons, trace_rng)
             TraceRequest.objects.bulk_create(traces, batch_size=BATCH_SIZE)
+            follow_ups = _demo_follow_ups(trace_rng, traces)
+            TraceRequest.objects.bulk_create(follow_ups, batch_size=BATCH_SIZE)
+            traces += follow_ups
             IllicitOrigin.objects.bulk_create(_demo_origins(rng, weapons), batch_size=BATCH_SIZE)
             PersonsInvolved.objects.bulk_create(_demo_persons(rng, batch), batch_size=BATCH_SIZE)
             AmmunitionItem.objects.bulk_create(_demo_ammunition(rng, batch), batch_size=BATCH_SIZE)
@@ -465,11 +473,40 @@ def _demo_ammunition(rng, incidents) -> list[AmmunitionItem]:
     return items
 
 
-def _demo_trace_requests(rng, weapons: list[WeaponItem]) -> list[TraceRequest]:
+# What a demo trace request says (ISACS 05.31, ITI paragraph 17).
+DEMO_TRACE_REQUEST = {
+    "requester_contact_organisation": "Mission Joint Operations Centre, weapons tracing cell",
+    "requester_contact_name": "Tracing officer",
+    "requester_contact_email": "tracing@mission.example.org",
+    "illicit_nature": "Seized from an armed group during a mission operation; held without "
+    "authorisation in breach of national law and the arms embargo.",
+    "legal_basis": "Security Council arms embargo resolution and the mission's mandate; "
+    "International Tracing Instrument, paragraph 17.",
+    "intended_use": "Identify the point of diversion to prevent further diversion; reported "
+    "to the sanctions panel of experts.",
+}
+# Answers that did not establish the point of diversion: (outcome, failure reason, share).
+DEMO_NEGATIVE_OUTCOMES = [
+    (TraceStatus.PARTIALLY_TRACED, "", 0.30),
+    (TraceStatus.NO_RECORD, TraceFailureReason.NO_RECORD, 0.25),
+    (TraceStatus.REFUSED, TraceFailureReason.REFUSED, 0.12),
+    (TraceStatus.CLOSED_UNTRACED, TraceFailureReason.MARKING_ILLEGIBLE, 0.13),
+    (TraceStatus.FORWARDED, "", 0.20),
+]
+
+
+def _demo_trace_requests(rng, weapons: list[WeaponItem], detail_rng=None) -> list[TraceRequest]:
+    """Trace requests on some serial-numbered weapons (each an item of quantity 1): traced,
+    partially traced, negative with a reason, forwarded, acknowledged or still waiting.
+    `rng` decides which weapons are traced and when, as it always did; `detail_rng` the rest.
+    The follow-ups of partial and forwarded answers come from `_demo_follow_ups`."""
+    detail_rng = detail_rng if detail_rng is not None else np.random.default_rng(0)
     traces = []
     diversion_countries = list(DIVERSION_POINTS)
+    outcome_weights = np.array([share for *_rest, share in DEMO_NEGATIVE_OUTCOMES])
+    outcome_weights /= outcome_weights.sum()
     for weapon in weapons:
-        if not weapon.serial_number or rng.random() >= SHARE_TRACED:
+        if not weapon.serial_number or weapon.quantity != 1 or rng.random() >= SHARE_TRACED:
             continue
         sent_on = weapon.incident.occurred_at.date() + timedelta(days=int(rng.integers(7, 90)))
         answered = rng.random() < 0.6 and sent_on < date(2026, 9, 1)
@@ -479,19 +516,97 @@ def _demo_trace_requests(rng, weapons: list[WeaponItem]) -> list[TraceRequest]:
         if established:
             latitude, longitude = DIVERSION_POINTS[diversion_country]
             diversion_point = Point(longitude, latitude, srid=4326)
-        traces.append(
-            TraceRequest(
-                weapon=weapon,
-                addressee=f"National point of contact, {weapon.country_of_manufacture}",
-                sent_on=sent_on,
-                answered_on=sent_on + timedelta(days=int(rng.integers(20, 200)))
-                if answered
-                else None,
-                status=TraceStatus.ANSWERED if answered else TraceStatus.SENT,
-                diversion_established=established,
-                diversion_country=diversion_country,
-                diversion_point=diversion_point,
-                last_legal_end_user=(f"Armed forces of {diversion_country}" if established else ""),
-            )
+        answered_on = sent_on + timedelta(days=int(rng.integers(20, 200))) if answered else None
+        trace = TraceRequest(
+            weapon=weapon,
+            addressee=f"National point of contact, {weapon.country_of_manufacture}",
+            addressee_country=weapon.country_of_manufacture,
+            addressee_contact_organisation=(
+                f"National commission on small arms, {weapon.country_of_manufacture}"
+            ),
+            reference=f"TR-{sent_on:%Y}-{weapon.serial_number}",
+            sent_on=sent_on,
+            response_due_on=sent_on + timedelta(days=60),
+            answered_on=answered_on,
+            status=TraceStatus.ANSWERED if established else TraceStatus.SENT,
+            urgency=TraceUrgency.URGENT if detail_rng.random() < 0.15 else TraceUrgency.ROUTINE,
+            serial_number_sent=weapon.serial_number,
+            component_serials=[{"component": "barrel", "serial": weapon.serial_number}]
+            if detail_rng.random() < 0.3
+            else [],
+            diversion_established=established,
+            diversion_country=diversion_country,
+            diversion_point=diversion_point,
+            last_legal_end_user=(f"Armed forces of {diversion_country}" if established else ""),
+            **DEMO_TRACE_REQUEST,
         )
+        if answered and not established:
+            status, reason, _share = DEMO_NEGATIVE_OUTCOMES[
+                int(detail_rng.choice(len(DEMO_NEGATIVE_OUTCOMES), p=outcome_weights))
+            ]
+            trace.status, trace.failure_reason = status, reason
+            if status == TraceStatus.PARTIALLY_TRACED:
+                importer = str(detail_rng.choice(diversion_countries))
+                trace.last_legal_end_user = f"Exported to the Ministry of Defence of {importer}"
+            elif status == TraceStatus.FORWARDED:
+                trace.forwarded_to = (
+                    f"Exporting State's point of contact, {detail_rng.choice(diversion_countries)}"
+                )
+            elif reason == TraceFailureReason.MARKING_ILLEGIBLE:
+                trace.failure_detail = "Serial partly ground off; the digits read are uncertain."
+        if not answered:
+            trace.acknowledged_on = (
+                sent_on + timedelta(days=int(detail_rng.integers(3, 20)))
+                if detail_rng.random() < 0.5
+                else None
+            )
+            if trace.acknowledged_on:
+                trace.status = TraceStatus.ACKNOWLEDGED
+            if detail_rng.random() < 0.4:
+                trace.reminder_sent_on = sent_on + timedelta(days=61)
+        traces.append(trace)
     return traces
+
+
+def _demo_follow_ups(rng, traces: list[TraceRequest]) -> list[TraceRequest]:
+    """Follow-up requests, saved after the requests they follow: after a partial trace (the
+    manufacturer's answer names the importer) or a forwarded one, to the next State of the
+    chain, which traces the weapon, has no record, or has acknowledged it."""
+    follow_ups = []
+    diversion_countries = list(DIVERSION_POINTS)
+    for trace in traces:
+        if trace.status not in (TraceStatus.PARTIALLY_TRACED, TraceStatus.FORWARDED):
+            continue
+        if rng.random() >= 0.8:
+            continue
+        next_state = (
+            trace.forwarded_to or f"Importing State's point of contact: {trace.last_legal_end_user}"
+        )[:200]
+        sent_on = trace.answered_on + timedelta(days=int(rng.integers(3, 30)))
+        follow_up = TraceRequest(
+            weapon=trace.weapon,
+            follows=trace,
+            addressee=next_state,
+            sent_on=sent_on,
+            response_due_on=sent_on + timedelta(days=60),
+            serial_number_sent=trace.serial_number_sent,
+            status=TraceStatus.ACKNOWLEDGED,
+            acknowledged_on=sent_on + timedelta(days=7),
+            **DEMO_TRACE_REQUEST,
+        )
+        outcome = rng.random()
+        if outcome < 0.5:
+            country = str(rng.choice(diversion_countries))
+            latitude, longitude = DIVERSION_POINTS[country]
+            follow_up.status = TraceStatus.ANSWERED
+            follow_up.answered_on = sent_on + timedelta(days=int(rng.integers(20, 120)))
+            follow_up.diversion_established = True
+            follow_up.diversion_country = country
+            follow_up.diversion_point = Point(longitude, latitude, srid=4326)
+            follow_up.last_legal_end_user = f"Armed forces of {country}"
+        elif outcome < 0.75:
+            follow_up.status = TraceStatus.NO_RECORD
+            follow_up.failure_reason = TraceFailureReason.NO_RECORD
+            follow_up.answered_on = sent_on + timedelta(days=int(rng.integers(20, 120)))
+        follow_ups.append(follow_up)
+    return follow_ups

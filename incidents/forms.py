@@ -8,14 +8,27 @@ from geo.borders import location_doubt
 from geo.coordinates import parse_coordinates
 from geo.countries import validate_country_code
 from incidents.choices import (
+    TRACE_OUTCOMES,
     CustodyEventKind,
     OriginKind,
     OriginMethod,
+    TraceConfidentiality,
+    TraceFailureReason,
+    TraceStatus,
+    TraceUrgency,
     coarser_precision,
     precision_of,
 )
 from incidents.import_files import ImportFileError, check_import_content
-from incidents.models import AmmunitionItem, Incident, PersonsInvolved, TraceRequest, WeaponItem
+from incidents.models import (
+    AmmunitionItem,
+    Incident,
+    PersonsInvolved,
+    Photo,
+    TraceRequest,
+    WeaponItem,
+)
+from incidents.trace_requests import trace_refusal
 from organisations.choices import Role
 from organisations.models import Contingent
 
@@ -294,14 +307,152 @@ class CustodyEventForm(forms.Form):
         self.fields["weapon"].queryset = incident.weapons.all()
 
 
+def _date_field(label, **kwargs):
+    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}), **kwargs)
+
+
 class TraceRequestForm(forms.Form):
+    """A trace request as sent (ISACS 05.31; ITI paragraph 17): one weapon with one serial,
+    the points of contact, why the weapon is illicit and on what basis it is traced, what the
+    answer will be used for, how to handle it, and the serials and photos sent."""
+
     weapon = forms.ModelChoiceField(queryset=WeaponItem.objects.none(), label=_("Weapon"))
+    follows = forms.ModelChoiceField(
+        queryset=TraceRequest.objects.none(),
+        label=_("Follows up the request"),
+        required=False,
+        help_text=_(
+            "For a request to the exporter or importer after the manufacturer's answer: the "
+            "earlier request on the same weapon."
+        ),
+    )
+    reference = forms.CharField(
+        label=_("Requesting authority's reference"), max_length=100, required=False
+    )
     addressee = forms.CharField(label=_("Sent to (State or manufacturer)"), max_length=200)
-    sent_on = forms.DateField(label=_("Sent on"), widget=forms.DateInput(attrs={"type": "date"}))
+    addressee_country = forms.CharField(
+        label=_("Country of the addressee (ISO alpha-3)"),
+        max_length=3,
+        required=False,
+        validators=[validate_country_code],
+    )
+    sent_on = _date_field(_("Sent on"))
+    response_due_on = _date_field(_("Answer due by"), required=False)
+    urgency = forms.ChoiceField(
+        label=_("Urgency"),
+        choices=TraceUrgency.choices,
+        initial=TraceUrgency.ROUTINE,
+        required=False,
+    )
+    confidentiality = forms.ChoiceField(
+        label=_("Confidentiality"),
+        choices=TraceConfidentiality.choices,
+        initial=TraceConfidentiality.LAW_ENFORCEMENT,
+        required=False,
+    )
+    requester_contact_organisation = forms.CharField(
+        label=_("Requesting authority"), max_length=200, required=False
+    )
+    requester_contact_name = forms.CharField(
+        label=_("Requesting point of contact: name"), max_length=200, required=False
+    )
+    requester_contact_email = forms.EmailField(
+        label=_("Requesting point of contact: email"), required=False
+    )
+    requester_contact_phone = forms.CharField(
+        label=_("Requesting point of contact: telephone"), max_length=50, required=False
+    )
+    addressee_contact_organisation = forms.CharField(
+        label=_("Addressee's point of contact: organisation"), max_length=200, required=False
+    )
+    addressee_contact_name = forms.CharField(
+        label=_("Addressee's point of contact: name"), max_length=200, required=False
+    )
+    addressee_contact_email = forms.EmailField(
+        label=_("Addressee's point of contact: email"), required=False
+    )
+    addressee_contact_phone = forms.CharField(
+        label=_("Addressee's point of contact: telephone"), max_length=50, required=False
+    )
+    illicit_nature = forms.CharField(
+        label=_("Illicit nature of the weapon"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    legal_basis = forms.CharField(
+        label=_("Legal basis of the request"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    intended_use = forms.CharField(
+        label=_("Intended use of the information"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    serial_number_sent = forms.CharField(
+        label=_("Serial number as sent"),
+        max_length=60,
+        required=False,
+        help_text=_("Left empty: the weapon's serial number."),
+    )
+    component_serials = forms.CharField(
+        label=_("Serial numbers of components"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line: component: serial (barrel: A1234)."),
+    )
+    photos = forms.ModelMultipleChoiceField(
+        queryset=Photo.objects.none(),
+        label=_("Photos sent"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args, incident, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["weapon"].queryset = incident.weapons.filter(serial_number__gt="")
+        self.fields["follows"].queryset = TraceRequest.objects.filter(
+            weapon__incident=incident
+        ).select_related("weapon")
+        self.fields["photos"].queryset = incident.photos.all()
+
+    def clean_weapon(self):
+        weapon = self.cleaned_data["weapon"]
+        refusal = trace_refusal(weapon)
+        if refusal:
+            raise forms.ValidationError(refusal["weapon"])
+        return weapon
+
+    def clean_addressee_country(self):
+        return self.cleaned_data["addressee_country"].upper()
+
+    def clean_urgency(self):
+        return self.cleaned_data["urgency"] or TraceUrgency.ROUTINE
+
+    def clean_confidentiality(self):
+        return self.cleaned_data["confidentiality"] or TraceConfidentiality.LAW_ENFORCEMENT
+
+    def clean_component_serials(self):
+        entries = []
+        for number, line in enumerate(self.cleaned_data["component_serials"].splitlines(), 1):
+            if not line.strip():
+                continue
+            component, separator, serial = line.partition(":")
+            if not separator or not component.strip() or not serial.strip():
+                raise forms.ValidationError(
+                    _("Line %(number)d: write the component, a colon, then its serial.")
+                    % {"number": number}
+                )
+            entries.append({"component": component.strip(), "serial": serial.strip()})
+        return entries
+
+
+class TraceProgressForm(forms.Form):
+    """The addressee's acknowledgement, a reminder sent, a new deadline."""
+
+    acknowledged_on = _date_field(_("Acknowledged on"), required=False)
+    reminder_sent_on = _date_field(_("Reminder sent on"), required=False)
+    response_due_on = _date_field(_("Answer due by"), required=False)
 
 
 class IllicitOriginForm(forms.Form):
@@ -352,6 +503,22 @@ class TraceAnswerForm(forms.Form):
     answered_on = forms.DateField(
         label=_("Answered on"), widget=forms.DateInput(attrs={"type": "date"})
     )
+    status = forms.ChoiceField(
+        label=_("Outcome"),
+        required=False,
+        choices=[("", _("From the point of diversion (traced / closed, not traced)"))]
+        + [(code, TraceStatus(code).label) for code in TRACE_OUTCOMES],
+    )
+    failure_reason = forms.ChoiceField(
+        label=_("Reason the trace failed"),
+        required=False,
+        choices=[("", "—"), *TraceFailureReason.choices],
+        help_text=_("Required for a negative answer (no record, refused, closed not traced)."),
+    )
+    failure_detail = forms.CharField(
+        label=_("Failure: details"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    forwarded_to = forms.CharField(label=_("Forwarded to"), required=False, max_length=200)
     diversion_established = forms.BooleanField(
         label=_("Point of diversion established"), required=False
     )
@@ -373,6 +540,9 @@ class TraceAnswerForm(forms.Form):
         max_length=200,
         help_text=_("Countries the weapon crossed between its diversion and its seizure."),
     )
+
+    def clean_status(self):
+        return self.cleaned_data["status"] or None
 
     def clean_diversion_country(self):
         return self.cleaned_data["diversion_country"].upper()

@@ -15,7 +15,9 @@ from incidents.choices import (
     Disposition,
     OriginKind,
     OriginMethod,
+    TraceFailureReason,
     TraceStatus,
+    TraceUrgency,
     WeaponCategory,
 )
 from incidents.filtersets import BlankIsUnsetFilterSet, StrictBooleanFilter, UTCDateTimeFilter
@@ -111,6 +113,11 @@ class IllicitOriginFilterSet(BlankIsUnsetFilterSet):
 class TraceRequestFilterSet(BlankIsUnsetFilterSet):
     weapon = IdFilter(field_name="weapon_id", label=_("Weapon"))
     status = django_filters.MultipleChoiceFilter(choices=TraceStatus.choices, label=_("Status"))
+    failure_reason = django_filters.MultipleChoiceFilter(
+        choices=TraceFailureReason.choices, label=_("Reason the trace failed")
+    )
+    urgency = django_filters.ChoiceFilter(choices=TraceUrgency.choices, label=_("Urgency"))
+    follows = IdFilter(field_name="follows_id", label=_("Follows up the request"))
     diversion_established = StrictBooleanFilter(label=_("Point of diversion established"))
     diversion_country = CountryCodeFilter(label=_("Country of diversion"))
     sent_after = django_filters.DateFilter(

@@ -34,12 +34,11 @@ from incidents.choices import (
     Sex,
     SourceReliability,
     SourceType,
-    TraceStatus,
     WeaponCategory,
     WorkflowState,
 )
 from incidents.history import LeanHistoricalRecords
-from incidents.querysets import IncidentQuerySet, TraceRequestQuerySet
+from incidents.querysets import IncidentQuerySet
 from organisations.choices import Releasability
 
 
@@ -572,44 +571,6 @@ class Photo(models.Model):
         return self.original_name
 
 
-class TraceRequest(models.Model):
-    """A request to a State or manufacturer to trace one weapon to its point of diversion."""
-
-    weapon = models.ForeignKey(WeaponItem, on_delete=models.CASCADE, related_name="trace_requests")
-    addressee = models.CharField(_("addressed to"), max_length=200)
-    sent_on = models.DateField(_("sent on"))
-    answered_on = models.DateField(_("answered on"), null=True, blank=True)
-    status = models.CharField(
-        _("status"), max_length=20, choices=TraceStatus.choices, default=TraceStatus.SENT
-    )
-    diversion_established = models.BooleanField(_("point of diversion established"), default=False)
-    diversion_country = models.CharField(
-        _("country of diversion"), max_length=3, blank=True, validators=[validate_country_code]
-    )
-    diversion_point = models.PointField(_("point of diversion"), srid=4326, null=True, blank=True)
-    last_legal_end_user = models.CharField(_("last legal end user"), max_length=200, blank=True)
-    transit_countries = ArrayField(
-        models.CharField(max_length=3, validators=[validate_country_code]),
-        verbose_name=_("transit countries (ISO 3166-1 alpha-3)"),
-        default=list,
-        blank=True,
-        help_text=_(
-            "The countries the weapon crossed between its diversion and its seizure, where "
-            "the trace established them."
-        ),
-    )
-
-    history = HistoricalRecords()
-
-    objects = TraceRequestQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-sent_on", "-id"]
-
-    def __str__(self) -> str:
-        return f"Trace of {self.weapon} to {self.addressee}"
-
-
 class ImportJob(LeasedJob):
     """One uploaded import file and what became of it."""
 
@@ -702,3 +663,4 @@ class IncidentPartsRevision(models.Model):
 from incidents.custody_heads import CustodyChainHead  # noqa: E402, F401
 from incidents.flow_counts import WeaponFlowCount  # noqa: E402, F401
 from incidents.origins import IllicitOrigin  # noqa: E402, F401
+from incidents.trace_requests import TraceRequest  # noqa: E402, F401

@@ -94,5 +94,6 @@ rules.add_perm(
 )
 rules.add_perm("incidents.record_custody", reports_for_its_contingent | verifies_its_mission)
 rules.add_perm("incidents.record_trace", reports_for_its_contingent | verifies_its_mission)
-# Before any record is named: whether the principal may record tracing results anywhere.
-rules.add_perm("incidents.record_tracing", has_role(Role.REPORTER, Role.VERIFIER))
+# Whether the principal records traces of any incident at all (the API refuses the others
+# before reading the body); which incidents, record_trace decides.
+rules.add_perm("incidents.record_traces", has_role(Role.REPORTER, Role.VERIFIER))

@@ -19,7 +19,14 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from geo.borders import border_tolerance_m
-from incidents.choices import OriginMethod, TraceStatus, WorkflowState
+from incidents.choices import (
+    TRACE_NEGATIVE,
+    TRACE_OUTCOMES,
+    TRACE_POSITIVE,
+    OriginMethod,
+    TraceStatus,
+    WorkflowState,
+)
 from incidents.import_files import upload_display_name
 from incidents.models import (
     AmmunitionItem,
@@ -30,6 +37,7 @@ from incidents.models import (
     TraceRequest,
     WeaponItem,
 )
+from incidents.trace_requests import trace_refusal
 from organisations.audit import record_write
 
 H3_RESOLUTION = 8
@@ -228,21 +236,125 @@ def incident_withdraw(*, incident: Incident, by: AbstractBaseUser, reason: str) 
 # --- tracing ------------------------------------------------------------------------
 
 
+# The request's own fields (ISACS 05.31, ITI paragraph 17) that trace_request_send takes
+# as written, besides the weapon, the addressee, the date sent and the request it follows.
+TRACE_REQUEST_DETAILS = (
+    "reference",
+    "addressee_country",
+    "requester_contact_name",
+    "requester_contact_organisation",
+    "requester_contact_email",
+    "requester_contact_phone",
+    "addressee_contact_name",
+    "addressee_contact_organisation",
+    "addressee_contact_email",
+    "addressee_contact_phone",
+    "illicit_nature",
+    "legal_basis",
+    "intended_use",
+    "confidentiality",
+    "urgency",
+    "serial_number_sent",
+    "component_serials",
+    "response_due_on",
+)
+
+
 @transaction.atomic
 def trace_request_send(
-    *, weapon: WeaponItem, by: AbstractBaseUser, addressee: str, sent_on
+    *,
+    weapon: WeaponItem,
+    by: AbstractBaseUser,
+    addressee: str,
+    sent_on,
+    follows: TraceRequest | None = None,
+    photos: Iterable[Photo] = (),
+    **details,
 ) -> TraceRequest:
-    """Record a tracing request sent about a weapon to a State or manufacturer."""
+    """Record a tracing request sent about one weapon to a State or manufacturer, with what
+    it said (TRACE_REQUEST_DETAILS) and the photos sent; `follows` is the earlier request on
+    the same weapon it continues (manufacturer → exporter → importer)."""
     _require("record_trace", by, weapon.incident)
+    unknown = set(details) - set(TRACE_REQUEST_DETAILS)
+    if unknown:
+        raise TypeError(f"trace_request_send: unknown fields {sorted(unknown)}")
+    # Locked, so that its quantity cannot change under the check.
+    weapon = WeaponItem.objects.select_for_update().get(pk=weapon.pk)
+    errors: dict[str, str] = dict(trace_refusal(weapon) or {})
     if sent_on > timezone.localdate():
-        raise ValidationError({"sent_on": _("The date is in the future.")})
+        errors["sent_on"] = _("The date is in the future.")
+    if follows is not None:
+        if follows.weapon_id != weapon.pk:
+            errors["follows"] = _(
+                "A follow-up request concerns the same weapon as the request it follows."
+            )
+        elif sent_on < follows.sent_on:
+            errors["follows"] = _(
+                "A follow-up request cannot be sent before the request it follows."
+            )
+    due = details.get("response_due_on")
+    if due is not None and due < sent_on:
+        errors["response_due_on"] = _("The answer cannot be due before the request is sent.")
+    photos = list(photos)
+    if any(photo.incident_id != weapon.incident_id for photo in photos):
+        errors["photos_sent"] = _("Only photos of this record can be sent with its traces.")
+    if errors:
+        raise ValidationError(errors)
+    if not details.get("serial_number_sent"):
+        details["serial_number_sent"] = weapon.serial_number
     trace = TraceRequest(
-        weapon=weapon, addressee=addressee, sent_on=sent_on, status=TraceStatus.SENT
+        weapon=weapon,
+        addressee=addressee,
+        sent_on=sent_on,
+        follows=follows,
+        status=TraceStatus.SENT,
+        **details,
     )
     trace.full_clean()
     trace._history_user = by
     trace.save()
-    record_write(by, "trace.send" if trace.answered_on is None else "trace.answer", target=trace)
+    if photos:
+        trace.photos_sent.set(photos)
+    record_write(by, "trace.send", target=trace)
+    return trace
+
+
+@transaction.atomic
+def trace_request_progress(
+    *,
+    trace: TraceRequest,
+    by: AbstractBaseUser,
+    acknowledged_on=None,
+    reminder_sent_on=None,
+    response_due_on=None,
+) -> TraceRequest:
+    """Record the addressee's acknowledgement of receipt (a sent request becomes
+    acknowledged), a reminder sent, or a new deadline; each date given replaces the one on
+    record, the others are kept."""
+    _require("record_trace", by, trace.weapon.incident)
+    errors = {}
+    today = timezone.localdate()
+    for field, value in (
+        ("acknowledged_on", acknowledged_on),
+        ("reminder_sent_on", reminder_sent_on),
+        ("response_due_on", response_due_on),
+    ):
+        if value is None:
+            continue
+        if value < trace.sent_on:
+            errors[field] = _("The date is before the request was sent.")
+        elif value > today and field != "response_due_on":
+            errors[field] = _("The date is in the future.")
+        else:
+            setattr(trace, field, value)
+    if errors:
+        raise ValidationError(errors)
+    if acknowledged_on is not None and trace.status == TraceStatus.SENT:
+        trace.status = TraceStatus.ACKNOWLEDGED
+    trace.full_clean()
+    trace._history_user = by
+    trace.save()
+    record_write(by, "trace.progress", target=trace)
     return trace
 
 
@@ -252,27 +364,51 @@ def trace_request_answer(
     trace: TraceRequest,
     by: AbstractBaseUser,
     answered_on,
-    diversion_established: bool,
+    diversion_established: bool = False,
+    status: str | None = None,
+    failure_reason: str = "",
+    failure_detail: str = "",
+    forwarded_to: str = "",
     diversion_country: str = "",
     diversion_point=None,
     last_legal_end_user: str = "",
     transit_countries: list[str] | None = None,
 ) -> TraceRequest:
-    """Record the answer to a tracing request: whether, and where, the weapon was diverted
-    from lawful hands, and which countries it crossed on the way. This result feeds the
-    flows and the SDG 16.4.2 indicator."""
+    """Record the answer to a tracing request: its outcome (`status`, one of
+    TRACE_OUTCOMES; by default "answered" when the point of diversion was established,
+    else "closed_untraced"), why it failed (a negative outcome carries a failure reason),
+    to whom it was forwarded, and whether and where the weapon was diverted from lawful
+    hands and which countries it crossed on the way. This result feeds the flows and the
+    SDG 16.4.2 indicator."""
     _require("record_trace", by, trace.weapon.incident)
+    if status is None:
+        status = TraceStatus.ANSWERED if diversion_established else TraceStatus.CLOSED_UNTRACED
     errors = {}
+    if status not in TRACE_OUTCOMES:
+        errors["status"] = _("An answer is one of: %(outcomes)s.") % {
+            "outcomes": ", ".join(str(TraceStatus(code).label) for code in TRACE_OUTCOMES)
+        }
     if answered_on < trace.sent_on:
         errors["answered_on"] = _("The answer cannot come before the request was sent.")
     elif answered_on > timezone.localdate():
         errors["answered_on"] = _("The date is in the future.")
+    if diversion_established and status not in TRACE_POSITIVE:
+        errors["diversion_established"] = _(
+            "Only a full or partial trace establishes the point of diversion."
+        )
     if diversion_established and not diversion_country:
         errors["diversion_country"] = _("Say in which country the weapon was diverted.")
+    if status in TRACE_NEGATIVE and not failure_reason:
+        errors["failure_reason"] = _("Say why the trace failed: a negative answer needs a reason.")
+    if status == TraceStatus.FORWARDED and not forwarded_to.strip():
+        errors["forwarded_to"] = _("Say to which State or manufacturer it was forwarded.")
     if errors:
         raise ValidationError(errors)
     trace.answered_on = answered_on
-    trace.status = TraceStatus.ANSWERED if diversion_established else TraceStatus.CLOSED_UNTRACED
+    trace.status = status
+    trace.failure_reason = failure_reason if status in TRACE_NEGATIVE else ""
+    trace.failure_detail = failure_detail.strip() if status in TRACE_NEGATIVE else ""
+    trace.forwarded_to = forwarded_to.strip() if status == TraceStatus.FORWARDED else ""
     trace.diversion_established = diversion_established
     trace.diversion_country = diversion_country if diversion_established else ""
     trace.diversion_point = diversion_point if diversion_established else None
@@ -281,7 +417,7 @@ def trace_request_answer(
     trace.full_clean()
     trace._history_user = by
     trace.save()
-    record_write(by, "trace.send" if trace.answered_on is None else "trace.answer", target=trace)
+    record_write(by, "trace.answer", target=trace)
     return trace
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/origins", views.origin_record, name="origin-record"),
     path("<int:pk>/traces", views.trace_send, name="trace-send"),
     path("<int:pk>/traces/<int:trace_pk>/answer", views.trace_answer, name="trace-answer"),
+    path("<int:pk>/traces/<int:trace_pk>/progress", views.trace_progress, name="trace-progress"),
     path("photos/<int:pk>", views.photo_download, name="photo"),
     path("import/", import_views.import_upload, name="import"),
     path("import/<int:pk>", import_views.import_job, name="import-job"),

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incidents import services
-from incidents.choices import TraceStatus
+from incidents.choices import TRACE_PENDING
 from incidents.custody import custody_event_append
 from incidents.filtersets import IncidentFilterSet
 from incidents.forms import (
@@ -28,6 +28,7 @@ from incidents.forms import (
     PhotoForm,
     ReturnForm,
     TraceAnswerForm,
+    TraceProgressForm,
     TraceRequestForm,
     WithdrawForm,
 )
@@ -120,10 +121,14 @@ def incident_detail(request, pk: int):
             "trace_form": TraceRequestForm(incident=incident, auto_id="id_trace_%s"),
             "origin_form": IllicitOriginForm(incident=incident, auto_id="id_origin_%s"),
             "answer_forms": [
-                (trace, TraceAnswerForm(auto_id=f"id_trace{trace.pk}_%s"))
+                (
+                    trace,
+                    TraceProgressForm(auto_id=f"id_trace{trace.pk}_progress_%s"),
+                    TraceAnswerForm(auto_id=f"id_trace{trace.pk}_%s"),
+                )
                 for weapon in weapons
                 for trace in weapon.trace_requests.all()
-                if trace.status == TraceStatus.SENT
+                if trace.status in TRACE_PENDING
             ],
         },
     )
@@ -275,6 +280,19 @@ def trace_send(request, pk: int):
         services.trace_request_send(by=request.user, **data)
 
     return _weapon_record_action(request, pk, TraceRequestForm, act, _("Trace request recorded."))
+
+
+@login_required
+@require_POST
+def trace_progress(request, pk: int, trace_pk: int):
+    def act(incident, data):
+        trace = get_object_or_404(TraceRequest, pk=trace_pk, weapon__incident=incident)
+        services.trace_request_progress(trace=trace, by=request.user, **data)
+
+    def form_class(data, incident):
+        return TraceProgressForm(data)
+
+    return _weapon_record_action(request, pk, form_class, act, _("Trace request updated."))
 
 
 @login_required

@@ -162,7 +162,9 @@ def custody_in_period(scope_incidents: QuerySet, start: date, end: date) -> list
 
 def tracing_in_period(scope_incidents: QuerySet, start: date, end: date) -> dict[str, int]:
     """Trace requests on the scope's weapons: sent in the period, answered in it, and of
-    those answered, with the point of diversion established; still unanswered at its end."""
+    those answered, with the point of diversion established; still unanswered at its end
+    (sent, acknowledged or forwarded: incidents.choices.TRACE_PENDING); closed in it without
+    a trace (no record, refused, closed not traced: TRACE_NEGATIVE)."""
     (row,) = query(
         scope_incidents,
         """
@@ -170,8 +172,9 @@ def tracing_in_period(scope_incidents: QuerySet, start: date, end: date) -> dict
                count(*) FILTER (WHERE t.answered_on BETWEEN %s AND %s),
                count(*) FILTER (WHERE t.answered_on BETWEEN %s AND %s
                                 AND t.diversion_established),
-               count(*) FILTER (WHERE t.sent_on <= %s AND t.status = 'sent'),
-               count(*) FILTER (WHERE t.status = 'closed_untraced'
+               count(*) FILTER (WHERE t.sent_on <= %s
+                                AND t.status IN ('sent', 'acknowledged', 'forwarded')),
+               count(*) FILTER (WHERE t.status IN ('closed_untraced', 'no_record', 'refused')
                                 AND COALESCE(t.answered_on, t.sent_on) BETWEEN %s AND %s)
         FROM incidents_tracerequest AS t
         JOIN incidents_weaponitem AS w ON w.id = t.weapon_id

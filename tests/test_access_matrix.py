@@ -300,8 +300,12 @@ def _shown_in_export(response, export_format: str) -> dict[int, tuple[float, flo
         return {feature["id"]: tuple(feature["geometry"]["coordinates"]) for feature in features}
     rows = load_workbook(io.BytesIO(content), read_only=True).active.iter_rows(values_only=True)
     header = next(rows)
+    # Coordinates are text with six decimals, as written (incidents/exports.py).
     return {
-        row[header.index("id")]: (row[header.index("longitude")], row[header.index("latitude")])
+        row[header.index("id")]: (
+            float(row[header.index("longitude")]),
+            float(row[header.index("latitude")]),
+        )
         for row in rows
     }
 

@@ -3,24 +3,39 @@ items rather than the incidents (a customs office matching serial numbers, a nat
 commission following its traces). An item is visible when its incident is."""
 
 import rules
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from armsmonitor.openapi import BAD_REQUEST, DETAIL_ERRORS, READ_ERRORS
+from armsmonitor.openapi import (
+    BAD_REQUEST,
+    DETAIL_ERRORS,
+    FORBIDDEN,
+    NOT_FOUND,
+    READ_ERRORS,
+    THROTTLED,
+    UNAUTHENTICATED,
+)
 from incidents.api.pagination import IncidentCursorPagination
+from incidents.api.parsers import BoundedJSONParser
 from incidents.api.permissions import RecordsReader
 from incidents.api.serializers import (
     AmmunitionRecordSerializer,
     IllicitOriginSerializer,
     IllicitOriginWriteSerializer,
+    TraceRequestAnswerSerializer,
+    TraceRequestProgressSerializer,
+    TraceRequestSendSerializer,
     TraceRequestSerializer,
     WeaponRecordSerializer,
+    flat_errors,
 )
 from incidents.item_filtersets import (
     AmmunitionItemFilterSet,
@@ -29,7 +44,12 @@ from incidents.item_filtersets import (
     WeaponItemFilterSet,
 )
 from incidents.models import AmmunitionItem, IllicitOrigin, Incident, TraceRequest, WeaponItem
-from incidents.services import illicit_origin_record
+from incidents.services import (
+    illicit_origin_record,
+    trace_request_answer,
+    trace_request_progress,
+    trace_request_send,
+)
 from organisations.audit import RefusedRead
 from organisations.services import api_access_record
 
@@ -114,8 +134,8 @@ class IllicitOriginViewSet(RecordItemViewSet):
         responses={201: IllicitOriginSerializer, 400: BAD_REQUEST, **DETAIL_ERRORS},
     )
     def create(self, request, *args, **kwargs):
-        if not rules.has_perm("incidents.record_tracing", request.user):
-            raise exceptions.PermissionDenied
+        if not rules.has_perm("incidents.record_traces", request.user):
+            raise PermissionDenied
         given = IllicitOriginWriteSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = dict(given.validated_data)
@@ -133,17 +153,114 @@ class IllicitOriginViewSet(RecordItemViewSet):
             origin = illicit_origin_record(weapon=weapon, by=request.user, trace=trace, **data)
         except DjangoValidationError as error:
             raise ValidationError(error.message_dict) from error
-        except PermissionDenied as error:
-            raise exceptions.PermissionDenied(str(error)) from error
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from error
         return Response(IllicitOriginSerializer(origin).data, status=status.HTTP_201_CREATED)
+
+
+def _write_schema(summary: str, request, status_code: int):
+    return extend_schema(
+        summary=summary,
+        request=request,
+        responses={
+            status_code: TraceRequestSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+
+
+class TraceRequestPolicy(RecordsReader):
+    """Reads: whoever may list incidents. Writes: reporters and verifiers (`record_traces`),
+    the service checking `record_trace` on the weapon's incident (its contingent's
+    reporters, its mission's verifiers)."""
+
+    def has_permission(self, request, view) -> bool:
+        if view.action in TRACE_WRITES:
+            user = request.user
+            return bool(
+                user and user.is_authenticated and rules.has_perm("incidents.record_traces", user)
+            )
+        return super().has_permission(request, view)
+
+
+TRACE_WRITES = ("create", "progress", "answer")
 
 
 @_documented("trace requests", TraceRequestSerializer)
 class TraceRequestViewSet(RecordItemViewSet):
+    """Trace requests (ISACS 05.31): read by whoever may read their incidents; sent,
+    acknowledged, reminded and answered by those who record traces of the incident. Errors
+    name the field: a weapon of quantity above 1 is refused on `weapon`."""
+
     serializer_class = TraceRequestSerializer
     filterset_class = TraceRequestFilterSet
+    permission_classes = [TraceRequestPolicy]
+    parser_classes = [BoundedJSONParser]
     queryset = TraceRequest.objects.none()
     refused_reads = {"retrieve": RefusedRead("trace_request.detail", TraceRequest)}
 
     def get_queryset(self):
-        return TraceRequest.objects.visible_to(self.request.user)
+        return TraceRequest.objects.visible_to(self.request.user).prefetch_related("photos_sent")
+
+    def _written(self, trace: TraceRequest, status_code: int) -> Response:
+        shown = self.get_queryset().get(pk=trace.pk)
+        return Response(TraceRequestSerializer(shown).data, status=status_code)
+
+    @staticmethod
+    def _service(call):
+        try:
+            return call()
+        except DjangoPermissionDenied as refusal:
+            raise PermissionDenied(str(refusal)) from refusal
+        except DjangoValidationError as error:
+            raise ValidationError(flat_errors(error.message_dict)) from error
+
+    @_write_schema("Record a trace request sent about one weapon", TraceRequestSendSerializer, 201)
+    def create(self, request):
+        asked = TraceRequestSendSerializer(data=request.data, context={"request": request})
+        if not asked.is_valid():
+            raise ValidationError(flat_errors(asked.errors))
+        fields = dict(asked.validated_data)
+        with transaction.atomic():
+            trace = self._service(
+                lambda: trace_request_send(
+                    by=request.user,
+                    photos=fields.pop("photos_sent", []),
+                    **fields,
+                )
+            )
+        return self._written(trace, status.HTTP_201_CREATED)
+
+    @_write_schema(
+        "Record the acknowledgement, a reminder or a new deadline",
+        TraceRequestProgressSerializer,
+        200,
+    )
+    @action(detail=True, methods=["post"])
+    def progress(self, request, pk=None):
+        trace = self.get_object()
+        asked = TraceRequestProgressSerializer(data=request.data)
+        if not asked.is_valid():
+            raise ValidationError(flat_errors(asked.errors))
+        with transaction.atomic():
+            trace = self._service(
+                lambda: trace_request_progress(trace=trace, by=request.user, **asked.validated_data)
+            )
+        return self._written(trace, status.HTTP_200_OK)
+
+    @_write_schema("Record the answer to a trace request", TraceRequestAnswerSerializer, 200)
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        trace = self.get_object()
+        asked = TraceRequestAnswerSerializer(data=request.data)
+        if not asked.is_valid():
+            raise ValidationError(flat_errors(asked.errors))
+        with transaction.atomic():
+            trace = self._service(
+                lambda: trace_request_answer(trace=trace, by=request.user, **asked.validated_data)
+            )
+        return self._written(trace, status.HTTP_200_OK)

@@ -9,10 +9,13 @@ from armsmonitor.openapi import POINT_SCHEMA
 from geo.borders import location_doubt
 from geo.coordinates import parse_coordinates
 from incidents.choices import (
+    TRACE_OUTCOMES,
     GbvType,
     LocationPrecision,
     OriginKind,
     OriginMethod,
+    TraceFailureReason,
+    TraceStatus,
     coarser_precision,
     precision_of,
 )
@@ -24,9 +27,11 @@ from incidents.models import (
     IllicitOrigin,
     Incident,
     PersonsInvolved,
+    Photo,
     TraceRequest,
     WeaponItem,
 )
+from incidents.trace_requests import trace_refusal
 from organisations.models import Contingent
 
 # Items in one request; more come through the bulk import.
@@ -247,18 +252,57 @@ class IncidentCreatedSerializer(IncidentSerializer):
 # --- reads of the records' items ----------------------------------------------------------
 
 
+class ComponentSerialSerializer(serializers.Serializer):
+    component = serializers.CharField(max_length=60, help_text="frame, barrel, slide, bolt…")
+    serial = serializers.CharField(max_length=60)
+
+
+# A trace request's fields as sent (ISACS 05.31, ITI paragraph 17), read and written alike.
+TRACE_REQUEST_SENT_FIELDS = [
+    "weapon",
+    "follows",
+    "reference",
+    "addressee",
+    "addressee_country",
+    "requester_contact_name",
+    "requester_contact_organisation",
+    "requester_contact_email",
+    "requester_contact_phone",
+    "addressee_contact_name",
+    "addressee_contact_organisation",
+    "addressee_contact_email",
+    "addressee_contact_phone",
+    "illicit_nature",
+    "legal_basis",
+    "intended_use",
+    "confidentiality",
+    "urgency",
+    "serial_number_sent",
+    "component_serials",
+    "photos_sent",
+    "sent_on",
+    "response_due_on",
+]
+
+
 class TraceRequestSerializer(serializers.ModelSerializer):
+    """A trace request with everything it said and what became of it (ISACS 05.31)."""
+
     diversion_point = serializers.SerializerMethodField()
+    component_serials = ComponentSerialSerializer(many=True, read_only=True)
 
     class Meta:
         model = TraceRequest
         fields = [
             "id",
-            "weapon",
-            "addressee",
-            "sent_on",
+            *TRACE_REQUEST_SENT_FIELDS,
+            "acknowledged_on",
+            "reminder_sent_on",
             "answered_on",
             "status",
+            "failure_reason",
+            "failure_detail",
+            "forwarded_to",
             "diversion_established",
             "diversion_country",
             "diversion_point",
@@ -275,6 +319,103 @@ class TraceRequestSerializer(serializers.ModelSerializer):
         if point is None:
             return None
         return {"type": "Point", "coordinates": [round(point.x, 6), round(point.y, 6)]}
+
+
+class TraceRequestSendSerializer(serializers.ModelSerializer):
+    """A trace request sent: one weapon (an item of quantity 1) with its serial, and what
+    the request said. `follows` is the id of the earlier request on the same weapon that
+    this one continues (manufacturer → exporter → importer); `photos_sent` ids of the
+    record's photos."""
+
+    weapon = serializers.PrimaryKeyRelatedField(queryset=WeaponItem.objects.none())
+    follows = serializers.PrimaryKeyRelatedField(
+        queryset=TraceRequest.objects.none(), required=False, allow_null=True
+    )
+    photos_sent = serializers.PrimaryKeyRelatedField(
+        queryset=Photo.objects.none(), many=True, required=False
+    )
+    component_serials = ComponentSerialSerializer(many=True, required=False, max_length=50)
+
+    class Meta:
+        model = TraceRequest
+        fields = TRACE_REQUEST_SENT_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is None:  # the schema's instance: no caller, no choices
+            return
+        visible = Incident.objects.visible_to(request.user).values("id")
+        self.fields["weapon"].queryset = WeaponItem.objects.filter(incident__in=visible)
+        self.fields["follows"].queryset = TraceRequest.objects.filter(weapon__incident__in=visible)
+        self.fields["photos_sent"].child_relation.queryset = Photo.objects.filter(
+            incident__in=visible
+        )
+
+    def validate_weapon(self, weapon: WeaponItem) -> WeaponItem:
+        refusal = trace_refusal(weapon)
+        if refusal:
+            raise serializers.ValidationError(refusal["weapon"])
+        return weapon
+
+
+class TraceRequestProgressSerializer(serializers.Serializer):
+    acknowledged_on = serializers.DateField(required=False, allow_null=True)
+    reminder_sent_on = serializers.DateField(required=False, allow_null=True)
+    response_due_on = serializers.DateField(required=False, allow_null=True)
+
+
+class TraceRequestAnswerSerializer(serializers.Serializer):
+    """The answer: its outcome (`status`), why a negative one failed, and, for a trace,
+    the point of diversion. `diversion_coordinates` as the entry form takes them."""
+
+    answered_on = serializers.DateField()
+    status = serializers.ChoiceField(
+        choices=[(code, TraceStatus(code).label) for code in TRACE_OUTCOMES],
+        required=False,
+        allow_null=True,
+        help_text="Left out: answered when the point of diversion was established, else "
+        "closed_untraced.",
+    )
+    failure_reason = serializers.ChoiceField(
+        choices=TraceFailureReason.choices, required=False, allow_blank=True, default=""
+    )
+    failure_detail = serializers.CharField(required=False, allow_blank=True, default="")
+    forwarded_to = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200
+    )
+    diversion_established = serializers.BooleanField(required=False, default=False)
+    diversion_country = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=3
+    )
+    diversion_coordinates = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=100
+    )
+    last_legal_end_user = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200
+    )
+    transit_countries = serializers.ListField(
+        child=serializers.CharField(max_length=3), required=False, default=list, max_length=50
+    )
+
+    def validate_diversion_country(self, value: str) -> str:
+        return value.upper()
+
+    def validate_transit_countries(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(code.upper() for code in value))
+
+    def validate(self, attrs):
+        text = attrs.pop("diversion_coordinates")
+        attrs["diversion_point"] = None
+        if text:
+            try:
+                parsed = parse_coordinates(text)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(
+                    {"diversion_coordinates": error.messages}
+                ) from error
+            attrs["diversion_point"] = Point(parsed.longitude, parsed.latitude, srid=4326)
+        return attrs
 
 
 # Derived by the database from the incident and the traces (see WeaponItem): where the item
