@@ -420,7 +420,9 @@ def _points_collection(rows: list[tuple], *, zoom: int) -> dict:
                 "exact": bool(exact),
             },
         }
-        for pk, kind, occurred_at, x, y, exact in rows
+        # In the order of their ids: the same view gives the same document, whatever order
+        # the database read the rows in (sorted here: at most MAX_POINTS of them).
+        for pk, kind, occurred_at, x, y, exact in sorted(rows)
     ]
     return {
         "type": "FeatureCollection",
@@ -447,7 +449,8 @@ def _cells_collection(rows: list[tuple], *, zoom: int) -> dict:
                 ],
             },
         }
-        for column, row, count, x, y in rows
+        # In the order of the cells: the same view gives the same document.
+        for column, row, count, x, y in sorted(rows, key=lambda cell: (cell[0], cell[1]))
     ]
     return {
         "type": "FeatureCollection",
