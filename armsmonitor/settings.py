@@ -9,7 +9,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -197,7 +197,12 @@ REPORTS_QUEUE = env.str("REPORTS_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
 # default queue; a small worker of its own (docker-compose `control`, make run) reads only
 # it, so that it runs on time whatever the other workers are doing.
 CONTROL_QUEUE = env.str("CONTROL_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEUE}.control")
-CELERY_TASK_QUEUES = [Queue(name) for name in (CELERY_TASK_DEFAULT_QUEUE, CONTROL_QUEUE)]
+# Each queue on an exchange and a routing key of its own: left to Celery's defaults, the
+# control queue would be bound with the default queue's key and get a copy of every task.
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in (CELERY_TASK_DEFAULT_QUEUE, CONTROL_QUEUE)
+]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

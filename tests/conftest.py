@@ -46,9 +46,10 @@ def _shared_worker_consumes(consumes: bool) -> None:
         return
     if _SHARED_WORKER.get("paused", False) == (not consumes):
         return
-    queue = celery_app.conf.task_default_queue
     command = celery_app.control.add_consumer if consumes else celery_app.control.cancel_consumer
-    command(queue, destination=_SHARED_WORKER["nodes"], reply=True, timeout=5)
+    # Both queues: the test's own workers run the job watchdog too, with their own settings.
+    for queue in (celery_app.conf.task_default_queue, settings.CONTROL_QUEUE):
+        command(queue, destination=_SHARED_WORKER["nodes"], reply=True, timeout=5)
     _SHARED_WORKER["paused"] = not consumes
 
 

@@ -33,6 +33,9 @@ def test_the_job_watchdog_has_a_queue_and_a_worker_of_its_own(monkeypatch):
         settings.CELERY_TASK_DEFAULT_QUEUE,
         settings.CONTROL_QUEUE,
     ]
+    # Each bound by its own key: sharing one, every task would go to both queues, twice.
+    bindings = [(queue.exchange.name, queue.routing_key) for queue in settings.CELERY_TASK_QUEUES]
+    assert bindings == [(queue.name, queue.name) for queue in settings.CELERY_TASK_QUEUES]
     control, default = settings.CONTROL_QUEUE, settings.CELERY_TASK_DEFAULT_QUEUE
     assert control == f"{default}.control"
     compose = (PROJECT_DIR / "docker-compose.yml").read_text()
