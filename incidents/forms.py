@@ -455,6 +455,30 @@ class TraceProgressForm(forms.Form):
     response_due_on = _date_field(_("Answer due by"), required=False)
 
 
+# The point of diversion, as a trace answer and an illicit origin both record it.
+def _diversion_country_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Country of diversion (ISO alpha-3)"),
+        required=False,
+        max_length=3,
+        validators=[validate_country_code],
+    )
+
+
+def _diversion_point_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Point of diversion (coordinates)"), required=False, max_length=100
+    )
+
+
+def _point_or_none(text: str) -> Point | None:
+    """A point typed in any notation the forms take (decimal, DMS, MGRS), or None."""
+    if not text.strip():
+        return None
+    coordinates = parse_coordinates(text)
+    return Point(coordinates.longitude, coordinates.latitude, srid=4326)
+
+
 class IllicitOriginForm(forms.Form):
     """An illicit origin established for one of the record's weapons (incidents/origins.py)."""
 
@@ -466,15 +490,8 @@ class IllicitOriginForm(forms.Form):
         required=False,
     )
     kind = forms.ChoiceField(label=_("Kind of illicit origin"), choices=OriginKind.choices)
-    diversion_country = forms.CharField(
-        label=_("Country of diversion (ISO alpha-3)"),
-        required=False,
-        max_length=3,
-        validators=[validate_country_code],
-    )
-    diversion_coordinates = forms.CharField(
-        label=_("Point of diversion (coordinates)"), required=False, max_length=100
-    )
+    diversion_country = _diversion_country_field()
+    diversion_coordinates = _diversion_point_field()
     diversion_date = forms.DateField(
         label=_("Date of diversion"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -492,11 +509,7 @@ class IllicitOriginForm(forms.Form):
         self.fields["trace"].queryset = TraceRequest.objects.filter(weapon__incident=incident)
 
     def clean_diversion_coordinates(self):
-        text = self.cleaned_data["diversion_coordinates"].strip()
-        if not text:
-            return None
-        coordinates = parse_coordinates(text)
-        return Point(coordinates.longitude, coordinates.latitude, srid=4326)
+        return _point_or_none(self.cleaned_data["diversion_coordinates"])
 
 
 class TraceAnswerForm(forms.Form):
@@ -522,15 +535,8 @@ class TraceAnswerForm(forms.Form):
     diversion_established = forms.BooleanField(
         label=_("Point of diversion established"), required=False
     )
-    diversion_country = forms.CharField(
-        label=_("Country of diversion (ISO alpha-3)"),
-        required=False,
-        max_length=3,
-        validators=[validate_country_code],
-    )
-    diversion_coordinates = forms.CharField(
-        label=_("Point of diversion (coordinates)"), required=False, max_length=100
-    )
+    diversion_country = _diversion_country_field()
+    diversion_coordinates = _diversion_point_field()
     last_legal_end_user = forms.CharField(
         label=_("Last legal end user"), required=False, max_length=200
     )
@@ -567,8 +573,4 @@ class TraceAnswerForm(forms.Form):
         return codes
 
     def clean_diversion_coordinates(self):
-        text = self.cleaned_data["diversion_coordinates"]
-        if not text:
-            return None
-        coordinates = parse_coordinates(text)
-        return Point(coordinates.longitude, coordinates.latitude, srid=4326)
+        return _point_or_none(self.cleaned_data["diversion_coordinates"])

@@ -31,6 +31,7 @@ from incidents.models import (
     TraceRequest,
     WeaponItem,
 )
+from incidents.services import TRACE_REQUEST_DETAILS
 from incidents.trace_requests import trace_refusal
 from organisations.models import Contingent
 
@@ -261,27 +262,10 @@ class ComponentSerialSerializer(serializers.Serializer):
 TRACE_REQUEST_SENT_FIELDS = [
     "weapon",
     "follows",
-    "reference",
     "addressee",
-    "addressee_country",
-    "requester_contact_name",
-    "requester_contact_organisation",
-    "requester_contact_email",
-    "requester_contact_phone",
-    "addressee_contact_name",
-    "addressee_contact_organisation",
-    "addressee_contact_email",
-    "addressee_contact_phone",
-    "illicit_nature",
-    "legal_basis",
-    "intended_use",
-    "confidentiality",
-    "urgency",
-    "serial_number_sent",
-    "component_serials",
+    *TRACE_REQUEST_DETAILS,
     "photos_sent",
     "sent_on",
-    "response_due_on",
 ]
 
 
