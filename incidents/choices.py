@@ -133,6 +133,20 @@ class Recovery(models.TextChoices):
     OBSERVED = "observed", _("Observed only, not recovered")
 
 
+class WeaponComponent(models.TextChoices):
+    """The parts whose own serial numbers a weapon's record keeps. ISACS 05.30 (marking at
+    manufacture) puts the unique mark on the frame or receiver and recommends marking the
+    barrel, the slide or cylinder and the bolt as well; the Firearms Protocol (art. 3(b))
+    lists them as the parts and components of a firearm."""
+
+    FRAME_RECEIVER = "frame", _("Frame or receiver")
+    BARREL = "barrel", _("Barrel")
+    SLIDE = "slide", _("Slide")
+    CYLINDER = "cylinder", _("Cylinder")
+    BOLT = "bolt", _("Bolt or breech block")
+    OTHER = "other", _("Other part")
+
+
 class MarkLocation(models.TextChoices):
     """Which of the marks of ISACS 05.30 (manufacturer's, serial, import, State ownership)
     was altered."""

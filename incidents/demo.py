@@ -36,6 +36,7 @@ from incidents.choices import (
     TraceStatus,
     TraceUrgency,
     WeaponCategory,
+    WeaponComponent,
     WorkflowState,
 )
 from incidents.demo_places import DIVERSION_POINTS, MISSIONS, DemoMission
@@ -364,10 +365,26 @@ def _demo_weapons(rng, incidents, catalogue_weights, batch_bases) -> list[Weapon
                     country_of_manufacture=country,
                     year_of_manufacture=int(rng.integers(1965, 2015)),
                     manufacture_mode=ManufactureMode.FACTORY,
+                    component_serials=_component_serials(serial),
                     **_altered_marks(rng),
                 )
             )
     return weapons
+
+
+def _component_serials(serial: str) -> list[dict[str, str]]:
+    """A quarter of the factory weapons have their barrel and bolt serials read as well
+    (the frame's is the weapon's); one in 29 of those has a barrel from another weapon.
+    Taken from the serial's digits, not the random stream, so that the other demo records
+    stay as they were."""
+    number = int(serial) if serial.isdigit() else sum(map(ord, serial))
+    if number % 4:
+        return []
+    barrel = str(number + 7).zfill(len(serial)) if number % 29 == 0 else serial
+    return [
+        {"component": WeaponComponent.BARREL, "serial": barrel},
+        {"component": WeaponComponent.BOLT, "serial": serial},
+    ]
 
 
 def _altered_marks(rng) -> dict:
@@ -531,9 +548,7 @@ def _demo_trace_requests(rng, weapons: list[WeaponItem], detail_rng=None) -> lis
             status=TraceStatus.ANSWERED if established else TraceStatus.SENT,
             urgency=TraceUrgency.URGENT if detail_rng.random() < 0.15 else TraceUrgency.ROUTINE,
             serial_number_sent=weapon.serial_number,
-            component_serials=[{"component": "barrel", "serial": weapon.serial_number}]
-            if detail_rng.random() < 0.3
-            else [],
+            component_serials=weapon.component_serials,
             diversion_established=established,
             diversion_country=diversion_country,
             diversion_point=diversion_point,

@@ -170,6 +170,12 @@ EXPORT_VALUES = {
     "weapon_import_country": "weapon.import_country",
     "weapon_import_year": "weapon.import_year",
     "weapon_state_ownership_mark": _text_safe("weapon.state_ownership_mark"),
+    # As the import reads them: "barrel: A123; bolt: A123" (incidents/component_serials.py).
+    "weapon_component_serials": _text_safe(
+        "(SELECT string_agg((part ->> 'component') || ': ' || (part ->> 'serial'), '; '"
+        " ORDER BY position) FROM jsonb_array_elements(weapon.component_serials)"
+        " WITH ORDINALITY AS entry(part, position))"
+    ),
     "weapon_id": "weapon.id",
     "weapon_disposition": "weapon.disposition",
     "location_is_exact": (

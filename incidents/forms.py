@@ -19,6 +19,7 @@ from incidents.choices import (
     coarser_precision,
     precision_of,
 )
+from incidents.component_serials import ComponentSerialsField
 from incidents.import_files import ImportFileError, check_import_content
 from incidents.models import (
     AmmunitionItem,
@@ -172,6 +173,7 @@ WEAPON_FIELDS = [
     "import_country",
     "import_year",
     "state_ownership_mark",
+    "component_serials",
     "other_markings",
 ]
 
@@ -185,6 +187,7 @@ WeaponFormSet = forms.inlineformset_factory(
     WeaponItem,
     form=WeaponItemForm,
     fields=WEAPON_FIELDS,
+    field_classes={"component_serials": ComponentSerialsField},
     extra=1,
     can_delete=True,
     widgets={"other_markings": forms.Textarea(attrs={"rows": 2})},
@@ -395,11 +398,10 @@ class TraceRequestForm(forms.Form):
         required=False,
         help_text=_("Left empty: the weapon's serial number."),
     )
-    component_serials = forms.CharField(
+    component_serials = ComponentSerialsField(
         label=_("Serial numbers of components"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("One per line: component: serial (barrel: A1234)."),
+        help_text=_("Left empty: the weapon's. One per line: barrel: A1234."),
     )
     photos = forms.ModelMultipleChoiceField(
         queryset=Photo.objects.none(),
@@ -431,20 +433,6 @@ class TraceRequestForm(forms.Form):
 
     def clean_confidentiality(self):
         return self.cleaned_data["confidentiality"] or TraceConfidentiality.LAW_ENFORCEMENT
-
-    def clean_component_serials(self):
-        entries = []
-        for number, line in enumerate(self.cleaned_data["component_serials"].splitlines(), 1):
-            if not line.strip():
-                continue
-            component, separator, serial = line.partition(":")
-            if not separator or not component.strip() or not serial.strip():
-                raise forms.ValidationError(
-                    _("Line %(number)d: write the component, a colon, then its serial.")
-                    % {"number": number}
-                )
-            entries.append({"component": component.strip(), "serial": serial.strip()})
-        return entries
 
 
 class TraceProgressForm(forms.Form):

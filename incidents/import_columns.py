@@ -29,7 +29,9 @@ from incidents.choices import (
     SourceReliability,
     SourceType,
     WeaponCategory,
+    WeaponComponent,
 )
+from incidents.component_serials import MOST_COMPONENTS, SERIAL_LENGTH
 from organisations.choices import Releasability
 
 MAX_QUANTITY = 100_000
@@ -44,6 +46,10 @@ TIMESTAMP = (
 # A cell starting with one of these is read as a formula by spreadsheet programs: exports
 # write such text with a leading ' (as spreadsheets do), and imports take it off again.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# One `component: serial` of a component_serials cell (incidents/component_serials.py), the
+# cell trimmed: components by their code, entries separated by semicolons or new lines.
+COMPONENT_SERIAL = rf"^({'|'.join(WeaponComponent.values)})\s*:\s*[^:]{{1,{SERIAL_LENGTH}}}$"
+COMPONENT_SEPARATORS = r"[;\n]"
 YES = ("yes", "y", "true", "1", "oui", "x")
 NO = ("no", "n", "false", "0", "non", "")
 
@@ -58,7 +64,8 @@ def _choice_map(choices) -> str:
 @dataclass(frozen=True)
 class Column:
     name: str
-    kind: str  # text, choice, timestamp, number, whole_number, yes_no, country
+    # text, choice, timestamp, number, whole_number, yes_no, country, component_serials
+    kind: str
     required: bool = False
     weapon: bool = False  # describes the row's weapon, not the incident
     limit: int = 0  # text: longest value
@@ -149,6 +156,13 @@ COLUMNS = [
         "weapon_import_year", "whole_number", low=1850, high=THIS_YEAR, default="NULL", weapon=True
     ),
     Column("weapon_state_ownership_mark", "text", limit=100, weapon=True),
+    Column(
+        "weapon_component_serials",
+        "component_serials",
+        limit=MOST_COMPONENTS,
+        default="'[]'::jsonb",
+        weapon=True,
+    ),
 ]
 COLUMN_NAMES = [column.name for column in COLUMNS]
 REQUIRED = [column.name for column in COLUMNS if column.required]

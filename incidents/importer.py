@@ -33,10 +33,13 @@ from incidents.choices import (
     PRECISION_LIMITS,
     PRECISION_ORDER,
     LocationPrecision,
+    WeaponComponent,
     WorkflowState,
 )
 from incidents.import_columns import (
     COLUMNS,
+    COMPONENT_SEPARATORS,
+    COMPONENT_SERIAL,
     COUNTRY_CODES,
     FORMULA_PREFIXES,
     INCIDENT_COLUMNS,
@@ -215,7 +218,46 @@ def _check(column: Column, present: frozenset[str]) -> str:
             _("%(value)s is not an ISO 3166-1 alpha-3 country code"), value=shown
         )
         cases.append(f"WHEN upper({v}) <> ALL(%(countries)s) THEN {not_a_country}")
+    elif column.kind == "component_serials":
+        entries = _component_entries(v)
+        not_a_component_serial = _sql_message(
+            _(
+                "%(value)s is not a component and its serial: write component: serial, "
+                "entries separated by semicolons, components among %(allowed)s"
+            ),
+            value="quote_literal(piece)",
+            allowed="'" + ", ".join(WeaponComponent.values) + "'",
+        )
+        cases.append(
+            f"WHEN (SELECT count(*) FROM {entries}) > {column.limit} THEN "
+            + _sql_message(_("lists more than %(limit)s components"), limit=f"'{column.limit}'")
+        )
+        cases.append(
+            f"WHEN EXISTS (SELECT FROM {entries} WHERE piece !~* '{COMPONENT_SERIAL}') THEN "
+            f"(SELECT {not_a_component_serial} FROM {entries} "
+            f"WHERE piece !~* '{COMPONENT_SERIAL}' ORDER BY position LIMIT 1)"
+        )
     return f"CASE {' '.join(cases)} END"
+
+
+def _component_entries(v: str) -> str:
+    """SQL rows (piece, position) of a component_serials cell: its trimmed, non-empty
+    entries, in the order written."""
+    return (
+        f"(SELECT btrim(piece) AS piece, position FROM regexp_split_to_table("
+        f"{_text(v)}, '{COMPONENT_SEPARATORS}') WITH ORDINALITY AS entry(piece, position) "
+        f"WHERE btrim(piece) <> '') AS entries"
+    )
+
+
+def _component_serials_json(v: str) -> str:
+    """The stored list (incidents/component_serials.py) of a checked cell."""
+    return (
+        "(SELECT coalesce(jsonb_agg(jsonb_build_object("
+        "'component', lower(btrim(split_part(piece, ':', 1))), "
+        "'serial', btrim(substr(piece, strpos(piece, ':') + 1))) ORDER BY position), "
+        f"'[]'::jsonb) FROM {_component_entries(v)})"
+    )
 
 
 def _cast(column: Column, present: frozenset[str]) -> str:
@@ -233,6 +275,7 @@ def _cast(column: Column, present: frozenset[str]) -> str:
         "whole_number": f"{v}::int",
         "yes_no": f"lower({v}) IN ({YES_WORDS})",
         "country": f"upper({v})",
+        "component_serials": _component_serials_json(v),
     }[column.kind]
     return f"CASE WHEN {v} = '' THEN {default} ELSE {typed} END"
 

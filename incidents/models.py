@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Value
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -37,6 +38,7 @@ from incidents.choices import (
     WeaponCategory,
     WorkflowState,
 )
+from incidents.component_serials import validate_component_serials
 from incidents.history import LeanHistoricalRecords
 from incidents.querysets import IncidentQuerySet
 from organisations.choices import Releasability
@@ -271,6 +273,14 @@ class WeaponItem(models.Model):
     )
     restored_serial_number = models.CharField(
         _("serial number restored (forensically)"), max_length=60, blank=True, db_default=""
+    )
+    component_serials = models.JSONField(
+        _("serial numbers of components"),
+        default=list,
+        db_default=Value([], output_field=models.JSONField()),
+        blank=True,
+        validators=[validate_component_serials],
+        help_text=_('A list of {"component": "barrel", "serial": "A123"}.'),
     )
     other_markings = models.TextField(_("other markings"), blank=True)
     condition = models.CharField(

@@ -302,6 +302,8 @@ def trace_request_send(
         raise ValidationError(errors)
     if not details.get("serial_number_sent"):
         details["serial_number_sent"] = weapon.serial_number
+    if not details.get("component_serials"):
+        details["component_serials"] = weapon.component_serials
     trace = TraceRequest(
         weapon=weapon,
         addressee=addressee,

@@ -6,7 +6,6 @@ Which standard field each column holds: docs/standards/isacs-05-31-tracing.md.
 
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
-from django.core.exceptions import ValidationError
 from django.db.models import Value
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -19,32 +18,10 @@ from incidents.choices import (
     TraceStatus,
     TraceUrgency,
 )
+
+# (Also named by migration 0020_trace_requests_isacs, as this module's.)
+from incidents.component_serials import validate_component_serials
 from incidents.querysets import TraceRequestQuerySet
-
-# The parts whose serials a request may list besides the weapon's own (ISACS 05.30 marks
-# the frame or receiver, and recommends marking the barrel, slide or cylinder, and bolt).
-COMPONENT_SERIAL_KEYS = ("component", "serial")
-
-
-def validate_component_serials(value) -> None:
-    """A list of {"component": ..., "serial": ...}, each a non-empty text of 60 characters
-    at most."""
-    if not isinstance(value, list):
-        raise ValidationError(_("Give a list of components, each with its serial."))
-    for index, entry in enumerate(value):
-        if (
-            not isinstance(entry, dict)
-            or set(entry) != set(COMPONENT_SERIAL_KEYS)
-            or not all(isinstance(entry[key], str) and entry[key].strip() for key in entry)
-            or any(len(entry[key]) > 60 for key in entry)
-        ):
-            raise ValidationError(
-                _(
-                    "Entry %(number)d: give the component and its serial (each at most 60 "
-                    'characters), as {"component": "barrel", "serial": "A123"}.'
-                )
-                % {"number": index + 1}
-            )
 
 
 def trace_refusal(weapon) -> dict[str, str] | None:

@@ -35,6 +35,7 @@ from incidents.choices import (
     SourceReliability,
     SourceType,
     WeaponCategory,
+    WeaponComponent,
 )
 from incidents.exports import HEADER, incidents_csv, incidents_geojson, incidents_xlsx
 from incidents.import_columns import COLUMN_NAMES, OUTPUT_ONLY_COLUMNS
@@ -96,6 +97,17 @@ WEAPON_VALUES = {
     "import_country": st.sampled_from(["", "CMR", "SDN"]),
     "import_year": st.none() | st.integers(1850, 2025),
     "state_ownership_mark": short(100),
+    "component_serials": st.lists(
+        st.fixed_dictionaries(
+            {
+                "component": st.sampled_from(WeaponComponent.values),
+                "serial": st.text(st.sampled_from("AZ09-/ é"), min_size=1, max_size=60)
+                .map(str.strip)
+                .filter(bool),
+            }
+        ),
+        max_size=3,
+    ),
 }
 weapons = st.fixed_dictionaries(WEAPON_VALUES)
 incidents = st.fixed_dictionaries(

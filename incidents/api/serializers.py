@@ -16,9 +16,11 @@ from incidents.choices import (
     OriginMethod,
     TraceFailureReason,
     TraceStatus,
+    WeaponComponent,
     coarser_precision,
     precision_of,
 )
+from incidents.component_serials import MOST_COMPONENTS, SERIAL_LENGTH
 from incidents.forms import AMMUNITION_FIELDS, PERSONS_FIELDS
 from incidents.forms import WEAPON_FIELDS as FORM_WEAPON_FIELDS
 from incidents.import_columns import COUNTRY_CODES
@@ -107,7 +109,18 @@ LIST_COLUMNS = (
 WEAPON_FIELDS = [field for field in FORM_WEAPON_FIELDS if field != "disposition"]
 
 
+class ComponentSerialSerializer(serializers.Serializer):
+    """One part's serial number (incidents/component_serials.py)."""
+
+    component = serializers.ChoiceField(choices=WeaponComponent.choices)
+    serial = serializers.CharField(max_length=SERIAL_LENGTH)
+
+
 class WeaponItemSerializer(serializers.ModelSerializer):
+    component_serials = ComponentSerialSerializer(
+        many=True, required=False, max_length=MOST_COMPONENTS
+    )
+
     class Meta:
         model = WeaponItem
         fields = ["id", *WEAPON_FIELDS]
@@ -253,11 +266,6 @@ class IncidentCreatedSerializer(IncidentSerializer):
 # --- reads of the records' items ----------------------------------------------------------
 
 
-class ComponentSerialSerializer(serializers.Serializer):
-    component = serializers.CharField(max_length=60, help_text="frame, barrel, slide, bolt…")
-    serial = serializers.CharField(max_length=60)
-
-
 # A trace request's fields as sent (ISACS 05.31, ITI paragraph 17), read and written alike.
 TRACE_REQUEST_SENT_FIELDS = [
     "weapon",
@@ -318,7 +326,9 @@ class TraceRequestSendSerializer(serializers.ModelSerializer):
     photos_sent = serializers.PrimaryKeyRelatedField(
         queryset=Photo.objects.none(), many=True, required=False
     )
-    component_serials = ComponentSerialSerializer(many=True, required=False, max_length=50)
+    component_serials = ComponentSerialSerializer(
+        many=True, required=False, max_length=MOST_COMPONENTS
+    )
 
     class Meta:
         model = TraceRequest
@@ -451,6 +461,7 @@ class WeaponRecordSerializer(serializers.ModelSerializer):
     illicit origin established for it (null if none)."""
 
     illicit_origin = IllicitOriginSerializer(read_only=True, allow_null=True, default=None)
+    component_serials = ComponentSerialSerializer(many=True, read_only=True)
 
     class Meta:
         model = WeaponItem
