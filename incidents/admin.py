@@ -3,7 +3,14 @@ from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from incidents.models import IllicitOrigin, Incident, TraceRequest, WeaponItem
+from incidents.models import (
+    IllicitOrigin,
+    Incident,
+    Manufacturer,
+    ManufacturerAlias,
+    TraceRequest,
+    WeaponItem,
+)
 from incidents.services import h3_cell_of, incidents_assign_geography
 
 
@@ -41,6 +48,23 @@ class WeaponItemAdmin(admin.ModelAdmin):
     list_filter = ["category", "markings_altered", "country_of_manufacture"]
     search_fields = ["serial_number", "make", "model"]
     raw_id_fields = ["incident"]
+
+
+class ManufacturerAliasInline(admin.TabularInline):
+    model = ManufacturerAlias
+    fields = ["spelling"]
+    extra = 1
+
+
+@admin.register(Manufacturer)
+class ManufacturerAdmin(admin.ModelAdmin):
+    """The controlled list of manufacturers (incidents/manufacturers.py): an alias added
+    here names the manufacturer of every weapon on record written that way."""
+
+    list_display = ["name", "country"]
+    list_filter = ["country"]
+    search_fields = ["name", "aliases__spelling"]
+    inlines = [ManufacturerAliasInline]
 
 
 @admin.register(TraceRequest)

@@ -158,6 +158,22 @@ class MarkLocation(models.TextChoices):
     SEVERAL = "several", _("Several marks")
 
 
+class PhotoSubject(models.TextChoices):
+    """What a photo shows, so that the photos of a mark can be found and sent with a trace
+    request (ISACS 05.31 asks for photographs of the weapon and of its markings; the marks
+    are those of ISACS 05.30)."""
+
+    WHOLE_ITEM = "whole", _("The whole weapon")
+    SERIAL_NUMBER = "serial", _("Serial number")
+    MANUFACTURER = "manufacturer", _("Manufacturer's mark")
+    IMPORT = "import", _("Import mark")
+    STATE_OWNERSHIP = "state", _("State-ownership mark")
+    COMPONENT_SERIALS = "components", _("Serial numbers of components")
+    ALTERED_MARK = "altered", _("Altered or obliterated mark")
+    SCENE = "scene", _("The place or the scene")
+    OTHER = "other", _("Other")
+
+
 class AlterationMethod(models.TextChoices):
     GROUND = "ground", _("Ground or filed off")
     DRILLED = "drilled", _("Drilled")

@@ -12,6 +12,7 @@ from incidents.choices import (
     CustodyEventKind,
     OriginKind,
     OriginMethod,
+    PhotoSubject,
     TraceConfidentiality,
     TraceFailureReason,
     TraceStatus,
@@ -190,7 +191,11 @@ WeaponFormSet = forms.inlineformset_factory(
     field_classes={"component_serials": ComponentSerialsField},
     extra=1,
     can_delete=True,
-    widgets={"other_markings": forms.Textarea(attrs={"rows": 2})},
+    widgets={
+        "other_markings": forms.Textarea(attrs={"rows": 2}),
+        # Suggests the controlled list's names and aliases (the entry page's datalist).
+        "make": forms.TextInput(attrs={"list": "manufacturer-spellings"}),
+    },
 )
 AMMUNITION_FIELDS = [
     "category",
@@ -256,6 +261,12 @@ class PhotoForm(forms.Form):
     image = forms.FileField(label=_("Photo"))
     weapon = forms.ModelChoiceField(
         queryset=WeaponItem.objects.none(), required=False, label=_("Of weapon")
+    )
+    shows = forms.MultipleChoiceField(
+        choices=PhotoSubject.choices,
+        required=False,
+        label=_("It shows"),
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, incident, **kwargs):

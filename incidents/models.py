@@ -31,6 +31,7 @@ from incidents.choices import (
     MarkLocation,
     PersonOutcome,
     PersonRole,
+    PhotoSubject,
     Recovery,
     Sex,
     SourceReliability,
@@ -40,7 +41,7 @@ from incidents.choices import (
 )
 from incidents.component_serials import validate_component_serials
 from incidents.history import LeanHistoricalRecords
-from incidents.querysets import IncidentQuerySet
+from incidents.querysets import IncidentQuerySet, WeaponItemQuerySet
 from organisations.choices import Releasability
 
 
@@ -200,6 +201,8 @@ class Incident(models.Model):
 
 class WeaponItem(models.Model):
     """One weapon, or a group of identical unmarked ones."""
+
+    objects = WeaponItemQuerySet.as_manager()
 
     # Indexed by weaponitem_flow_groups below, which leads with it.
     incident = models.ForeignKey(
@@ -564,6 +567,13 @@ class Photo(models.Model):
         WeaponItem, on_delete=models.CASCADE, null=True, blank=True, related_name="photos"
     )
     image = models.ImageField(upload_to=_photo_path)
+    shows = ArrayField(
+        models.CharField(max_length=15, choices=PhotoSubject.choices),
+        verbose_name=_("shows"),
+        default=list,
+        blank=True,
+        db_default=Value([], output_field=ArrayField(models.CharField(max_length=15))),
+    )
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=40)
     extension = models.CharField(max_length=5)
@@ -577,7 +587,15 @@ class Photo(models.Model):
     class Meta:
         ordering = ["incident", "uploaded_at"]
 
+    @property
+    def shows_display(self) -> list[str]:
+        return [str(PhotoSubject(code).label) for code in self.shows]
+
     def __str__(self) -> str:
+        # What it shows, so that the photos of marks stand out where they are chosen (the
+        # trace request's photos).
+        if self.shows:
+            return f"{self.original_name} ({', '.join(self.shows_display)})"
         return self.original_name
 
 
@@ -672,5 +690,6 @@ class IncidentPartsRevision(models.Model):
 
 from incidents.custody_heads import CustodyChainHead  # noqa: E402, F401
 from incidents.flow_counts import WeaponFlowCount  # noqa: E402, F401
+from incidents.manufacturers import Manufacturer, ManufacturerAlias  # noqa: E402, F401
 from incidents.origins import IllicitOrigin  # noqa: E402, F401
 from incidents.trace_requests import TraceRequest  # noqa: E402, F401

@@ -17,6 +17,7 @@ from django.db.models import (
     FloatField,
     Func,
     OuterRef,
+    Subquery,
     Value,
     When,
 )
@@ -128,4 +129,17 @@ class TraceRequestQuerySet(models.QuerySet):
                     output_field=GeometryField(srid=4326),
                 )
             )
+        )
+
+
+class WeaponItemQuerySet(models.QuerySet):
+    def with_manufacturer(self) -> WeaponItemQuerySet:
+        """Each weapon with `manufacturer_name` and `manufacturer_country`: the manufacturer
+        of the controlled list (incidents/manufacturers.py) that its make names, or None."""
+        from incidents.manufacturers import ManufacturerAlias, make_key_expression
+
+        named = ManufacturerAlias.objects.filter(key=make_key_expression(OuterRef("make")))
+        return self.annotate(
+            manufacturer_name=Subquery(named.values("manufacturer__name")[:1]),
+            manufacturer_country=Subquery(named.values("manufacturer__country")[:1]),
         )

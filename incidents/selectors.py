@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.gis.db.models.aggregates import Extent
 from django.db.models import Count
 
-from incidents.models import Incident, WeaponItem
+from incidents.models import Incident, ManufacturerAlias, WeaponItem
 
 
 def mission_summary(*, mission_id: int) -> dict[str, Any]:
@@ -55,3 +55,9 @@ def incident_history(incident: Incident, *, location_is_exact: bool) -> list[dic
             }
         )
     return changes[::-1]
+
+
+def manufacturer_spellings() -> list[str]:
+    """The names and other names of the controlled list of manufacturers, for the entry
+    form's suggestions."""
+    return sorted(ManufacturerAlias.objects.values_list("spelling", flat=True), key=str.casefold)

@@ -6,7 +6,7 @@ transaction, and leaves a history row (django-simple-history) naming who did it.
 
 import hashlib
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import h3
 import rules
@@ -24,6 +24,7 @@ from incidents.choices import (
     TRACE_OUTCOMES,
     TRACE_POSITIVE,
     OriginMethod,
+    PhotoSubject,
     TraceStatus,
     WorkflowState,
 )
@@ -501,11 +502,22 @@ PHOTO_FORMATS = {
 
 @transaction.atomic
 def photo_attach(
-    *, incident: Incident, by: AbstractBaseUser, upload, weapon: WeaponItem | None = None
+    *,
+    incident: Incident,
+    by: AbstractBaseUser,
+    upload,
+    weapon: WeaponItem | None = None,
+    shows: Sequence[str] = (),
 ) -> Photo:
     """Check a photo from its content (size, format, pixel count), re-encode it without
-    its metadata, and attach it to the incident (and one of its weapons)."""
+    its metadata, and attach it to the incident (and one of its weapons), with what it
+    shows (PhotoSubject codes: the marks it is a photo of)."""
     _require("change_incident", by, incident)
+    unknown = sorted(set(shows) - set(PhotoSubject.values))
+    if unknown:
+        raise ValidationError(
+            {"shows": _("Not one of the subjects of a photo: %(codes)s.") % {"codes": unknown}}
+        )
     if upload.size > PHOTO_MAX_BYTES:
         raise ValidationError({"image": _("The photo is larger than 15 MB.")})
     content = upload.read()
@@ -552,6 +564,7 @@ def photo_attach(
         size=len(encoded),
         sha256=digest,
         uploaded_by=by,
+        shows=sorted(set(shows)),
     )
     photo.image.save(f"photo.{extension}", ContentFile(encoded), save=False)
     photo.save()

@@ -33,7 +33,7 @@ from incidents.forms import (
     WithdrawForm,
 )
 from incidents.models import Incident, Photo, TraceRequest
-from incidents.selectors import incident_history
+from incidents.selectors import incident_history, manufacturer_spellings
 from organisations.audit import RefusedRead, record_read, refused_reads_audited
 
 PAGE_SIZE = 50
@@ -80,9 +80,9 @@ def incident_detail(request, pk: int):
     incident = _visible_incident(request, pk)
     record_read(request, "incident.detail", records=1, target=incident)
     weapons = list(
-        incident.weapons.select_related("illicit_origin").prefetch_related(
-            "custody_events", "trace_requests"
-        )
+        incident.weapons.with_manufacturer()
+        .select_related("illicit_origin")
+        .prefetch_related("custody_events", "trace_requests")
     )
     for weapon in weapons:
         weapon.duplicates = list(
@@ -162,6 +162,7 @@ def _entry_page(request, incident: Incident | None):
             "formsets": formsets,
             "incident": incident,
             "tile_url": settings.LEAFLET_CONFIG["TILES"],
+            "manufacturer_spellings": manufacturer_spellings(),
         },
     )
 
@@ -323,6 +324,7 @@ def photo_upload(request, pk: int):
                 by=request.user,
                 upload=form.cleaned_data["image"],
                 weapon=form.cleaned_data["weapon"],
+                shows=form.cleaned_data["shows"],
             )
             messages.success(request, _("Photo attached."))
         except ValidationError as error:

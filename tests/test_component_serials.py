@@ -217,7 +217,5 @@ def test_the_export_writes_them_as_the_import_reads_them(client, world):
         for row in csv.DictReader(io.StringIO(content.decode()))
         if row["weapon_id"] == str(weapon.id)
     ]
-    assert [row["weapon_component_serials"] for row in rows] == [
-        "barrel: B5600001; bolt: 5600001"
-    ]
+    assert [row["weapon_component_serials"] for row in rows] == ["barrel: B5600001; bolt: 5600001"]
     assert component_serials_from_text(rows[0]["weapon_component_serials"]) == PARTS

@@ -98,6 +98,7 @@ class WeaponItemViewSet(RecordItemViewSet):
     def get_queryset(self):
         return (
             WeaponItem.objects.filter(incident__in=self.visible_incidents())
+            .with_manufacturer()
             .select_related("illicit_origin")
             .prefetch_related("trace_requests")
         )

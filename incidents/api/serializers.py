@@ -462,6 +462,12 @@ class WeaponRecordSerializer(serializers.ModelSerializer):
 
     illicit_origin = IllicitOriginSerializer(read_only=True, allow_null=True, default=None)
     component_serials = ComponentSerialSerializer(many=True, read_only=True)
+    manufacturer = serializers.CharField(
+        source="manufacturer_name",
+        read_only=True,
+        allow_null=True,
+        help_text="The manufacturer of the controlled list that `make` names, or null.",
+    )
 
     class Meta:
         model = WeaponItem
@@ -470,6 +476,7 @@ class WeaponRecordSerializer(serializers.ModelSerializer):
             "incident",
             *FORM_WEAPON_FIELDS,
             *WEAPON_FLOW_FIELDS,
+            "manufacturer",
             "trace_requests",
             "illicit_origin",
         ]

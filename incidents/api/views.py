@@ -3,6 +3,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -54,7 +55,7 @@ from incidents.api.serializers import (
 )
 from incidents.exports import incidents_csv, incidents_geojson, incidents_xlsx
 from incidents.filtersets import IncidentFilterSet
-from incidents.models import Incident
+from incidents.models import Incident, WeaponItem
 from incidents.services import incident_create_with_items
 from organisations.audit import RefusedRead
 from organisations.services import api_access_record
@@ -175,8 +176,9 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
             return incidents  # exports select their own columns (incidents/exports.py)
         incidents = incidents.with_api_labels()
         if self.action == "retrieve":
+            weapons = WeaponItem.objects.with_manufacturer().prefetch_related("trace_requests")
             incidents = incidents.prefetch_related(
-                "weapons__trace_requests", "ammunition", "persons"
+                Prefetch("weapons", queryset=weapons), "ammunition", "persons"
             )
         return incidents
 
