@@ -176,6 +176,13 @@ EXPORT_VALUES = {
         " ORDER BY position) FROM jsonb_array_elements(weapon.component_serials)"
         " WITH ORDINALITY AS entry(part, position))"
     ),
+    "weapon_origin_method": "weapon.origin_method",
+    "weapon_origin_kind": "weapon.origin_kind",
+    "weapon_origin_diversion_country": "weapon.origin_diversion_country",
+    "weapon_origin_diversion_date": "weapon.origin_diversion_date::text",
+    "weapon_origin_established_by": _text_safe("weapon.origin_established_by"),
+    "weapon_origin_established_on": "weapon.origin_established_on::text",
+    "weapon_origin_notes": _text_safe("weapon.origin_notes"),
     "weapon_id": "weapon.id",
     "weapon_disposition": "weapon.disposition",
     "location_is_exact": (
@@ -192,7 +199,13 @@ assert list(EXPORT_VALUES) == HEADER, "one SQL value for each exported column, i
 # items' incident index), keeping the incidents in the inner query's order.
 ROWS_SQL = (
     "SELECT {columns} FROM ({rows}) AS incident LEFT JOIN LATERAL ("
-    "SELECT item.* FROM incidents_weaponitem AS item "
+    "SELECT item.*, origin.method AS origin_method, origin.kind AS origin_kind, "
+    "origin.diversion_country AS origin_diversion_country, "
+    "origin.diversion_date AS origin_diversion_date, "
+    "origin.established_by AS origin_established_by, "
+    "origin.established_on AS origin_established_on, origin.notes AS origin_notes "
+    "FROM incidents_weaponitem AS item "
+    "LEFT JOIN incidents_illicitorigin AS origin ON origin.weapon_id = item.id "
     "WHERE item.incident_id = incident.id ORDER BY item.id) AS weapon ON true"
 )
 CSV_SQL = "COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true)"
@@ -225,13 +238,29 @@ def _feature(*, gender_data: bool) -> str:
         "location_is_exact": "incident.location_is_exact::boolean",
     }
     del values["longitude"], values["latitude"]
-    properties = ", ".join(f"'{name}', {value}" for name, value in values.items())
     return (
         "json_build_object('type', 'Feature', 'id', incident.id, "
-        f"'properties', json_build_object({properties}), 'geometry', json_build_object("
+        f"'properties', {_json_object(values)}, 'geometry', json_build_object("
         "'type', 'Point', 'coordinates', "
         f"json_build_array({SIX_DECIMALS_LONGITUDE}, {SIX_DECIMALS_LATITUDE})))::text"
     )
+
+
+def _json_object(values: dict[str, str]) -> str:
+    """SQL of one JSON object of `values`, keys in order. A function takes at most 100
+    arguments (50 keys), so the object is built in parts whose texts are joined."""
+    pairs = [f"'{name}', {value}" for name, value in values.items()]
+    parts = [
+        f"json_build_object({', '.join(pairs[start : start + 40])})::text"
+        for start in range(0, len(pairs), 40)
+    ]
+    if len(parts) == 1:
+        return parts[0].removesuffix("::text")
+    # '{"a" : 1}' and '{"b" : 2}' joined as '{"a" : 1, "b" : 2}': the first part without its
+    # closing brace, the last without its opening one, the others without either.
+    opened = [f"left({part}, -1)" for part in parts[:-1]] + [parts[-1]]
+    trimmed = [opened[0], *(f"substr({part}, 2)" for part in opened[1:])]
+    return "(" + " || ', ' || ".join(trimmed) + ")::json"
 
 
 def _rows_sql(incidents: IncidentQuerySet) -> tuple[str, tuple]:

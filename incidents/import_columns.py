@@ -25,6 +25,8 @@ from incidents.choices import (
     LocationPrecision,
     ManufactureMode,
     MarkLocation,
+    OriginKind,
+    OriginMethod,
     Recovery,
     SourceReliability,
     SourceType,
@@ -37,7 +39,8 @@ from organisations.choices import Releasability
 MAX_QUANTITY = 100_000
 NUMBER = r"^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$"
 WHOLE_NUMBER = r"^[+-]?[0-9]{1,9}$"
-# ISO 8601 dates and times that PostgreSQL casts; day-of-month is checked apart.
+# ISO 8601 dates, and dates and times, that PostgreSQL casts; day-of-month is checked apart.
+DATE = r"^(1[89]|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 TIMESTAMP = (
     r"^(1[89]|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
     r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]+)?)?)?"
@@ -64,7 +67,7 @@ def _choice_map(choices) -> str:
 @dataclass(frozen=True)
 class Column:
     name: str
-    # text, choice, timestamp, number, whole_number, yes_no, country, component_serials
+    # text, choice, timestamp, date, number, whole_number, yes_no, country, component_serials
     kind: str
     required: bool = False
     weapon: bool = False  # describes the row's weapon, not the incident
@@ -74,6 +77,10 @@ class Column:
     choices: str = ""  # choice: JSON of accepted spelling → code
     allowed: list[str] = field(default_factory=list)  # choice: codes, listed on the page
     default: str = ""  # SQL literal used when the cell is empty
+    # Of the weapon's illicit origin (incidents/origins.py), not of the weapon itself.
+    origin: bool = False
+    # Required when any origin column of the row is filled.
+    needed_by_origin: bool = False
 
 
 def choice(name, choices, default=None, **options) -> Column:
@@ -163,11 +170,37 @@ COLUMNS = [
         default="'[]'::jsonb",
         weapon=True,
     ),
+    # The weapon's illicit origin established without a trace request on the platform
+    # (incidents/origins.py): a competent authority's finding, an investigation, marking
+    # evidence, or a trace whose request is held elsewhere. Not its point of diversion,
+    # which is recorded on the record's page or through the API.
+    choice("weapon_origin_method", OriginMethod, weapon=True, origin=True, needed_by_origin=True),
+    choice("weapon_origin_kind", OriginKind, weapon=True, origin=True, needed_by_origin=True),
+    Column("weapon_origin_diversion_country", "country", weapon=True, origin=True),
+    Column("weapon_origin_diversion_date", "date", default="NULL", weapon=True, origin=True),
+    Column(
+        "weapon_origin_established_by",
+        "text",
+        limit=200,
+        weapon=True,
+        origin=True,
+        needed_by_origin=True,
+    ),
+    Column(
+        "weapon_origin_established_on",
+        "date",
+        default="NULL",
+        weapon=True,
+        origin=True,
+        needed_by_origin=True,
+    ),
+    Column("weapon_origin_notes", "text", limit=10_000, weapon=True, origin=True),
 ]
 COLUMN_NAMES = [column.name for column in COLUMNS]
 REQUIRED = [column.name for column in COLUMNS if column.required]
 INCIDENT_COLUMNS = [column for column in COLUMNS if not column.weapon]
 WEAPON_COLUMNS = [column for column in COLUMNS if column.weapon]
+ORIGIN_COLUMNS = [column for column in COLUMNS if column.origin]
 # Columns that exports write and imports ignore, so that an export goes back in as it is
 # (incidents/exports.py). Each says something the importing contingent cannot decide: who
 # holds the record, its state, what the database derived. `weapon_id` also tells apart two

@@ -41,10 +41,12 @@ from incidents.import_columns import (
     COMPONENT_SEPARATORS,
     COMPONENT_SERIAL,
     COUNTRY_CODES,
+    DATE,
     FORMULA_PREFIXES,
     INCIDENT_COLUMNS,
     NO,
     NUMBER,
+    ORIGIN_COLUMNS,
     OUTPUT_ONLY_COLUMNS,
     TIMESTAMP,
     WEAPON_COLUMNS,
@@ -185,13 +187,16 @@ def _check(column: Column, present: frozenset[str]) -> str:
         )
         cases.append(f"WHEN {v} !~ '{TIMESTAMP}' THEN {not_a_date}")
         no_such_day = _sql_message(_("%(value)s is not a date"), value=shown)
-        cases.append(
-            f"WHEN substr({v}, 9, 2)::int > extract(day from make_date("
-            f"substr({v}, 1, 4)::int, substr({v}, 6, 2)::int, 1) "
-            f"+ interval '1 month - 1 day') THEN {no_such_day}"
-        )
+        cases.append(f"WHEN NOT {_day_exists(v)} THEN {no_such_day}")
         future = _sql_message(_("%(value)s is in the future"), value=v)
         cases.append(f"WHEN {v}::timestamptz > now() THEN {future}")
+    elif column.kind == "date":
+        not_a_date = _sql_message(_("%(value)s is not a date: write YYYY-MM-DD"), value=shown)
+        cases.append(f"WHEN {v} !~ '{DATE}' THEN {not_a_date}")
+        no_such_day = _sql_message(_("%(value)s is not a date"), value=shown)
+        cases.append(f"WHEN NOT {_day_exists(v)} THEN {no_such_day}")
+        future = _sql_message(_("%(value)s is in the future"), value=v)
+        cases.append(f"WHEN {v}::date > current_date THEN {future}")
     elif column.kind in ("number", "whole_number"):
         if column.kind == "number":
             pattern, cast = NUMBER, "float8"
@@ -240,6 +245,20 @@ def _check(column: Column, present: frozenset[str]) -> str:
     return f"CASE {' '.join(cases)} END"
 
 
+def _day_exists(v: str) -> str:
+    """SQL: the day of a cell that starts like YYYY-MM-DD is in its month."""
+    return (
+        f"substr({v}, 9, 2)::int <= extract(day from make_date("
+        f"substr({v}, 1, 4)::int, substr({v}, 6, 2)::int, 1) + interval '1 month - 1 day')"
+    )
+
+
+def _a_date(v: str, pattern: str) -> str:
+    """SQL: the cell casts to a date without error (it matches `pattern`, which starts with
+    YYYY-MM-DD, and its day exists). A CASE, so that the day is only read from a match."""
+    return f"CASE WHEN {v} ~ '{pattern}' THEN {_day_exists(v)} ELSE false END"
+
+
 def _component_entries(v: str) -> str:
     """SQL rows (piece, position) of a component_serials cell: its trimmed, non-empty
     entries, in the order written."""
@@ -271,6 +290,7 @@ def _cast(column: Column, present: frozenset[str]) -> str:
         "text": _text(v),
         "choice": f"(%(map_{column.name})s::jsonb ->> lower({v}))",
         "timestamp": f"{v}::timestamptz",
+        "date": f"{v}::date",
         "number": f"{v}::float8",
         "whole_number": f"{v}::int",
         "yes_no": f"lower({v}) IN ({YES_WORDS})",
@@ -306,6 +326,7 @@ def _problems_sql(present: frozenset[str]) -> str:
     )
     reference = _value(COLUMNS[0], present)
     return PROBLEMS_SQL.format(
+        origin_checks=_origin_checks(present),
         # An export's weapon_id tells apart identical weapons of one incident.
         every_cell=_signature([*COLUMNS, WEAPON_ID], present),
         incident_cells=_signature(INCIDENT_COLUMNS, present),
@@ -328,6 +349,41 @@ def _problems_sql(present: frozenset[str]) -> str:
         category_position=_position("weapon_category"),
         max_problems=MAX_LISTED_PROBLEMS,
     )
+
+
+def _origin_checks(present: frozenset[str]) -> str:
+    """Checks across a row's illicit-origin cells, as the service checks a form's
+    (incidents.services.illicit_origin_record): what an origin needs when any of its cells
+    is filled, and a diversion no later than the recovery."""
+    columns = {column.name: column for column in COLUMNS}
+    filled = (
+        " OR ".join(f"{_value(c, present)} <> ''" for c in ORIGIN_COLUMNS if c.name in present)
+        or "false"
+    )
+    needed = _sql_message(_("is required when the row gives an illicit origin"))
+    checks = [
+        f"CASE WHEN ({filled}) AND {_value(column, present)} = '' "
+        f"THEN '{_position(column.name):02d}|{column.name}|' || {needed} END"
+        for column in ORIGIN_COLUMNS
+        if column.needed_by_origin
+    ]
+    if "weapon_origin_diversion_date" not in present:
+        # (Not a check on a constant: PostgreSQL folds its casts even where never reached.)
+        return ",\n            ".join(checks)
+    diverted = _value(columns["weapon_origin_diversion_date"], present)
+    recovered = _value(columns["occurred_at"], present)
+    after_recovery = _sql_message(
+        _("%(value)s is after the weapon was recovered (%(recovered)s)"),
+        value=diverted,
+        recovered=f"left({recovered}, 10)",
+    )
+    checks.append(
+        f"CASE WHEN {_a_date(diverted, DATE)} AND {_a_date(recovered, TIMESTAMP)} "
+        f"AND {diverted}::date > ({recovered})::timestamptz::date "
+        f"THEN '{_position('weapon_origin_diversion_date'):02d}|weapon_origin_diversion_date|' "
+        f"|| {after_recovery} END"
+    )
+    return ",\n            ".join(checks)
 
 
 # Each check yields "position|column|message" or NULL; clean rows end with no problem, so
@@ -361,7 +417,8 @@ WITH signature AS (
                       AND r.first_same_incident <> r.first_of_reference
                  THEN '01|external_reference|' || {other_incident_values} END,
             CASE WHEN {category} = '' AND ({weapon_detail})
-                 THEN '{category_position:02d}|weapon_category|' || {category_required} END
+                 THEN '{category_position:02d}|weapon_category|' || {category_required} END,
+            {origin_checks}
         ], NULL) AS problems
     FROM rows AS r
 ), found AS (
@@ -586,16 +643,42 @@ INSERT INTO import_created SELECT id, external_reference FROM created
 
 
 def _weapon_insert(present: frozenset[str]) -> str:
+    """The weapons, each row's new weapon id kept in import_weapon for its illicit origin.
+    (A CTE read twice is computed once: one id a row.)"""
     # The weapon columns are the item's fields, prefixed.
-    fields = ", ".join(c.name.removeprefix("weapon_") for c in WEAPON_COLUMNS)
-    casts = ", ".join(_cast(c, present) for c in WEAPON_COLUMNS)
+    columns = [c for c in WEAPON_COLUMNS if not c.origin]
+    fields = ", ".join(c.name.removeprefix("weapon_") for c in columns)
+    casts = ", ".join(_cast(c, present) for c in columns)
     reference = _cast(COLUMNS[0], present)
+    # The casts are written in the INSERT's own SELECT, where PostgreSQL types them by the
+    # table's columns (in a CTE, an empty column's NULL would be text).
     return f"""
-INSERT INTO incidents_weaponitem (incident_id, {fields}, disposition)
-SELECT created.id, {casts}, 'held'
-FROM import_row AS r
-JOIN import_created AS created ON created.external_reference = {reference}
-WHERE btrim(r.weapon_category) <> ''
+WITH numbered AS (
+    SELECT r.row_number,
+           nextval(pg_get_serial_sequence('incidents_weaponitem', 'id')) AS weapon_id,
+           created.id AS incident_id
+    FROM import_row AS r
+    JOIN import_created AS created ON created.external_reference = {reference}
+    WHERE btrim(r.weapon_category) <> ''
+), inserted AS (
+    INSERT INTO incidents_weaponitem (id, incident_id, {fields}, disposition)
+    SELECT numbered.weapon_id, numbered.incident_id, {casts}, 'held'
+    FROM numbered JOIN import_row AS r USING (row_number)
+)
+INSERT INTO import_weapon SELECT row_number, weapon_id FROM numbered
+"""
+
+
+def _origin_insert(present: frozenset[str]) -> str:
+    """The illicit origins the rows give, of the weapons just inserted."""
+    fields = ", ".join(c.name.removeprefix("weapon_origin_") for c in ORIGIN_COLUMNS)
+    casts = ", ".join(_cast(c, present) for c in ORIGIN_COLUMNS)
+    filled = " OR ".join(f"{_value(c, present)} <> ''" for c in ORIGIN_COLUMNS)
+    return f"""
+INSERT INTO incidents_illicitorigin (weapon_id, {fields}, recorded_by_id, recorded_at)
+SELECT weapon.weapon_id, {casts}, %(user)s, now()
+FROM import_row AS r JOIN import_weapon AS weapon USING (row_number)
+WHERE {filled}
 """
 
 
@@ -766,7 +849,7 @@ def incidents_import(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import a whole file for `contingent` as drafts reported by `by`, or nothing."""
-    from incidents.models import Incident, WeaponItem
+    from incidents.models import IllicitOrigin, Incident, WeaponItem
 
     if not rules.has_perm("incidents.report_for_contingent", by, contingent):
         raise PermissionDenied(_("You do not report for this contingent."))
@@ -819,6 +902,10 @@ def incidents_import(
             report.incidents_created = cursor.rowcount
             cursor.execute("SELECT count(*) FROM import_incident")
             report.incidents_already_imported = cursor.fetchone()[0] - report.incidents_created
+            cursor.execute(
+                "CREATE TEMP TABLE import_weapon (row_number bigint, weapon_id bigint) "
+                "ON COMMIT DROP"
+            )
             cursor.execute(_weapon_insert(present), parameters)
             report.weapons_created = cursor.rowcount
             # The first history row of each new weapon, as a form save leaves.
@@ -831,6 +918,17 @@ def incidents_import(
                 ),
                 parameters,
             )
+            if present & {column.name for column in ORIGIN_COLUMNS}:
+                cursor.execute(_origin_insert(present), parameters)
+                cursor.execute(
+                    _history_sql(
+                        "incidents_illicitorigin",
+                        "incidents_historicalillicitorigin",
+                        _history_fields(IllicitOrigin),
+                        "weapon_id IN (SELECT weapon_id FROM import_weapon)",
+                    ),
+                    parameters,
+                )
             _assign_nearest_places(cursor, report.incidents_created)
             record_write(
                 by,
@@ -840,7 +938,7 @@ def incidents_import(
             # Dropped now, not only at commit: an outer transaction may run another import.
             cursor.execute(
                 "DROP TABLE import_row, import_located, import_incident, "
-                "import_cell, import_place, import_h3, import_created"
+                "import_cell, import_place, import_h3, import_created, import_weapon"
             )
     except ImportFileError as error:
         report.file_error = str(error)

@@ -445,15 +445,16 @@ def illicit_origin_record(
     """Record how and by whom a weapon's illicit origin was established (incidents/origins.py);
     a later record for the same weapon replaces the earlier one, which stays in the history.
 
-    A trace is the method exactly when a trace request of this weapon is named: its answer
-    is the evidence. The weapon must be recovered before its diversion is recorded as
-    established, so the dates must be in order."""
+    A trace request of this weapon named is the evidence, and the method is then a trace;
+    a trace without one named is one whose request is held elsewhere (a national
+    authority's, another mission's), as an import file may state. The weapon must be
+    recovered before its diversion is recorded as established, so the dates must be in
+    order."""
     _require("record_trace", by, weapon.incident)
     errors = {}
-    if (method == OriginMethod.TRACE) != (trace is not None):
+    if trace is not None and method != OriginMethod.TRACE:
         errors["trace"] = _(
-            "Name the trace request whose answer established the origin, exactly when the "
-            "method is a trace."
+            "A trace request is named: the origin was established by way of a trace."
         )
     elif trace is not None and trace.weapon_id != weapon.pk:
         errors["trace"] = _("The trace request concerns another weapon.")

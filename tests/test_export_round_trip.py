@@ -8,7 +8,7 @@ quotes and new lines, and incidents recorded without a reference.
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import openpyxl
 import pytest
@@ -31,6 +31,8 @@ from incidents.choices import (
     LocationPrecision,
     ManufactureMode,
     MarkLocation,
+    OriginKind,
+    OriginMethod,
     Recovery,
     SourceReliability,
     SourceType,
@@ -40,7 +42,7 @@ from incidents.choices import (
 from incidents.exports import HEADER, incidents_csv, incidents_geojson, incidents_xlsx
 from incidents.import_columns import COLUMN_NAMES, OUTPUT_ONLY_COLUMNS
 from incidents.importer import incidents_import
-from incidents.models import Incident, WeaponItem
+from incidents.models import IllicitOrigin, Incident, WeaponItem
 from incidents.services import h3_cell_of, incidents_assign_geography
 from organisations.choices import Releasability, Role
 from organisations.models import Contingent, Membership
@@ -109,7 +111,20 @@ WEAPON_VALUES = {
         max_size=3,
     ),
 }
-weapons = st.fixed_dictionaries(WEAPON_VALUES)
+# An illicit origin established for the weapon (incidents/origins.py), diverted before the
+# earliest recovery drawn below.
+ORIGIN_VALUES = {
+    "method": st.sampled_from(OriginMethod.values),
+    "kind": st.sampled_from(OriginKind.values),
+    "diversion_country": st.sampled_from(["", "CAF", "SDN"]),
+    "diversion_date": st.none() | st.dates(date(1960, 1, 1), date(1989, 12, 31)),
+    "established_by": short(200).filter(bool),
+    "established_on": st.dates(date(1990, 1, 1), date(2025, 12, 31)),
+    "notes": text,
+}
+weapons = st.fixed_dictionaries(
+    WEAPON_VALUES, optional={"origin": st.fixed_dictionaries(ORIGIN_VALUES)}
+)
 incidents = st.fixed_dictionaries(
     {
         # Empty, plain, or starting like a formula; made unique by the record's number.
@@ -190,7 +205,12 @@ def _record(world, contingent, number: int, incident: dict) -> Incident:
         contingent=contingent,
         reported_by=world.users["admin"],
     )
-    WeaponItem.objects.bulk_create(WeaponItem(incident=record, **w) for w in incident["weapons"])
+    for described in incident["weapons"]:
+        values = dict(described)
+        origin = values.pop("origin", None)
+        weapon = WeaponItem.objects.create(incident=record, **values)
+        if origin is not None:
+            IllicitOrigin.objects.create(weapon=weapon, **origin)
     return record
 
 
@@ -246,20 +266,35 @@ INCIDENT_FIELDS = [
     "state",
 ]
 WEAPON_FIELDS = [*WEAPON_VALUES, "disposition"]
+ORIGIN_FIELDS = list(ORIGIN_VALUES)
 
 
 def _stored(contingent) -> list[tuple]:
     """What the contingent's records hold: the same after the round trip, the point to the
     six decimals an export writes (about 0.1 m)."""
     records = []
-    for incident in Incident.objects.filter(contingent=contingent).prefetch_related("weapons"):
+    incidents = Incident.objects.filter(contingent=contingent).prefetch_related(
+        "weapons__illicit_origin"
+    )
+    for incident in incidents:
         held = sorted(
-            json.dumps([getattr(weapon, name) for name in WEAPON_FIELDS])
+            json.dumps(
+                [
+                    *(getattr(weapon, name) for name in WEAPON_FIELDS),
+                    _origin_held(weapon),
+                ],
+                default=str,
+            )
             for weapon in incident.weapons.all()
         )
         point = (round(incident.location.x, 6), round(incident.location.y, 6))
         records.append((*(getattr(incident, name) for name in INCIDENT_FIELDS), point, held))
     return sorted(records, key=repr)
+
+
+def _origin_held(weapon) -> list | None:
+    origin = getattr(weapon, "illicit_origin", None)
+    return None if origin is None else [getattr(origin, name) for name in ORIGIN_FIELDS]
 
 
 class Rollback(Exception):

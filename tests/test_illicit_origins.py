@@ -87,7 +87,6 @@ def test_a_second_record_replaces_the_first_and_the_history_keeps_both(client, w
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"method": "trace"}, "trace"),  # a trace, but none named
         ({"trace": "the trace"}, "trace"),  # a trace named, but another method
         ({"established_on": "2999-01-01"}, "established_on"),
         ({"diversion_date": "2025-12-31"}, "diversion_date"),  # after the recovery
