@@ -426,6 +426,9 @@ def test_a_worker_killed_mid_report_leaves_the_report_retried_and_finished_once(
     assert report.attempts == 2
     assert Report.objects.count() == 1
     assert sorted(report.files.values_list("name", flat=True)) == [
+        "methodology_records.csv",
+        "methodology_reporting_units.csv",
+        "methodology_sources.csv",
         "sdg_16_4_2.csv",
         "sdg_16_4_2.pdf",
         "sdg_16_4_2.xlsx",

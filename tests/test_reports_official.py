@@ -259,3 +259,18 @@ def test_with_no_record_in_the_period_the_section_says_no_data():
     assert "%" not in section.split("Reliability and credibility of the sources")[1].split(
         "Contingents reporting"
     )[0].replace("Share of records (%)", "")
+
+
+@pytest.mark.django_db
+def test_shares_of_no_weapons_are_no_data_in_the_secretary_generals_input():
+    world = build_world_with_unverified_weapons()
+    report = generate(
+        ask(
+            world.users["admin"],
+            "secretary_general",
+            period=(date(2020, 1, 1), date(2020, 12, 31)),
+        )
+    )
+    needs = {row[0]: row[1:] for row in table(report, "capacity_needs")["rows"]}
+    held = needs["Weapons still held by the unit that seized them (storage)"]
+    assert held == [0, "no data"]
