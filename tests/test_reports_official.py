@@ -274,3 +274,21 @@ def test_shares_of_no_weapons_are_no_data_in_the_secretary_generals_input():
     needs = {row[0]: row[1:] for row in table(report, "capacity_needs")["rows"]}
     held = needs["Weapons still held by the unit that seized them (storage)"]
     assert held == [0, "no data"]
+
+
+@pytest.mark.django_db
+def test_a_draft_submitted_changes_no_figure_but_the_count_left_out_so_the_report_is_stale():
+    from reports.services import report_is_stale
+
+    world = build_world_with_unverified_weapons()
+    report = generate(ask(world.users["mission_analyst"], "sdg_16_4_2"))
+    assert not report_is_stale(report)
+    Incident.objects.filter(pk=world.records["alpha_draft_L1"].pk).update(
+        state=WorkflowState.SUBMITTED
+    )
+    assert report_is_stale(report)
+    again = generate(ask(world.users["mission_analyst"], "sdg_16_4_2"))
+    assert again.pk != report.pk
+    assert table(again, "sdg_16_4_2") == table(report, "sdg_16_4_2")
+    assert figures(again)["Of which in draft"] == 1
+    assert figures(again)["Of which submitted"] == 3
