@@ -23,6 +23,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat
 
+from incidents.choices import WorkflowState
+
 if TYPE_CHECKING:
     from organisations.access import Principal, Visibility
 
@@ -62,6 +64,19 @@ class IncidentQuerySet(models.QuerySet):
                 output_field=models.BigIntegerField(),
             ),
         )
+
+    def official(self) -> IncidentQuerySet:
+        """The records official outputs count (reports, indicators, the IAFQ), whoever
+        asks: verified and not withdrawn. Drafts, submitted records and records returned
+        for correction are not yet verified; a withdrawn record stays verified but no
+        longer counts (incidents.services.incident_withdraw)."""
+        return self.filter(state=WorkflowState.VERIFIED, withdrawn_at__isnull=True)
+
+    def awaiting_verification(self) -> IncidentQuerySet:
+        """The records official outputs leave out because they are not yet verified
+        (draft, submitted, returned for correction), withdrawn ones aside: the other side
+        of `official`."""
+        return self.filter(withdrawn_at__isnull=True).exclude(state=WorkflowState.VERIFIED)
 
     def shown_in(self, area: GEOSGeometry) -> IncidentQuerySet:
         """Incidents of `visible_to` whose *shown* location lies in `area` (a polygon or

@@ -116,6 +116,39 @@ def mission_reader_visibility(mission_id: int) -> Visibility:
     return Visibility(verified, verified)
 
 
+def once_verified(principal: Principal | None, *, mission_id: int | None = None) -> Q:
+    """The records `principal` would read once verified: `incident_visibility`'s conditions
+    without the workflow state (for a scheduled output, `mission_id`'s records).
+
+    Official outputs read verified records only, and say how many records of this set in
+    their scope and period they left out because not yet verified: a count, never a record,
+    and the same for every reader who reads the scope whole (an administrator and the
+    mission's analysts give the same count)."""
+    if principal is None:
+        return Q(mission_id=mission_id)
+    if isinstance(principal, AgencyPrincipal):
+        return NOTHING
+    if not principal.is_authenticated or not principal.is_active:
+        return NOTHING
+    if principal.is_superuser:
+        return EVERYTHING
+    domain = NOTHING
+    for membership in _active_memberships(principal):
+        if membership.role == Role.REPORTER:
+            domain |= Q(mission_id=membership.contingent.mission_id)
+        elif membership.role in (Role.VERIFIER, Role.MISSION_ANALYST, Role.WPS_ANALYST):
+            domain |= Q(mission_id=membership.mission_id)
+        elif membership.role == Role.REGIONAL_ANALYST:
+            member_states = sorted(
+                {code for region in membership.regions.all() for code in region.member_countries}
+            )
+            domain |= Q(
+                releasability__gte=Releasability.REGIONAL_ORGANISATION,
+                country__in=member_states,
+            )
+    return domain
+
+
 def missions_read_whole(principal: Principal) -> set[int]:
     """Missions of which the principal reads at least what the mission's analysts read
     (verifiers, mission and WPS analysts): they may read the mission's scheduled analyses."""

@@ -70,15 +70,20 @@ class Document:
 @dataclass
 class ReportContext:
     """What a template module reads: the report, its scope, the incidents it covers (in
-    the period, and over all time for chains of custody and tracing), and the reader."""
+    the period, and over all time for chains of custody and tracing), and the reader.
+
+    The incidents are verified records only, whoever asks (reports.scope.report_reading);
+    `left_out` are those the report leaves out because not yet verified."""
 
     report: Report
     scope: Scope
     requester: Principal | None
-    incidents: QuerySet  # in scope and period, as the reader may read them
-    scope_incidents: QuerySet  # in scope, any date
+    incidents: QuerySet  # verified, in scope and period, as the reader may read them
+    scope_incidents: QuerySet  # verified, in scope, any date
+    left_out: QuerySet  # not yet verified, in scope and period: counted, never shown
     with_gender: bool
     progress: Progress
+    generated_at: datetime
 
     @property
     def period_start(self) -> date:

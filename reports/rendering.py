@@ -51,6 +51,7 @@ def xlsx_bytes(document: Document, *, report, generated_at: datetime) -> bytes:
         (_("Period"), report.period_label),
         (_("Generated at (UTC)"), generated_at.strftime("%Y-%m-%d %H:%M")),
         (_("Data fingerprint"), report.data_fingerprint),
+        (_("Records counted"), _("Verified records only, whoever asks")),
         *[(_("Note"), note) for note in document.notes],
     ]:
         about.append([name, safe_cell(value)])

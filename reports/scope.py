@@ -1,9 +1,12 @@
 """What a report covers: its scope (a mission, a regional organisation or a country) and
 period, who may ask for which scope, and the incidents that come out of both.
 
-Every figure of a report is read from `Incident.objects.visible_to(requester)` (or, for a
-scheduled report, from what its mission's analysts read), narrowed to the scope: a report
-never shows what its requester may not read.
+Reports are official outputs: every figure of every template is read from `report_reading`
+below, the verified records (`Incident.objects.official()`: verified, not withdrawn) that
+the requester may read (or, for a scheduled report, that its mission's analysts read),
+narrowed to the scope. Whoever asks, drafts, submitted records and records returned for
+correction are never counted, only counted as left out; and a report never shows what its
+requester may not read.
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ from django.utils.translation import gettext as _
 from geo.countries import country_name
 from geo.models import Region
 from incidents.models import Incident
-from organisations.access import Principal, mission_reader_visibility, missions_read_whole
+from organisations.access import (
+    Principal,
+    mission_reader_visibility,
+    missions_read_whole,
+    once_verified,
+)
 from organisations.choices import Role
 from organisations.models import Membership, Mission
 from reports.models import ReportTemplate, ScopeKind
@@ -170,15 +178,50 @@ def period_check(*, start: date, end: date) -> None:
         )
 
 
-def readable_incidents(*, requester: Principal | None, mission_id: int | None) -> QuerySet:
-    """What the report may read before its scope and period narrow it: what its requester
-    may read, or for a scheduled report what its mission's analysts read. Withdrawn
-    records are left out, as the lists and analyses leave them out."""
+@dataclass(frozen=True)
+class Reading:
+    """What a report reads: the one selection every template builds its figures from."""
+
+    scope: Scope
+    in_scope: QuerySet  # verified records the reader may read, in the scope, any date
+    in_period: QuerySet  # the same, in the report's period
+    # Records in the scope and period that the reader would read once verified, left out
+    # because not yet verified (counted in the methodology section, never shown).
+    left_out: QuerySet
+
+
+def report_reading(
+    *,
+    requester: Principal | None,
+    mission_id: int | None,
+    scope: Scope,
+    start: date,
+    end: date,
+) -> Reading:
+    """The records a report on `scope` over [start, end] reads, for `requester` (or, for a
+    scheduled report, for the analysts of `mission_id`)."""
+    in_scope = scope.narrow(official_incidents(requester=requester, mission_id=mission_id))
+    pending = Incident.objects.filter(
+        once_verified(requester, mission_id=mission_id)
+    ).awaiting_verification()
+    return Reading(
+        scope=scope,
+        in_scope=in_scope,
+        in_period=in_period(in_scope, start, end),
+        left_out=in_period(scope.narrow(pending), start, end),
+    )
+
+
+def official_incidents(*, requester: Principal | None, mission_id: int | None) -> QuerySet:
+    """What a report may read before its scope and period narrow it: the verified records
+    (never drafts, submitted or returned ones, never withdrawn ones) that its requester may
+    read, or for a scheduled report that its mission's analysts read. An administrator and
+    a mission's analysts thus count the same records of the mission."""
     if requester is not None:
         incidents = Incident.objects.visible_to(requester)
     else:
         incidents = Incident.objects.visible_with(mission_reader_visibility(mission_id))
-    return incidents.filter(withdrawn_at__isnull=True)
+    return incidents.official()
 
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:

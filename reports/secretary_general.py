@@ -13,8 +13,9 @@ from reports import figures, sections
 from reports.documents import Document, ReportContext, Section, Table
 
 
-def _share(part: int, whole: int) -> float:
-    return round(100 * part / whole, 1) if whole else 0.0
+def _share(part: int, whole: int) -> float | str:
+    # A share of no weapons is no data, not "0.0" (nor "100 %").
+    return round(100 * part / whole, 1) if whole else _("no data")
 
 
 def build(ctx: ReportContext) -> Document:

@@ -29,15 +29,15 @@ from geo.analyses.source import data_fingerprint
 from organisations.access import Principal
 from organisations.audit import record_write
 from organisations.models import Mission
-from reports import rendering
+from reports import methodology, rendering
 from reports.documents import ReportContext
 from reports.hotspots import stored_hotspot_runs
 from reports.models import Report, ReportFile, ReportTemplate, ScopeKind
 from reports.scope import (
+    Reading,
     Scope,
-    in_period,
     period_check,
-    readable_incidents,
+    report_reading,
     scope_check_access,
     scope_resolve,
     template_check_scope,
@@ -147,30 +147,36 @@ def report_request_for_mission(
     )
 
 
-def _scope_incidents(report_or_request) -> tuple:
-    """(in scope, any date; in scope and period) for a report."""
-    scope = scope_resolve(kind=report_or_request.scope_kind, value=report_or_request.scope_value)
-    readable = readable_incidents(
-        requester=report_or_request.requested_by, mission_id=report_or_request.mission_id
-    )
-    in_scope = scope.narrow(readable)
-    return (
-        scope,
-        in_scope,
-        in_period(in_scope, report_or_request.period_start, report_or_request.period_end),
+def _reading(report_or_request) -> Reading:
+    """What a report reads (reports.scope.report_reading: verified records only)."""
+    return report_reading(
+        requester=report_or_request.requested_by,
+        mission_id=report_or_request.mission_id,
+        scope=scope_resolve(kind=report_or_request.scope_kind, value=report_or_request.scope_value),
+        start=report_or_request.period_start,
+        end=report_or_request.period_end,
     )
 
 
-def _fingerprint(scope: Scope, in_scope, requester, mission_id) -> tuple[str, int]:
+def _fingerprint(reading: Reading, requester, mission_id) -> tuple[str, int]:
     """The state of everything a report reads: the scope's incidents with their weapons,
     traces, custody events, people and ammunition (geo's data fingerprint: each incident's
-    revision covers them all), and the stored hot-spot runs it would show."""
-    base, count = data_fingerprint(in_scope)
+    revision covers them all), the records it leaves out as not yet verified (counted in
+    its methodology section), and the stored hot-spot runs it would show."""
+    base, count = data_fingerprint(reading.in_scope)
+    # The section counts them by state: which records, in which state, is all it reads.
+    left_out = ",".join(
+        f"{pk}:{state}" for pk, state in reading.left_out.order_by("pk").values_list("pk", "state")
+    )
     runs = [
         run.pk
-        for run in stored_hotspot_runs(scope=scope, requester=requester, mission_id=mission_id)
+        for run in stored_hotspot_runs(
+            scope=reading.scope, requester=requester, mission_id=mission_id
+        )
     ]
-    digest = hashlib.sha256("|".join([base, ",".join(map(str, runs))]).encode()).hexdigest()
+    digest = hashlib.sha256(
+        "|".join([base, left_out, ",".join(map(str, runs))]).encode()
+    ).hexdigest()
     return digest, count
 
 
@@ -191,8 +197,8 @@ def _request(
         requested_by=requester,
         mission=mission,
     )
-    _scope, in_scope, chosen = _scope_incidents(draft)
-    fingerprint, _count = _fingerprint(scope, in_scope, requester, mission.pk if mission else None)
+    reading = _reading(draft)
+    fingerprint, _count = _fingerprint(reading, requester, mission.pk if mission else None)
     who = f"user:{requester.pk}" if requester is not None else f"mission:{mission.pk}"
     draft.request_key = hashlib.sha256(
         json.dumps(
@@ -212,7 +218,7 @@ def _request(
     existing = _live_report(draft.request_key, fingerprint)
     if existing:
         return existing
-    draft.incidents_read = chosen.count()
+    draft.incidents_read = reading.in_period.count()
     try:
         with transaction.atomic():
             draft.save()
@@ -303,18 +309,22 @@ def _progress_recorder(report_id: int, attempt: int):
 def _generate(report: Report) -> None:
     progress = _progress_recorder(report.pk, report.attempts)
     progress(5, _("Reading the records"))
-    scope, in_scope, chosen = _scope_incidents(report)
+    reading = _reading(report)
+    generated_at = timezone.now()
     context = ReportContext(
         report=report,
-        scope=scope,
+        scope=reading.scope,
         requester=report.requested_by,
-        incidents=chosen,
-        scope_incidents=in_scope,
+        incidents=reading.in_period,
+        scope_incidents=reading.in_scope,
+        left_out=reading.left_out,
         with_gender=report.with_gender,
         progress=progress,
+        generated_at=generated_at,
     )
     document = import_module(BUILDERS[report.template]).build(context)
-    generated_at = timezone.now()
+    # Every template ends with the same methodology and sources section.
+    document.sections.append(methodology.section(context))
     progress(75, _("Writing the PDF"))
     files = [
         (
@@ -379,9 +389,8 @@ def _fail(report: Report, message: str) -> None:
 
 def report_is_stale(report: Report) -> bool:
     """Whether the records the report read have changed since."""
-    scope, in_scope, _chosen = _scope_incidents(report)
     return (
-        _fingerprint(scope, in_scope, report.requested_by, report.mission_id)[0]
+        _fingerprint(_reading(report), report.requested_by, report.mission_id)[0]
         != report.data_fingerprint
     )
 

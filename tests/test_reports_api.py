@@ -126,7 +126,15 @@ def test_files_are_downloads_with_nosniff_for_readers_only_and_leave_an_audit_ro
     report_generate(report_id=asked["id"], worker="test")
     detail = api.get(f"/api/v1/reports/{asked['id']}").json()
     files = {file["name"]: file for file in detail["files"]}
-    assert set(files) == {"sdg_16_4_2.pdf", "sdg_16_4_2.xlsx", "sdg_16_4_2.csv"}
+    assert set(files) == {
+        "sdg_16_4_2.pdf",
+        "sdg_16_4_2.xlsx",
+        "sdg_16_4_2.csv",
+        # Every report's methodology and sources section (reports/methodology.py).
+        "methodology_records.csv",
+        "methodology_sources.csv",
+        "methodology_reporting_units.csv",
+    }
     assert detail["tables"][0]["name"] == "sdg_16_4_2"
 
     pdf = api.get(files["sdg_16_4_2.pdf"]["url"])

@@ -41,8 +41,10 @@ LIST_ERRORS = {401: UNAUTHENTICATED, 403: FORBIDDEN, 429: THROTTLED}
     create=extend_schema(
         summary="Ask for a report",
         description=(
-            "Queues a report of `template` on the records the caller may read in `scope` "
-            "over the period. An identical request on unchanged records returns the stored "
+            "Queues a report of `template` on the verified records the caller may read in "
+            "`scope` over the period (reports are official outputs: records not yet verified "
+            "are never counted, only counted as left out in the report's methodology and "
+            "sources section). An identical request on unchanged records returns the stored "
             "report at once (200); otherwise the new report is queued (202): poll `url` "
             "until `state` is `done`, then download its `files`. A reversed period, an "
             "unknown scope or one the caller does not work on get 400 naming the field."
