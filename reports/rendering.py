@@ -117,6 +117,7 @@ def hxl_columns(table: Table) -> list[tuple[str, str, list]]:
         cells = [row[index] for row in table.rows]
         for part_header, part_cells in _one_value_per_cell(header, cells, table.lists.get(index)):
             name_tag = tag.replace("+code", "+name")
+            # A table with a name column of its own (SDG 16.4.2) keeps its columns.
             if _is_country_code(tag) and name_tag not in tags:
                 parts = [_country_parts(cell) for cell in part_cells]
                 columns.append((part_header, name_tag, [name for _code, name in parts]))
@@ -157,6 +158,7 @@ def _country_parts(cell) -> tuple[str, str]:
     if match := COUNTRY_LABEL.match(text):
         return match["code"], match["name"]
     if COUNTRY_CODE.match(text):
+        # A form that shows codes only (ISACS 05.31): the name from the country list.
         name = country_name(text)
         return text, "" if name == text else name
     return "", text
