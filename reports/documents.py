@@ -29,14 +29,22 @@ class Table:
     title: str
     columns: list[str]
     rows: list[list[Any]]
-    # One HXL hashtag per column (https://hxlstandard.org), for the optional CSV row.
+    # One HXL hashtag per column (https://hxlstandard.org), for the optional CSV row. An
+    # HXL CSV holds one value per cell: see rendering.hxl_columns for how a "Name (CODE)"
+    # country column and a list column are written there.
     hxl: list[str] = field(default_factory=list)
     note: str = ""
     # "grid": one row per line; "records": one block per row (for wide forms in the PDF).
     layout: str = "grid"
+    # Columns whose cells list several values, by index, with the separator they are
+    # joined by (", "); an HXL CSV spreads them over repeated columns of one hashtag.
+    lists: dict[int, str] = field(default_factory=dict)
 
     def as_json(self) -> dict:
-        return asdict(self)
+        # `lists` only shapes the HXL CSV: it is not part of the stored table.
+        data = asdict(self)
+        del data["lists"]
+        return data
 
 
 @dataclass

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from incidents.choices import Context, IncidentKind, WeaponCategory
 from reports import figures
 from reports.documents import Document, ReportContext, Section, Table
-from reports.sections import country_label, country_names, label
+from reports.sections import HXL_COUNTRY, HXL_WEAPONS, country_label, country_names, label
 from reports.services import DEFAULT_SIGNIFICANT_SEIZURE
 
 
@@ -70,14 +70,16 @@ def build(ctx: ReportContext) -> Document:
             _("Surrendered"),
             _("Total"),
         ],
+        # HXL: the plain #item+weapons+num is the total, the attributes its parts; the
+        # year is an ISO 8601 #date.
         hxl=[
-            "#country+code",
-            "#date+year",
+            HXL_COUNTRY,
+            "#date",
             "#item+type",
-            "#item+num+seized",
-            "#item+num+found",
-            "#item+num+surrendered",
-            "#item+num+total",
+            "#item+weapons+num+seized",
+            "#item+weapons+num+found",
+            "#item+weapons+num+surrendered",
+            HXL_WEAPONS,
         ],
         rows=[
             [country_label(c, names), y, label(WeaponCategory, k), s, f, v, t]
@@ -96,12 +98,12 @@ def build(ctx: ReportContext) -> Document:
             _("Arms not (yet) traced"),
         ],
         hxl=[
-            "#country+code",
-            "#date+year",
-            "#item+num+total",
-            "#item+num+trace_requested",
-            "#item+num+traced",
-            "#item+num+untraced",
+            HXL_COUNTRY,
+            "#date",
+            HXL_WEAPONS,
+            "#item+weapons+num+trace_requested",
+            "#item+weapons+num+traced",
+            "#item+weapons+num+untraced",
         ],
         rows=[
             [country_label(c, names), y, t, r, e, t - e] for c, y, _s, _f, _v, t, r, e in by_year
@@ -124,18 +126,19 @@ def build(ctx: ReportContext) -> Document:
             _("Arms records traced"),
         ],
         hxl=[
-            "#event+id",
+            "#event+code",  # the incident's number: "a unique, machine-readable code"
             "#date+occurred",
-            "#country+code",
+            HXL_COUNTRY,
             "#adm1+name",
             "#event+type",
             "#event+type+iafq",
-            "#context",
-            "#item+num",
+            "#event+context",
+            HXL_WEAPONS,
             "#item+type",
-            "#item+num+rounds",
-            "#item+num+trace_requested",
+            "#item+rounds+num",
+            "#activity+num+trace_requested",  # weapon records with a trace request
         ],
+        lists={8: ", "},  # the types of arm, one per cell in the HXL CSV
         rows=[
             [
                 pk,

@@ -14,11 +14,13 @@ from reports import figures
 from reports.documents import Document, ReportContext, Section, Table
 from reports.sections import label
 
+# Each field's HXL hashtag (https://hxlstandard.org/standard/dictionary/): a trace request
+# is an #activity, the weapon an #item; our own attributes are listed in the README.
 FIELDS = [
-    ("request_reference", "#meta+id"),
+    ("request_reference", "#activity+code"),
     ("requesting_authority", "#org+requesting"),
     ("addressed_to", "#org+addressee"),
-    ("date_of_request", "#date+request"),
+    ("date_of_request", "#date+trace_requested"),
     ("type_of_weapon", "#item+type"),
     ("manufacturer", "#item+make"),
     ("model", "#item+model"),
@@ -29,19 +31,20 @@ FIELDS = [
     ("other_markings", "#item+markings+other"),
     ("markings_altered", "#item+markings+altered"),
     ("country_of_manufacture", "#country+code+manufacture"),
-    ("year_of_manufacture", "#date+year+manufacture"),
-    ("quantity", "#item+num"),
-    ("date_of_seizure", "#date+seizure"),
-    ("country_of_seizure", "#country+code+seizure"),
+    ("year_of_manufacture", "#date+manufacture"),
+    ("quantity", "#item+weapons+num"),
+    ("date_of_seizure", "#date+occurred"),
+    ("country_of_seizure", "#country+code"),
     ("place_of_seizure", "#adm1+name"),
     ("latitude", "#geo+lat"),
     ("longitude", "#geo+lon"),
     ("circumstances", "#event+type"),
-    ("context", "#context"),
+    ("context", "#event+context"),
     ("status", "#status"),
-    ("date_of_reply", "#date+reply"),
-    ("point_of_diversion_established", "#meta+diversion_established"),
-    ("country_of_diversion", "#country+code+diversion"),
+    ("date_of_reply", "#date+answered"),
+    ("point_of_diversion_established", "#meta+traced"),
+    # The point of diversion is the weapon's illicit origin.
+    ("country_of_diversion", "#country+code+origin"),
     ("last_legal_end_user", "#org+end_user"),
     ("transit_countries", "#country+code+transit"),
 ]
@@ -137,6 +140,8 @@ def build(ctx: ReportContext) -> Document:
         hxl=[tag for _name, tag in FIELDS],
         rows=rows,
         layout="records",
+        # The transit countries (codes joined by spaces), one per cell in the HXL CSV.
+        lists={[name for name, _tag in FIELDS].index("transit_countries"): " "},
     )
     return Document(
         title=_("Trace requests for national channels"),

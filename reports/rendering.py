@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from datetime import datetime
 
 from django.template.loader import render_to_string
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from geo.countries import country_name
 from reports.documents import Document, Table
 
 # WeasyPrint logs each of its steps at INFO: a worker's log would be full of them.
@@ -82,10 +84,82 @@ def _sheet_title(table: Table, used: set[str]) -> str:
 def csv_bytes(table: Table, *, hxl: bool) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_cell(column) for column in table.columns])
     if hxl:
-        writer.writerow(table.hxl)
-    for row in table.rows:
+        columns = hxl_columns(table)
+        writer.writerow([safe_cell(header) for header, _tag, _cells in columns])
+        writer.writerow([tag for _header, tag, _cells in columns])
+        rows = zip(*(cells for _header, _tag, cells in columns), strict=True)
+    else:
+        writer.writerow([safe_cell(column) for column in table.columns])
+        rows = table.rows
+    for row in rows:
         writer.writerow([safe_cell(value) for value in row])
     # With a byte-order mark, so that spreadsheet programs read the UTF-8 right.
     return ("\ufeff" + buffer.getvalue()).encode()
+
+
+# --- HXL ------------------------------------------------------------------------------
+# The HXL hashtag dictionary (https://hxlstandard.org/standard/dictionary/) wants one value
+# per cell, and under #country+code the code only (ISO 3166-1 alpha-3, its default
+# vocabulary for #country), with the name in a #country+name column of its own. The PDF
+# and the workbook show a country as "Central African Republic (CAF)" (sections.
+# country_label) and some cells as lists; the HXL CSV takes those columns apart.
+
+# sections.country_label's "Name (CODE)".
+COUNTRY_LABEL = re.compile(r"^(?P<name>.+) \((?P<code>[A-Z]{3})\)$")
+COUNTRY_CODE = re.compile(r"^[A-Z]{3}$")
+
+
+def hxl_columns(table: Table) -> list[tuple[str, str, list]]:
+    """The table's columns as its HXL CSV has them: (header, hashtag, cells)."""
+    tags = [tag.replace(" ", "") for tag in table.hxl]
+    columns: list[tuple[str, str, list]] = []
+    for index, (header, tag) in enumerate(zip(table.columns, tags, strict=True)):
+        cells = [row[index] for row in table.rows]
+        for part_header, part_cells in _one_value_per_cell(header, cells, table.lists.get(index)):
+            name_tag = tag.replace("+code", "+name")
+            # A table with a name column of its own (SDG 16.4.2) keeps its columns.
+            if _is_country_code(tag) and name_tag not in tags:
+                parts = [_country_parts(cell) for cell in part_cells]
+                columns.append((part_header, name_tag, [name for _code, name in parts]))
+                columns.append(
+                    (
+                        _("%(column)s (ISO 3166-1 alpha-3)") % {"column": part_header},
+                        tag,
+                        [code for code, _name in parts],
+                    )
+                )
+            else:
+                columns.append((part_header, tag, part_cells))
+    return columns
+
+
+def _is_country_code(tag: str) -> bool:
+    hashtag, *attributes = tag.split("+")
+    return hashtag == "#country" and "code" in attributes
+
+
+def _one_value_per_cell(header: str, cells: list, separator: str | None):
+    """A list column spread over as many columns as its longest list ("Transit countries
+    1", "Transit countries 2", …, one hashtag repeated, as HXL allows); others as they are."""
+    if separator is None:
+        return [(header, cells)]
+    lists = [[item for item in str(cell or "").split(separator) if item] for cell in cells]
+    width = max((len(items) for items in lists), default=0) or 1
+    return [
+        (f"{header} {n + 1}", [items[n] if n < len(items) else "" for items in lists])
+        for n in range(width)
+    ]
+
+
+def _country_parts(cell) -> tuple[str, str]:
+    """(code, name) of a country cell: "Name (CODE)", a bare code, or a word such as
+    "Unknown" that has no code."""
+    text = str(cell or "")
+    if match := COUNTRY_LABEL.match(text):
+        return match["code"], match["name"]
+    if COUNTRY_CODE.match(text):
+        # A form that shows codes only (ISACS 05.31): the name from the country list.
+        name = country_name(text)
+        return text, "" if name == text else name
+    return "", text

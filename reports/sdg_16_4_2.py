@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from reports import figures
 from reports.documents import Document, ReportContext, Section, Table
-from reports.sections import country_names
+from reports.sections import HXL_COUNTRY, HXL_WEAPONS, country_names
 
 
 def indicator_rows(ctx: ReportContext) -> list[list]:
@@ -51,14 +51,16 @@ def build(ctx: ReportContext) -> Document:
             _("Arms whose illicit origin was established"),
             _("Proportion (%)"),
         ],
+        # HXL: the denominator, the arms traced and the numerator are weapons counted by
+        # quantity (#item); the proportion is the indicator.
         hxl=[
             "#country+name",
-            HXL_CODE,
-            "#date+year",
-            "#indicator+num+denominator",
-            "#indicator+num+traced",
-            "#indicator+num+numerator",
-            "#indicator+pct+sdg_16_4_2",
+            HXL_COUNTRY,
+            "#date",
+            HXL_WEAPONS,
+            "#item+weapons+num+trace_requested",
+            "#item+weapons+num+traced",
+            "#indicator+num+pct",
         ],
         rows=rows,
     )
@@ -88,6 +90,3 @@ def build(ctx: ReportContext) -> Document:
             )
         ],
     )
-
-
-HXL_CODE = "#country+code"

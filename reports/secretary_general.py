@@ -53,7 +53,7 @@ def build(ctx: ReportContext) -> Document:
                     name="capacity_needs",
                     title=_("Signs of assistance and capacity needs"),
                     columns=[_("Indicator"), _("Count"), _("Share of weapons (%)")],
-                    hxl=["#indicator+name", "#indicator+num", "#indicator+pct"],
+                    hxl=["#indicator+name", "#indicator+num", "#indicator+num+pct"],
                     rows=[
                         [
                             _("Weapons still held by the unit that seized them (storage)"),

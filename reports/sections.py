@@ -27,8 +27,16 @@ from reports import charts, figures, static_maps
 from reports.documents import Figure, ReportContext, Section, Table
 from reports.hotspots import stored_hotspot_runs
 
-HXL_COUNTRY = "#country+code"
-HXL_COUNT = "#indicator+num"
+# HXL hashtags (https://hxlstandard.org/standard/dictionary/) shared by the tables. Core
+# hashtags and attributes wherever the dictionary has one; our own attributes (+weapons,
+# +context, …) are listed in the README. A country column shown as "Name (CODE)" is tagged
+# with its code: the HXL CSV writes the code and the name in two columns (rendering.py).
+HXL_COUNTRY = "#country+code"  # ISO 3166-1 alpha-3, the dictionary's vocabulary
+# #event: "an individual event or incident"; +num: "numeric information".
+HXL_INCIDENTS = "#event+num"
+# #item: "physical things provided, stored, shipped, available, used"; weapons counted by
+# quantity.
+HXL_WEAPONS = "#item+weapons+num"
 
 
 def label(choices, code: str) -> str:
@@ -82,7 +90,7 @@ def summary(ctx: ReportContext) -> tuple[Section, dict[str, int]]:
                 name="summary",
                 title=_("Summary"),
                 columns=[_("Figure"), _("Value")],
-                hxl=["#indicator+name", "#indicator+value+num"],
+                hxl=["#indicator+name", "#indicator+num"],
                 rows=rows,
             )
         ],
@@ -103,28 +111,28 @@ def seizures(ctx: ReportContext, *, with_map: bool = True) -> Section:
                 name="incidents_by_kind",
                 title=_("Incidents and weapons by kind of incident"),
                 columns=[_("Kind of incident"), _("Incidents"), _("Weapons")],
-                hxl=["#event+type", "#event+num", "#item+num+weapons"],
+                hxl=["#event+type", HXL_INCIDENTS, HXL_WEAPONS],
                 rows=[[label(IncidentKind, k), n, w] for k, n, w in by_kind],
             ),
             Table(
                 name="weapons_by_category",
                 title=_("Weapons by category"),
                 columns=[_("Category"), _("Weapons"), _("Of which markings altered")],
-                hxl=["#item+type", "#item+num+weapons", "#item+num+altered"],
+                hxl=["#item+type", HXL_WEAPONS, "#item+weapons+num+altered"],
                 rows=[[label(WeaponCategory, c), n, a] for c, n, a in by_category],
             ),
             Table(
                 name="incidents_by_context",
                 title=_("Incidents and weapons by context"),
                 columns=[_("Context"), _("Incidents"), _("Weapons")],
-                hxl=["#context", "#event+num", "#item+num+weapons"],
+                hxl=["#event+context", HXL_INCIDENTS, HXL_WEAPONS],
                 rows=[[label(Context, c), n, w] for c, n, w in by_context],
             ),
             Table(
                 name="seizures_by_area",
                 title=_("Areas with the most weapons"),
                 columns=[_("Country"), _("Admin area"), _("Incidents"), _("Weapons")],
-                hxl=[HXL_COUNTRY, "#adm1+name", "#event+num", "#item+num+weapons"],
+                hxl=[HXL_COUNTRY, "#adm1+name", HXL_INCIDENTS, HXL_WEAPONS],
                 rows=[[country_label(c, names), a or _("Unknown"), n, w] for c, a, n, w in by_area],
             ),
         ],
@@ -179,7 +187,7 @@ def custody(ctx: ReportContext) -> Section:
                 name="custody_events",
                 title=_("Weapons stored, transferred and destroyed"),
                 columns=[_("Event"), _("Events"), _("Weapons")],
-                hxl=["#activity+type", "#activity+num", "#item+num+weapons"],
+                hxl=["#activity+type", "#activity+num", HXL_WEAPONS],
                 rows=[[label(CustodyEventKind, k), *rows.get(k, (0, 0))] for k in kinds],
             )
         ],
@@ -199,7 +207,7 @@ def tracing(ctx: ReportContext) -> Section:
                 name="tracing",
                 title=_("Trace requests"),
                 columns=[_("Figure"), _("Trace requests")],
-                hxl=["#indicator+name", "#indicator+value+num"],
+                hxl=["#indicator+name", "#indicator+num"],
                 rows=[
                     [_("Sent in the period"), counts["sent"]],
                     [_("Answered in the period"), counts["answered"]],
@@ -215,7 +223,8 @@ def tracing(ctx: ReportContext) -> Section:
                 name="trace_results",
                 title=_("Points of diversion established in the period, by country"),
                 columns=[_("Country of diversion"), _("Trace requests"), _("Weapons")],
-                hxl=["#country+code+origin", "#indicator+num+traces", "#item+num+weapons"],
+                # The point of diversion is the weapons' illicit origin.
+                hxl=["#country+code+origin", "#activity+num+trace_requested", HXL_WEAPONS],
                 rows=[[country_label(c, names), n, w] for c, n, w in results],
             ),
         ],
@@ -254,7 +263,14 @@ def hotspots(ctx: ReportContext) -> Section:
             name="hotspots",
             title=_("Hot-spot hexagons"),
             columns=[_("Mission"), _("H3 cell"), _("Incidents"), _("z-score"), _("Confidence")],
-            hxl=["#org+mission", "#geo+h3", "#event+num", "#indicator+zscore", "#meta+confidence"],
+            # +v_h3: the H3 grid as the vocabulary of the #loc codes (HXL 1.1's +v_ attributes).
+            hxl=[
+                "#org+name",
+                "#loc+code+v_h3",
+                HXL_INCIDENTS,
+                "#indicator+zscore+num",
+                "#meta+confidence",
+            ],
             rows=[
                 [m, format(cell & 0xFFFFFFFFFFFFFFFF, "x"), n, round(z, 2), confidence[k]]
                 for m, cell, n, z, k in cells[:20]
@@ -316,9 +332,9 @@ def flows(ctx: ReportContext, *, members: tuple[str, ...] | None = None) -> Sect
             columns=[_("Origin"), _("Seized in"), _("Weapons"), _("Of which traced")],
             hxl=[
                 "#country+code+origin",
-                "#country+code+destination",
-                "#item+num",
-                "#item+num+traced",
+                "#country+code+dest",  # +dest, the dictionary's place of destination
+                HXL_WEAPONS,
+                "#item+weapons+num+traced",
             ],
             rows=[
                 [
@@ -359,7 +375,9 @@ def gender(ctx: ReportContext, totals: dict[str, int]) -> Section | None:
                 name="persons_involved",
                 title=_("People involved by role, sex and age group"),
                 columns=[_("Role"), _("Sex"), _("Age group"), _("People")],
-                hxl=["#affected+role", "#affected+sex", "#affected+age", "#affected+num"],
+                # #group: "a group (of any type)"; #affected is a number (of people), and
+                # +ind counts individuals.
+                hxl=["#group+role", "#group+sex", "#group+age", "#affected+ind"],
                 rows=[
                     [label(PersonRole, r), label(Sex, s), label(AgeGroup, a), n]
                     for r, s, a, n in rows
@@ -378,7 +396,7 @@ def trends(ctx: ReportContext, *, by_country: bool = False) -> Section:
                 name="monthly_trend",
                 title=_("Incidents and weapons by month"),
                 columns=[_("Month"), _("Incidents"), _("Weapons")],
-                hxl=["#date+month", "#event+num", "#item+num+weapons"],
+                hxl=["#date", HXL_INCIDENTS, HXL_WEAPONS],  # "2025-03": ISO 8601
                 rows=[[month.strftime("%Y-%m"), n, w] for month, n, w in monthly],
             )
         ],
@@ -406,7 +424,7 @@ def trends(ctx: ReportContext, *, by_country: bool = False) -> Section:
                 name="by_member_state",
                 title=_("Incidents and weapons by country"),
                 columns=[_("Country"), _("Incidents"), _("Weapons")],
-                hxl=[HXL_COUNTRY, "#event+num", "#item+num+weapons"],
+                hxl=[HXL_COUNTRY, HXL_INCIDENTS, HXL_WEAPONS],
                 rows=[[country_label(c, names), n, w] for c, n, w in rows],
             ),
         )

@@ -346,13 +346,15 @@ def test_isacs_trace_export_has_the_forms_fields_and_an_hxl_row_when_asked():
         "Calibre",
         "Serial number",
     ]
-    assert rows[1][0] == "#meta+id" and all(tag.startswith("#") for tag in rows[1])
+    assert rows[1][0] == "#activity+code" and all(tag.startswith("#") for tag in rows[1])
     rifle = next(row for row in rows[2:] if row[8] == "56-1234567")
     record = dict(zip(rows[0], rifle, strict=True))
     assert record["Requesting authority"] == "MINUSCA / Alpha"
     assert record["Date of seizure"] == "2025-03-14"
     assert record["Point of diversion established"] == "yes"
-    assert record["Country of diversion"] == "SDN"
+    # In the HXL CSV, a country has its name and its code in two columns.
+    assert record["Country of diversion"] == "Sudan"
+    assert record["Country of diversion (ISO 3166-1 alpha-3)"] == "SDN"
     # A marking that a spreadsheet would run as a formula comes out as text.
     assert record["Factory markings"].startswith("'=")
     assert len(rows) == 2 + 3  # header, HXL, three trace requests sent in March
