@@ -202,12 +202,12 @@ def pdf_text(report: Report) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def sdg_report(user, language: str) -> Report:
+def sdg_report(user, language: str, scope_kind="region", scope="test-cod") -> Report:
     report = report_request(
         requester=user,
         template="sdg_16_4_2",
-        scope_kind="region",
-        scope="test-cod",
+        scope_kind=scope_kind,
+        scope=scope,
         period_start=MARCH_2025[0],
         period_end=MARCH_2025[1],
         language=language,
@@ -229,6 +229,13 @@ def test_a_report_prints_the_un_name_in_its_language(settings, tmp_path):
 
     french = pdf_text(sdg_report(admin, "fr"))
     assert "République démocratique du Congo" in french
+    assert "Democratic Republic of the Congo" not in french
+
+    # A country's report, asked for from an English page, titled in the report's language.
+    with translation.override("en"):
+        report = sdg_report(admin, "fr", scope_kind="country", scope="COD")
+    french = pdf_text(report)
+    assert french.count("République démocratique du Congo") >= 2  # title and table
     assert "Democratic Republic of the Congo" not in french
 
 
