@@ -48,9 +48,13 @@ def taxonomy() -> dict[str, dict[str, str]]:
     # Imported here, not at the top: the package pulls in frictionless, whose import takes
     # a third of a second that every process importing the models would otherwise pay.
     from hdx.location.country import Country
+    from hdx.utilities.downloader import Download
 
     Country.set_use_live_default(False)
-    data = Country.countriesdata(use_live=False, include_unofficial=True)
+    # Our own downloader, closed once read (the package's default one leaves the file open),
+    # and deaf to the generic variables it would otherwise read (BASIC_AUTH, EXTRA_PARAMS).
+    with Download(user_agent="ArmsMonitor", use_env=False) as downloader:
+        data = Country.countriesdata(use_live=False, include_unofficial=True, downloader=downloader)
     return dict(data["countries"])
 
 

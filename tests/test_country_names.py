@@ -155,8 +155,8 @@ def test_a_form_renders_the_names_in_the_active_language():
 def test_the_network_guard_refuses_connections(no_network):
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", 6379), timeout=1)
-    with pytest.raises(OSError):
-        socket.socket().connect(("127.0.0.1", 6379))
+    with socket.socket() as plain, pytest.raises(OSError):
+        plain.connect(("127.0.0.1", 6379))
     assert len(no_network) == 2
 
 
