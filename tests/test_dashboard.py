@@ -348,6 +348,12 @@ def test_an_analyst_of_another_mission_sees_none_of_these_incidents_on_the_page(
     assert "Central African Republic" not in page
 
 
+def test_a_french_page_names_countries_in_french(client, world):
+    client.force_login(world.users["other_mission_analyst"])
+    page = client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert _table(page, "by-country") == {"République démocratique du Congo (COD)": "3"}
+
+
 def test_chart_links_carry_the_filter_to_the_map(client, world):
     client.force_login(world.users["wps_analyst"])
     page = client.get(
