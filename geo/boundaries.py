@@ -19,6 +19,7 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from geo.countries import country_name
 from geo.models import AdminArea, Country
 
 WORLD_ATLAS_DIR = Path(settings.BASE_DIR) / "node_modules" / "world-atlas"
@@ -194,7 +195,9 @@ def countries_load(*, scale: str = "10m", path: Path | None = None) -> BoundaryL
             continue
         shape = _as_multipolygon(feature, f"feature {index} ({name})", report)
         if shape is not None:
-            shapes.setdefault(country.alpha_3, (country.name, []))[1].extend(shape)
+            # Stored in English (the UN M49 name); pages name countries in their language.
+            un_name = country_name(country.alpha_3, "en")
+            shapes.setdefault(country.alpha_3, (un_name, []))[1].extend(shape)
     Country.objects.all().delete()
     Country.objects.bulk_create(
         Country(iso3=iso3, name=name, boundary=MultiPolygon(polygons, srid=4326), source=source)

@@ -7,7 +7,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.utils.translation import gettext_lazy as _
 
 from armsmonitor.jobs import LeasedJob
-from geo.countries import validate_country_code
+from geo.countries import country_name, validate_country_code
 from geo.querysets import AnalysisRunQuerySet
 
 
@@ -31,7 +31,9 @@ class Country(models.Model):
         verbose_name_plural = _("countries")
 
     def __str__(self) -> str:
-        return self.name
+        """The UN name in the active language (`name` is the stored English one)."""
+        un_name = country_name(self.iso3)
+        return self.name if un_name == self.iso3 else un_name
 
 
 class CountryPart(models.Model):

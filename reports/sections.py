@@ -47,7 +47,7 @@ def label(choices, code: str) -> str:
 
 
 def country_names(codes) -> dict[str, str]:
-    """ISO 3166 names (pycountry) of the codes that are countries."""
+    """UN M49 names (geo.countries), in the active language, of the codes that are countries."""
     names = {code: country_name(code) for code in codes if code and code != "unknown"}
     return {code: name for code, name in names.items() if name != code}
 

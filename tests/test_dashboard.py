@@ -344,8 +344,14 @@ def test_an_analyst_of_another_mission_sees_none_of_these_incidents_on_the_page(
     page = client.get("/dashboard/?mission=MINUSCA").content.decode()
     assert 'id="total-incidents">0<' in page and 'id="total-weapons">0<' in page
     page = client.get("/dashboard/").content.decode()
-    assert _table(page, "by-country") == {"Congo, The Democratic Republic of the (COD)": "3"}
+    assert _table(page, "by-country") == {"Democratic Republic of the Congo (COD)": "3"}
     assert "Central African Republic" not in page
+
+
+def test_a_french_page_names_countries_in_french(client, world):
+    client.force_login(world.users["other_mission_analyst"])
+    page = client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert _table(page, "by-country") == {"République démocratique du Congo (COD)": "3"}
 
 
 def test_chart_links_carry_the_filter_to_the_map(client, world):

@@ -82,6 +82,8 @@ def test_loading_reports_its_repairs_and_what_it_skipped(countries):
     assert "RUS: crosses the antimeridian; split at 180°" in countries.repaired
     assert any(line.startswith("Kosovo") for line in countries.skipped)
     assert Country.objects.get(iso3="CAF").source.startswith("Natural Earth 1:110m via world-atlas")
+    # Stored under the UN M49 English name, not pycountry's ("Congo, The Democratic ...").
+    assert Country.objects.get(iso3="COD").name == "Democratic Republic of the Congo"
     assert not Country.objects.exclude(source=Country.objects.first().source).exists()
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM geo_country WHERE NOT ST_IsValid(boundary)")

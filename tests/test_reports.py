@@ -270,7 +270,7 @@ def test_sdg_16_4_2_against_hand_counted_records():
     report = generate(ask(world.users["admin"], "sdg_16_4_2", "region", "test-cod"))
     # COD: two light machine guns found, traced to Uganda.
     assert table(report, "sdg_16_4_2")["rows"] == [
-        ["Congo, The Democratic Republic of the", "COD", 2025, 2, 2, 2, 100.0]
+        ["Democratic Republic of the Congo", "COD", 2025, 2, 2, 2, 100.0]
     ]
 
     report = generate(ask(world.users["mission_analyst"], "sdg_16_4_2"))
