@@ -7,8 +7,8 @@ they were written (form, import, API, admin)."""
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.forms import modelform_factory
 from django.db import IntegrityError, transaction
+from django.forms import modelform_factory
 
 from incidents import services
 from incidents.forms import TraceRequestForm
