@@ -327,12 +327,47 @@ class PersonRole(models.TextChoices):
     SURRENDERING = "surrendering", _("Person surrendering weapons")
 
 
+class SeizureJustification(models.TextChoices):
+    """The legal justification of a seizure, as the UNODC Illicit Arms Flows Questionnaire
+    (IAFQ) asks it of seized arms, with the breach of a Security Council arms embargo that
+    peace operations monitor. Found and surrendered arms were not seized: they say so."""
+
+    ILLICIT_TRAFFICKING = "trafficking", _("Illicit trafficking")
+    ILLICIT_POSSESSION = "possession", _("Illicit possession or carrying")
+    ILLICIT_MANUFACTURE = "manufacture", _("Illicit manufacture")
+    USED_IN_CRIME = "used_in_crime", _("Used or intended for use in a crime")
+    ARMS_EMBARGO = "embargo", _("Breach of an arms embargo or sanctions")
+    ADMINISTRATIVE = "administrative", _("Administrative breach (licence, registration)")
+    NOT_SEIZED = "not_seized", _("Not a seizure (found or surrendered)")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class TransportMode(models.TextChoices):
+    """How the arms were being moved when seized: the IAFQ's significant seizures and the
+    routes of trafficking name the means of transport."""
+
+    ROAD = "road", _("Road vehicle")
+    ON_FOOT = "on_foot", _("On foot")
+    ANIMAL = "animal", _("Pack animal")
+    BOAT = "boat", _("Boat")
+    AIRCRAFT = "aircraft", _("Aircraft")
+    RAIL = "rail", _("Rail")
+    POSTAL = "postal", _("Postal or courier service")
+    NOT_MOVING = "not_moving", _("Not being moved (cache, holding)")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
 class PersonOutcome(models.TextChoices):
     """What became of the people counted: killed and injured by sex and age, as SDG
     16.1.2 and the Secretary-General's reports on armed violence count them."""
 
     KILLED = "killed", _("Killed")
     INJURED = "injured", _("Injured")
+    # Arrested or detained, or handed to the host State's law enforcement (the IAFQ's
+    # criminal-justice section starts from the persons brought into formal contact).
+    ARRESTED = "arrested", _("Arrested or detained")
     UNHARMED = "unharmed", _("Unharmed")
     UNKNOWN = "unknown", _("Unknown")
 

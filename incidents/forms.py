@@ -55,8 +55,24 @@ class ModelDefaultsForm(forms.ModelForm):
         return cleaned
 
 
+# The seizure's legal justification and documented route (IAFQ), as the form, the API, the
+# import and the exports name them.
+SEIZURE_FIELDS = [
+    "seizure_justification",
+    "transport_mode",
+    "route_departure_country",
+    "route_transit_countries",
+    "route_destination_country",
+]
+
+
 class IncidentForm(ModelDefaultsForm):
-    defaulted = ("source_type", "information_credibility")
+    defaulted = (
+        "source_type",
+        "information_credibility",
+        "seizure_justification",
+        "transport_mode",
+    )
 
     coordinates = forms.CharField(
         label=_("Location"),
@@ -88,6 +104,7 @@ class IncidentForm(ModelDefaultsForm):
             "releasability",
             "gbv_link",
             "gbv_type",
+            *SEIZURE_FIELDS,
             "external_reference",
         ]
         widgets = {
@@ -116,6 +133,19 @@ class IncidentForm(ModelDefaultsForm):
             "outside the mission's area or host countries) and it is right all the same."
         ),
     )
+
+    def clean_route_departure_country(self):
+        return self.cleaned_data["route_departure_country"].upper()
+
+    def clean_route_destination_country(self):
+        return self.cleaned_data["route_destination_country"].upper()
+
+    def clean_route_transit_countries(self):
+        codes = [code.upper() for code in self.cleaned_data["route_transit_countries"]]
+        for code in codes:
+            # Named here: the array's own message leaves the code out.
+            validate_country_code(code)
+        return codes
 
     def clean_coordinates(self):
         return parse_coordinates(self.cleaned_data["coordinates"])

@@ -28,8 +28,10 @@ from incidents.choices import (
     OriginKind,
     OriginMethod,
     Recovery,
+    SeizureJustification,
     SourceReliability,
     SourceType,
+    TransportMode,
     WeaponCategory,
     WeaponComponent,
 )
@@ -53,6 +55,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # cell trimmed: components by their code, entries separated by semicolons or new lines.
 COMPONENT_SERIAL = rf"^({'|'.join(WeaponComponent.values)})\s*:\s*[^:]{{1,{SERIAL_LENGTH}}}$"
 COMPONENT_SEPARATORS = r"[;\n]"
+COUNTRY_SEPARATORS = r"[;,[:space:]]+"
 YES = ("yes", "y", "true", "1", "oui", "x")
 NO = ("no", "n", "false", "0", "non", "")
 
@@ -67,7 +70,8 @@ def _choice_map(choices) -> str:
 @dataclass(frozen=True)
 class Column:
     name: str
-    # text, choice, timestamp, date, number, whole_number, yes_no, country, component_serials
+    # text, choice, timestamp, date, number, whole_number, yes_no, country, country_list,
+    # component_serials
     kind: str
     required: bool = False
     weapon: bool = False  # describes the row's weapon, not the incident
@@ -133,6 +137,12 @@ COLUMNS = [
     ),
     Column("gbv_link", "yes_no", default="false"),
     choice("gbv_type", GbvType),
+    choice("seizure_justification", SeizureJustification, SeizureJustification.UNKNOWN),
+    choice("transport_mode", TransportMode, TransportMode.UNKNOWN),
+    Column("route_departure_country", "country"),
+    # Codes in the order crossed, separated by semicolons, commas or spaces.
+    Column("route_transit_countries", "country_list", limit=20, default="'{}'::text[]"),
+    Column("route_destination_country", "country"),
     choice("weapon_category", WeaponCategory, weapon=True),
     choice("weapon_recovery", Recovery, Recovery.RECOVERED, weapon=True),
     choice("weapon_manufacture_mode", ManufactureMode, ManufactureMode.UNKNOWN, weapon=True),

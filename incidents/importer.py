@@ -41,6 +41,7 @@ from incidents.import_columns import (
     COMPONENT_SEPARATORS,
     COMPONENT_SERIAL,
     COUNTRY_CODES,
+    COUNTRY_SEPARATORS,
     DATE,
     FORMULA_PREFIXES,
     INCIDENT_COLUMNS,
@@ -223,6 +224,20 @@ def _check(column: Column, present: frozenset[str]) -> str:
             _("%(value)s is not an ISO 3166-1 alpha-3 country code"), value=shown
         )
         cases.append(f"WHEN upper({v}) <> ALL(%(countries)s) THEN {not_a_country}")
+    elif column.kind == "country_list":
+        codes = _listed_countries(v)
+        not_a_country = _sql_message(
+            _("%(value)s is not an ISO 3166-1 alpha-3 country code"), value="quote_literal(code)"
+        )
+        cases.append(
+            f"WHEN (SELECT count(*) FROM {codes}) > {column.limit} THEN "
+            + _sql_message(_("lists more than %(limit)s countries"), limit=f"'{column.limit}'")
+        )
+        cases.append(
+            f"WHEN EXISTS (SELECT FROM {codes} WHERE upper(code) <> ALL(%(countries)s)) THEN "
+            f"(SELECT {not_a_country} FROM {codes} WHERE upper(code) <> ALL(%(countries)s) "
+            "ORDER BY position LIMIT 1)"
+        )
     elif column.kind == "component_serials":
         entries = _component_entries(v)
         not_a_component_serial = _sql_message(
@@ -269,6 +284,14 @@ def _component_entries(v: str) -> str:
     )
 
 
+def _listed_countries(v: str) -> str:
+    """SQL rows (code, position) of a country_list cell, in the order written."""
+    return (
+        f"(SELECT code, position FROM regexp_split_to_table({v}, '{COUNTRY_SEPARATORS}') "
+        "WITH ORDINALITY AS listed(code, position) WHERE code <> '') AS codes"
+    )
+
+
 def _component_serials_json(v: str) -> str:
     """The stored list (incidents/component_serials.py) of a checked cell."""
     return (
@@ -296,6 +319,7 @@ def _cast(column: Column, present: frozenset[str]) -> str:
         "yes_no": f"lower({v}) IN ({YES_WORDS})",
         "country": f"upper({v})",
         "component_serials": _component_serials_json(v),
+        "country_list": f"ARRAY(SELECT upper(code) FROM {_listed_countries(v)} ORDER BY position)",
     }[column.kind]
     return f"CASE WHEN {v} = '' THEN {default} ELSE {typed} END"
 
@@ -618,14 +642,18 @@ WITH located AS (
     INSERT INTO incidents_incident (
         external_reference, occurred_at, date_precision, location, location_precision,
         kind, context, actor_type, actors, narrative, source, source_type, source_reliability,
-        information_credibility, releasability, gbv_link, gbv_type, h3_cell, contingent_id,
+        information_credibility, releasability, gbv_link, gbv_type, seizure_justification,
+        transport_mode, route_departure_country, route_transit_countries,
+        route_destination_country, h3_cell, contingent_id,
         mission_id, reported_by_id, state,
         return_comment, withdrawn_reason, country, near_border, admin_area_id, created_at,
         updated_at)
     SELECT s.external_reference, s.occurred_at, s.date_precision, s.point,
         s.location_precision, s.kind, s.context, s.actor_type, s.actors, s.narrative,
         s.source, s.source_type, s.source_reliability, s.information_credibility,
-        s.releasability, s.gbv_link, s.gbv_type, cells.h3_cell,
+        s.releasability, s.gbv_link, s.gbv_type, s.seizure_justification, s.transport_mode,
+        s.route_departure_country, s.route_transit_countries, s.route_destination_country,
+        cells.h3_cell,
         %(contingent)s, %(mission)s, %(user)s, %(state)s, '', '',
         s.placed_country, s.placed_near_border,
         (SELECT area.id FROM geo_adminarea AS area WHERE ST_Covers(area.boundary, s.point)

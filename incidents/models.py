@@ -33,9 +33,11 @@ from incidents.choices import (
     PersonRole,
     PhotoSubject,
     Recovery,
+    SeizureJustification,
     Sex,
     SourceReliability,
     SourceType,
+    TransportMode,
     WeaponCategory,
     WorkflowState,
 )
@@ -152,6 +154,45 @@ class Incident(models.Model):
         blank=True,
         db_default="",
     )
+    # The IAFQ's legal justification, and the route of the arms where the seizure documents
+    # it (a consignment's papers, a driver's statement): country of departure, transit
+    # countries in order, country of destination, and the means of transport.
+    seizure_justification = models.CharField(
+        _("legal justification of the seizure"),
+        max_length=15,
+        choices=SeizureJustification.choices,
+        default=SeizureJustification.UNKNOWN,
+        db_default=SeizureJustification.UNKNOWN,
+    )
+    transport_mode = models.CharField(
+        _("means of transport"),
+        max_length=12,
+        choices=TransportMode.choices,
+        default=TransportMode.UNKNOWN,
+        db_default=TransportMode.UNKNOWN,
+    )
+    route_departure_country = models.CharField(
+        _("route: country of departure"),
+        max_length=3,
+        blank=True,
+        db_default="",
+        validators=[validate_country_code],
+    )
+    route_transit_countries = ArrayField(
+        models.CharField(max_length=3, validators=[validate_country_code]),
+        verbose_name=_("route: transit countries"),
+        default=list,
+        blank=True,
+        db_default=Value([], output_field=ArrayField(models.CharField(max_length=3))),
+        help_text=_("ISO 3166-1 alpha-3 codes, in the order crossed, separated by commas."),
+    )
+    route_destination_country = models.CharField(
+        _("route: country of destination"),
+        max_length=3,
+        blank=True,
+        db_default="",
+        validators=[validate_country_code],
+    )
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True)
     reported_by = models.ForeignKey(
@@ -187,6 +228,24 @@ class Incident(models.Model):
                 name="unique_external_reference_per_contingent",
             )
         ]
+
+    @property
+    def route_display(self) -> str:
+        """The documented route, "SDN → TCD → CAF", with "?" for an end not known; empty
+        when none is documented."""
+        if not (
+            self.route_departure_country
+            or self.route_transit_countries
+            or self.route_destination_country
+        ):
+            return ""
+        return " → ".join(
+            [
+                self.route_departure_country or "?",
+                *self.route_transit_countries,
+                self.route_destination_country or "?",
+            ]
+        )
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d} ({self.contingent})"

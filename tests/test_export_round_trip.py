@@ -34,12 +34,15 @@ from incidents.choices import (
     OriginKind,
     OriginMethod,
     Recovery,
+    SeizureJustification,
     SourceReliability,
     SourceType,
+    TransportMode,
     WeaponCategory,
     WeaponComponent,
 )
 from incidents.exports import HEADER, incidents_csv, incidents_geojson, incidents_xlsx
+from incidents.forms import SEIZURE_FIELDS
 from incidents.import_columns import COLUMN_NAMES, OUTPUT_ONLY_COLUMNS
 from incidents.importer import incidents_import
 from incidents.models import IllicitOrigin, Incident, WeaponItem
@@ -149,6 +152,11 @@ incidents = st.fixed_dictionaries(
         "releasability": st.sampled_from(Releasability.values),
         "gbv_link": st.booleans(),
         "gbv_type": st.sampled_from(["", *GbvType.values]),
+        "seizure_justification": st.sampled_from(SeizureJustification.values),
+        "transport_mode": st.sampled_from(TransportMode.values),
+        "route_departure_country": st.sampled_from(["", "SDN", "TCD"]),
+        "route_transit_countries": st.lists(st.sampled_from(["CMR", "TCD", "COD"]), max_size=3),
+        "route_destination_country": st.sampled_from(["", "CAF", "NGA"]),
         "weapons": st.lists(weapons, max_size=3).flatmap(
             # Sometimes the same weapon twice: two identical rows of one incident.
             lambda items: st.just(items + items[:1]) | st.just(items)
@@ -201,6 +209,7 @@ def _record(world, contingent, number: int, incident: dict) -> Incident:
         releasability=incident["releasability"],
         gbv_link=incident["gbv_link"],
         gbv_type=incident["gbv_type"],
+        **{name: incident[name] for name in SEIZURE_FIELDS},
         mission=contingent.mission,
         contingent=contingent,
         reported_by=world.users["admin"],
@@ -263,6 +272,7 @@ INCIDENT_FIELDS = [
     "releasability",
     "gbv_link",
     "gbv_type",
+    *SEIZURE_FIELDS,
     "state",
 ]
 WEAPON_FIELDS = [*WEAPON_VALUES, "disposition"]

@@ -21,7 +21,7 @@ from incidents.choices import (
     precision_of,
 )
 from incidents.component_serials import MOST_COMPONENTS, SERIAL_LENGTH
-from incidents.forms import AMMUNITION_FIELDS, PERSONS_FIELDS
+from incidents.forms import AMMUNITION_FIELDS, PERSONS_FIELDS, SEIZURE_FIELDS
 from incidents.forms import WEAPON_FIELDS as FORM_WEAPON_FIELDS
 from incidents.import_columns import COUNTRY_CODES
 from incidents.models import (
@@ -192,6 +192,7 @@ class IncidentCreateSerializer(serializers.ModelSerializer):
             "releasability",
             "gbv_link",
             "gbv_type",
+            *SEIZURE_FIELDS,
             "external_reference",
             "weapons",
             "ammunition",
@@ -514,6 +515,7 @@ class IncidentDetailSerializer(IncidentSerializer):
             "information_credibility",
             "gbv_link",
             "gbv_type",
+            *SEIZURE_FIELDS,
             "weapons",
             "ammunition",
             "persons",
