@@ -31,10 +31,12 @@ from incidents.choices import (
     OriginKind,
     OriginMethod,
     PersonOutcome,
+    SeizureJustification,
     SourceType,
     TraceFailureReason,
     TraceStatus,
     TraceUrgency,
+    TransportMode,
     WeaponCategory,
     WeaponComponent,
     WorkflowState,
@@ -300,6 +302,7 @@ def demo_dataset_create(*, incidents: int, seed: int = 2026) -> DemoSummary:
                     gbv_type=str(gbv_types[i]) if gbv else "",
                     source_type=source_types[i],
                     information_credibility=credibilities[i],
+                    **_seizure_route(str(kinds[i]), i, demo.host_country),
                 )
                 for i in range(start, stop)
             )
@@ -372,6 +375,37 @@ def _demo_weapons(rng, incidents, catalogue_weights, batch_bases) -> list[Weapon
     return weapons
 
 
+# The legal justification of each kind of incident's recoveries (IAFQ), and the means of
+# transport of seizures at checkpoints.
+DEMO_JUSTIFICATIONS = {
+    IncidentKind.CHECKPOINT_SEIZURE: SeizureJustification.ILLICIT_TRAFFICKING,
+    IncidentKind.CORDON_AND_SEARCH: SeizureJustification.ILLICIT_POSSESSION,
+    IncidentKind.CACHE_DISCOVERY: SeizureJustification.NOT_SEIZED,
+    IncidentKind.VOLUNTARY_SURRENDER: SeizureJustification.NOT_SEIZED,
+    IncidentKind.RECOVERY_AFTER_CLASH: SeizureJustification.ARMS_EMBARGO,
+}
+# Routes documented at checkpoints (a consignment's papers, a driver's statement).
+DEMO_ROUTES = [("SDN", ["TCD"]), ("TCD", []), ("CMR", []), ("SSD", ["COD"])]
+
+
+def _seizure_route(kind: str, index: int, host_country: str) -> dict:
+    """One checkpoint seizure in five has a documented route into the host country. Taken
+    from the incident's place in the list, not the random stream, so that the other demo
+    records stay as they were."""
+    values = {"seizure_justification": DEMO_JUSTIFICATIONS.get(kind, SeizureJustification.UNKNOWN)}
+    if kind != IncidentKind.CHECKPOINT_SEIZURE:
+        return values
+    values["transport_mode"] = TransportMode.ROAD if index % 3 else TransportMode.ON_FOOT
+    if index % 5 == 0:
+        departure, transit = DEMO_ROUTES[index // 5 % len(DEMO_ROUTES)]
+        values.update(
+            route_departure_country=departure,
+            route_transit_countries=transit,
+            route_destination_country=host_country,
+        )
+    return values
+
+
 def _component_serials(serial: str) -> list[dict[str, str]]:
     """A quarter of the factory weapons have their barrel and bolt serials read as well
     (the frame's is the weapon's); one in 29 of those has a barrel from another weapon.
@@ -428,13 +462,20 @@ def _demo_persons(rng, incidents) -> list[PersonsInvolved]:
             role=role,
             sex=sex,
             age_group=age,
-            outcome=outcomes[rng.choice(len(outcomes), p=shares)],
+            outcome=_arrested_if_suspect(role, outcomes[rng.choice(len(outcomes), p=shares)]),
             count=int(rng.integers(1, 5)),
         )
         for incident in incidents
         for role, sex, age, share in PERSON_GROUPS
         if rng.random() < share
     ]
+
+
+def _arrested_if_suspect(role: str, outcome: str) -> str:
+    """Suspects who came out unharmed were arrested."""
+    if role == "suspect" and outcome == PersonOutcome.UNHARMED:
+        return PersonOutcome.ARRESTED
+    return outcome
 
 
 def _demo_origins(rng, weapons: list[WeaponItem]) -> list[IllicitOrigin]:
@@ -605,6 +646,7 @@ def _demo_follow_ups(rng, traces: list[TraceRequest]) -> list[TraceRequest]:
             sent_on=sent_on,
             response_due_on=sent_on + timedelta(days=60),
             serial_number_sent=trace.serial_number_sent,
+            component_serials=trace.component_serials,
             status=TraceStatus.ACKNOWLEDGED,
             acknowledged_on=sent_on + timedelta(days=7),
             **DEMO_TRACE_REQUEST,

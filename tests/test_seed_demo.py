@@ -129,3 +129,30 @@ def test_seed_uses_the_standards_fields_and_origins_established_without_a_trace(
         .exclude(weapon__category="craft_produced")
         .exists()
     )
+
+
+def test_seed_records_routes_justifications_arrests_and_component_serials(seeded):
+    from incidents.models import PersonsInvolved, TraceRequest, WeaponItem
+
+    checkpoint = Incident.objects.filter(kind="checkpoint_seizure")
+    assert set(checkpoint.values_list("seizure_justification", flat=True)) == {"trafficking"}
+    routed = checkpoint.exclude(route_departure_country="")
+    assert routed.exists() and routed.count() < checkpoint.count()
+    assert not routed.filter(route_destination_country="").exists()
+    assert set(
+        Incident.objects.filter(kind="voluntary_surrender").values_list(
+            "seizure_justification", flat=True
+        )
+    ) <= {"not_seized"}
+    assert PersonsInvolved.objects.filter(role="suspect", outcome="arrested").exists()
+    assert not PersonsInvolved.objects.exclude(role="suspect").filter(outcome="arrested").exists()
+    with_parts = WeaponItem.objects.exclude(component_serials=[])
+    assert with_parts.exists()
+    swapped = [
+        weapon
+        for weapon in with_parts
+        if weapon.component_serials[0]["serial"] != weapon.serial_number
+    ]
+    assert 0 < len(swapped) < with_parts.count()
+    traced = TraceRequest.objects.filter(weapon__in=with_parts)
+    assert all(trace.component_serials == trace.weapon.component_serials for trace in traced)
