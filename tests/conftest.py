@@ -231,3 +231,12 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-quic",
         ],
     }
+
+
+@pytest.fixture
+def world(db):
+    """The personas and their records (tests/personas.py). Modules that need another world
+    (with boundaries loaded, a report's records) define their own `world`, which wins."""
+    from tests.personas import build_world
+
+    return build_world()

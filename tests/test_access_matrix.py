@@ -20,7 +20,6 @@ from geo.analyses.hexagons import cell_of
 from organisations.access import GENERALISED_CELL_DEGREES, AgencyPrincipal
 from organisations.models import APIAccess
 from organisations.services import agency_api_key_create
-from tests.personas import build_world
 
 ALPHA_VERIFIED = {f"alpha_verified_L{level}" for level in range(1, 6)}
 MINUSCA_VERIFIED = ALPHA_VERIFIED | {"bravo_verified_L4"}
@@ -59,11 +58,6 @@ EXACT_COORDINATES = {
     "lapsed_agency": True,
 }
 READERS = sorted(VISIBLE)
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def sign_in(client, world, persona: str) -> dict:

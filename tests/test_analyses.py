@@ -23,14 +23,8 @@ from incidents.models import TraceRequest, WeaponItem
 from incidents.services import incident_withdraw
 from organisations.models import Membership
 from tests.analysis_layouts import north_of, persons, seizure
-from tests.personas import build_world
 
 CACHES = {"kind": ["cache_discovery"]}
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def run_now(requester, kind, parameters=None, incident_filter=None) -> AnalysisRun:

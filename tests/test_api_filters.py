@@ -10,16 +10,10 @@ from django.utils import timezone
 
 from geo.models import AnalysisRun, Region
 from incidents.models import Incident
-from tests.personas import build_world
 
 # Bangui is at (18.583713, 4.367141); Goma at (29.221837, -1.679113).
 AROUND_BANGUI = "18.5,4.3,18.7,4.4"
 TINY_BOX_ON_BANGUI = "18.5837,4.3671,18.5838,4.3672"
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def get(client, world, persona, query="", path="/api/v1/incidents"):

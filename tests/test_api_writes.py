@@ -20,11 +20,6 @@ from tests.personas import build_world
 URL = "/api/v1/incidents"
 
 
-@pytest.fixture
-def world(db):
-    return build_world()
-
-
 def body(world, **changes) -> dict:
     return {
         "contingent": world.records["alpha_draft_L1"].contingent_id,

@@ -19,11 +19,6 @@ from organisations.models import AuditEvent
 from tests.personas import build_world
 
 
-@pytest.fixture
-def world(db):
-    return build_world()
-
-
 def only_event(**match) -> AuditEvent:
     events = list(AuditEvent.objects.filter(**match))
     assert len(events) == 1, [str(event) for event in events]

@@ -23,12 +23,6 @@ from incidents.custody import CHAIN_START, custody_chains_verify, custody_event_
 from incidents.custody_digests import custody_digest_publish, digest_names, public_key
 from incidents.models import CustodyChainHead, CustodyEvent, WeaponItem
 from organisations.models import AuditEvent
-from tests.personas import build_world
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def _chain(world, make="Norinco") -> WeaponItem:

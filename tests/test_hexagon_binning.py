@@ -19,16 +19,10 @@ from geo.services import analysis_run_execute, analysis_run_request
 from incidents.models import Incident, WeaponItem
 from organisations.access import GENERALISED_CELL_DEGREES
 from tests.analysis_layouts import seizure
-from tests.personas import build_world
 
 # Near Bangui; the personas' own records (checkpoint seizures) are left out by the filter.
 BANGUI = (4.3612, 18.5521)
 CACHES = {"kind": ["cache_discovery"]}
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def parent_of_stored_cell(latitude: float, longitude: float, resolution: int) -> int:

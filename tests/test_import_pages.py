@@ -14,11 +14,6 @@ from tests.test_faults import _own_connection
 from tests.test_import import CLEAN_ROWS, HEADER, bad, csv_file
 
 
-@pytest.fixture
-def world(db):
-    return build_world()
-
-
 def upload(client, world, content: bytes, name="seizures.csv", language="en"):
     alpha = world.records["alpha_draft_L1"].contingent
     return client.post(

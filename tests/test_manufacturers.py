@@ -13,13 +13,7 @@ from django.forms import modelform_factory
 from incidents import services
 from incidents.forms import TraceRequestForm
 from incidents.models import Manufacturer, ManufacturerAlias, Photo, WeaponItem
-from tests.personas import build_world
 from tests.test_audit import png_upload
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def _weapon(world, make: str) -> WeaponItem:

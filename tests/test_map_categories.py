@@ -18,7 +18,6 @@ from incidents.choices import IncidentKind, WeaponCategory
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident, WeaponItem
 from organisations.access import incident_visibility
-from tests.personas import build_world
 
 WORLD_BOX = "-180,-90,180,90"
 # The list the triggers hold now.
@@ -29,11 +28,6 @@ COLUMNS = (
     " state, releasability, country, kind, context, categories, incidents"
 )
 ROUNDED_SUMS = "round(sum_x::numeric, 6), round(sum_y::numeric, 6)"
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def _kept_rows_are_counted_from_scratch() -> None:

@@ -18,15 +18,9 @@ from incidents.models import Incident, WeaponItem
 from organisations.access import incident_visibility
 from organisations.choices import Releasability
 from organisations.models import Mission
-from tests.personas import build_world
 
 WORLD_BOX = "-180,-90,180,90"
 URL = "/map/incidents.geojson"
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def layer(client, user, **params) -> dict:

@@ -35,11 +35,6 @@ CONFORMANCE_GEOJSON = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/ge
 BANGUI_GENERALISED = (18.5, 4.25)
 
 
-@pytest.fixture
-def world(db):
-    return build_world()
-
-
 def key_header(world, agency: str) -> dict:
     return {"HTTP_AUTHORIZATION": f"Api-Key {world.api_keys[agency]}"}
 

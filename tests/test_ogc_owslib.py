@@ -26,11 +26,6 @@ ADDRESSES = [
 
 
 @pytest.fixture
-def world(db):
-    return build_world()
-
-
-@pytest.fixture
 def owslib_headers(monkeypatch):
     # owslib updates its module-wide default headers with the ones a client is given; a
     # copy keeps this test's key from reaching any other client.

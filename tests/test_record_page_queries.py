@@ -2,17 +2,10 @@
 (issue 25: the duplicates of each weapon were one query a weapon), and still links each
 weapon to the other items of the same make and serial that the reader may see."""
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from incidents.models import WeaponItem
-from tests.personas import build_world
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def _page_queries(client, incident) -> int:

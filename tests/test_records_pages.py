@@ -9,12 +9,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from incidents.models import Incident, TraceRequest, WeaponItem
-from tests.personas import build_world
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def entry_data(world, **overrides) -> dict:

@@ -23,12 +23,6 @@ from incidents.services import (
     incident_withdraw,
     photo_attach,
 )
-from tests.personas import build_world
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def new_draft(world, by="reporter_alpha", **fields) -> Incident:

@@ -11,7 +11,6 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from incidents.models import Incident
-from tests.personas import build_world
 from tests.test_settings import PRODUCTION_ENVIRONMENT, PROJECT_DIR
 
 # --- production headers --------------------------------------------------------------
@@ -68,11 +67,6 @@ def test_production_answers_carry_hsts_and_send_plain_http_to_https():
 
 
 # --- deactivation takes effect at once ---------------------------------------------
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def test_a_deactivated_users_open_session_stops_at_the_next_request(client, world):

@@ -26,11 +26,6 @@ from tests.personas import build_world
 API = "/api/v1/trace-requests"
 
 
-@pytest.fixture
-def world(db):
-    return build_world()
-
-
 def _weapon(world, *, quantity=1, serial="5600001", record="alpha_verified_L1") -> WeaponItem:
     return WeaponItem.objects.create(
         incident=world.records[record],

@@ -9,13 +9,7 @@ import pytest
 
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
-from tests.personas import build_world
 from tests.test_map_data import layer
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 @pytest.mark.parametrize(
