@@ -5,7 +5,8 @@ browser reports no refused script or style."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.personas import PASSWORD, build_world
+from tests.browser.pages import sign_in
+from tests.personas import build_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,14 +27,6 @@ def refusals(page: Page) -> list[str]:
         ),
     )
     return refused
-
-
-def sign_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{live_server.url}/")
 
 
 def test_swagger_ui_draws_the_api_under_the_policy(page: Page, live_server, world, refusals):

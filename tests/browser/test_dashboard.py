@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.personas import PASSWORD
+from tests.browser.pages import sign_in
 from tests.test_dashboard import build_dashboard_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,14 +34,6 @@ def console_errors(page: Page):
     page.on("console", record)
     page.on("pageerror", lambda error: errors.append(str(error)))
     return errors
-
-
-def sign_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{live_server.url}/")
 
 
 def _map_query(url: str) -> dict[str, list[str]]:

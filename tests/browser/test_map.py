@@ -15,7 +15,8 @@ from geo.models import AnalysisRun
 from incidents.choices import IncidentKind, WeaponCategory
 from incidents.models import WeaponItem
 from tests.analysis_layouts import north_of, seizure
-from tests.personas import PASSWORD, build_world
+from tests.browser import pages
+from tests.personas import build_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,11 +57,7 @@ def screenshot(page: Page, name: str) -> None:
 
 def sign_in(page: Page, live_server, username: str) -> None:
     page.set_viewport_size({"width": 1366, "height": 768})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{live_server.url}/")
+    pages.sign_in(page, live_server, username)
 
 
 def open_map(page: Page, url: str) -> None:

@@ -8,7 +8,8 @@ from playwright.sync_api import Page, expect
 
 from geo.boundaries import countries_load
 from incidents.models import Incident
-from tests.personas import PASSWORD, build_world
+from tests.browser.pages import sign_in
+from tests.personas import build_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,14 +20,6 @@ def world(transactional_db, settings):
     settings.LEAFLET_CONFIG = {**settings.LEAFLET_CONFIG, "TILES": ""}
     countries_load(scale="110m")
     return build_world()
-
-
-def sign_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{live_server.url}/")
 
 
 def test_a_reporter_records_a_seizure_with_two_weapons_on_the_map(page: Page, live_server, world):
