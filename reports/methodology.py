@@ -183,7 +183,7 @@ def _records_table(
         name="methodology_records",
         title=_("Records counted and left out"),
         columns=[_("Figure"), _("Value")],
-        hxl=["#indicator+name", "#indicator+value"],
+        hxl=["#indicator+name", "#indicator+text"],
         rows=[
             [_("Verified records counted"), records],
             [_("Left out: not yet verified"), left_out_total],
@@ -218,7 +218,7 @@ def _sources_table(counted, records: int) -> Table:
         name="methodology_sources",
         title=_("Reliability and credibility of the sources"),
         columns=[_("Scale"), _("Grade"), _("Records"), _("Share of records (%)")],
-        hxl=["#meta+scale", "#meta+grade", "#indicator+num", "#indicator+pct"],
+        hxl=["#indicator+name", "#indicator+label", "#indicator+num", "#indicator+pct"],
         rows=rows,
         note="" if records else _("No data: no verified record in the period."),
     )
@@ -234,7 +234,7 @@ def _units_table(units: list) -> Table:
             _("Contributing country (ISO 3166-1 alpha-3)"),
             _("Records"),
         ],
-        hxl=["#org+mission", "#org+contingent", "#country+code", "#indicator+num"],
+        hxl=["#org+name+mission", "#org+name+contingent", "#country+code", "#indicator+num"],
         rows=[[mission, name, country, n] for mission, name, country, n in units],
         note="" if units else _("No data: no verified record in the period."),
     )
