@@ -57,9 +57,9 @@ from hotspots_benchmark import generate_points, incidents_insert  # (sets up Dja
 
 from geo import map_data
 from geo.models import Region
+from incidents.access import incident_visibility
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident, WeaponItem
-from organisations.access import incident_visibility
 from organisations.choices import Role
 from organisations.models import Contingent, Membership, Mission
 

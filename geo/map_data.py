@@ -50,7 +50,7 @@ from geo.selectors import simplification_tolerance
 from incidents.filtersets import filter_kept_counts
 
 if TYPE_CHECKING:
-    from organisations.access import Visibility
+    from incidents.access import Visibility
 
 # A grid cell is about this many screen pixels wide at the zoom it is drawn at: a
 # 1366-pixel-wide viewport holds about 21 × 12 cells, whatever the number of incidents.

@@ -23,10 +23,11 @@ from django.views.decorators.http import require_GET
 from geo import map_data
 from geo.forms import ZoomForm
 from geo.models import AnalysisKind, AnalysisRun, Region
+from incidents.access import incident_visibility
 from incidents.choices import Context, IncidentKind, WeaponCategory
 from incidents.filtersets import BBoxField, IncidentFilterSet
 from incidents.models import Incident, WeaponItem
-from organisations.access import incident_visibility, principal_missions
+from organisations.access import principal_missions
 from organisations.choices import Releasability
 from organisations.models import Contingent, Mission
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import SnapToGrid
 from django.contrib.gis.geos import GEOSGeometry, Polygon
@@ -23,10 +21,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat
 
+from incidents.access import Visibility, incident_visibility
 from incidents.choices import WorkflowState
-
-if TYPE_CHECKING:
-    from organisations.access import Principal, Visibility
+from organisations.access import GENERALISED_CELL_DEGREES, Principal
 
 
 class IncidentQuerySet(models.QuerySet):
@@ -38,13 +35,11 @@ class IncidentQuerySet(models.QuerySet):
         Every read path (lists, details, map, API, exports, analyses, reports) starts here;
         outputs use `shown_location`, never `location`.
         """
-        from organisations.access import incident_visibility
 
         return self.visible_with(incident_visibility(principal))
 
     def visible_with(self, visibility: Visibility) -> IncidentQuerySet:
         """The incidents a Visibility admits, annotated as `visible_to` describes."""
-        from organisations.access import GENERALISED_CELL_DEGREES
 
         exact = ExpressionWrapper(visibility.exact, output_field=BooleanField())
         return self.filter(visibility.visible).annotate(
@@ -89,7 +84,6 @@ class IncidentQuerySet(models.QuerySet):
         axis* (up to 0.177° along a diagonal, not 0.125°). The area's bounding box widened
         by half a cell on every side holds every stored point whose shown one can lie in
         the area; the exact test on `shown_location` then decides."""
-        from organisations.access import GENERALISED_CELL_DEGREES
 
         margin = GENERALISED_CELL_DEGREES / 2 + 1e-9
         minx, miny, maxx, maxy = area.extent
@@ -129,7 +123,6 @@ class TraceRequestQuerySet(models.QuerySet):
         location is shown exact, else snapped to the same grid as the incident's location
         (a point of diversion is often where the weapon was seized: a store, a post)."""
         from incidents.models import Incident
-        from organisations.access import GENERALISED_CELL_DEGREES, incident_visibility
 
         visibility = incident_visibility(principal)
         readable = Incident.objects.filter(visibility.visible).values("id")

@@ -20,13 +20,9 @@ from django.utils.translation import gettext as _
 
 from geo.countries import country_name
 from geo.models import Region
+from incidents.access import mission_reader_visibility, once_verified
 from incidents.models import Incident
-from organisations.access import (
-    Principal,
-    mission_reader_visibility,
-    missions_read_whole,
-    once_verified,
-)
+from organisations.access import Principal, missions_read_whole
 from organisations.choices import Role
 from organisations.models import Membership, Mission
 from reports.models import ReportTemplate, ScopeKind

@@ -25,6 +25,9 @@ say "Lint"
 "$VENV/bin/ruff" format --check .
 "$PYTHON" manage.py makemigrations --check --dry-run -v0
 
+say "Layers (import-linter: the contract in pyproject.toml)"
+"$VENV/bin/lint-imports" --no-cache
+
 say "Types (mypy; errors not in mypy-baseline.txt fail, and fixed ones must leave it)"
 # mypy exits 1 when it finds errors (the baseline judges them), 2 when it cannot run.
 status=0

@@ -14,10 +14,10 @@ from django.http import QueryDict
 
 from geo import map_data
 from geo.map_models import CATEGORY_BITS, GRAIN_CATEGORIES, IncidentMapCell, categories_mask
+from incidents.access import incident_visibility
 from incidents.choices import IncidentKind, WeaponCategory
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident, WeaponItem
-from organisations.access import incident_visibility
 
 WORLD_BOX = "-180,-90,180,90"
 # The list the triggers hold now.

@@ -12,10 +12,10 @@ from django.http import QueryDict
 
 from geo import map_data
 from geo.map_models import IncidentMapCell
+from incidents.access import incident_visibility
 from incidents.choices import Context, IncidentKind, WeaponCategory, WorkflowState
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident, WeaponItem
-from organisations.access import incident_visibility
 from organisations.choices import Releasability
 from organisations.models import Mission
 

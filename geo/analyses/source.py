@@ -13,7 +13,8 @@ from django.db.models import FloatField, Func, QuerySet
 from django.http import QueryDict
 
 if TYPE_CHECKING:
-    from organisations.access import Principal, Visibility
+    from incidents.access import Visibility
+    from organisations.access import Principal
 
 # Called with a whole percentage (0–100) as an analysis advances.
 Progress = Callable[[int], None]
@@ -124,9 +125,9 @@ def analysis_choice(
     *, requester: Principal | None, mission_id: int | None, incident_filter: dict
 ) -> tuple[QuerySet, IncidentChoice]:
     """The incidents a run reads (see `analysis_incidents`), and how they were chosen."""
+    from incidents.access import incident_visibility, mission_reader_visibility
     from incidents.filtersets import IncidentFilterSet
     from incidents.models import Incident
-    from organisations.access import incident_visibility, mission_reader_visibility
 
     if requester is not None:
         visibility = incident_visibility(requester)
