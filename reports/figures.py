@@ -514,8 +514,9 @@ def iafq_trace_requests(incidents: QuerySet) -> list[tuple]:
     return query(
         incidents,
         f"""
-        SELECT COALESCE(chosen.country, ''), {YEAR_SQL}, {_trace_direction("t.addressee_country")}, t.status,
-               count(*), count(*) FILTER (WHERE t.follows_id IS NOT NULL)
+        SELECT COALESCE(chosen.country, ''), {YEAR_SQL},
+               {_trace_direction("t.addressee_country")}, t.status, count(*),
+               count(*) FILTER (WHERE t.follows_id IS NOT NULL)
         FROM chosen JOIN incidents_weaponitem AS w ON w.incident_id = chosen.id AND {IAFQ_ARMS}
         JOIN incidents_tracerequest AS t ON t.weapon_id = w.id
         WHERE chosen.kind = ANY(%s)

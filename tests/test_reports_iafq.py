@@ -2,20 +2,16 @@
 
 MINUSCA, 14 March 2025, all in the Central African Republic (CAF). Verified records:
 
-| record             | IAFQ class  | justification | context       | recovered items (quantity)              |
-|--------------------|-------------|---------------|---------------|-----------------------------------------|
-| alpha_verified_L1  | seized      | trafficking   | criminal      | A: assault rifle ×1, "Izhmash", RUS,    |
-|                    |             |               |               |    serial AK-001 (traced, see below)    |
-|                    |             |               |               | B: assault rifle ×1, "Acme Arms", CHN,  |
-|                    |             |               |               |    no serial, markings altered          |
-|                    |             |               |               | C: craft-produced ×3, no serial         |
-|                    |             |               |               | E: parts ×2 (two barrels' serials), RUS |
-|                    |             |               |               | F: part ×1, "Bolt carrier"              |
-|                    |             |               |               | (D: pistols ×2, observed only)          |
-| alpha_verified_L3  | found       | not seized    | armed conflict| rifles ×4 no serial; shotgun ×1 craft,  |
-|                    |             |               |               |    serial S-1 (trace sent, no country)  |
-| alpha_verified_L5  | surrendered | not seized    | intercommunal | pistol ×1 "kalashnikov concern ", RUS   |
-| bravo_verified_L4  | (loss)      | unknown       | armed conflict| assault rifles ×5 (never counted)       |
+- alpha_verified_L1, seized, illicit trafficking, criminal context:
+  A: assault rifle ×1, make "Izhmash", RUS, serial AK-001 (traced, see below);
+  B: assault rifle ×1, make "Acme Arms", CHN, no serial, markings altered;
+  C: craft-produced ×3, no serial; E: parts ×2 (two barrels' serials), RUS;
+  F: part ×1, "Bolt carrier"; D: pistols ×2, observed only.
+- alpha_verified_L3, found (cache), not a seizure, armed conflict: rifles ×4, no serial;
+  shotgun ×1, craft, serial S-1 (trace sent, addressee's country not recorded).
+- alpha_verified_L5, surrendered, not a seizure, intercommunal: pistol ×1, make
+  "kalashnikov concern ", RUS, serial P-9.
+- bravo_verified_L4, loss or theft: assault rifles ×5 (never counted).
 
 alpha_verified_L1 documents a route Sudan → Chad → Cameroon → DR Congo by road, 500 live
 cartridges (CHN), 40 spent cases and 6 grenades (RUS); alpha_verified_L3 2 mortar bombs.
@@ -31,8 +27,9 @@ arrested people: none of it may count."""
 
 import re
 import subprocess
-from datetime import UTC, date, datetime
+from datetime import date
 
+import hxl
 import pytest
 
 from incidents.choices import (
@@ -522,3 +519,25 @@ def test_the_pdf_shows_every_iafq_table_title(admin_report):
     ):
         assert title in text
     assert "Not recorded by the mission" in text
+
+
+def test_every_iafq_hxl_csv_passes_libhxl_validation_with_rows_in_every_table(world):
+    from tests.test_reports_hxl import documented_attributes, hashtag_problems, validation_errors
+
+    report = generate(world.users["admin"], significant_seizure_min_arms=5, hxl=True)
+    documented, problems, validated = documented_attributes(), [], set()
+    for file in report.files.filter(file_format="csv", name__startswith="iafq_"):
+        with hxl.data(file.file.path, hxl.InputOptions(allow_local=True)) as dataset:
+            problems += hashtag_problems(file.name, dataset, documented)
+            if any(True for _row in dataset):
+                validated.add(file.name.removesuffix(".csv"))
+        problems += validation_errors(file.name, file.file.path)
+    assert problems == [], "\n".join(problems)
+    assert validated == {t["name"] for t in report.tables if t["name"].startswith("iafq_")}
+    # The route's transit countries, one per cell, codes apart from names.
+    with hxl.data(
+        report.files.get(name="iafq_routes.csv").file.path, hxl.InputOptions(allow_local=True)
+    ) as dataset:
+        tags = [column.display_tag for column in dataset.columns]
+        assert tags.count("#country+code+transit") == 2
+        assert [row.get("#country+code+transit") for row in dataset] == ["TCD"]
