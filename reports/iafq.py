@@ -155,7 +155,6 @@ def _direction(code: str) -> str:
 
 def _seized_found_surrendered(ctx, names, by_category, breakdowns) -> Section:
     """Arms by type (the questionnaire's first table), and by the other breakdowns."""
-    by = breakdowns
 
     def table(name, title, heading, tag, key, shown, note=""):
         return _table(
@@ -163,7 +162,10 @@ def _seized_found_surrendered(ctx, names, by_category, breakdowns) -> Section:
             title=title,
             columns=[_("Country"), _("Year"), heading, *_event_columns()],
             hxl=[HXL_COUNTRY, "#date", tag, *HXL_EVENTS],
-            rows=[[country_label(c, names), y, shown(*v), *n] for c, y, *v, n in _split(by[key])],
+            rows=[
+                [country_label(c, names), y, shown(*v), *n]
+                for c, y, *v, n in _split(breakdowns[key])
+            ],
             note=note,
         )
 
