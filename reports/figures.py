@@ -422,7 +422,8 @@ def iafq_parts(incidents: QuerySet) -> list[tuple]:
             CROSS JOIN LATERAL (
                 SELECT string_agg(DISTINCT part.entry ->> 'component', ','
                                   ORDER BY part.entry ->> 'component') AS components
-                FROM jsonb_array_elements(w.component_serials) AS part(entry)
+                FROM jsonb_array_elements(CASE WHEN jsonb_typeof(w.component_serials) = 'array'
+                     THEN w.component_serials ELSE '[]'::jsonb END) AS part(entry)
             ) AS named
             CROSS JOIN LATERAL (SELECT w.quantity) AS item""",  # noqa: S608 - ours
         groups=(
