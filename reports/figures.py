@@ -327,3 +327,274 @@ def capacity_indicators(incidents: QuerySet, scope_incidents: QuerySet, end: dat
     )
     names = ("weapons", "held_by_units", "markings_altered", "without_serial")
     return {**dict(zip(names, map(int, row), strict=True)), "traces_overdue": int(overdue)}
+
+
+# --- IAFQ (reports/iafq.py) -------------------------------------------------------------
+# The questionnaire's arms: recovered items that came under control, parts and components
+# counted apart (their own table), as the questionnaire asks them apart.
+IAFQ_ARMS = f"{RECOVERED} AND w.category <> 'part_component'"
+IAFQ_PARTS = f"{RECOVERED} AND w.category = 'part_component'"
+YEAR_SQL = "extract(year FROM chosen.occurred_at AT TIME ZONE 'UTC')::int"
+
+# What the IAFQ tables of arms are broken down by: SQL over `chosen`, `i` (the incident's
+# row), `w` (the weapon) and `made` (the manufacturer its make names, from the list).
+IAFQ_ARMS_BY = {
+    "justification": ("i.seizure_justification",),
+    "context": ("chosen.context",),
+    "country_of_manufacture": ("w.country_of_manufacture",),
+    # The manufacturer of the list when the make names one, else the make as written; and
+    # whether the list names it.
+    "make": (
+        "COALESCE(made.manufacturer_name, NULLIF(btrim(w.make), ''), '')",
+        "made.manufacturer_name IS NOT NULL",
+    ),
+    # Records made before the way of manufacture was a field of its own say "craft" by
+    # their category (incidents.choices.WeaponCategory).
+    "manufacture_mode": (
+        "CASE WHEN w.manufacture_mode = 'unknown' AND w.category = 'craft_produced'"
+        " THEN 'craft' ELSE w.manufacture_mode END",
+    ),
+    # Altered (whether or not a serial is left), else unmarked (no serial), else marked.
+    "marking": (
+        "CASE WHEN w.markings_altered OR w.alteration_location <> '' THEN 'altered'"
+        " WHEN btrim(w.serial_number) = '' THEN 'unmarked' ELSE 'serial' END",
+    ),
+}
+
+
+def manufacturers_sql() -> tuple[str, tuple]:
+    """Each weapon's manufacturer from the list (WeaponItemQuerySet.with_manufacturer, the
+    one definition of the match), as SQL: columns id, manufacturer_name."""
+    from incidents.models import WeaponItem
+
+    named = WeaponItem.objects.with_manufacturer().order_by().values("id", "manufacturer_name")
+    return named.query.sql_with_params()
+
+
+def _by_event(incidents: QuerySet, *, joins: str, groups: tuple[str, ...], params=()) -> list:
+    """(country, year, *groups, seized, found, surrendered, total) of the items that
+    `joins` brings beside each chosen incident (as `w` or `a`, with a `quantity`), in
+    incidents of the three IAFQ classes."""
+    keys = ", ".join(f"{expression} AS g{n}" for n, expression in enumerate(groups))
+    names = ", ".join(f"g{n}" for n in range(len(groups)))
+    positions = ", ".join(str(n + 3) for n in range(len(groups)))
+    return query(
+        incidents,
+        f"""
+        , items AS (
+            SELECT chosen.country, {YEAR_SQL} AS year, {EVENT_CLASS_SQL} AS event,
+                   item.quantity, {keys}
+            FROM chosen JOIN incidents_incident AS i ON i.id = chosen.id {joins}
+        )
+        SELECT COALESCE(country, ''), year, {names},
+               COALESCE(sum(quantity) FILTER (WHERE event = 'seized'), 0),
+               COALESCE(sum(quantity) FILTER (WHERE event = 'found'), 0),
+               COALESCE(sum(quantity) FILTER (WHERE event = 'surrendered'), 0),
+               sum(quantity)
+        FROM items WHERE event IS NOT NULL
+        GROUP BY 1, 2, {positions} ORDER BY 1, 2, sum(quantity) DESC, {positions}
+        """,  # noqa: S608 - fragments are ours; values are parameters
+        (*EVENT_CLASS_PARAMS, *params),
+    )
+
+
+def iafq_arms_by(incidents: QuerySet, breakdown: str) -> list[tuple]:
+    """IAFQ: (country, year, *the breakdown's values, seized, found, surrendered, total)
+    of the recovered arms, parts and components apart; `breakdown` a key of IAFQ_ARMS_BY."""
+    made, made_params = manufacturers_sql()
+    return _by_event(
+        incidents,
+        joins=f"""JOIN incidents_weaponitem AS w ON w.incident_id = chosen.id AND {IAFQ_ARMS}
+            LEFT JOIN ({made}) AS made ON made.id = w.id
+            CROSS JOIN LATERAL (SELECT w.quantity) AS item""",
+        groups=IAFQ_ARMS_BY[breakdown],
+        params=made_params,
+    )
+
+
+def iafq_parts(incidents: QuerySet) -> list[tuple]:
+    """IAFQ: (country, year, components (codes, comma-separated, from the serials of the
+    components) or None, model where no component is named, country of manufacture,
+    seized, found, surrendered, total) of the recovered parts and components."""
+    return _by_event(
+        incidents,
+        joins=f"""JOIN incidents_weaponitem AS w ON w.incident_id = chosen.id AND {IAFQ_PARTS}
+            CROSS JOIN LATERAL (
+                SELECT string_agg(DISTINCT part.entry ->> 'component', ','
+                                  ORDER BY part.entry ->> 'component') AS components
+                FROM jsonb_array_elements(CASE WHEN jsonb_typeof(w.component_serials) = 'array'
+                     THEN w.component_serials ELSE '[]'::jsonb END) AS part(entry)
+            ) AS named
+            CROSS JOIN LATERAL (SELECT w.quantity) AS item""",  # noqa: S608 - ours
+        groups=(
+            "named.components",
+            "CASE WHEN named.components IS NULL THEN btrim(w.model) ELSE '' END",
+            "w.country_of_manufacture",
+        ),
+    )
+
+
+def iafq_ammunition(incidents: QuerySet) -> list[tuple]:
+    """IAFQ: (country, year, kind of ammunition, live or spent, country of manufacture,
+    seized, found, surrendered, total), each kind in units of its own (rounds, grenades,
+    bombs): never added across kinds."""
+    return _by_event(
+        incidents,
+        joins="""JOIN incidents_ammunitionitem AS a ON a.incident_id = chosen.id
+            CROSS JOIN LATERAL (SELECT a.quantity) AS item""",
+        groups=("a.category", "a.state", "a.country_of_manufacture"),
+    )
+
+
+IAFQ_ARMS_PER_INCIDENT = f"""
+    iafq_arms AS (
+        SELECT w.incident_id, sum(w.quantity) AS items FROM incidents_weaponitem AS w
+        WHERE w.incident_id IN (SELECT id FROM chosen) AND {IAFQ_ARMS} GROUP BY w.incident_id
+    )
+"""  # noqa: S608 - fragments are ours
+
+
+def iafq_routes(incidents: QuerySet) -> list[tuple]:
+    """IAFQ: the routes the seizures document (Incident.route_*): (country where the arms
+    came under control, year, country of departure, transit countries (a list, in order),
+    country of destination, incidents, arms)."""
+    return query(
+        incidents,
+        f""", {IAFQ_ARMS_PER_INCIDENT}
+        SELECT COALESCE(chosen.country, ''), {YEAR_SQL}, i.route_departure_country,
+               i.route_transit_countries, i.route_destination_country, count(*),
+               COALESCE(sum(iafq_arms.items), 0)
+        FROM chosen JOIN incidents_incident AS i ON i.id = chosen.id
+        LEFT JOIN iafq_arms ON iafq_arms.incident_id = chosen.id
+        WHERE chosen.kind = ANY(%s)
+          AND (i.route_departure_country <> '' OR i.route_destination_country <> ''
+               OR cardinality(i.route_transit_countries) > 0)
+        GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 7 DESC, 6 DESC, 3, 4, 5
+        """,  # noqa: S608 - fragments are ours; values are parameters
+        (list(UNDER_CONTROL_KINDS),),
+    )
+
+
+def iafq_trace_transit(incidents: QuerySet) -> list[tuple]:
+    """IAFQ: the transit countries that trace answers established (TraceRequest.
+    transit_countries): (country where the arms came under control, year, transit country,
+    incidents, arms), each weapon counted once per transit country however many of its
+    traces name it."""
+    return query(
+        incidents,
+        f"""
+        , crossed AS (
+            SELECT DISTINCT chosen.id AS incident_id, chosen.country, {YEAR_SQL} AS year,
+                   w.id AS weapon_id, w.quantity, transit.country AS transit
+            FROM chosen JOIN incidents_weaponitem AS w
+                ON w.incident_id = chosen.id AND {IAFQ_ARMS}
+            JOIN incidents_tracerequest AS t ON t.weapon_id = w.id
+            CROSS JOIN LATERAL unnest(t.transit_countries) AS transit(country)
+            WHERE chosen.kind = ANY(%s)
+        )
+        SELECT COALESCE(country, ''), year, transit, count(DISTINCT incident_id), sum(quantity)
+        FROM crossed GROUP BY 1, 2, 3 ORDER BY 1, 2, 5 DESC, 3
+        """,  # noqa: S608 - fragments are ours; values are parameters
+        (list(UNDER_CONTROL_KINDS),),
+    )
+
+
+def _trace_direction(addressee: str) -> str:
+    """Domestic when the request went to the country where the arms came under control,
+    international when to another; unknown when either country is not recorded."""
+    return (
+        f"CASE WHEN COALESCE({addressee}, '') = '' OR COALESCE(chosen.country, '') = ''"
+        f" THEN 'unknown' WHEN {addressee} = chosen.country THEN 'domestic'"
+        " ELSE 'international' END"
+    )
+
+
+def iafq_trace_requests(incidents: QuerySet) -> list[tuple]:
+    """IAFQ: trace requests on the arms: (country, year, domestic / international /
+    unknown, status, requests, of which follow-ups). A follow-up is a request of its own."""
+    return query(
+        incidents,
+        f"""
+        SELECT COALESCE(chosen.country, ''), {YEAR_SQL},
+               {_trace_direction("t.addressee_country")}, t.status, count(*),
+               count(*) FILTER (WHERE t.follows_id IS NOT NULL)
+        FROM chosen JOIN incidents_weaponitem AS w ON w.incident_id = chosen.id AND {IAFQ_ARMS}
+        JOIN incidents_tracerequest AS t ON t.weapon_id = w.id
+        WHERE chosen.kind = ANY(%s)
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 5 DESC, 4
+        """,  # noqa: S608 - fragments are ours; values are parameters
+        (list(UNDER_CONTROL_KINDS),),
+    )
+
+
+# The addressee's country of the trace that established an origin: the one the origin
+# names, else the latest that established the point of diversion.
+ADDRESSEE = "COALESCE(named.addressee_country, latest.addressee_country)"
+
+
+def iafq_origins(incidents: QuerySet) -> list[tuple]:
+    """IAFQ: (country, year, kind of illicit origin, established by, arms) of the arms
+    whose illicit origin was established, each weapon once: its IllicitOrigin (kind, and
+    method; a trace's direction from the trace it names), else, where a trace established
+    the point of diversion without an origin recorded, kind "not_recorded" by that trace
+    (the latest). "Established by": the method, or trace_domestic, trace_international,
+    trace_unknown."""
+    return query(
+        incidents,
+        f"""
+        , established AS (
+            SELECT chosen.country, {YEAR_SQL} AS year, w.quantity,
+                   COALESCE(o.kind, 'not_recorded') AS kind,
+                   CASE WHEN COALESCE(o.method, 'trace') <> 'trace' THEN o.method
+                        ELSE 'trace_' || {_trace_direction(ADDRESSEE)}
+                   END AS established_by
+            FROM chosen JOIN incidents_weaponitem AS w
+                ON w.incident_id = chosen.id AND {IAFQ_ARMS}
+            LEFT JOIN incidents_illicitorigin AS o ON o.weapon_id = w.id
+            LEFT JOIN incidents_tracerequest AS named ON named.id = o.trace_id
+            LEFT JOIN LATERAL (
+                SELECT t.* FROM incidents_tracerequest AS t
+                WHERE t.weapon_id = w.id AND t.diversion_established
+                ORDER BY t.answered_on DESC NULLS LAST, t.sent_on DESC, t.id DESC LIMIT 1
+            ) AS latest ON o.id IS NULL
+            WHERE chosen.kind = ANY(%s) AND (o.id IS NOT NULL OR latest.id IS NOT NULL)
+        )
+        SELECT COALESCE(country, ''), year, kind, established_by, sum(quantity)
+        FROM established GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        """,  # noqa: S608 - fragments are ours; values are parameters
+        (list(UNDER_CONTROL_KINDS),),
+    )
+
+
+def iafq_arrests(incidents: QuerySet, *, by_sex_and_age: bool) -> list[tuple]:
+    """IAFQ, criminal justice: (country, year, sex, age group, people arrested or detained)
+    (PersonsInvolved.outcome "arrested"); sex and age '' unless `by_sex_and_age`."""
+    detail = "p.sex, p.age_group" if by_sex_and_age else "'', ''"
+    return query(
+        incidents,
+        f"""
+        SELECT COALESCE(chosen.country, ''), {YEAR_SQL}, {detail}, sum(p.count)
+        FROM chosen JOIN incidents_personsinvolved AS p ON p.incident_id = chosen.id
+        WHERE p.outcome = 'arrested'
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        """,  # noqa: S608 - fragments are ours; values are parameters
+    )
+
+
+def iafq_seizure_persons(
+    incidents: QuerySet, incident_ids: list[int], *, by_sex_and_age: bool
+) -> list[tuple]:
+    """IAFQ, significant seizures: (incident, role, sex, age group, people, of whom arrested
+    or detained) of the incidents named; sex and age '' unless `by_sex_and_age`."""
+    detail = "p.sex, p.age_group" if by_sex_and_age else "'', ''"
+    return query(
+        incidents,
+        f"""
+        SELECT chosen.id, p.role, {detail}, sum(p.count),
+               COALESCE(sum(p.count) FILTER (WHERE p.outcome = 'arrested'), 0)
+        FROM chosen JOIN incidents_personsinvolved AS p ON p.incident_id = chosen.id
+        WHERE chosen.id = ANY(%s)
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        """,  # noqa: S608 - fragments are ours; values are parameters
+        (list(incident_ids),),
+    )
