@@ -383,3 +383,16 @@ def test_the_sdg_hxl_files_pass_libhxl_validation():
         problems += validation_errors(file.name, file.file.path)
     assert names == {"sdg_16_4_2.csv", "sdg_16_4_2_by_type.csv", "sdg_16_4_2_by_origin.csv"}
     assert problems == []
+
+
+@pytest.mark.django_db
+def test_the_published_figures_are_listed_read_only_in_the_admin(client):
+    world = build_sdg_world()
+    generate(ask(world.users["admin"]))
+    client.force_login(world.users["admin"])
+    page = client.get("/admin/reports/indicatorfigure/")
+    assert page.status_code == 200
+    assert page.content.decode().count("whole") == 3
+    figure = IndicatorFigure.objects.get(country="TCD")
+    assert client.get(f"/admin/reports/indicatorfigure/{figure.pk}/change/").status_code == 200
+    assert client.get("/admin/reports/indicatorfigure/add/").status_code == 403
