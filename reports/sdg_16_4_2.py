@@ -47,7 +47,7 @@ from incidents.choices import OriginKind, OriginMethod, WeaponCategory
 from organisations.access import missions_read_whole
 from reports import figures
 from reports.documents import Document, ReportContext, Section, Table
-from reports.models import IndicatorFigure, ScopeKind
+from reports.models import IndicatorFigure, Report, ScopeKind
 from reports.sections import HXL_COUNTRY, HXL_WEAPONS, country_names
 
 INDICATOR = "16.4.2"
@@ -128,7 +128,8 @@ def figures_publish(*, ctx: ReportContext, rows: list[CountryYear]) -> dict:
     """Store the report's figures as published and return, per (country, year), the
     revision each one is. A figure equal to the last one stored keeps its revision; a
     different one is the next revision. A retried generation of the same report replaces
-    the revision its earlier attempt stored (a figure is not revised by its own report)."""
+    the revision its earlier attempt stored (a figure is not revised by its own report),
+    and a revision stored by a report that then failed was never published: it goes."""
     published = {}
     series = {
         "indicator": INDICATOR,
@@ -147,8 +148,11 @@ def figures_publish(*, ctx: ReportContext, rows: list[CountryYear]) -> dict:
                     "SELECT pg_advisory_xact_lock(hashtext(%s))",
                     ["sdg|" + "|".join(str(value) for value in key.values())],
                 )
-            revisions = list(IndicatorFigure.objects.filter(**key).order_by("revision"))
-            if revisions and revisions[-1].report_id == ctx.report.pk:
+            revisions = list(
+                IndicatorFigure.objects.filter(**key).select_related("report").order_by("revision")
+            )
+            # Never published: this report's own earlier attempt, or a report that failed.
+            while revisions and _unpublished(revisions[-1], ctx):
                 revisions.pop().delete()
             latest = revisions[-1] if revisions else None
             if latest and (latest.numerator, latest.denominator) == (row.established, row.arms):
@@ -168,6 +172,14 @@ def figures_publish(*, ctx: ReportContext, rows: list[CountryYear]) -> dict:
                 current.revision, current.as_of, previous
             )
     return published
+
+
+def _unpublished(figure: IndicatorFigure, ctx: ReportContext) -> bool:
+    """A revision stored by this report (a retried generation stores its own again) or by
+    a report that then failed: no reader saw it. (A report deleted since was published.)"""
+    return figure.report_id == ctx.report.pk or (
+        figure.report is not None and figure.report.state == Report.State.FAILED
+    )
 
 
 def revised_from(previous: IndicatorFigure) -> str:

@@ -322,6 +322,15 @@ def test_a_late_answer_revises_a_past_year_and_the_report_says_from_what():
     assert IndicatorFigure.objects.count() == 4
     assert table(Report.objects.get(pk=second.pk), "sdg_16_4_2") == table(second, "sdg_16_4_2")
 
+    # A report that failed after storing its figures published nothing: the next one's
+    # revision replaces its revision, and it is revised from what readers saw.
+    Report.objects.filter(pk=second.pk).update(state=Report.State.FAILED)
+    third = generate(ask(admin))
+    assert IndicatorFigure.objects.count() == 4
+    assert IndicatorFigure.objects.get(country="CAF", year=2024, revision=2).report_id == third.pk
+    rows = {(row[1], row[2]): row[3:] for row in table(third, "sdg_16_4_2")}
+    assert rows[("CAF", 2024)][-1] == "revised from 7 of 10 on 2026-03-01"
+
 
 @pytest.mark.django_db
 def test_an_origin_recorded_late_makes_the_stored_report_stale_and_revises_the_year():
