@@ -191,6 +191,11 @@ CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 # Reports can have workers of their own (they draw maps and print PDFs): their queue.
 REPORTS_QUEUE = env.str("REPORTS_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
+# SDG 16.4.2: a country-year with fewer recovered arms than this is flagged "low n" (its
+# proportion says little); reports/sdg_16_4_2.py.
+SDG_LOW_N = env.int("SDG_LOW_N", default=10)
+if SDG_LOW_N < 1:
+    raise ImproperlyConfigured("SDG_LOW_N must be 1 or more.")
 # The job watchdog's own queue: behind a backlog of long jobs in the default queue it would
 # wait for them, and lost jobs would wait with it. Every worker reads it besides the
 # default queue; a small worker of its own (docker-compose `control`, make run) reads only

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from reports.models import Report, ReportFile
+from reports.models import IndicatorFigure, Report, ReportFile
 
 
 class ReportFileInline(admin.TabularInline):
@@ -34,4 +34,36 @@ class ReportAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IndicatorFigure)
+class IndicatorFigureAdmin(admin.ModelAdmin):
+    """The published SDG 16.4.2 figures and their revisions, stored by the report's
+    generation (reports/sdg_16_4_2.py): read-only here."""
+
+    list_display = [
+        "indicator",
+        "scope_kind",
+        "scope_value",
+        "audience",
+        "country",
+        "year",
+        "span_start",
+        "span_end",
+        "numerator",
+        "denominator",
+        "revision",
+        "as_of",
+    ]
+    list_filter = ["indicator", "scope_kind", "year"]
+    search_fields = ["country", "scope_value"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -148,3 +148,59 @@ class ReportFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class IndicatorFigure(models.Model):
+    """One published figure of an indicator (SDG 16.4.2) for a country and year, as a
+    report published it: numerator and denominator, since when (`as_of`), and its revision.
+
+    A series is one country-year as one audience reads it in one scope, over the same part
+    of the year: an SDG report's rows are stored when it is generated, and a new revision
+    is stored only when the figure differs from the series' last one (a late trace answer or
+    illicit origin revising a past year), so that the report can say "revised from 3 of 10
+    on 2026-03-01" (reports/sdg_16_4_2.py). `audience` is "whole" for readers who read
+    every verified record of the scope (an administrator; a mission's verifiers and analysts,
+    or its schedule, on that mission), else the requester ("user:<id>"), whose figures may
+    be narrower and must not revise the others'."""
+
+    indicator = models.CharField(_("indicator"), max_length=20, default="16.4.2")
+    scope_kind = models.CharField(_("scope"), max_length=10, choices=ScopeKind.choices)
+    scope_value = models.CharField(_("scope value"), max_length=30)
+    audience = models.CharField(_("audience"), max_length=40)
+    country = models.CharField(_("country"), max_length=3, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"))
+    # The part of the year the report's period covered (the whole year, or less).
+    span_start = models.DateField(_("from"))
+    span_end = models.DateField(_("to"))
+    numerator = models.PositiveIntegerField(_("numerator"))
+    denominator = models.PositiveIntegerField(_("denominator"))
+    revision = models.PositiveIntegerField(_("revision"))
+    as_of = models.DateTimeField(_("published as of"))
+    report = models.ForeignKey(
+        Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["indicator", "scope_kind", "scope_value", "country", "year", "revision"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "indicator",
+                    "scope_kind",
+                    "scope_value",
+                    "audience",
+                    "country",
+                    "year",
+                    "span_start",
+                    "span_end",
+                    "revision",
+                ],
+                name="one_indicator_figure_per_series_and_revision",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"SDG {self.indicator} {self.country or '?'} {self.year}: "
+            f"{self.numerator}/{self.denominator} (revision {self.revision})"
+        )

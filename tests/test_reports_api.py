@@ -130,6 +130,8 @@ def test_files_are_downloads_with_nosniff_for_readers_only_and_leave_an_audit_ro
         "sdg_16_4_2.pdf",
         "sdg_16_4_2.xlsx",
         "sdg_16_4_2.csv",
+        "sdg_16_4_2_by_type.csv",
+        "sdg_16_4_2_by_origin.csv",
         # Every report's methodology and sources section (reports/methodology.py).
         "methodology_records.csv",
         "methodology_sources.csv",
