@@ -72,7 +72,6 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework_gis",
     "django_filters",
     "leaflet",
     "rules.apps.AutodiscoverRulesConfig",

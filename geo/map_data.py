@@ -160,8 +160,9 @@ def month_start(moment: datetime) -> date | None:
 
 def month_after(before: datetime) -> date | None:
     """For an inclusive end `before` that closes a month (its last microsecond, as the
-    filterset compares), the first day of the next month; else None. (Its last second does
-    not close it: an incident half a second later would be counted, and not listed.)"""
+    filterset compares), the first day of the next month; else None. (An end written to the
+    second, 23:59:59, reaches here as 23:59:59.999999: the filterset's end covers the whole
+    of the last second written, incidents.filtersets.UntilDateTimeField.)"""
     return month_start(before + timedelta(microseconds=1))
 
 

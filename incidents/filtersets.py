@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import django_filters
 from django import forms
@@ -38,6 +38,35 @@ class UTCDateTimeField(django_filters.fields.IsoDateTimeField):
 
 class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UTCDateTimeField
+
+
+# How much of time an end written to a date, a minute or a second covers.
+_WRITTEN_TO = [
+    (re.compile(r"^\d{4}-\d{2}-\d{2}$"), timedelta(days=1)),
+    (re.compile(r"T\d{2}:\d{2}(Z|[+-]\d{2}(:?\d{2})?)?$"), timedelta(minutes=1)),
+    (re.compile(r"T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}(:?\d{2})?)?$"), timedelta(seconds=1)),
+]
+
+
+class UntilDateTimeField(UTCDateTimeField):
+    """An inclusive end that covers the whole of the last unit written: a date to its last
+    microsecond, a time in minutes to the end of that minute, in seconds to the end of that
+    second; a fraction of a second as written. "Until 2024-12-31T23:59:59Z" (as the map
+    sends a day's end) holds an incident at 23:59:59.5, in the list and on the map alike,
+    and closes December, so that the map reads that month from its kept counts."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None or not isinstance(value, str):
+            return moment
+        for written, unit in _WRITTEN_TO:
+            if written.search(value.strip()):
+                return moment + unit - timedelta(microseconds=1)
+        return moment
+
+
+class UntilDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UntilDateTimeField
 
 
 # A bounding box as the schema states it: four decimal numbers, longitudes within -180..180
@@ -216,7 +245,7 @@ class IncidentFilterSet(BlankIsUnsetFilterSet):
     occurred_after = UTCDateTimeFilter(
         field_name="occurred_at", lookup_expr="gte", label=_("Occurred from")
     )
-    occurred_before = UTCDateTimeFilter(
+    occurred_before = UntilDateTimeFilter(
         field_name="occurred_at", lookup_expr="lte", label=_("Occurred until")
     )
     # Incremental sync: what was created or changed since the last pull.

@@ -4,8 +4,10 @@ from typing import Any
 
 from django.contrib.gis.db.models.aggregates import Extent
 from django.db.models import Count
+from django.db.models.functions import Lower
 
 from incidents.models import Incident, ManufacturerAlias, WeaponItem
+from organisations.access import Principal
 
 
 def mission_summary(*, mission_id: int) -> dict[str, Any]:
@@ -61,3 +63,34 @@ def manufacturer_spellings() -> list[str]:
     """The names and other names of the controlled list of manufacturers, for the entry
     form's suggestions."""
     return sorted(ManufacturerAlias.objects.values_list("spelling", flat=True), key=str.casefold)
+
+
+def possible_duplicates(
+    weapons: list[WeaponItem], *, seen_by: Principal
+) -> dict[int, list[WeaponItem]]:
+    """For each of `weapons` with a serial number, the other items on record with the same
+    make and serial number (in any case) that `seen_by` may read, by weapon id: one query
+    for the whole record (WeaponItem.possible_duplicates is the same rule for one item)."""
+    # The keys in the database's own lower case on both sides, as `iexact` compares.
+    keyed = WeaponItem.objects.annotate(make_key=Lower("make"), serial_key=Lower("serial_number"))
+    keys = {
+        weapon_id: (make, serial)
+        for weapon_id, make, serial in keyed.filter(
+            pk__in=[weapon.pk for weapon in weapons if weapon.serial_number]
+        ).values_list("pk", "make_key", "serial_key")
+    }
+    if not keys:
+        return {}
+    others = (
+        keyed.filter(
+            serial_key__in={serial for _make, serial in keys.values()},
+            incident__in=Incident.objects.visible_to(seen_by),
+        )
+        .exclude(pk__in=keys)
+        .select_related("incident")
+        .order_by("pk")
+    )
+    by_key: dict[tuple[str, str], list[WeaponItem]] = {}
+    for other in others:
+        by_key.setdefault((other.make_key, other.serial_key), []).append(other)
+    return {weapon_id: by_key.get(key, []) for weapon_id, key in keys.items()}

@@ -33,7 +33,7 @@ from incidents.forms import (
     WithdrawForm,
 )
 from incidents.models import Incident, Photo, TraceRequest
-from incidents.selectors import incident_history, manufacturer_spellings
+from incidents.selectors import incident_history, manufacturer_spellings, possible_duplicates
 from organisations.audit import RefusedRead, record_read, refused_reads_audited
 
 PAGE_SIZE = 50
@@ -84,12 +84,9 @@ def incident_detail(request, pk: int):
         .select_related("illicit_origin")
         .prefetch_related("custody_events", "trace_requests")
     )
+    duplicates = possible_duplicates(weapons, seen_by=request.user)
     for weapon in weapons:
-        weapon.duplicates = list(
-            weapon.possible_duplicates()
-            .filter(incident__in=Incident.objects.visible_to(request.user))
-            .select_related("incident")
-        )
+        weapon.duplicates = duplicates.get(weapon.pk, [])
     user = request.user
     return render(
         request,
