@@ -99,8 +99,8 @@ def trends_section(ctx: ReportContext) -> Section:
     paragraphs = [
         _(
             "Verified records of %(scope)s by calendar year, from 1 January %(first)s to "
-            "%(end)s; the change is on the year before. A year without records is \"no "
-            "data\", not zero."
+            '%(end)s; the change is on the year before. A year without records is "no '
+            'data", not zero.'
         )
         % {"scope": ctx.scope.label, "first": years[0], "end": ctx.period_end.isoformat()}
     ]

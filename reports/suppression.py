@@ -4,12 +4,14 @@ The rule (README, "Small-cell suppression"):
 
 - Primary: a count of people from 1 to one below `settings.SMALL_CELL_THRESHOLD` (default
   5) prints as "< 5". Zero prints as 0; counts at or above the threshold print as they are.
-- Secondary: wherever counts add up to a printed total (a row with its row total, a column
-  with its column total, the totals with the grand total, or the rows of a detailed table
-  that add up to a cell of an aggregated table of the same report), a suppressed cell must
-  not be the only unknown of that sum. When it is, the smallest other non-zero printed cell
-  of the sum is withheld too ("x"); when there is none (the others are zeros), the total is
-  withheld. This is repeated until no sum has exactly one unknown.
+- Secondary: wherever counts add up to a total (a row with its row total, a column with
+  its column total, the totals with the grand total, or the rows of a detailed table that
+  add up to a cell of an aggregated table of the same report), a suppressed cell or total
+  must not be the only unknown of that sum. When it is, the smallest other non-zero printed
+  cell of the sum is withheld too ("x"); when there is none (the others are zeros), the
+  total is withheld. This is repeated until no sum has exactly one unknown. A figure that
+  the report prints nowhere (people in conflict contexts, beside the table of armed
+  violence outside conflict) counts as an unknown of its sums.
 
 The rule guards against recovering a cell by subtracting along one row or column, the usual
 statistical-office practice; it does not claim to defeat every combination of equations
@@ -51,7 +53,7 @@ def is_small(value: int) -> bool:
 
 def note() -> str:
     return _(
-        "Counts of people from 1 to %(below)s print as \"< %(threshold)s\"; \"x\" marks a "
+        'Counts of people from 1 to %(below)s print as "< %(threshold)s"; "x" marks a '
         "count withheld so that a small one cannot be worked out from a total."
     ) % {"below": threshold() - 1, "threshold": threshold()}
 
@@ -74,13 +76,21 @@ def suppress(
     while changed:
         changed = False
         for parts, total in lines:
-            if total in hidden or sum(1 for key in parts if key in hidden) != 1:
+            unknown = [key for key in (*parts, total) if key in hidden]
+            # One unknown in a sum is worked out by subtraction, unless it is printed
+            # nowhere anyway.
+            if len(unknown) != 1 or unknown[0] in unprinted:
                 continue
-            candidates = [key for key in parts if key not in hidden and values[key] > 0]
-            if candidates:
-                hidden.add(min(candidates, key=lambda key: values[key]))
-            else:
+            printed_parts = [key for key in parts if key not in hidden]
+            nonzero = [key for key in printed_parts if values[key] > 0]
+            if nonzero:
+                hidden.add(min(nonzero, key=lambda key: values[key]))
+            elif total not in hidden:
                 hidden.add(total)
+            elif printed_parts:
+                hidden.add(printed_parts[0])
+            else:
+                continue
             changed = True
     return {
         key: (below() if key in small else SECONDARY) if key in hidden else value
@@ -123,7 +133,9 @@ def grid_cells(
     return values, lines
 
 
-def grid_rows(name: str, grid: list[list[int]], printed: dict, *, row_totals=True, column_totals=True):
+def grid_rows(
+    name: str, grid: list[list[int]], printed: dict, *, row_totals=True, column_totals=True
+):
     """The printed rows of a grid that went through `suppress` (see grid_cells)."""
     height, width = len(grid), len(grid[0]) if grid else 0
     rows = height + (1 if column_totals else 0)

@@ -369,9 +369,7 @@ def test_gender_figures_only_for_readers_entitled_to_them():
     analyst = generate(ask(world.users["mission_analyst"], "mission_monthly"))
 
     # Three people: a small cell, suppressed (tests/test_reports_sg.py).
-    assert rows_by_first_column(wps, "persons_involved") == {
-        "Suspect": ["Female", "Adult", "< 5"]
-    }
+    assert rows_by_first_column(wps, "persons_involved") == {"Suspect": ["Female", "Adult", "< 5"]}
     assert "Incidents linked to gender-based violence" in rows_by_first_column(wps, "summary")
     assert all(each["name"] != "persons_involved" for each in analyst.tables)
     # The section stays, its restricted content marked.

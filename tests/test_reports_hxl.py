@@ -226,6 +226,11 @@ def test_every_hxl_csv_of_every_report_template_passes_libhxl_validation(setting
     ):
         assert any(name.endswith(f"/{table}.csv") for name in files), table
     assert rows > 0
+    # Three people (a small cell): an empty number, and "< 5" in a column of its own.
+    assert hashtags["mission_monthly/persons_involved.csv"][-2:] == [
+        "#affected+ind+num",
+        "#meta+suppressed",
+    ]
     # The route's two transit countries, one per cell.
     trace_form = hashtags["isacs_trace/isacs_05_31_trace_requests.csv"]
     assert trace_form.count("#country+code+transit") == 2
