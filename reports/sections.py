@@ -437,7 +437,7 @@ def gender(ctx: ReportContext, totals: dict[str, int], *, harm: bool = False):
         paragraphs=[
             _(
                 "People involved in the incidents, by sex and age group: every role and "
-                "outcome together. Small counts are suppressed (see the methodology)."
+                "outcome together. Small counts are suppressed (see the note under the table)."
             )
             if anyone
             else _("People involved: no data (no people were recorded in these incidents).")

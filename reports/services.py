@@ -10,6 +10,7 @@ from importlib import import_module
 
 import rules
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -209,6 +210,8 @@ def _request(
                 "options": options,
                 "language": language,
                 "gender": with_gender,
+                # Another threshold prints other cells (reports/suppression.py).
+                "small_cell_threshold": settings.SMALL_CELL_THRESHOLD,
                 "who": who,
             },
             sort_keys=True,
