@@ -14,6 +14,7 @@ are no records, a figure is "no data", never a zero or a share of nothing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from django.utils.translation import gettext as _
@@ -306,6 +307,18 @@ def assistance_section(ctx: ReportContext) -> Section:
 
 
 def build(ctx: ReportContext) -> Document:
+    if ctx.scope.kind == ScopeKind.WORLD:
+        # The maps of the world show the countries of the records read.
+        ctx.scope = replace(
+            ctx.scope,
+            countries=tuple(
+                code
+                for code in ctx.incidents.order_by("country")
+                .values_list("country", flat=True)
+                .distinct()
+                if code
+            ),
+        )
     summary, totals = sections.summary(ctx)
     summary.title = _("I. Introduction")
     if ctx.scope.kind == ScopeKind.WORLD:

@@ -180,7 +180,8 @@ def test_the_gender_section_keeps_its_number_for_an_analyst_without_wps_and_mark
     names = {each["name"] for each in analyst.tables}
     assert "persons_involved" not in names and "gbv_weapons_by_category" not in names
     # The WPS analyst's detailed rows, suppressed with the aggregated table: the suspect
-    # (3) is small; the civilian (6) is withheld, else 9 − 6 = 3 from the female adults.
+    # (3) is small; the civilian (6) may print, as the female adults (9) it would be
+    # subtracted from are withheld ("x") in the table by sex and age.
     assert sorted(table(wps, "persons_involved")["rows"]) == [
         ["Civilian", "Female", "Adult", 6],
         ["Suspect", "Female", "Adult", "< 5"],
