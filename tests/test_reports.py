@@ -194,9 +194,10 @@ def test_every_template_is_rendered_by_a_worker_with_the_databases_figures(repor
         assert tracing["Sent in the period"] == [3]
         assert tracing["Answered, point of diversion established"] == [2]
         assert in_pdf(text, "Answered, point of diversion established", 2)
-        # The administrator may read gender data: people and the GBV link are there.
+        # The administrator may read gender data: people and the GBV link are there,
+        # three people a small cell, suppressed.
         assert rows_by_first_column(report, "persons_involved") == {
-            "Suspect": ["Female", "Adult", 3]
+            "Suspect": ["Female", "Adult", "< 5"]
         }
         assert_every_table_is_in_the_workbook(report)
 
