@@ -155,6 +155,17 @@ def test_the_threshold_is_a_setting_and_zeros_print_as_zeros(settings):
     ]
 
 
+def test_a_threshold_out_of_range_is_refused_at_start():
+    from tests.test_settings import PRODUCTION_ENVIRONMENT, run_manage
+
+    for value in ("0", "five"):
+        result = run_manage(
+            "check", environment={**PRODUCTION_ENVIRONMENT, "SMALL_CELL_THRESHOLD": value}
+        )
+        assert result.returncode != 0, value
+        assert "SMALL_CELL_THRESHOLD" in result.stderr, value
+
+
 # --- the gender and WPS section --------------------------------------------------------
 
 
