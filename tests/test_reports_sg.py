@@ -41,7 +41,7 @@ from reports import suppression
 from reports.models import Report
 from reports.services import report_generate, report_request
 from tests.report_fixtures import MARCH_2025, build_report_world
-from tests.test_reports import in_pdf, pdf_text, rows_by_first_column, table
+from tests.test_reports import in_pdf, pdf_text, rows_by_first_column, table, workbook_rows
 
 ROMAN_HEADING = re.compile(r"^\s*((?:I|II|III|IV|V|VI|VII|VIII|IX|X)\. .+?)\s*$", re.MULTILINE)
 
@@ -217,9 +217,20 @@ def test_a_salw_analyst_gets_the_aggregated_suppressed_figures_in_every_report()
         assert re.search(r"Female\s+<\s?5\s+x\s+0\s+12", text), template
         assert not in_pdf(text, "Female", "3", "9", "0", "12"), template
         assert "restricted: WPS analysts only" in text, template
-    # The same suppressed figures in the workbook and the CSV.
+    # The same suppressed figures in the workbook, the CSV and the API.
+    assert workbook_rows(report, "people_by_sex_and_age")[1] == ["Female", "< 5", "x", 0, 12]
     csv_file = report.files.get(name="people_by_sex_and_age.csv")
-    assert "< 5" in csv_file.file.read().decode()
+    assert "Female,< 5,x,0,12" in csv_file.file.read().decode()
+
+
+@pytest.mark.django_db
+def test_the_api_returns_the_suppressed_figures(client):
+    world = build_people_world()
+    report = generate(world.users["mission_analyst"], "mission_monthly")
+    client.force_login(world.users["mission_analyst"])
+    detail = client.get(f"/api/v1/reports/{report.pk}").json()
+    people_table = next(t for t in detail["tables"] if t["name"] == "people_by_sex_and_age")
+    assert people_table["rows"][0] == ["Female", "< 5", "x", 0, 12]
 
 
 @pytest.mark.django_db
