@@ -14,8 +14,9 @@ class ReportRequestForm(forms.Form):
         label=_("Mission, region code or country"),
         max_length=30,
         help_text=_(
-            "A mission's acronym, a regional organisation's code (eccas, ecowas, …) "
-            "or a country's ISO 3166-1 alpha-3 code (CAF)."
+            "A mission's acronym, a regional organisation's code (eccas, ecowas, …), "
+            "a country's ISO 3166-1 alpha-3 code (CAF), or world (the Secretary-General's "
+            "input only)."
         ),
     )
     period_start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))

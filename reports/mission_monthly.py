@@ -1,6 +1,7 @@
 """The monthly mission arms-monitoring report: seizures by kind, category, context and area;
 weapons stored, transferred and destroyed; tracing; hot spots and flows with maps; gender-
-disaggregated figures and links to gender-based violence (for readers entitled to them)."""
+disaggregated figures (by sex and age, suppressed, for every reader) and, for readers
+entitled to them, people by role and links to gender-based violence."""
 
 from django.utils.translation import gettext as _
 
@@ -16,9 +17,8 @@ def build(ctx: ReportContext) -> Document:
     parts += [sections.custody(ctx), sections.tracing(ctx)]
     ctx.progress(55, _("Hot spots and flows"))
     parts += [sections.hotspots(ctx), sections.flows(ctx)]
-    gender = sections.gender(ctx, totals)
-    if gender:
-        parts.append(gender)
+    # In every report: restricted content is marked for readers without gender data.
+    parts.append(sections.gender(ctx, totals))
     return Document(
         title=_("Monthly arms-monitoring report"),
         subtitle=ctx.scope.label,

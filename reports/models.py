@@ -21,6 +21,8 @@ class ScopeKind(models.TextChoices):
     MISSION = "mission", _("Mission")
     REGION = "region", _("Regional organisation")
     COUNTRY = "country", _("Country")
+    # Every record the requester may read, wherever it is (the Secretary-General's input).
+    WORLD = "world", _("World")
 
 
 class Report(LeasedJob):

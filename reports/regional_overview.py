@@ -16,9 +16,8 @@ def build(ctx: ReportContext) -> Document:
     ctx.progress(55, _("Hot spots"))
     parts.append(sections.hotspots(ctx))
     parts.append(sections.seizures(ctx, with_map=True))
-    gender = sections.gender(ctx, totals)
-    if gender:
-        parts.append(gender)
+    # In every report: restricted content is marked for readers without gender data.
+    parts.append(sections.gender(ctx, totals))
     return Document(
         title=_("Regional overview"),
         subtitle=ctx.scope.label,

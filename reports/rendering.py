@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from geo.countries import country_name
+from reports import suppression
 from reports.documents import Document, Table
 
 # WeasyPrint logs each of its steps at INFO: a worker's log would be full of them.
@@ -129,9 +130,40 @@ def hxl_columns(table: Table) -> list[tuple[str, str, list]]:
                         [code for code, _name in parts],
                     )
                 )
+            elif _is_numeric(tag) and any(map(suppression.is_suppressed, part_cells)):
+                columns += _suppressed_columns(part_header, tag, _numbers(part_cells))
+            elif _is_numeric(tag):
+                columns.append((part_header, tag, _numbers(part_cells)))
             else:
                 columns.append((part_header, tag, part_cells))
     return columns
+
+
+def _is_numeric(tag: str) -> bool:
+    hashtag, *attributes = tag.split("+")
+    return "num" in attributes or hashtag == "#affected"
+
+
+def _numbers(cells: list) -> list:
+    """A numeric column's cells, with "no data" and "partial year" (no number to give)
+    left empty: one number or nothing per cell."""
+    no_number = {_("no data"), _("partial year")}
+    return ["" if isinstance(cell, str) and cell in no_number else cell for cell in cells]
+
+
+def _suppressed_columns(header: str, tag: str, cells: list) -> list[tuple[str, str, list]]:
+    """A numeric column with suppressed cells ("< 5", "x": reports.suppression): the
+    numbers, with the suppressed cells left empty, then a #meta+suppressed column saying
+    which were suppressed and how ("< 5" or "x")."""
+    hidden = [suppression.is_suppressed(cell) for cell in cells]
+    return [
+        (header, tag, ["" if h else cell for h, cell in zip(hidden, cells, strict=True)]),
+        (
+            _("%(column)s: suppressed") % {"column": header},
+            "#meta+suppressed",
+            [cell if h else "" for h, cell in zip(hidden, cells, strict=True)],
+        ),
+    ]
 
 
 def _is_country_code(tag: str) -> bool:

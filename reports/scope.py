@@ -1,4 +1,5 @@
-"""What a report covers: its scope (a mission, a regional organisation or a country) and
+"""What a report covers: its scope (a mission, a regional organisation, a country or the
+world: every record its requester may read) and
 period, who may ask for which scope, and the incidents that come out of both.
 
 Reports are official outputs: every figure of every template is read from `report_reading`
@@ -35,6 +36,9 @@ TEMPLATE_SCOPES = {
     ReportTemplate.MISSION_MONTHLY: ScopeKind.MISSION,
     ReportTemplate.REGIONAL_OVERVIEW: ScopeKind.REGION,
 }
+# The world scope is for the Secretary-General's input only.
+WORLD_TEMPLATES = (ReportTemplate.SECRETARY_GENERAL,)
+WORLD = "world"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class Scope:
             return incidents.filter(mission_id=int(self.value))
         if self.kind == ScopeKind.REGION:
             return incidents.filter(country__in=self.countries)
+        if self.kind == ScopeKind.WORLD:
+            return incidents  # what the requester may read, wherever it is
         return incidents.filter(country=self.value)
 
 
@@ -60,6 +66,14 @@ def scope_resolve(*, kind: str, value: str) -> Scope:
             {"scope_kind": _("Unknown kind of scope: %(kind)s.") % {"kind": kind}}
         )
     value = str(value or "").strip()
+    if kind == ScopeKind.WORLD:
+        return Scope(
+            kind=kind,
+            value=WORLD,
+            label=_("World"),
+            countries=(),
+            mission_ids=tuple(Mission.objects.order_by("pk").values_list("pk", flat=True)),
+        )
     if kind == ScopeKind.MISSION:
         mission = (
             Mission.objects.filter(Q(acronym__iexact=value) | Q(pk=_int_or_none(value))).first()
@@ -119,7 +133,8 @@ def _missions_in(countries: tuple[str, ...]) -> tuple[int, ...]:
 def scope_check_access(*, requester: Principal, scope: Scope) -> None:
     """Raise ValidationError on `scope` unless the requester works on it: a mission it
     reads whole (verifier, mission or WPS analyst), a regional organisation it analyses,
-    or a country hosting such a mission or member of such an organisation."""
+    or a country hosting such a mission or member of such an organisation; the world, for
+    anyone who works on one of those (the report then reads what they may read)."""
     if requester.is_superuser and requester.is_active:
         return
     missions = missions_read_whole(requester)
@@ -128,7 +143,9 @@ def scope_check_access(*, requester: Principal, scope: Scope) -> None:
             "regions__code", flat=True
         )
     ) - {None}
-    if scope.kind == ScopeKind.MISSION:
+    if scope.kind == ScopeKind.WORLD:
+        allowed = bool(missions or regions)
+    elif scope.kind == ScopeKind.MISSION:
         allowed = int(scope.value) in missions
     elif scope.kind == ScopeKind.REGION:
         allowed = scope.value in regions
@@ -146,6 +163,10 @@ def template_check_scope(*, template: str, scope_kind: str) -> None:
     if template not in ReportTemplate.values:
         raise ValidationError(
             {"template": _("Unknown report template: %(template)s.") % {"template": template}}
+        )
+    if scope_kind == ScopeKind.WORLD and template not in WORLD_TEMPLATES:
+        raise ValidationError(
+            {"scope_kind": _("Only the Secretary-General's input covers the world.")}
         )
     wanted = TEMPLATE_SCOPES.get(template)
     if wanted and scope_kind != wanted:

@@ -19,11 +19,12 @@ from incidents.choices import (
     Context,
     CustodyEventKind,
     IncidentKind,
+    PersonOutcome,
     PersonRole,
     Sex,
     WeaponCategory,
 )
-from reports import charts, figures, static_maps
+from reports import charts, figures, people, static_maps, suppression
 from reports.documents import Figure, ReportContext, Section, Table
 from reports.hotspots import stored_hotspot_runs
 
@@ -359,31 +360,221 @@ def flows(ctx: ReportContext, *, members: tuple[str, ...] | None = None) -> Sect
     return section
 
 
-def gender(ctx: ReportContext, totals: dict[str, int]) -> Section | None:
-    """Gender-disaggregated figures: only in reports of readers entitled to them."""
-    if not ctx.with_gender:
-        return None
-    rows = figures.persons_involved(ctx.incidents)
-    return Section(
-        title=_("Gender-disaggregated figures"),
+def restricted() -> str:
+    return _("restricted: WPS analysts only")
+
+
+SEX_ROWS = [Sex.FEMALE, Sex.MALE, Sex.UNKNOWN]  # as people.SEXES
+# What readers without gender-data permission (incidents.view_gender_data) see of the
+# people involved, because it is aggregated enough: people by sex and age group over every
+# role, outcome and incident of the report's scope and period, with their totals, small
+# cells suppressed (reports.suppression). Never by role, incident, place or month, and
+# never the links to gender-based violence.
+HXL_SEX_BY_AGE = [
+    "#group+sex",
+    "#affected+ind+children+num",
+    "#affected+ind+adults+num",
+    "#affected+ind+unknown+num",
+    "#affected+ind+total+num",
+]
+
+
+def _sex_label(code: str) -> str:
+    return _("Sex unknown") if code == Sex.UNKNOWN else label(Sex, code)
+
+
+def gender(ctx: ReportContext, totals: dict[str, int], *, harm: bool = False):
+    """The gender and Women, Peace and Security (WPS) section, in every report.
+
+    Every reader gets people by sex and age group (aggregated, suppressed). Readers with
+    gender-data permission get the people by role too, the incidents linked to
+    gender-based violence and the weapons in them; for the others that content is marked
+    "restricted: WPS analysts only", never left out silently. With `harm` (the
+    Secretary-General's input), also the people killed and injured by sex, and the table of
+    armed violence outside conflict by context and outcome, returned beside the section:
+    (section, table). All counts of people in the report are suppressed together, so that no
+    table's total reveals a cell of another."""
+    rows = people.by_role_sex_age(ctx.incidents)
+    grid = people.sex_by_age_grid(rows)
+    values, lines = suppression.grid_cells("age", grid)
+    unprinted: set = set()
+    if ctx.with_gender:
+        # The detailed rows of one sex and age group add up to a cell of the grid above.
+        for si, sex in enumerate(people.SEXES):
+            for ai, age in enumerate(people.AGE_GROUPS):
+                detailed = [("role", r, s, a) for r, s, a, _n in rows if (s, a) == (sex, age)]
+                lines.append((detailed, ("age", si, ai)))
+        values |= {("role", r, s, a): int(n) for r, s, a, n in rows}
+    harmed = people.harmed_by_sex_and_context(ctx.incidents) if harm else []
+    outcomes = people.HARMED
+    harm_grid = [[0] * len(outcomes) for _sex in people.SEXES]
+    contexts = sorted({c for c, *_rest in harmed if not people.is_conflict(c)})
+    if harm:
+        by_context = {(c, o): 0 for c in contexts for o in outcomes}
+        conflict = dict.fromkeys(outcomes, 0)
+        for context, sex, outcome, n in harmed:
+            harm_grid[people.SEXES.index(sex)][outcomes.index(outcome)] += int(n)
+            if people.is_conflict(context):
+                conflict[outcome] += int(n)
+            else:
+                by_context[(context, outcome)] += int(n)
+        harm_values, harm_lines = suppression.grid_cells("harm", harm_grid)
+        values |= harm_values
+        lines += harm_lines
+        values |= {("context", c, o): n for (c, o), n in by_context.items()}
+        # Killed (injured) outside conflict, plus those in conflict (printed nowhere here),
+        # add up to the killed (injured) of the grid's total row.
+        values |= {("conflict", o): n for o, n in conflict.items()}
+        unprinted = {("conflict", o) for o in outcomes}
+        for oi, outcome in enumerate(outcomes):
+            keys: list[tuple] = [("context", c, outcome) for c in contexts]
+            keys.append(("conflict", outcome))
+            lines.append((keys, ("harm", len(people.SEXES), oi)))
+    printed = suppression.suppress(values, lines, unprinted=unprinted)
+    anyone = sum(sum(row) for row in grid) > 0
+
+    section = Section(
+        title=_("Gender and women, peace and security"),
         paragraphs=[
+            _(
+                "People involved in the incidents, by sex and age group: every role and "
+                "outcome together. Small counts are suppressed (see the note under the table)."
+            )
+            if anyone
+            else _("People involved: no data (no people were recorded in these incidents).")
+        ],
+    )
+    section.tables.append(
+        Table(
+            name="people_by_sex_and_age",
+            title=_("People involved by sex and age group"),
+            columns=[
+                _("Sex"),
+                _("Children (under 18)"),
+                _("Adults"),
+                _("Age unknown"),
+                _("Total"),
+            ],
+            hxl=HXL_SEX_BY_AGE,
+            rows=[
+                [name, *cells]
+                for name, cells in zip(
+                    [*(_sex_label(s) for s in SEX_ROWS), _("Total")],
+                    suppression.grid_rows("age", grid, printed),
+                    strict=True,
+                )
+            ]
+            if anyone
+            else [],
+            note=suppression.note() if anyone else no_data(),
+        )
+    )
+    if harm:
+        section.tables.append(_harm_table(harm_grid, printed))
+    if ctx.with_gender:
+        section.paragraphs.append(
             _("%(count)s incidents were linked to gender-based violence.")
             % {"count": totals["gbv_linked_incidents"]}
-        ],
-        tables=[
+        )
+        section.tables.append(
             Table(
                 name="persons_involved",
                 title=_("People involved by role, sex and age group"),
                 columns=[_("Role"), _("Sex"), _("Age group"), _("People")],
                 # #group: "a group (of any type)"; #affected is a number (of people), and
                 # +ind counts individuals.
-                hxl=["#group+role", "#group+sex", "#group+age", "#affected+ind"],
+                hxl=["#group+role", "#group+sex", "#group+age", "#affected+ind+num"],
                 rows=[
-                    [label(PersonRole, r), label(Sex, s), label(AgeGroup, a), n]
-                    for r, s, a, n in rows
+                    [
+                        label(PersonRole, r),
+                        label(Sex, s),
+                        label(AgeGroup, a),
+                        printed[("role", r, s, a)],
+                    ]
+                    for r, s, a, _n in rows
                 ],
+                note=suppression.note() if rows else no_data(),
             )
+        )
+        if harm:
+            gbv = people.gbv_weapons_by_category(ctx.incidents)
+            section.tables.append(
+                Table(
+                    name="gbv_weapons_by_category",
+                    title=_("Weapons in incidents linked to gender-based violence"),
+                    columns=[_("Category"), _("Incidents"), _("Weapons")],
+                    hxl=["#item+type", HXL_INCIDENTS, HXL_WEAPONS],
+                    rows=[[label(WeaponCategory, c), n, w] for c, n, w in gbv],
+                    note="" if gbv else no_data(),
+                )
+            )
+    else:
+        restricted_content = [
+            _("People involved by role, sex and age group"),
+            _("Incidents linked to gender-based violence"),
+        ]
+        if harm:
+            restricted_content.append(_("Weapons in incidents linked to gender-based violence"))
+        section.paragraphs += [f"{item}: {restricted()}." for item in restricted_content]
+        section.tables.append(
+            Table(
+                name="gender_restricted",
+                title=_("Restricted content of this section"),
+                columns=[_("Content"), _("Access")],
+                hxl=["#description", "#status"],
+                rows=[[item, restricted()] for item in restricted_content],
+            )
+        )
+    if not harm:
+        return section
+    return section, _violence_table(contexts, printed)
+
+
+def no_data() -> str:
+    return _("no data")
+
+
+def _harm_table(grid: list[list[int]], printed: dict) -> Table:
+    anyone = any(any(row) for row in grid)
+    return Table(
+        name="people_killed_injured_by_sex",
+        title=_("People killed and injured by sex"),
+        columns=[_("Sex"), _("Killed"), _("Injured"), _("Total")],
+        hxl=[
+            "#group+sex",
+            "#affected+ind+killed+num",
+            "#affected+ind+injured+num",
+            "#affected+ind+total+num",
         ],
+        rows=[
+            [name, *cells]
+            for name, cells in zip(
+                [*(_sex_label(s) for s in SEX_ROWS), _("Total")],
+                suppression.grid_rows("harm", grid, printed),
+                strict=True,
+            )
+        ]
+        if anyone
+        else [],
+        note=suppression.note() if anyone else no_data(),
+    )
+
+
+def _violence_table(contexts: list[str], printed: dict) -> Table:
+    return Table(
+        name="armed_violence_outside_conflict",
+        title=_("People killed and injured in armed violence outside conflict, by context"),
+        columns=[_("Context"), _("Killed"), _("Injured")],
+        hxl=["#event+context", "#affected+ind+killed+num", "#affected+ind+injured+num"],
+        rows=[
+            [
+                label(Context, c),
+                printed[("context", c, PersonOutcome.KILLED.value)],
+                printed[("context", c, PersonOutcome.INJURED.value)],
+            ]
+            for c in contexts
+        ],
+        note=suppression.note() if contexts else no_data(),
     )
 
 

@@ -10,6 +10,7 @@ from importlib import import_module
 
 import rules
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -26,6 +27,7 @@ from armsmonitor.jobs import (
     stuck,
 )
 from geo.analyses.source import data_fingerprint
+from geo.models import Region
 from organisations.access import Principal
 from organisations.audit import record_write
 from organisations.models import Mission
@@ -200,15 +202,30 @@ def _request(
     reading = _reading(draft)
     fingerprint, _count = _fingerprint(reading, requester, mission.pk if mission else None)
     who = f"user:{requester.pk}" if requester is not None else f"mission:{mission.pk}"
+    # The Secretary-General's input compares regional organisations: another membership
+    # is another report.
+    regions = (
+        [
+            [code, members, str(as_of)]
+            for code, members, as_of in Region.objects.order_by("code").values_list(
+                "code", "member_countries", "members_as_of"
+            )
+        ]
+        if template == ReportTemplate.SECRETARY_GENERAL
+        else []
+    )
     draft.request_key = hashlib.sha256(
         json.dumps(
             {
+                "regions": regions,
                 "template": template,
                 "scope": [scope.kind, scope.value],
                 "period": [period_start.isoformat(), period_end.isoformat()],
                 "options": options,
                 "language": language,
                 "gender": with_gender,
+                # Another threshold prints other cells (reports/suppression.py).
+                "small_cell_threshold": settings.SMALL_CELL_THRESHOLD,
                 "who": who,
             },
             sort_keys=True,

@@ -194,9 +194,10 @@ def test_every_template_is_rendered_by_a_worker_with_the_databases_figures(repor
         assert tracing["Sent in the period"] == [3]
         assert tracing["Answered, point of diversion established"] == [2]
         assert in_pdf(text, "Answered, point of diversion established", 2)
-        # The administrator may read gender data: people and the GBV link are there.
+        # The administrator may read gender data: people and the GBV link are there,
+        # three people a small cell, suppressed.
         assert rows_by_first_column(report, "persons_involved") == {
-            "Suspect": ["Female", "Adult", 3]
+            "Suspect": ["Female", "Adult", "< 5"]
         }
         assert_every_table_is_in_the_workbook(report)
 
@@ -368,9 +369,14 @@ def test_gender_figures_only_for_readers_entitled_to_them():
     wps = generate(ask(world.users["wps_analyst"], "mission_monthly"))
     analyst = generate(ask(world.users["mission_analyst"], "mission_monthly"))
 
-    assert rows_by_first_column(wps, "persons_involved") == {"Suspect": ["Female", "Adult", 3]}
+    # Three people: a small cell, suppressed (tests/test_reports_sg.py).
+    assert rows_by_first_column(wps, "persons_involved") == {"Suspect": ["Female", "Adult", "< 5"]}
     assert "Incidents linked to gender-based violence" in rows_by_first_column(wps, "summary")
     assert all(each["name"] != "persons_involved" for each in analyst.tables)
+    # The section stays, its restricted content marked.
+    assert "People involved by role, sex and age group" in rows_by_first_column(
+        analyst, "gender_restricted"
+    )
     assert "Incidents linked to gender-based violence" not in rows_by_first_column(
         analyst, "summary"
     )

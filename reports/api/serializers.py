@@ -67,8 +67,9 @@ class ReportRequestSerializer(serializers.Serializer):
     scope_kind = serializers.ChoiceField(choices=ScopeKind.choices)
     scope = serializers.CharField(
         max_length=30,
-        help_text="The mission's acronym (or id), the regional organisation's code, or the "
-        "country's ISO 3166-1 alpha-3 code.",
+        help_text="The mission's acronym (or id), the regional organisation's code, the "
+        "country's ISO 3166-1 alpha-3 code, or `world` (scope_kind `world`, the "
+        "Secretary-General's input only).",
     )
     period_start = ReportDateField()
     period_end = ReportDateField(help_text="Inclusive.")
