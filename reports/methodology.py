@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
 
 from incidents.choices import InformationCredibility, SourceReliability, SourceType, WorkflowState
@@ -54,7 +54,15 @@ def section(ctx: ReportContext) -> Section:
         .order_by("mission__acronym", "contingent__name")
     )
     missions = sorted({mission for mission, _name, _country, _n in units})
-    contingents_in_scope = Contingent.objects.filter(mission_id__in=ctx.scope.mission_ids).count()
+    # The scope's missions, and any other mission whose records lie in the scope (a
+    # contingent of another mission reporting in a member State of a region).
+    contingents_in_scope = (
+        Contingent.objects.filter(
+            Q(mission_id__in=ctx.scope.mission_ids) | Q(mission_id__in=counted.values("mission_id"))
+        )
+        .distinct()
+        .count()
+    )
     months = months_in(ctx.period_start, ctx.period_end)
     months_covered = counted.dates("occurred_at", "month").count()
     as_of = counted.aggregate(last=Max("updated_at"))["last"]

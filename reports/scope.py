@@ -49,6 +49,12 @@ class Scope:
     countries: tuple[str, ...]  # the member or host countries (for maps and roll-ups)
     mission_ids: tuple[int, ...]  # the missions working there (for stored hotspots)
 
+    @property
+    def in_text(self) -> str:
+        """The scope as a sentence names it: "recorded in MINUSCA", "recorded in the
+        world" (its label, "World", is a title's)."""
+        return _("the world") if self.kind == ScopeKind.WORLD else self.label
+
     def narrow(self, incidents: QuerySet) -> QuerySet:
         if self.kind == ScopeKind.MISSION:
             return incidents.filter(mission_id=int(self.value))

@@ -103,7 +103,7 @@ def trends_section(ctx: ReportContext) -> Section:
             '%(end)s; the change is on the year before. A year without records is "no '
             'data", not zero.'
         )
-        % {"scope": ctx.scope.label, "first": years[0], "end": ctx.period_end.isoformat()}
+        % {"scope": ctx.scope.in_text, "first": years[0], "end": ctx.period_end.isoformat()}
     ]
     if partial:
         paragraphs.append(

@@ -81,7 +81,7 @@ def summary(ctx: ReportContext) -> tuple[Section, dict[str, int]]:
             )
             % {
                 **totals,
-                "scope": ctx.scope.label,
+                "scope": ctx.scope.in_text,
                 "start": ctx.period_start.isoformat(),
                 "end": ctx.period_end.isoformat(),
             }
@@ -181,7 +181,7 @@ def custody(ctx: ReportContext) -> Section:
                 "Chain-of-custody events recorded in the period on weapons of %(scope)s, "
                 "whenever the weapons were seized."
             )
-            % {"scope": ctx.scope.label}
+            % {"scope": ctx.scope.in_text}
         ],
         tables=[
             Table(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from datetime import date, timedelta
-from importlib import import_module
 
 import rules
 from celery.exceptions import SoftTimeLimitExceeded
@@ -32,7 +32,7 @@ from organisations.access import Principal
 from organisations.audit import record_write
 from organisations.models import Mission
 from reports import methodology, rendering
-from reports.documents import ReportContext
+from reports.documents import Document, ReportContext
 from reports.hotspots import stored_hotspot_runs
 from reports.models import Report, ReportFile, ReportTemplate, ScopeKind
 from reports.scope import (
@@ -47,16 +47,30 @@ from reports.scope import (
 
 logger = logging.getLogger(__name__)
 
-# Each template's module, imported when a report is generated: they draw with matplotlib
-# and geopandas, which the web process does not load.
-BUILDERS = {
-    ReportTemplate.MISSION_MONTHLY: "reports.mission_monthly",
-    ReportTemplate.REGIONAL_OVERVIEW: "reports.regional_overview",
-    ReportTemplate.SECRETARY_GENERAL: "reports.secretary_general",
-    ReportTemplate.SDG_16_4_2: "reports.sdg_16_4_2",
-    ReportTemplate.IAFQ: "reports.iafq",
-    ReportTemplate.ISACS_TRACE: "reports.isacs_trace",
-}
+
+def template_builders() -> dict[str, Callable[[ReportContext], Document]]:
+    """Each template's builder. The modules are imported when a report is generated, not
+    with this one: they draw with matplotlib and geopandas, which the web process does not
+    load."""
+    from reports import (
+        iafq,
+        isacs_trace,
+        mission_monthly,
+        regional_overview,
+        sdg_16_4_2,
+        secretary_general,
+    )
+
+    return {
+        ReportTemplate.MISSION_MONTHLY: mission_monthly.build,
+        ReportTemplate.REGIONAL_OVERVIEW: regional_overview.build,
+        ReportTemplate.SECRETARY_GENERAL: secretary_general.build,
+        ReportTemplate.SDG_16_4_2: sdg_16_4_2.build,
+        ReportTemplate.IAFQ: iafq.build,
+        ReportTemplate.ISACS_TRACE: isacs_trace.build,
+    }
+
+
 DEFAULT_SIGNIFICANT_SEIZURE = 10  # arms (see reports/iafq.py)
 CONTENT_TYPES = {
     ReportFile.Format.PDF: "application/pdf",
@@ -339,7 +353,7 @@ def _generate(report: Report) -> None:
         progress=progress,
         generated_at=generated_at,
     )
-    document = import_module(BUILDERS[report.template]).build(context)
+    document = template_builders()[report.template](context)
     # Every template ends with the same methodology and sources section.
     document.sections.append(methodology.section(context))
     progress(75, _("Writing the PDF"))

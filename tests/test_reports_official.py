@@ -35,6 +35,7 @@ from incidents.choices import (
 )
 from incidents.models import AmmunitionItem, Incident, WeaponItem
 from organisations.choices import Releasability
+from organisations.models import Contingent
 from reports.models import Report, ReportTemplate
 from reports.services import report_generate, report_request
 from tests.report_fixtures import MARCH_2025, _trace, build_report_world
@@ -293,3 +294,33 @@ def test_a_draft_submitted_changes_no_figure_but_the_count_left_out_so_the_repor
     assert table(again, "sdg_16_4_2") == table(report, "sdg_16_4_2")
     assert figures(again)["Of which in draft"] == 1
     assert figures(again)["Of which submitted"] == 3
+
+
+@pytest.mark.django_db
+def test_a_contingent_of_another_mission_reporting_in_the_scope_is_counted_among_its_contingents():
+    world = build_report_world()
+    template = world.records["alpha_verified_L1"]
+    visitor = next(
+        contingent
+        for contingent in Contingent.objects.exclude(mission=template.mission)
+        if contingent.mission.acronym == "MONUSCO"
+    )
+    Incident.objects.create(
+        kind=template.kind,
+        context=template.context,
+        occurred_at=template.occurred_at,
+        location=template.location,
+        country="CAF",
+        mission=visitor.mission,
+        contingent=visitor,
+        state=template.state,
+        releasability=template.releasability,
+    )
+
+    counted = figures(generate(ask(world.users["admin"], "sdg_16_4_2", "country", "CAF")))
+
+    assert counted["Missions reporting"] == 2
+    assert (
+        counted["Contingents reporting"]
+        <= counted["Contingents of the missions working in the scope"]
+    )

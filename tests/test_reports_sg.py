@@ -308,6 +308,8 @@ def test_the_world_input_compares_regional_organisations_and_instruments():
     text = pdf_text(report)
     assert in_pdf(text, "Kinshasa Convention")
     assert "IV. Regional organisations and instruments" in text
+    # Sentences name the scope as a sentence would ("recorded in the world").
+    assert in_pdf(text, "recorded in the world") and not in_pdf(text, "in World")
 
     # A mission analyst's world is what it may read: MINUSCA only.
     report = generate(world.users["mission_analyst"], kind="world", scope="world")
