@@ -1,5 +1,7 @@
 from django import template
 
+from reports import suppression
+
 register = template.Library()
 
 
@@ -12,3 +14,9 @@ def zip_with(row: list, columns: list) -> list[tuple]:
 @register.filter
 def is_number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@register.filter
+def is_suppressed(value) -> bool:
+    """A suppressed count ("< 5", "x"): aligned as the numbers of its column."""
+    return suppression.is_suppressed(value)
