@@ -233,7 +233,8 @@ REPORT_SOFT_TIME_LIMIT = env.int(
     "REPORT_SOFT_TIME_LIMIT", default=min(20 * 60, CELERY_TASK_SOFT_TIME_LIMIT)
 )
 REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=min(25 * 60, CELERY_TASK_TIME_LIMIT))
-# Reports print a count of people below this (and above 0) as "< N" (reports/suppression.py).
+# Reports, the dashboard and the trends analysis print a count of people below this (and
+# above 0) as "< N" (incidents/suppression.py).
 SMALL_CELL_THRESHOLD = env.int("SMALL_CELL_THRESHOLD", default=5)
 if not 1 <= SMALL_CELL_THRESHOLD <= 100:
     raise ImproperlyConfigured("SMALL_CELL_THRESHOLD must be a whole number from 1 to 100.")

@@ -20,6 +20,7 @@ from armsmonitor.jobs import (
     owned,
     stuck,
 )
+from geo.analyses import trends
 from geo.analyses.errors import AnalysisCancelled, AnalysisError
 from geo.analyses.kinds import ANALYSES
 from geo.analyses.source import analysis_choice, analysis_incidents, data_fingerprint
@@ -300,11 +301,11 @@ def mission_analyses_refresh(*, mission: Mission) -> list[AnalysisRun]:
 
 def result_for_reader(run: AnalysisRun, reader) -> dict | None:
     """The stored result as `reader` may see it: gender-disaggregated figures only for
-    readers entitled to them."""
+    readers entitled to them, counts of people small-cell suppressed (trends.suppressed)."""
     if run.result is None:
         return None
     if rules.has_perm("incidents.view_gender_data", reader):
-        return run.result
+        return trends.suppressed(run.result) if run.kind == AnalysisKind.TRENDS else run.result
     return {name: value for name, value in run.result.items() if name != "gender"}
 
 

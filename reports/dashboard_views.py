@@ -1,7 +1,9 @@
 """The analyst's dashboard page: the incident list's filter form, its figures as charts and
-tables, each figure linking to the map narrowed to it."""
+tables, each figure linking to the map narrowed to it. Counts of people print through
+small-cell suppression (incidents.suppression), in the tables, the charts' data and the
+totals alike."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from geo.countries import country_name
 from geo.models import Region
+from incidents import suppression
 from incidents.choices import AgeGroup, Context, IncidentKind, PersonRole, Sex, WeaponCategory
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
@@ -25,6 +28,7 @@ from reports.dashboard import (
     UNKNOWN,
     Count,
     DashboardFigures,
+    GenderFigures,
     dashboard_figures,
     filters_of,
     map_url,
@@ -46,10 +50,11 @@ class DashboardOptionsForm(forms.Form):
 @dataclass
 class Row:
     label: str
-    value: int
+    # A count, or a suppressed count of people ("< 5", "x": incidents.suppression).
+    value: int | str
     link: str
     # Further numbers shown in the table only (e.g. traced items of an origin).
-    extra: list[int] = field(default_factory=list)
+    extra: list[int | str] = field(default_factory=list)
     # The label under the bar, where the table's would not fit (country codes of a flow).
     short_label: str = ""
 
@@ -79,11 +84,13 @@ class Chart:
     def data(self) -> dict:
         if self.stacked:
             datasets = [
-                {"label": heading, "data": [row.extra[index] for row in self.rows]}
+                {"label": heading, "data": [_drawn(row.extra[index]) for row in self.rows]}
                 for index, heading in enumerate(self.extra_headings)
             ]
         else:
-            datasets = [{"label": self.value_heading, "data": [row.value for row in self.rows]}]
+            datasets = [
+                {"label": self.value_heading, "data": [_drawn(row.value) for row in self.rows]}
+            ]
         return {
             "type": self.kind,
             "horizontal": self.horizontal,
@@ -92,6 +99,12 @@ class Chart:
             "datasets": datasets,
             "links": [row.link for row in self.rows],
         }
+
+
+def _drawn(value: int | str) -> int | None:
+    """A value as the chart draws it: a suppressed count of people is no bar at all (its
+    number must not reach the page)."""
+    return None if isinstance(value, str) else value
 
 
 def _label(choices: type[models.TextChoices], code: str) -> str:
@@ -228,11 +241,57 @@ def dashboard_charts(figures: DashboardFigures, filters: QueryDict, cleaned: dic
     return charts
 
 
-def gender_charts(figures: DashboardFigures, filters: QueryDict) -> list[Chart]:
+def suppressed_people(gender: GenderFigures) -> dict[Hashable, int | str]:
+    """Every count of people the page prints, suppressed together (incidents.suppression):
+    ("persons",) the total; ("sex", code), ("age", code) and ("role", code), each adding
+    up to the total; ("role_sex", role, sex), whose rows add up to their role and whose
+    columns to their sex."""
+    values: dict[Hashable, int] = {("persons",): int(gender.persons)}
+    for name, counts in (
+        ("sex", gender.by_sex),
+        ("age", gender.by_age_group),
+        ("role", gender.by_role),
+    ):
+        values |= {(name, count.key): int(count.count) for count in counts}
+    roles = [count.key for count in gender.by_role]
+    sexes = list(dict.fromkeys([*Sex.values, *(count.key for count in gender.by_sex)]))
+    for role in roles:
+        for sex in sexes:
+            values[("role_sex", role, sex)] = int(gender.by_role_and_sex.get((role, sex), 0))
+    for sex in sexes:
+        values.setdefault(("sex", sex), 0)
+    lines: list[suppression.Line] = [
+        ([(name, count.key) for count in counts], ("persons",))
+        for name, counts in (
+            ("sex", gender.by_sex),
+            ("age", gender.by_age_group),
+            ("role", gender.by_role),
+        )
+    ]
+    lines += [([("role_sex", role, sex) for sex in sexes], ("role", role)) for role in roles]
+    lines += [([("role_sex", role, sex) for role in roles], ("sex", sex)) for sex in sexes]
+    return suppression.suppress(values, lines)
+
+
+def _in_order(counts: list[Count], choices: type[models.TextChoices]) -> list[Count]:
+    """Counts of people in the order of their choices, not by size: the order of two
+    suppressed rows must not say which is larger."""
+    order = list(choices.values)
+    return sorted(
+        counts,
+        key=lambda count: (order.index(count.key) if count.key in order else len(order), count.key),
+    )
+
+
+def gender_charts(
+    figures: DashboardFigures, filters: QueryDict, printed: dict[Hashable, int | str]
+) -> list[Chart]:
+    """The charts of people involved; `printed`: suppressed_people(figures.gender)."""
     gender = figures.gender
     if gender is None:
         return []
     everything = map_url(filters)
+    note = suppression.note()
     by_role = Chart(
         "persons-by-role",
         _("People involved by role and sex"),
@@ -241,14 +300,15 @@ def gender_charts(figures: DashboardFigures, filters: QueryDict) -> list[Chart]:
         [
             Row(
                 _label(PersonRole, count.key),
-                count.count,
+                printed[("role", count.key)],
                 everything,
-                [gender.by_role_and_sex.get((count.key, sex), 0) for sex in Sex.values],
+                [printed[("role_sex", count.key, sex)] for sex in Sex.values],
             )
-            for count in gender.by_role
+            for count in _in_order(gender.by_role, PersonRole)
         ],
         extra_headings=[str(label) for label in Sex.labels],
         stacked=True,
+        note=note,
     )
     return [
         Chart(
@@ -256,14 +316,22 @@ def gender_charts(figures: DashboardFigures, filters: QueryDict) -> list[Chart]:
             _("People involved by sex"),
             _("Sex"),
             _("People"),
-            [Row(_label(Sex, c.key), c.count, everything) for c in gender.by_sex],
+            [
+                Row(_label(Sex, c.key), printed[("sex", c.key)], everything)
+                for c in _in_order(gender.by_sex, Sex)
+            ],
+            note=note,
         ),
         Chart(
             "persons-by-age",
             _("People involved by age group"),
             _("Age group"),
             _("People"),
-            [Row(_label(AgeGroup, c.key), c.count, everything) for c in gender.by_age_group],
+            [
+                Row(_label(AgeGroup, c.key), printed[("age", c.key)], everything)
+                for c in _in_order(gender.by_age_group, AgeGroup)
+            ],
+            note=note,
         ),
         by_role,
     ]
@@ -288,6 +356,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         period=options.cleaned_data["period"],
         with_gender=rules.has_perm("incidents.view_gender_data", request.user),
     )
+    people = suppressed_people(figures.gender) if figures.gender else {}
     return render(
         request,
         "reports/dashboard.html",
@@ -295,7 +364,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             **context,
             "figures": figures,
             "charts": dashboard_charts(figures, filters, filterset.form.cleaned_data),
-            "gender_charts": gender_charts(figures, filters),
+            "gender_charts": gender_charts(figures, filters, people),
+            "persons": people.get(("persons",)),
             "map_url": map_url(filters),
             "list_query": filters.urlencode(),
         },

@@ -13,12 +13,19 @@ Rows are by country where the arms came under control and calendar year, as the
 questionnaire asks each State for its own territory; a report on a mission or a region has
 one block per country. A significant seizure is an incident with at least
 `significant_seizure_min_arms` arms (10 unless asked otherwise), parts and components not
-counted. An empty table says "no data", never zeros."""
+counted. An empty table says "no data", never zeros.
+
+Every count of people (the persons of the significant seizures, the arrests of criminal
+justice) goes through incidents.suppression, together: the persons of a seizure by role,
+sex and age add up to its row of the significant seizures, and the arrests by country,
+year, sex and age to the stage "Arrested or detained"."""
 
 import json
+from collections.abc import Hashable
 
 from django.utils.translation import gettext as _
 
+from incidents import suppression
 from incidents.choices import (
     AgeGroup,
     AmmunitionCategory,
@@ -495,6 +502,38 @@ def _tracing(ctx, names, by_year, requests, origins) -> Section:
     )
 
 
+def _suppressed_people(significant, persons, arrests) -> dict[Hashable, int | str]:
+    """Every count of people the report prints, suppressed together (incidents.suppression):
+    ("seizure", incident, "people" | "arrested") of the significant seizures' rows,
+    ("person", index, "people" | "arrested") of the persons' rows (they add up to their
+    incident's), ("arrest", index) of criminal justice's rows and ("arrests",) their total,
+    the stage "Arrested or detained"."""
+    values: dict[Hashable, int] = {}
+    lines: list[suppression.Line] = []
+    for row in significant:
+        pk, people, arrested = row[0], row[17], row[18]
+        values[("seizure", pk, "people")] = int(people)
+        values[("seizure", pk, "arrested")] = int(arrested)
+    for index, (_pk, _role, _sex, _age, people, arrested) in enumerate(persons):
+        values[("person", index, "people")] = int(people)
+        values[("person", index, "arrested")] = int(arrested)
+    for row in significant:
+        mine = [index for index, person in enumerate(persons) if person[0] == row[0]]
+        for column in ("people", "arrested"):
+            parts = [("person", index, column) for index in mine]
+            lines.append((parts, ("seizure", row[0], column)))
+    for index, row in enumerate(arrests):
+        values[("arrest", index)] = int(row[-1])
+    values[("arrests",)] = sum(int(row[-1]) for row in arrests)
+    lines.append(([("arrest", index) for index in range(len(arrests))], ("arrests",)))
+    return suppression.suppress(values, lines)
+
+
+def _people_note(rows: list, *notes: str) -> str:
+    """A table of people's note: what it says, and how small counts print."""
+    return " ".join(filter(None, [*notes, suppression.note() if rows else ""]))
+
+
 def _sex_age(sex: str, age: str, with_gender: bool) -> list[str]:
     if not with_gender:
         return [_("All"), _("All")]
@@ -510,7 +549,7 @@ def _gender_note(with_gender: bool) -> str:
     )
 
 
-def _significant(ctx, names, minimum, significant, persons) -> Section:
+def _significant(ctx, names, minimum, significant, persons, printed) -> Section:
     events = {"seized": _("Seized"), "found": _("Found"), "surrendered": _("Surrendered")}
     rows = []
     for (
@@ -531,8 +570,8 @@ def _significant(ctx, names, minimum, significant, persons) -> Section:
         crossed,
         destination,
         transport,
-        people,
-        arrested,
+        _people,
+        _arrested,
     ) in significant:
         rows.append(
             [
@@ -555,8 +594,8 @@ def _significant(ctx, names, minimum, significant, persons) -> Section:
                 _route(crossed, names),
                 country_label(destination, names) if destination else "",
                 label(TransportMode, transport),
-                people,
-                arrested,
+                printed[("seizure", pk, "people")],
+                printed[("seizure", pk, "arrested")],
             ]
         )
     seizures = _table(
@@ -608,6 +647,7 @@ def _significant(ctx, names, minimum, significant, persons) -> Section:
         # The types of arm, the makes and the transit countries: one per cell in HXL.
         lists={8: ", ", 9: MAKES_SEPARATOR, 14: ROUTE_SEPARATOR},
         rows=rows,
+        note=_people_note(rows),
     )
     people = _table(
         name="iafq_significant_persons",
@@ -629,16 +669,21 @@ def _significant(ctx, names, minimum, significant, persons) -> Section:
             "#affected+ind+arrested",
         ],
         rows=[
-            [pk, label(PersonRole, role), *_sex_age(sex, age, ctx.with_gender), n, a]
-            for pk, role, sex, age, n, a in persons
+            [
+                pk,
+                label(PersonRole, role),
+                *_sex_age(sex, age, ctx.with_gender),
+                printed[("person", index, "people")],
+                printed[("person", index, "arrested")],
+            ]
+            for index, (pk, role, sex, age, _n, _a) in enumerate(persons)
         ],
-        note=_gender_note(ctx.with_gender),
+        note=_people_note(persons, _gender_note(ctx.with_gender)),
     )
     return Section(title=_("Significant seizures"), tables=[seizures, people])
 
 
-def _criminal_justice(ctx, names, arrests) -> Section:
-    total = sum(row[-1] for row in arrests)
+def _criminal_justice(ctx, names, arrests, printed) -> Section:
     not_recorded = _("Not recorded by the mission: the host State's courts hold these records.")
     return Section(
         title=_("Criminal justice"),
@@ -655,10 +700,15 @@ def _criminal_justice(ctx, names, arrests) -> Section:
                 ],
                 hxl=[HXL_COUNTRY, "#date", "#group+sex", "#group+age", "#affected+ind+arrested"],
                 rows=[
-                    [country_label(c, names), y, *_sex_age(s, a, ctx.with_gender), n]
-                    for c, y, s, a, n in arrests
+                    [
+                        country_label(c, names),
+                        y,
+                        *_sex_age(s, a, ctx.with_gender),
+                        printed[("arrest", index)],
+                    ]
+                    for index, (c, y, s, a, _n) in enumerate(arrests)
                 ],
-                note=_gender_note(ctx.with_gender),
+                note=_people_note(arrests, _gender_note(ctx.with_gender)),
             ),
             Table(
                 name="iafq_criminal_justice_stages",
@@ -668,7 +718,7 @@ def _criminal_justice(ctx, names, arrests) -> Section:
                 rows=[
                     [
                         _("Arrested or detained"),
-                        total if arrests else "",
+                        printed[("arrests",)] if arrests else "",
                         _("Mission records: people involved, arrested or detained")
                         if arrests
                         else _("no data"),
@@ -676,6 +726,7 @@ def _criminal_justice(ctx, names, arrests) -> Section:
                     [_("Prosecuted"), "", not_recorded],
                     [_("Convicted"), "", not_recorded],
                 ],
+                note=_people_note(arrests),
             ),
         ],
     )
@@ -702,6 +753,7 @@ def build(ctx: ReportContext) -> Document:
         ctx.incidents, [row[0] for row in significant], by_sex_and_age=ctx.with_gender
     )
     arrests = figures.iafq_arrests(ctx.incidents, by_sex_and_age=ctx.with_gender)
+    printed = _suppressed_people(significant, persons, arrests)
 
     codes = {row[0] for rows in (by_category, by_year, requests, origins, arrests) for row in rows}
     codes |= {row[0] for rows in breakdowns.values() for row in rows}
@@ -719,8 +771,8 @@ def build(ctx: ReportContext) -> Document:
             _parts_and_ammunition(ctx, names, parts, ammunition),
             _routes(ctx, names, routes, transit),
             _tracing(ctx, names, by_year, requests, origins),
-            _significant(ctx, names, minimum, significant, persons),
-            _criminal_justice(ctx, names, arrests),
+            _significant(ctx, names, minimum, significant, persons, printed),
+            _criminal_justice(ctx, names, arrests, printed),
         ],
         notes=[
             _(

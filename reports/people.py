@@ -1,6 +1,6 @@
 """The counts of people that reports print (PersonsInvolved: role, sex, age group, outcome,
 count), as SQL aggregates over the report's incidents. Every table built from them goes
-through reports.suppression."""
+through incidents.suppression."""
 
 from __future__ import annotations
 

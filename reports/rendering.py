@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from geo.countries import country_name
-from reports import suppression
+from incidents import suppression
 from reports.documents import Document, Table
 
 # WeasyPrint logs each of its steps at INFO: a worker's log would be full of them.
@@ -152,7 +152,7 @@ def _numbers(cells: list) -> list:
 
 
 def _suppressed_columns(header: str, tag: str, cells: list) -> list[tuple[str, str, list]]:
-    """A numeric column with suppressed cells ("< 5", "x": reports.suppression): the
+    """A numeric column with suppressed cells ("< 5", "x": incidents.suppression): the
     numbers, with the suppressed cells left empty, then a #meta+suppressed column saying
     which were suppressed and how ("< 5" or "x")."""
     hidden = [suppression.is_suppressed(cell) for cell in cells]

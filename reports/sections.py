@@ -14,6 +14,7 @@ from geo.analyses.flows import analyse as flows_analyse
 from geo.analyses.source import no_progress
 from geo.countries import country_name
 from geo.models import AnalysisCell
+from incidents import suppression
 from incidents.choices import (
     AgeGroup,
     Context,
@@ -24,7 +25,7 @@ from incidents.choices import (
     Sex,
     WeaponCategory,
 )
-from reports import charts, figures, people, static_maps, suppression
+from reports import charts, figures, people, static_maps
 from reports.documents import Figure, ReportContext, Section, Table
 from reports.hotspots import stored_hotspot_runs
 
@@ -368,7 +369,7 @@ SEX_ROWS = [Sex.FEMALE, Sex.MALE, Sex.UNKNOWN]  # as people.SEXES
 # What readers without gender-data permission (incidents.view_gender_data) see of the
 # people involved, because it is aggregated enough: people by sex and age group over every
 # role, outcome and incident of the report's scope and period, with their totals, small
-# cells suppressed (reports.suppression). Never by role, incident, place or month, and
+# cells suppressed (incidents.suppression). Never by role, incident, place or month, and
 # never the links to gender-based violence.
 HXL_SEX_BY_AGE = [
     "#group+sex",

@@ -238,7 +238,7 @@ def _request(
                 "options": options,
                 "language": language,
                 "gender": with_gender,
-                # Another threshold prints other cells (reports/suppression.py).
+                # Another threshold prints other cells (incidents/suppression.py).
                 "small_cell_threshold": settings.SMALL_CELL_THRESHOLD,
                 "who": who,
             },

@@ -274,7 +274,10 @@ def test_the_draft_counts_only_for_its_reporter(world):
 # --- the page -----------------------------------------------------------------------------
 
 
-def test_the_page_shows_each_figure_in_its_table(client, world):
+def test_the_page_shows_each_figure_in_its_table(client, world, settings):
+    # The hand counts, as counted: small-cell suppression off (threshold 1). The counts of
+    # people suppressed are tested in tests/test_suppression_everywhere.py.
+    settings.SMALL_CELL_THRESHOLD = 1
     client.force_login(world.users["wps_analyst"])
     response = client.get("/dashboard/")
     assert response.status_code == 200

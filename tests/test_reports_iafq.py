@@ -277,6 +277,9 @@ def rows(report: Report, name: str) -> list[list]:
 @pytest.fixture(autouse=True)
 def _files_in_a_temporary_media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
+    # The hand counts, as counted: small-cell suppression off (threshold 1). The counts of
+    # people suppressed are tested in tests/test_suppression_everywhere.py.
+    settings.SMALL_CELL_THRESHOLD = 1
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from incidents import suppression
 from incidents.choices import (
     AgeGroup,
     Context,
@@ -37,7 +38,6 @@ from incidents.choices import (
 )
 from incidents.models import Incident, PersonsInvolved, WeaponItem
 from organisations.choices import Releasability
-from reports import suppression
 from reports.models import Report
 from reports.services import report_generate, report_request
 from tests.report_fixtures import MARCH_2025, build_report_world

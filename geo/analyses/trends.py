@@ -3,7 +3,9 @@ gender-disaggregated counts of the people involved.
 
 The gender figures are computed for every run and removed on the way out for readers not
 entitled to them (see `result_for_reader` in geo/services.py), so one stored run serves
-every reader of its mission.
+every reader of its mission. The counts of people are stored as counted and print through
+small-cell suppression (incidents.suppression) on the way out (`suppressed`): each cell of
+one period, role, sex and age group, with no total beside it, so primary suppression only.
 """
 
 from dataclasses import dataclass
@@ -12,6 +14,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from geo.analyses.source import Progress, chosen_incidents_sql
+from incidents import suppression
 
 PERIODS = ("month", "quarter", "year")
 
@@ -72,3 +75,15 @@ def analyse(incidents: QuerySet, parameters: TrendParameters, progress: Progress
         name: series.pop(name) for name in ("persons_by_role_sex_age", "gbv_linked_incidents")
     }
     return result
+
+
+def suppressed(result: dict) -> dict:
+    """The stored result as it is printed: the counts of people (`persons_by_role_sex_age`)
+    small-cell suppressed under today's threshold ("< 5"); the rest as stored."""
+    gender = result.get("gender")
+    if not gender or "persons_by_role_sex_age" not in gender:
+        return result
+    cells = gender["persons_by_role_sex_age"]
+    printed = suppression.suppress(dict(enumerate(int(cell["count"]) for cell in cells)), [])
+    people = [{**cell, "count": printed[index]} for index, cell in enumerate(cells)]
+    return {**result, "gender": {**gender, "persons_by_role_sex_age": people}}

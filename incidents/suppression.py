@@ -1,4 +1,6 @@
-"""Small-cell suppression: the one helper every report table that counts people uses.
+"""Small-cell suppression: the one helper every output that counts people uses (the
+reports' tables, the dashboard, the trends analysis). It lives in `incidents`, below both
+`reports` and `geo.analyses` in the layers of pyproject.toml, so that each may import it.
 
 The rule (README, "Small-cell suppression"):
 
@@ -52,6 +54,10 @@ def is_small(value: int) -> bool:
 
 
 def note() -> str:
+    """What a table of people says of its small counts; nothing when the threshold is 1
+    (suppression off)."""
+    if threshold() <= 1:
+        return ""
     return _(
         'Counts of people from 1 to %(below)s print as "< %(threshold)s"; "x" marks a '
         "count withheld so that a small one cannot be worked out from a total."
