@@ -1,6 +1,6 @@
 from django import template
 
-from reports import suppression
+from incidents import suppression
 
 register = template.Library()
 
