@@ -73,9 +73,23 @@ class AdminArea(models.Model):
 
 
 class Region(models.Model):
-    """A regional organisation (ECCAS, ECOWAS, the AU, …) and its member states."""
+    """A regional organisation (ECCAS, ECOWAS, the AU, …) and its member states, or the
+    States of a regional instrument on small arms (the Kinshasa Convention, …): the
+    Secretary-General's input compares both; flows and the dashboard group by
+    organisations only."""
+
+    class Kind(models.TextChoices):
+        ORGANISATION = "organisation", _("Regional organisation")
+        INSTRUMENT = "instrument", _("Regional instrument on small arms")
 
     code = models.SlugField(_("code"), max_length=30, unique=True)
+    kind = models.CharField(
+        _("kind"),
+        max_length=12,
+        choices=Kind.choices,
+        default=Kind.ORGANISATION,
+        db_default=Kind.ORGANISATION,
+    )
     name = models.CharField(_("name"), max_length=200)
     member_countries = ArrayField(
         models.CharField(max_length=3, validators=[validate_country_code]),

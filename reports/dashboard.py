@@ -130,6 +130,7 @@ SELECT 'region', region.code, sum(grouped.incidents), 0
 FROM grouped
 JOIN geo_region AS region
     ON grouped.figure = 'country' AND grouped.key = ANY(region.member_countries)
+    AND region.kind = 'organisation'
 GROUP BY region.code
 UNION ALL
 -- The periods without incidents between the first and the last, as zeros: the chart over

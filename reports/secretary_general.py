@@ -26,14 +26,6 @@ from reports.documents import Document, ReportContext, Section, Table
 from reports.models import ScopeKind
 from reports.scope import in_period
 
-# Regions (geo.Region) that are the States of a regional instrument on small arms rather
-# than an organisation (geo migration 0019).
-INSTRUMENT_CODES = (
-    "kinshasa-convention",
-    "nairobi-protocol",
-    "ecowas-convention",
-    "sadc-firearms-protocol",
-)
 # The multi-year trend covers at least this many calendar years, ending with the period's.
 TREND_YEARS = 5
 
@@ -165,8 +157,8 @@ def regions_compared(ctx: ReportContext) -> list[tuple[Region, int, int, int]]:
 
 def regions_section(ctx: ReportContext) -> Section:
     compared = regions_compared(ctx)
-    organisations = [row for row in compared if row[0].code not in INSTRUMENT_CODES]
-    instruments = [row for row in compared if row[0].code in INSTRUMENT_CODES]
+    organisations = [row for row in compared if row[0].kind == Region.Kind.ORGANISATION]
+    instruments = [row for row in compared if row[0].kind == Region.Kind.INSTRUMENT]
     section = Section(
         title=_("Regional organisations and instruments"),
         paragraphs=[

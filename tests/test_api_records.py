@@ -248,11 +248,14 @@ def test_boundaries_and_regions(client, world):
         "test-caf": ["CAF"],
         "test-cod": ["COD"],
     }
-    # The rest: the instruments geo migration 0019 records as regions.
+    # The rest: the instruments geo migration 0019 records as regions, said to be so.
     instruments = importlib.import_module("geo.migrations.0019_regional_instruments")
     assert set(listed) - {"test-caf", "test-cod"} <= {
         code for code, *_rest in instruments.INSTRUMENTS
     }
+    kinds = {row["code"]: row["kind"] for row in regions}
+    assert kinds["test-caf"] == "organisation"
+    assert {kinds[code] for code in set(listed) - {"test-caf", "test-cod"}} <= {"instrument"}
     assert get(client, world, "host_agency", "/api/v1/regions/test-cod").json()["name"] == (
         "COD only"
     )

@@ -198,7 +198,7 @@ region_order AS (
     SELECT code, member_countries,
            row_number() OVER (ORDER BY cardinality(member_countries), code)
     FROM geo_region
-    WHERE cardinality(%s::text[]) = 0
+    WHERE cardinality(%s::text[]) = 0 AND kind = 'organisation'
 ),
 country_region AS (
     SELECT places.country,

@@ -37,7 +37,7 @@ class CountryBoundarySerializer(CountrySerializer):
 class RegionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Region
-        fields = ["code", "name", "member_countries", "source", "members_as_of"]
+        fields = ["code", "name", "kind", "member_countries", "source", "members_as_of"]
         read_only_fields = fields
 
 
