@@ -171,6 +171,10 @@ class IncidentForm(ModelDefaultsForm):
         return cleaned
 
     def save(self, commit=True):
+        if self.instance.pk and "coordinates" not in self.changed_data:
+            # The point as stored. The form shows it to six decimals: writing that back would
+            # record a move that did not happen, and drop the point's further decimals.
+            return super().save(commit=commit)
         coordinates = self.cleaned_data["coordinates"]
         self.instance.location = Point(coordinates.longitude, coordinates.latitude, srid=4326)
         # A point written coarsely (an MGRS 1 km square, one decimal) is no more precise
