@@ -117,9 +117,13 @@ class IncidentForm(ModelDefaultsForm):
 
     def __init__(self, *args, reporter, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contingent"].queryset = Contingent.objects.filter(
+        contingents = Contingent.objects.filter(
             memberships__user=reporter, memberships__role=Role.REPORTER
         ).select_related("mission")
+        self.fields["contingent"].queryset = contingents
+        if not self.instance.pk and not self.is_bound and len(contingents) == 1:
+            # A reporter of one contingent records for it (issue 21).
+            self.initial["contingent"] = contingents[0].pk
         if self.instance.pk:
             self.fields["contingent"].disabled = True
             point = self.instance.location

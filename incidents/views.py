@@ -179,12 +179,16 @@ def incident_edit(request, pk: int):
     return _entry_page(request, incident)
 
 
-def _workflow_action(request, pk: int, act):
+def _workflow_action(request, pk: int, act, done: str):
+    """Run a workflow step on the record and say what became of it: `done` when it went
+    through (issue 21: submitting and verifying showed no confirmation), the refusal else."""
     incident = _visible_incident(request, pk)
     try:
         act(incident)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
     return redirect("incidents:detail", pk=incident.pk)
 
 
@@ -192,7 +196,10 @@ def _workflow_action(request, pk: int, act):
 @require_POST
 def incident_submit(request, pk: int):
     return _workflow_action(
-        request, pk, lambda incident: services.incident_submit(incident=incident, by=request.user)
+        request,
+        pk,
+        lambda incident: services.incident_submit(incident=incident, by=request.user),
+        _("Record submitted for verification."),
     )
 
 
@@ -200,7 +207,10 @@ def incident_submit(request, pk: int):
 @require_POST
 def incident_verify(request, pk: int):
     return _workflow_action(
-        request, pk, lambda incident: services.incident_verify(incident=incident, by=request.user)
+        request,
+        pk,
+        lambda incident: services.incident_verify(incident=incident, by=request.user),
+        _("Record verified."),
     )
 
 
@@ -213,6 +223,7 @@ def incident_return(request, pk: int):
         lambda incident: services.incident_return(
             incident=incident, by=request.user, comment=request.POST.get("comment", "")
         ),
+        _("Record returned to its reporter for correction."),
     )
 
 
@@ -225,6 +236,7 @@ def incident_withdraw(request, pk: int):
         lambda incident: services.incident_withdraw(
             incident=incident, by=request.user, reason=request.POST.get("reason", "")
         ),
+        _("Record withdrawn."),
     )
 
 

@@ -1,0 +1,67 @@
+"""Hand-offs between roles say what happened (issue 21): "Record a seizure" in the top bar for
+reporters only, the contingent preselected for a reporter of one contingent, and a
+confirmation after submitting, verifying, returning and withdrawing."""
+
+from django.contrib.messages import get_messages
+
+from incidents.models import Incident
+from organisations.choices import Role
+from organisations.models import Contingent, Membership
+
+
+def _messages(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def test_the_top_bar_offers_to_record_a_seizure_to_reporters_only(client, world):
+    client.force_login(world.users["reporter_alpha"])
+    assert 'href="/incidents/new">Record a seizure</a>' in client.get("/").content.decode()
+
+    client.force_login(world.users["mission_analyst"])
+    assert "Record a seizure" not in client.get("/").content.decode()
+
+
+def test_a_reporter_of_one_contingent_finds_it_chosen_and_of_two_chooses(client, world):
+    reporter = world.users["reporter_alpha"]
+    client.force_login(reporter)
+
+    page = client.get("/incidents/new").content.decode()
+    alpha = world.records["alpha_draft_L1"].contingent
+    assert f'<option value="{alpha.pk}" selected>' in page
+
+    bravo = Contingent.objects.get(name="Bravo")
+    Membership.objects.create(user=reporter, role=Role.REPORTER, contingent=bravo)
+    page = client.get("/incidents/new").content.decode()
+    assert f'<option value="{alpha.pk}" selected>' not in page
+    assert f'<option value="{bravo.pk}" selected>' not in page
+
+
+def test_each_workflow_step_says_it_went_through(client, world):
+    incident = world.records["alpha_draft_L1"]
+    client.force_login(world.users["reporter_alpha"])
+
+    submitted = client.post(f"/incidents/{incident.pk}/submit")
+    assert _messages(submitted)[-1] == "Record submitted for verification."
+
+    client.force_login(world.users["verifier"])
+    returned = client.post(f"/incidents/{incident.pk}/return", {"comment": "Check the serial."})
+    assert _messages(returned)[-1] == "Record returned to its reporter for correction."
+
+    client.force_login(world.users["reporter_alpha"])
+    client.post(f"/incidents/{incident.pk}/submit")
+    client.force_login(world.users["verifier"])
+    verified = client.post(f"/incidents/{incident.pk}/verify")
+    assert _messages(verified)[-1] == "Record verified."
+    assert Incident.objects.get(pk=incident.pk).state == "verified"
+
+
+def test_a_refused_step_says_why_and_no_confirmation(client, world):
+    incident = world.records["alpha_draft_L1"]
+    client.force_login(world.users["reporter_alpha"])
+    client.post(f"/incidents/{incident.pk}/submit", follow=True)  # its message shown
+    client.force_login(world.users["verifier"])
+
+    response = client.post(f"/incidents/{incident.pk}/return", {"comment": " "})
+
+    assert _messages(response) == ["Say what the reporter should correct."]
+    assert Incident.objects.get(pk=incident.pk).state == "submitted"
