@@ -6,7 +6,7 @@ database.py create        create the two roles, the database (owned by the owner
 database.py server-major  print the server's PostgreSQL major version
 database.py is-local      exit 0 if the server runs on this machine
 
-Three connections (see the README, "Database roles"):
+Three connections (see docs/operators/database-roles.md):
 
 - DATABASE_ADMIN_URL: a superuser, used here only, to create roles, the database and PostGIS
   (an extension that only a superuser may create). Default: DATABASE_OWNER_URL's server as

@@ -80,7 +80,7 @@ start_private_postgres() {
   STARTED_SERVICES+=("postgres:$bin:$cluster")
 }
 
-# The roles of a database that this script sets up itself (README, "Database roles"): the
+# The roles of a database that this script sets up itself (docs/operators/database-roles.md): the
 # owner runs the migrations, the application connects as a role that owns nothing.
 OWNER_ROLE="${OWNER_ROLE:-armsmonitor_owner}"
 APP_ROLE="${APP_ROLE:-armsmonitor_app}"

@@ -31,7 +31,7 @@ say "Starting the web server, a Celery worker and Celery beat"
   --access-logfile - &
 PROCESSES+=($!)
 # A worker that dies (killed, out of memory) is started again rather than stopping the
-# stack: its jobs come back through the job watchdog (README, Operations).
+# stack: its jobs come back through the job watchdog (docs/operators/scaling.md).
 supervise() {
   local child=""
   trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT

@@ -10,7 +10,7 @@
 # the script drops it). SAMPLES_INCIDENTS (default 10000) demo incidents, seed 2026.
 # SAMPLES_VENV names a virtualenv to use as it is (another checkout's); without it, the
 # project's .venv is set up as `make run` does. Report files go to .data/samples-media.
-# At the end it prints the table of README's "Generation times of the samples".
+# At the end it prints the table of "Generation times of the samples" in docs/users/reports.md.
 source "$(dirname "$0")/lib.sh"
 trap stop_started_services EXIT
 
@@ -71,7 +71,7 @@ seed_started=$SECONDS
   --login-file "$DATA_DIR/samples-login.txt"
 say "Seeded in $((SECONDS - seed_started)) s"
 
-# template, scope kind, scope, from, to, the scope and period as README's table names them
+# template, scope kind, scope, from, to, the scope and period as the table in docs/users/reports.md names them
 SAMPLES=(
   "mission_monthly|mission|MINUSCA|2026-09-01|2026-09-30|MINUSCA, September 2026"
   "regional_overview|region|eccas|2025-10-01|2026-09-30|ECCAS, October 2025 – September 2026"

@@ -25,6 +25,14 @@ say "Lint"
 "$VENV/bin/ruff" format --check .
 "$PYTHON" manage.py makemigrations --check --dry-run -v0
 
+say "Docs (mkdocs build --strict)"
+# Offline (no web fonts, no CDN: mkdocs.yml) and into a temporary folder, never the project.
+# (Not --quiet: it hides the warnings that --strict turns into a failure.)
+docs_site="$(mktemp -d)"
+SOURCE_DATE_EPOCH=0 NO_MKDOCS_2_WARNING=1 \
+  "$VENV/bin/mkdocs" build --strict --site-dir "$docs_site"
+rm -rf "$docs_site"
+
 say "Layers (import-linter: the contract in pyproject.toml)"
 "$VENV/bin/lint-imports" --no-cache
 

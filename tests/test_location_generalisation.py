@@ -13,7 +13,7 @@ everything again: each answer must be the same, byte for byte (or as parsed wher
 format stamps its own creation time).
 
 What stays visible by design, and so is kept fixed here: the country, which sharing
-agreements and regional readers are defined by (README, "Access policy").
+agreements and regional readers are defined by (docs/operators/access.md, "Access policy").
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ downloaded. On top of libhxl's schema, the rules that the HXL hashtag dictionary
 (https://hxlstandard.org/standard/dictionary/) sets for these files:
 
 - every hashtag is a core hashtag of the dictionary;
-- every attribute is a core attribute, or one of ours documented in the README;
+- every attribute is a core attribute, or one of ours documented in docs/clients/hxl.md;
 - +num columns hold numbers, +code columns hold a code and nothing else (#country+code: an
   ISO 3166-1 alpha-3 code, the dictionary's default vocabulary for #country), one value per
   cell.
@@ -19,7 +19,6 @@ import io
 import re
 import socket
 from datetime import timedelta
-from pathlib import Path
 
 import hxl
 import pytest
@@ -34,6 +33,7 @@ from reports.documents import Table
 from reports.models import Report, ReportTemplate
 from reports.rendering import csv_bytes
 from reports.services import report_generate, report_request
+from tests.docs_pages import docs_page
 from tests.report_fixtures import MARCH_2025, build_report_world
 
 # The core hashtags and attributes of the HXL 1.1 hashtag dictionary
@@ -87,12 +87,10 @@ PROJECT_SCHEMA = [
     ],
 ]
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-
 
 def documented_attributes() -> set[str]:
-    """Our own attributes: the rows "| `+attribute` | meaning |" of the README's table."""
-    return set(re.findall(r"^\| `\+(\w+)` \|", README.read_text(), flags=re.MULTILINE))
+    """Our own attributes: the rows "| `+attribute` | meaning |" of the table in the docs."""
+    return set(re.findall(r"^\| `\+(\w+)` \|", docs_page("clients/hxl.md"), flags=re.MULTILINE))
 
 
 def hashtag_problems(name: str, dataset, documented: set[str]) -> list[str]:
