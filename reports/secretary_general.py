@@ -168,7 +168,7 @@ def regions_section(ctx: ReportContext) -> Section:
                 "Convention, Nairobi Protocol, ECOWAS Convention, SADC Firearms Protocol). "
                 "An incident counts in every organisation or instrument its country belongs "
                 "to: the rows do not add up. Membership as of the date each list gives "
-                "(README, Geography)."
+                "(ArmsMonitor documentation, Geography)."
             )
         ],
     )

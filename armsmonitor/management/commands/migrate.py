@@ -35,8 +35,8 @@ class Command(migrate.Command):
                 if not role_exists(connection, role):
                     raise CommandError(
                         f"The application's database role {role!r} does not exist: create "
-                        "it first (scripts/database.py create, or the README's "
-                        '"Database roles").'
+                        "it first (scripts/database.py create, or the documentation's "
+                        '"Database roles", docs/operators/database-roles.md).'
                     )
                 grant_application_role(connection, role)
         finally:
