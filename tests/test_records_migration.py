@@ -6,9 +6,9 @@ import importlib
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from incidents.models import AmmunitionItem, Incident, PersonsInvolved, WeaponItem
+from tests.migrating import migrate_to, migrate_to_latest
 from tests.personas import build_world
 
 BEFORE = ("incidents", "0019_importjob_language")
@@ -16,9 +16,7 @@ AFTER = ("incidents", "0021_weapon_marks_and_ammunition_kinds")
 
 
 def _migrate(target) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([target])
+    migrate_to([target])
 
 
 def _counts() -> dict[str, int]:
@@ -64,8 +62,7 @@ def test_the_migrations_run_back_and_forth_keeping_every_record_and_carrying_cod
         )
         assert list(credibility) == ["6"]
     finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -96,8 +93,7 @@ def test_this_stops_migrations_run_back_and_forth_keeping_records_and_the_manufa
         with connection.cursor() as cursor:
             cursor.execute("SELECT to_regclass('incidents_manufacturer')")
             assert cursor.fetchone() == (None,)
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()
         assert _counts() == before
         # (As the migration writes it: a transactional test before this one may have
         # emptied the table.)
@@ -108,5 +104,4 @@ def test_this_stops_migrations_run_back_and_forth_keeping_records_and_the_manufa
         assert read.component_serials == []
         assert Incident.objects.get(pk=incident.pk).seizure_justification == "unknown"
     finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()

@@ -9,8 +9,6 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from incidents.choices import TRACE_OUTCOMES, TraceFailureReason, TraceStatus
 from incidents.demo import demo_dataset_create
@@ -21,6 +19,7 @@ from incidents.services import (
     trace_request_progress,
     trace_request_send,
 )
+from tests.migrating import migrate_to, migrate_to_latest
 from tests.personas import build_world
 
 API = "/api/v1/trace-requests"
@@ -448,11 +447,7 @@ BEFORE = [("incidents", "0019_importjob_language")]
 AFTER = [("incidents", "0020_trace_requests_isacs")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
+_migrate = migrate_to
 
 
 @pytest.mark.django_db(transaction=True)
@@ -532,7 +527,7 @@ def test_migration_0020_maps_statuses_forward_and_back_keeping_counts():
             == origins_before
         )
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
 
 
 # --- labels ---------------------------------------------------------------------------------
