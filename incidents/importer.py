@@ -619,11 +619,44 @@ def _doubted_locations(cursor, parameters: dict) -> list[Problem]:
     ]
 
 
+# The template's incident columns written to the incident as the file gives them (checked
+# and cast); the others are read in other ways: the point from latitude and longitude or
+# coordinates, the country from the point (checked against a stated one), and
+# location_confirmed only lifts a doubt.
+COPIED_INCIDENT_COLUMNS = [
+    column.name
+    for column in INCIDENT_COLUMNS
+    if column.name not in ("latitude", "longitude", "coordinates", "country", "location_confirmed")
+]
+# The incident's columns the import derives or sets itself, beside the copied ones.
+DERIVED_INCIDENT_COLUMNS = [
+    "location",
+    "h3_cell",
+    "contingent_id",
+    "mission_id",
+    "reported_by_id",
+    "state",
+    "return_comment",
+    "withdrawn_reason",
+    "country",
+    "near_border",
+    "admin_area_id",
+    "created_at",
+    "updated_at",
+]
+
+
 def _insert_incidents_sql(history_columns: list[str]) -> str:
     """Insert the new incidents, and their first history rows from what the insert returns
     (rather than reading the new rows back)."""
     columns = ", ".join(history_columns)
-    return INSERT_INCIDENTS.format(returned=columns, history_columns=columns)
+    return INSERT_INCIDENTS.format(
+        returned=columns,
+        history_columns=columns,
+        copied=", ".join(COPIED_INCIDENT_COLUMNS),
+        copied_values=", ".join(f"s.{name}" for name in COPIED_INCIDENT_COLUMNS),
+        derived=", ".join(DERIVED_INCIDENT_COLUMNS),
+    )
 
 
 INSERT_INCIDENTS = """
@@ -639,21 +672,8 @@ WITH located AS (
                         AND existing.external_reference = s.external_reference
                         AND existing.external_reference <> '')
 ), created AS (
-    INSERT INTO incidents_incident (
-        external_reference, occurred_at, date_precision, location, location_precision,
-        kind, context, actor_type, actors, narrative, source, source_type, source_reliability,
-        information_credibility, releasability, gbv_link, gbv_type, seizure_justification,
-        transport_mode, route_departure_country, route_transit_countries,
-        route_destination_country, h3_cell, contingent_id,
-        mission_id, reported_by_id, state,
-        return_comment, withdrawn_reason, country, near_border, admin_area_id, created_at,
-        updated_at)
-    SELECT s.external_reference, s.occurred_at, s.date_precision, s.point,
-        s.location_precision, s.kind, s.context, s.actor_type, s.actors, s.narrative,
-        s.source, s.source_type, s.source_reliability, s.information_credibility,
-        s.releasability, s.gbv_link, s.gbv_type, s.seizure_justification, s.transport_mode,
-        s.route_departure_country, s.route_transit_countries, s.route_destination_country,
-        cells.h3_cell,
+    INSERT INTO incidents_incident ({copied}, {derived})
+    SELECT {copied_values}, s.point, cells.h3_cell,
         %(contingent)s, %(mission)s, %(user)s, %(state)s, '', '',
         s.placed_country, s.placed_near_border,
         (SELECT area.id FROM geo_adminarea AS area WHERE ST_Covers(area.boundary, s.point)
