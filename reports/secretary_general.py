@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import date
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from geo.models import Region
 from incidents.choices import Context
@@ -228,7 +229,11 @@ def violence_section(ctx: ReportContext, people_table: Table) -> Section:
                 "gang, intercommunal, pastoral, political, resource-related, poaching, "
                 "domestic, other and unknown), and the people killed and injured in them."
             ),
-            _("%(outside)s incidents outside conflict; %(conflict)s in armed conflict.")
+            ngettext(
+                "%(outside)s incident outside conflict; %(conflict)s in armed conflict.",
+                "%(outside)s incidents outside conflict; %(conflict)s in armed conflict.",
+                sum(n for _c, n, _w in outside),
+            )
             % {"outside": sum(n for _c, n, _w in outside), "conflict": in_conflict}
             if by_context
             else _("Incidents: no data."),

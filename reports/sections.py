@@ -7,6 +7,7 @@ Each function takes the ReportContext and returns a Section; the template module
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from geo.analyses.errors import AnalysisError
 from geo.analyses.flows import FlowParameters
@@ -76,12 +77,22 @@ def summary(ctx: ReportContext) -> tuple[Section, dict[str, int]]:
     section = Section(
         title=_("Summary"),
         paragraphs=[
-            _(
-                "%(incidents)s incidents with %(weapons)s weapons and %(rounds)s rounds of "
-                "ammunition were recorded in %(scope)s between %(start)s and %(end)s."
+            ngettext(
+                "%(incidents)s with %(weapons)s and %(rounds)s of ammunition was recorded in "
+                "%(scope)s between %(start)s and %(end)s.",
+                "%(incidents)s with %(weapons)s and %(rounds)s of ammunition were recorded in "
+                "%(scope)s between %(start)s and %(end)s.",
+                totals["incidents"],
             )
             % {
-                **totals,
+                "incidents": ngettext(
+                    "%(count)s incident", "%(count)s incidents", totals["incidents"]
+                )
+                % {"count": totals["incidents"]},
+                "weapons": ngettext("%(count)s weapon", "%(count)s weapons", totals["weapons"])
+                % {"count": totals["weapons"]},
+                "rounds": ngettext("%(count)s round", "%(count)s rounds", totals["rounds"])
+                % {"count": totals["rounds"]},
                 "scope": ctx.scope.in_text,
                 "start": ctx.period_start.isoformat(),
                 "end": ctx.period_end.isoformat(),
@@ -474,7 +485,11 @@ def gender(ctx: ReportContext, totals: dict[str, int], *, harm: bool = False):
         section.tables.append(_harm_table(harm_grid, printed))
     if ctx.with_gender:
         section.paragraphs.append(
-            _("%(count)s incidents were linked to gender-based violence.")
+            ngettext(
+                "%(count)s incident was linked to gender-based violence.",
+                "%(count)s incidents were linked to gender-based violence.",
+                totals["gbv_linked_incidents"],
+            )
             % {"count": totals["gbv_linked_incidents"]}
         )
         section.tables.append(

@@ -324,3 +324,26 @@ def test_a_contingent_of_another_mission_reporting_in_the_scope_is_counted_among
         counted["Contingents reporting"]
         <= counted["Contingents of the missions working in the scope"]
     )
+
+
+@pytest.mark.django_db
+def test_one_incident_is_counted_in_the_singular():
+    world = build_report_world()
+    template = world.records["alpha_verified_L1"]
+    Incident.objects.create(
+        kind=template.kind,
+        context=template.context,
+        occurred_at=template.occurred_at,
+        location=Point(14.5, 10.6, srid=4326),
+        country="CMR",
+        mission=template.mission,
+        contingent=template.contingent,
+        state=template.state,
+        releasability=template.releasability,
+    )
+
+    text = pdf_text(generate(ask(world.users["admin"], "secretary_general", "country", "CMR")))
+
+    assert "1 incident with 0 weapons and 0 rounds of ammunition was recorded in" in " ".join(
+        text.split()
+    )

@@ -197,3 +197,13 @@ def test_density_and_flows_are_drawn_as_heat_and_arrowed_lines(
     assert query["density"] and query["flows"]
     screenshot(page, "6-map-density-flows")
     assert browser_errors == []
+
+
+def test_one_incident_is_counted_in_the_singular(page: Page, live_server, world, browser_errors):
+    seizure(*north_of(18.6, 4.6, 0), kind=IncidentKind.VOLUNTARY_SURRENDER)
+    sign_in(page, live_server, "mission_analyst")
+
+    open_map(page, f"{live_server.url}/map/?kind=voluntary_surrender")
+
+    expect(page.locator("#map-count")).to_have_text("1 incident in view")
+    assert browser_errors == []

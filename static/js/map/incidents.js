@@ -1,6 +1,7 @@
 // The incidents layer: for each viewport, counts per grid cell (low zooms) or the
 // incidents themselves (high zooms), from the map data endpoint. Markers are focusable:
 // Tab reaches them, Enter zooms into a cell or opens an incident's popup.
+import { counted } from "./counted.js";
 
 export class IncidentsLayer {
   constructor(map, urls, text, { onCount, onError }) {
@@ -58,7 +59,7 @@ export class IncidentsLayer {
     const label = count >= 10000 ? `${Math.round(count / 1000)}k` : count >= 1000 ? `${(count / 1000).toFixed(1)}k` : String(count);
     const marker = L.marker([latitude, longitude], {
       icon: L.divIcon({ className: "map-cell", html: label, iconSize: [size, size] }),
-      title: `${count} ${this.text.textCell}`,
+      title: counted(count, this.text.textCellOne, this.text.textCell),
       keyboard: true,
     });
     marker.on("click", () => {

@@ -1,5 +1,6 @@
 // Reference layers (country and admin boundaries, missions' and contingents' areas) and
 // the result layers of analyses (hot spots, clusters, density heat, flow lines).
+import { counted } from "./counted.js";
 
 const SPOT_COLOURS = { 3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", 0: "#f7f7f7", "-1": "#d1e5f0", "-2": "#67a9cf", "-3": "#2166ac" };
 
@@ -55,7 +56,8 @@ export async function analysisLayer(kind, id, urls, text) {
     const clusters = await json(`${base}/clusters.geojson`);
     return L.geoJSON(clusters, {
       style: { weight: 2, color: "#6a3d9a", fillOpacity: 0.2 },
-      onEachFeature: (feature, item) => item.bindTooltip(`${feature.properties.incidents} ${text.textCluster}`),
+      onEachFeature: (feature, item) =>
+        item.bindTooltip(counted(feature.properties.incidents, text.textClusterOne, text.textCluster)),
     });
   }
   const run = await json(base);

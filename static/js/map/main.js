@@ -2,6 +2,7 @@
 // and the export links together. Settings come from the page (json_script), labels from
 // data-* attributes: no inline script.
 import { analyse } from "./analyse.js";
+import { counted } from "./counted.js";
 import { IncidentsLayer } from "./incidents.js";
 import { analysisLayer, referenceLayer } from "./layers.js";
 import {
@@ -65,7 +66,7 @@ document.getElementById("map-area-clear").addEventListener("click", () => {
 // --- Layers ---------------------------------------------------------------------------
 const incidents = new IncidentsLayer(map, { ...settings.urls, kinds: settings.kinds }, text, {
   onCount: (total) => {
-    count.textContent = `${total.toLocaleString()} ${text.textIncidents}`;
+    count.textContent = counted(total, text.textIncident, text.textIncidents);
     errors.textContent = "";
   },
   onError: (fieldErrors) => {
