@@ -25,7 +25,12 @@
     }
     const spec = JSON.parse(source.textContent);
     const valueAxis = { beginAtZero: true, stacked: spec.stacked, ticks: { precision: 0 } };
-    const labelAxis = { stacked: spec.stacked, ticks: { autoSkip: true } };
+    // A time axis may skip labels; a category axis names every bar (issue 22: the chart by
+    // category labelled every other one), its box tall enough for one label a bar.
+    const labelAxis = { stacked: spec.stacked, ticks: { autoSkip: spec.type === "line" } };
+    if (spec.horizontal) {
+      canvas.parentElement.style.height = Math.max(14, spec.labels.length * 1.6) + "rem";
+    }
     return new window.Chart(canvas, {
       type: spec.type,
       data: {

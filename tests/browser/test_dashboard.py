@@ -104,3 +104,26 @@ def test_a_tables_link_opens_the_map_by_keyboard(page: Page, live_server, world,
     with page.expect_request(re.compile(r"/map/")) as opened:
         page.keyboard.press("Enter")
     assert _map_query(opened.value.url) == {"context": ["criminal"], "country": ["CAF"]}
+
+
+def test_a_category_chart_names_every_bar(page: Page, live_server, world, console_errors):
+    from incidents.choices import WeaponCategory
+    from incidents.models import WeaponItem
+
+    record = world.records["alpha_verified_L1"]
+    WeaponItem.objects.bulk_create(
+        WeaponItem(incident=record, category=category) for category in WeaponCategory.values
+    )
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page, live_server, "wps_analyst")
+    page.goto(f"{live_server.url}/dashboard/")
+    expect(page.locator("html")).to_have_attribute("data-charts-drawn", str(CHARTS + GENDER_CHARTS))
+
+    named, bars = page.evaluate(
+        "(() => { const chart = Chart.getChart('chart-by-category');"
+        " return [chart.scales.y.ticks.length, chart.data.labels.length]; })()"
+    )
+
+    assert bars >= len(WeaponCategory.values) - 1
+    assert named == bars
+    assert console_errors == []
