@@ -329,7 +329,7 @@ def build(ctx: ReportContext) -> Document:
     seizures = sections.seizures(ctx)
     seizures.title = _("II. Illicit flows and seizures")
     flows = sections.flows(ctx)
-    flows.title = _("Origins of the weapons and cross-border flows")
+    flows.title = _("Illicit origins established, and where the weapons were made")
     ctx.progress(30, _("Trends"))
     trends = trends_section(ctx)
     trends.title = _("III. Multi-year trends")

@@ -6,6 +6,8 @@ Each function takes the ReportContext and returns a Section; the template module
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -307,69 +309,99 @@ def hotspots(ctx: ReportContext) -> Section:
 
 
 def flows(ctx: ReportContext, *, members: tuple[str, ...] | None = None) -> Section:
-    """Origin → seizure flows of the report's weapons (the flow analysis, run on the
-    report's incidents). With `members`, only flows between or into those countries."""
+    """Where the report's weapons came from, as two different facts (the flow analysis,
+    run on the report's incidents): the illicit origins a trace established (the point of
+    diversion, then the country of seizure), drawn as lines; and, for the weapons whose
+    origin is not established, the country where they were made, which is no movement and
+    is never drawn (issue 20: manufacture labelled as a flow named exporting States on no
+    evidence). With `members`, only what was seized in those countries."""
     section = Section(title=_("Flows"))
     try:
         result = flows_analyse(ctx.incidents, FlowParameters(period="all"), no_progress)
     except AnalysisError:
         section.paragraphs.append(_("No weapons in the period."))
         return section
-    matrix = [row for row in result["matrix"] if row["origin"] != row["destination"]]
-    lines = result["lines"]
+    columns = result["columns"]
+    detail = [dict(zip(columns, row, strict=True)) for row in result["rows"]]
     if members is not None:
-        wanted = set(members)
-        matrix = [row for row in matrix if row["destination"] in wanted]
-        lines = [line for line in lines if line["destination"] in wanted]
-    matrix.sort(key=lambda row: (-row["items"], row["origin"], row["destination"]))
-    if members is not None:
-        among = sum(row["items"] for row in matrix if row["origin"] in wanted)
-        section.paragraphs.append(
-            _(
-                "%(among)s weapons moved between member states; %(outside)s came into them "
-                "from elsewhere or from an unknown origin."
-            )
-            % {"among": among, "outside": sum(row["items"] for row in matrix) - among}
-        )
-    names = country_names({r["origin"] for r in matrix} | {r["destination"] for r in matrix})
+        detail = [row for row in detail if row["destination"] in set(members)]
+    established = _pairs(detail, "traced")
+    made = _pairs(detail, "manufacture")
+    names = country_names(
+        {origin for origin, _d in established | made} | {dest for _o, dest in established | made}
+    )
     section.paragraphs.append(
         _(
-            "Origin is the traced point of diversion, or else the country of manufacture. "
-            "Weapons of domestic origin are not listed."
+            "An illicit origin counts here when a trace established the weapon's point of "
+            "diversion. The country of manufacture of the other weapons says where they were "
+            "made, not where they were diverted or whence they came: it is listed apart and "
+            "never drawn as a flow."
         )
     )
     section.tables.append(
-        Table(
-            name="flows" if members is None else "cross_border_flows",
-            title=_("Cross-border flows: origin to country of seizure"),
-            columns=[_("Origin"), _("Seized in"), _("Weapons"), _("Of which traced")],
-            hxl=[
-                "#country+code+origin",
-                "#country+code+dest",  # +dest, the dictionary's place of destination
-                HXL_WEAPONS,
-                "#item+weapons+num+traced",
-            ],
-            rows=[
-                [
-                    country_label(row["origin"], names),
-                    country_label(row["destination"], names),
-                    row["items"],
-                    row["traced_items"],
-                ]
-                for row in matrix[:25]
-            ],
-            note=_("The 25 largest flows of %(count)s.") % {"count": len(matrix)}
-            if len(matrix) > 25
-            else "",
+        _pair_table(
+            "flows" if members is None else "cross_border_flows",
+            _("Illicit origins established by a trace: country of diversion to country of seizure"),
+            [_("Country of diversion"), _("Seized in"), _("Weapons")],
+            ["#country+code+origin", "#country+code+dest", HXL_WEAPONS],
+            established,
+            names,
         )
     )
+    section.tables.append(
+        _pair_table(
+            "made_in" if members is None else "made_in_members",
+            _("Weapons whose origin is not established: country of manufacture (not a movement)"),
+            [_("Made in"), _("Seized in"), _("Weapons")],
+            ["#country+code+manufacture", "#country+code+dest", HXL_WEAPONS],
+            made,
+            names,
+        )
+    )
+    # Lines from established origins only, their widths by the weapons traced.
+    lines = [
+        {**line, "items": line["traced_items"]}
+        for line in result["lines"]
+        if line["traced_items"] and (members is None or line["destination"] in set(members))
+    ]
     section.figures.append(
         Figure(
-            caption=_("Flows from origin to country of seizure, widths by weapons."),
+            caption=_(
+                "Illicit origins established by a trace, from the country of diversion to the "
+                "country of seizure, widths by weapons."
+            ),
             data_uri=static_maps.flows_map(ctx.scope.countries, lines),
         )
     )
     return section
+
+
+def _pairs(detail: list[dict], source: str) -> Counter:
+    """Weapons by (origin, destination) of the flow rows whose origin has `source`."""
+    pairs: Counter = Counter()
+    for row in detail:
+        if row["origin_source"] == source:
+            pairs[(row["origin"], row["destination"])] += row["items"]
+    return pairs
+
+
+def _pair_table(name, title, columns, hxl, pairs: Counter, names: dict) -> Table:
+    largest = sorted(pairs.items(), key=lambda pair: (-pair[1], pair[0]))
+    return Table(
+        name=name,
+        title=title,
+        columns=columns,
+        hxl=hxl,
+        rows=[
+            [country_label(origin, names), country_label(destination, names), items]
+            for (origin, destination), items in largest[:25]
+        ],
+        note=(
+            _("The 25 largest of %(count)s.") % {"count": len(largest)}
+            if len(largest) > 25
+            else ("" if largest else no_data())
+        ),
+    )
 
 
 def restricted() -> str:

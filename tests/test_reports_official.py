@@ -347,3 +347,48 @@ def test_one_incident_is_counted_in_the_singular():
     assert "1 incident with 0 weapons and 0 rounds of ammunition was recorded in" in " ".join(
         text.split()
     )
+
+
+@pytest.mark.django_db
+def test_flows_list_established_origins_apart_from_where_weapons_were_made():
+    """Issue 20: the country of manufacture is not a movement. The flows table lists only
+    origins a trace established; the weapons whose origin is not established are listed by
+    country of manufacture in a table of their own."""
+    from django.db.models import Sum
+
+    from reports.sections import country_label, country_names
+
+    world = build_report_world()
+    # Made in China, its origin not established: where it was made, not whence it came.
+    WeaponItem.objects.create(
+        incident=world.records["alpha_verified_L1"],
+        category="assault_rifle",
+        country_of_manufacture="CHN",
+        quantity=45,
+    )
+    report = generate(ask(world.users["admin"], "mission_monthly"))
+    counted = WeaponItem.objects.filter(incident__in=Incident.objects.official()).filter(
+        incident__mission__acronym="MINUSCA",
+        incident__occurred_at__date__range=MARCH_2025,
+        recovery="recovered",
+    )
+
+    def expected(source: str) -> list[list]:
+        pairs = (
+            counted.filter(origin_source=source)
+            .values_list("origin_country", "seized_in")
+            .annotate(items=Sum("quantity"))
+        )
+        names = country_names({code for pair in pairs for code in pair[:2]})
+        return sorted(
+            [country_label(origin, names), country_label(dest, names), items]
+            for origin, dest, items in pairs
+        )
+
+    established = sorted(table(report, "flows")["rows"])
+    made = sorted(table(report, "made_in")["rows"])
+    assert established == expected("traced") and established
+    assert made == expected("manufacture") and made
+    text = pdf_text(report)
+    assert "Illicit origins established by a trace" in " ".join(text.split())
+    assert "country of manufacture (not a movement)" in " ".join(text.split())
