@@ -4,6 +4,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from armsmonitor.health import platform_health
+from incidents.selectors import work_waiting
 
 
 @require_GET
@@ -14,4 +15,4 @@ def healthz(request):
 
 
 def home(request):
-    return render(request, "home.html")
+    return render(request, "home.html", {"waiting": work_waiting(request.user)})

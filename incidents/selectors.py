@@ -6,8 +6,11 @@ from django.contrib.gis.db.models.aggregates import Extent
 from django.db.models import Count
 from django.db.models.functions import Lower
 
+from incidents.choices import WorkflowState
 from incidents.models import Incident, ManufacturerAlias, WeaponItem
 from organisations.access import Principal
+from organisations.choices import Role
+from organisations.models import Membership
 
 
 def mission_summary(*, mission_id: int) -> dict[str, Any]:
@@ -94,3 +97,23 @@ def possible_duplicates(
     for other in others:
         by_key.setdefault((other.make_key, other.serial_key), []).append(other)
     return {weapon_id: by_key.get(key, []) for weapon_id, key in keys.items()}
+
+
+def work_waiting(user) -> dict[str, int]:
+    """What waits for `user`'s hand (issue 21), counted in what it may read: its
+    contingents' records returned for correction (to a reporter), and its missions'
+    records submitted for verification (to a verifier)."""
+    if not user.is_authenticated:
+        return {"returned": 0, "to_verify": 0}
+    memberships = Membership.objects.filter(user=user)
+    readable = Incident.objects.visible_to(user).filter(withdrawn_at__isnull=True)
+    return {
+        "returned": readable.filter(
+            state=WorkflowState.RETURNED,
+            contingent_id__in=memberships.filter(role=Role.REPORTER).values("contingent_id"),
+        ).count(),
+        "to_verify": readable.filter(
+            state=WorkflowState.SUBMITTED,
+            mission_id__in=memberships.filter(role=Role.VERIFIER).values("mission_id"),
+        ).count(),
+    }

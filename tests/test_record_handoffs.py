@@ -65,3 +65,35 @@ def test_a_refused_step_says_why_and_no_confirmation(client, world):
 
     assert _messages(response) == ["Say what the reporter should correct."]
     assert Incident.objects.get(pk=incident.pk).state == "submitted"
+
+
+def test_the_home_page_tells_each_role_what_waits_for_it(client, world):
+    incident = world.records["alpha_draft_L1"]
+    client.force_login(world.users["reporter_alpha"])
+    client.post(f"/incidents/{incident.pk}/submit")
+    submitted = Incident.objects.filter(
+        state="submitted", mission=incident.mission, withdrawn_at__isnull=True
+    ).count()
+
+    client.force_login(world.users["verifier"])
+    home = client.get("/").content.decode()
+    assert (
+        f'href="/incidents/?state=submitted">{submitted} records awaiting your verification</a>'
+        in home
+    )
+    listed = client.get("/incidents/?state=submitted").content.decode()
+    assert f'href="/incidents/{incident.pk}/"' in listed
+    client.post(f"/incidents/{incident.pk}/return", {"comment": "Check the serial."})
+    assert f"{submitted - 1} record" in client.get("/").content.decode()
+
+    client.force_login(world.users["reporter_alpha"])
+    returned = Incident.objects.filter(
+        state="returned", contingent=incident.contingent, withdrawn_at__isnull=True
+    ).count()
+    home = client.get("/").content.decode()
+    assert f'href="/incidents/?state=returned">{returned} record' in home
+    assert "returned to you for correction" in home
+
+    client.force_login(world.users["mission_analyst"])
+    home = client.get("/").content.decode()
+    assert "returned to you" not in home and "awaiting your verification" not in home
