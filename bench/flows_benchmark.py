@@ -8,19 +8,21 @@ skewed spread of seizure countries (about 2 % without a country), countries of m
 (about 8 % unknown), categories, quantities (mostly 1) and dates over six years; about 10 %
 of the items have a trace request, most of them answered with an established country of
 diversion (some with a point, some with transit countries, some with an older answer).
-The items' flow columns (seizure country and date, origin, its source, trace and route) are
+The items' flow columns (seizure country and date, established origin, its method, kind,
+trace and route) are
 filled by the database's triggers as the rows are written, as on every other write path; the
 time of each step of the generation is printed, and the columns are checked against a
 computation from scratch. The tables are ANALYZEd (VACUUM cannot run in a transaction, and
 is not needed: nothing was deleted). Then, best of `--runs`:
 
 - flows:  flows.analyse() on every incident a superuser reads, chosen as a run chooses
-          them: the grouping of the items by flow, the traced items' points and transit
-          countries, and the whole result (matrix, regions, lines, transit) as JSON, back
-          in Python; twice: summing the counts the database keeps per flow
-          (incidents/flow_counts.py), as a run whose filter they answer does, and making
-          the pass over the items' precomputed columns, as any other run does;
-- plain:  SELECT origin, destination, category, period, sum(quantity) ... GROUP BY over a
+          them: the grouping of the items by where they were made, the items with an
+          established origin (their points and routes), the documented routes, and the
+          whole result (matrices, regions, routes, lines) as JSON, back in Python; twice:
+          summing the counts the database keeps (incidents/flow_counts.py), as a run whose
+          filter they answer does, and making the pass over the items' columns, as any
+          other run does;
+- plain:  SELECT made_in, destination, category, period, sum(quantity) ... GROUP BY over a
           table holding those four columns already computed for the same items, three
           ways: a TEMP table and an ordinary table (which parallel workers can scan) with
           the server's settings, as a plain GROUP BY runs; and the ordinary table with the
@@ -66,11 +68,10 @@ from incidents.flow_counts import KEY_COLUMNS  # noqa: E402
 from incidents.models import Incident, WeaponFlowCount  # noqa: E402
 from organisations.models import Contingent, Mission  # noqa: E402
 
-# The migrations that add the items' flow columns, their origin's route and the counts kept
-# per flow: their computations of them from scratch.
+# The migrations that add the items' flow columns, their established origin and the counts
+# kept: their computations of them from scratch.
 FLOW_COLUMNS = importlib.import_module("incidents.migrations.0008_weapon_flow_columns")
-ORIGIN_ROUTE = importlib.import_module("incidents.migrations.0012_weapon_origin_route")
-FLOW_COUNTS = importlib.import_module("incidents.migrations.0014_weapon_flow_counts")
+ESTABLISHED = importlib.import_module("incidents.migrations.0031_established_origins")
 
 
 class Rollback(Exception):
@@ -209,33 +210,27 @@ def generate(items: int, mission: Mission, contingent: Contingent) -> None:
         # The triggers' work, checked against the migration's computation from scratch.
         cursor.execute(
             f"""
-            SELECT count(*) FROM ({FLOW_COLUMNS.DERIVED_SQL}) AS derived
+            SELECT count(*) FROM ({FLOW_COLUMNS.DERIVED_SQL}) AS seized
+            JOIN ({ESTABLISHED.ORIGIN_SQL}) AS origin USING (id)
             JOIN incidents_weaponitem AS item USING (id)
-            WHERE (derived.seized_in, derived.seized_at, derived.origin_country,
-                   derived.origin_source, derived.origin_trace_id)
+            WHERE (seized.seized_in, seized.seized_at, origin.origin_country,
+                   origin.origin_source, origin.origin_kind, origin.origin_trace_id,
+                   origin.origin_point, origin.origin_transit)
                 IS DISTINCT FROM (item.seized_in, item.seized_at, item.origin_country,
-                                  item.origin_source, item.origin_trace_id)
+                                  item.origin_source, item.origin_kind, item.origin_trace_id,
+                                  item.origin_point, item.origin_transit)
             """
         )
         wrong = cursor.fetchone()[0]
-        cursor.execute(
-            f"""
-            SELECT count(*) FROM ({ORIGIN_ROUTE.ROUTE_SQL}) AS derived
-            JOIN incidents_weaponitem AS item USING (id)
-            WHERE (derived.origin_point, derived.origin_transit)
-                IS DISTINCT FROM (item.origin_point, item.origin_transit)
-            """
-        )
-        wrong += cursor.fetchone()[0]
         # The counts kept per flow, against their computation from scratch.
         keys = ", ".join(KEY_COLUMNS)
         cursor.execute(
             f"""
             SELECT count(*) FROM (
                 (SELECT {keys}, items, records FROM incidents_weaponflowcount
-                 EXCEPT ALL {FLOW_COUNTS.COUNTS_SQL})
+                 EXCEPT ALL {ESTABLISHED.COUNTS_SQL})
                 UNION ALL
-                ({FLOW_COUNTS.COUNTS_SQL}
+                ({ESTABLISHED.COUNTS_SQL}
                  EXCEPT ALL SELECT {keys}, items, records FROM incidents_weaponflowcount)
             ) AS differing
             """
@@ -281,8 +276,8 @@ def best_of_interleaved(runs: int, contenders: dict) -> dict[str, float]:
 
 
 PLAIN_SQL = (
-    "SELECT origin, destination, category, period, sum(quantity) FROM {table} "
-    "GROUP BY origin, destination, category, period"
+    "SELECT made_in, destination, category, period, sum(quantity) FROM {table} "
+    "GROUP BY made_in, destination, category, period"
 )
 
 
@@ -294,15 +289,8 @@ def precompute(table: str, temporary: bool, incidents, period: str) -> None:
         cursor.execute(
             f"""
             CREATE {kind} {table} AS
-            WITH chosen AS ({chosen}),
-            latest_trace AS (
-                SELECT DISTINCT ON (weapon_id) weapon_id, diversion_country
-                FROM incidents_tracerequest
-                WHERE diversion_established AND diversion_country <> ''
-                ORDER BY weapon_id, answered_on DESC NULLS LAST, sent_on DESC, id DESC
-            )
-            SELECT COALESCE(trace.diversion_country,
-                            NULLIF(item.country_of_manufacture, ''), 'unknown') AS origin,
+            WITH chosen AS ({chosen})
+            SELECT COALESCE(NULLIF(item.country_of_manufacture, ''), 'unknown') AS made_in,
                    COALESCE(NULLIF(chosen.country, ''), 'unknown') AS destination,
                    item.category,
                    date_trunc('{period}', chosen.occurred_at AT TIME ZONE 'UTC')::date
@@ -310,7 +298,6 @@ def precompute(table: str, temporary: bool, incidents, period: str) -> None:
                    item.quantity
             FROM incidents_weaponitem AS item
             JOIN chosen ON chosen.id = item.incident_id
-            LEFT JOIN latest_trace AS trace ON trace.weapon_id = item.id
             """,
             parameters,
         )
@@ -347,8 +334,9 @@ def _same_flows(first: dict, second: dict) -> bool:
     """Whether two flow results agree (rows in any order; where they were read from aside)."""
 
     def comparable(result: dict) -> dict:
-        rows = sorted(map(tuple, result["rows"]), key=repr)
-        return {**{k: v for k, v in result.items() if k != "read_from"}, "rows": rows}
+        rows = sorted(map(tuple, result["made"]["rows"]), key=repr)
+        made = {**result["made"], "rows": rows}
+        return {**{k: v for k, v in result.items() if k != "read_from"}, "made": made}
 
     return comparable(first) == comparable(second)
 
@@ -448,8 +436,9 @@ def main() -> None:
             from_items = flows.analyse(incidents, parameters, no_progress)
             counted = result["totals"]["records"]
             print(
-                f"flows: {counted:,} item records, {len(result['rows']):,} rows, "
-                f"{len(result['matrix']):,} country pairs, {len(result['lines']):,} lines, "
+                f"flows: {counted:,} item records, {len(result['made']['rows']):,} rows where "
+                f"made, {len(result['origins']['matrix']):,} pairs of established origins, "
+                f"{len(result['routes']):,} routes, {len(result['lines']):,} lines, "
                 f"read from the {result['read_from']} "
                 f"({WeaponFlowCount.objects.count():,} rows of kept counts in all); "
                 f"the same from the items: {_same_flows(result, from_items)}"

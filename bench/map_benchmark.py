@@ -161,11 +161,10 @@ CATEGORIES = [
 WEAPONS_INSERT = """
 INSERT INTO incidents_weaponitem (incident_id, category, make, model, calibre, serial_number,
     markings_altered, country_of_manufacture, quantity, condition, disposition,
-    factory_markings, import_markings, other_markings, origin_country, origin_source,
-    seized_at, seized_in)
+    factory_markings, import_markings, other_markings, seized_at, seized_in)
 SELECT incident.id,
        (%(categories)s::text[])[1 + least(draw %% 13, (draw / 13) %% 13)],
-       '', '', '', '', false, '', 1, 'unknown', 'held', '', '', '', '', 'unknown',
+       '', '', '', '', false, '', 1, 'unknown', 'held', '', '', '',
        incident.occurred_at, incident.country
 FROM incidents_incident AS incident
 CROSS JOIN LATERAL generate_series(

@@ -1,11 +1,11 @@
-"""Counts of weapon items per flow, kept by the database for the flow analyses.
+"""Counts of weapon items, kept by the database for the flow analyses' "where made".
 
-A flow analysis groups every item of the chosen incidents by origin, destination, weapon
-category and period (geo/analyses/flows.py): at a million items, one pass over them takes
-about as long as the whole rest of the analysis. This table holds the same sums already
-made, per combination of
+A flow analysis groups every item of the chosen incidents by where it was made, where it
+was seized, weapon category and period (geo/analyses/flows.py): at a million items, one pass
+over them takes about as long as the whole rest of the analysis. This table holds the same
+sums already made, per combination of
 
-- the item's flow: origin country and its source, country of seizure (`country`), weapon
+- the item's country of manufacture (`made_in`), country of seizure (`country`), weapon
   category, month of seizure (`month`, as WeaponItem.seized_month numbers it);
 - the incident's columns that the access policy and the incident filters test: mission,
   contingent, workflow state, releasability, kind, context, and whether it is withdrawn,
@@ -16,9 +16,10 @@ only these columns (and whole months) reads them instead of the items
 (geo/analyses/kept_flows.py).
 
 Never written from Python: statement-level triggers on the items (migration incidents
-0014_weapon_flow_counts) add each statement's new rows and take away its old ones, and every
-change that matters reaches the items first (the incident's columns are copied onto its
-items, its origin from the trace requests, by the triggers of 0008, 0012 and 0014). A row
+0014_weapon_flow_counts, keyed by `made_in` since 0031_established_origins) add each
+statement's new rows and take away its old ones, and every change that matters reaches the
+items first (the incident's columns are copied onto its items by the triggers of 0008 and
+0014). A row
 whose count falls to zero is deleted. The columns carry the incident's names, so that the
 access policy's conditions (organisations/access.py) apply to this table unchanged.
 """
@@ -26,7 +27,7 @@ access policy's conditions (organisations/access.py) apply to this table unchang
 from django.db import models
 
 # The columns that identify a row (all but the sums), as the unique constraint and the
-# triggers of incidents 0014 list them.
+# triggers of incidents 0031 list them.
 KEY_COLUMNS = (
     "mission_id",
     "contingent_id",
@@ -38,8 +39,7 @@ KEY_COLUMNS = (
     "month",
     "country",
     "category",
-    "origin_country",
-    "origin_source",
+    "made_in",
 )
 
 
@@ -54,8 +54,9 @@ class WeaponFlowCount(models.Model):
     month = models.IntegerField()
     country = models.CharField(max_length=3, blank=True)
     category = models.CharField(max_length=30)
-    origin_country = models.CharField(max_length=3, blank=True)
-    origin_source = models.CharField(max_length=12)
+    # Where the items were made (WeaponItem.country_of_manufacture): a fact about the
+    # weapon, not a movement; established illicit origins are read from the items.
+    made_in = models.CharField(max_length=3, blank=True)
     items = models.BigIntegerField()
     records = models.IntegerField()
 
@@ -66,6 +67,6 @@ class WeaponFlowCount(models.Model):
 
     def __str__(self) -> str:
         return (
-            f"{self.origin_country or 'unknown'} → {self.country or 'unknown'}, "
+            f"made in {self.made_in or 'unknown'}, seized in {self.country or 'unknown'}, "
             f"{self.category}, month {self.month}: {self.items} items"
         )

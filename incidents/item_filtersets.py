@@ -60,9 +60,10 @@ class WeaponItemFilterSet(BlankIsUnsetFilterSet):
     model = django_filters.CharFilter(lookup_expr="iexact", label=_("Model"))
     serial_number = django_filters.CharFilter(lookup_expr="iexact", label=_("Serial number"))
     country_of_manufacture = CountryCodeFilter(label=_("Country of manufacture"))
-    # The flow columns: where the item was seized and where it came from (traced or made).
+    # The flow columns: where the item was seized and its established illicit origin (never
+    # where it was made: that is country_of_manufacture).
     seized_in = CountryCodeFilter(label=_("Seized in (country)"))
-    origin_country = CountryCodeFilter(label=_("Country of origin"))
+    origin_country = CountryCodeFilter(label=_("Country of established illicit origin"))
     seized_after = UTCDateTimeFilter(
         field_name="seized_at", lookup_expr="gte", label=_("Seized from")
     )

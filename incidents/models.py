@@ -220,7 +220,18 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["mission", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["mission", "occurred_at"]),
+            # The few incidents with a documented route, for the flows' routes
+            # (geo/analyses/flows.py): read from this index, not by a pass over all.
+            models.Index(
+                fields=["id"],
+                condition=~models.Q(route_departure_country="")
+                | ~models.Q(route_destination_country="")
+                | ~models.Q(route_transit_countries=[]),
+                name="incident_documented_route",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["contingent", "external_reference"],
@@ -365,10 +376,17 @@ class WeaponItem(models.Model):
     # stale values; read them from the database.
     seized_in = models.CharField(max_length=3, blank=True, editable=False)
     seized_at = models.DateTimeField(editable=False)
-    # The country of diversion of the item's latest trace that established one ("traced"),
-    # else its country of manufacture ("manufacture"), else blank ("unknown").
+    # The weapon's established illicit origin (SDG 16.4.2 metadata; UNODC IAFQ, tracing
+    # results), never its country of manufacture, which says where it was made and not
+    # whence it was diverted: its IllicitOrigin record (incidents/origins.py) where there is
+    # one, else the latest trace request that established a point of diversion.
+    # `origin_source` is how it was established (an OriginMethod value: "trace",
+    # "authority", "investigation", "marking"), blank when no origin is established;
+    # `origin_kind` its OriginKind, or "not_recorded" for a trace's answer without a record;
+    # `origin_country` the country of diversion, blank where it is not known.
     origin_country = models.CharField(max_length=3, blank=True, editable=False)
-    origin_source = models.CharField(max_length=12, editable=False)
+    origin_source = models.CharField(max_length=15, blank=True, editable=False)
+    origin_kind = models.CharField(max_length=20, blank=True, editable=False, db_default="")
     origin_trace = models.ForeignKey(
         "TraceRequest",
         on_delete=models.SET_NULL,
@@ -377,9 +395,9 @@ class WeaponItem(models.Model):
         db_index=True,
         editable=False,
     )
-    # The route of a traced origin, copied from that trace, for the flow lines and transit
-    # countries: its point of diversion, and its transit countries (null, not empty, when
-    # it lists none, so that the partial index below holds only items with a route).
+    # The trace that established the origin (the one the record names, else the latest),
+    # and the route for the flow lines: the point of diversion (the record's, else the
+    # trace's) and the trace's transit countries (null, not empty, when it lists none).
     origin_point = models.PointField(
         srid=4326, null=True, blank=True, editable=False, spatial_index=False
     )
@@ -422,6 +440,7 @@ class WeaponItem(models.Model):
             "seized_at",
             "origin_country",
             "origin_source",
+            "origin_kind",
             "origin_trace",
             "origin_point",
             "origin_transit",
@@ -440,17 +459,16 @@ class WeaponItem(models.Model):
         ordering = ["incident", "id"]
         indexes = [
             models.Index(fields=["make", "serial_number"]),
-            # An incident's items, and the flows' pass over them (geo/analyses/flows.py): all
-            # the columns it groups by, in incident order, so that it reads this index alone
-            # and merges it with the chosen incidents. The only index on `incident`: beside a
-            # plain one, the planner's costs of the two came within a few percent, and it
-            # sometimes took the plain one and read the table too (0.1 s more at a million
-            # items).
+            # An incident's items, and the flows' pass over them (geo/analyses/flows.py,
+            # where they were made): all the columns it groups by, in incident order, so
+            # that it reads this index alone and merges it with the chosen incidents. The
+            # only index on `incident`: beside a plain one, the planner's costs of the two
+            # came within a few percent, and it sometimes took the plain one and read the
+            # table too (0.1 s more at a million items).
             models.Index(
                 fields=["incident"],
                 include=[
-                    "origin_country",
-                    "origin_source",
+                    "country_of_manufacture",
                     "seized_in",
                     "category",
                     "seized_month",
@@ -458,20 +476,23 @@ class WeaponItem(models.Model):
                 ],
                 name="weaponitem_flow_groups",
             ),
-            # The flows' pass over the traced items with a route (a point of diversion or
-            # transit countries) reads this index alone.
+            # The flows' pass over the items whose illicit origin is established (a small
+            # share of all) reads this index alone.
             models.Index(
                 fields=["incident"],
                 include=[
                     "origin_country",
+                    "origin_source",
+                    "origin_kind",
                     "seized_in",
+                    "category",
+                    "seized_month",
                     "quantity",
                     "origin_point",
                     "origin_transit",
                 ],
-                condition=models.Q(origin_source="traced")
-                & (models.Q(origin_point__isnull=False) | models.Q(origin_transit__isnull=False)),
-                name="weaponitem_traced_routes",
+                condition=~models.Q(origin_source=""),
+                name="weaponitem_established_origins",
             ),
         ]
 

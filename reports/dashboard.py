@@ -10,10 +10,10 @@ count:
   first and the last that have none), by kind, by context, by country and by regional
   organisation (an incident counts in every organisation its country belongs to);
 - weapons by SALW category: the sum of the items' quantities;
-- top origins and top flows (origin country → country of seizure) from the columns that
+- where the weapons were made (country of manufacture: no movement), and the top illicit
+  origins established (country of diversion → country of seizure) from the columns that
   PostgreSQL's triggers keep on each weapon item (`origin_country`, `seized_in`, see
-  geo/analyses/flows.py): the traced country of diversion, else the country of
-  manufacture;
+  geo/analyses/flows.py): as the Flows analysis counts them, never one for the other;
 - gender-disaggregated figures of the people involved (sums of `PersonsInvolved.count` by
   sex, age group and role) and the incidents linked to gender-based violence, computed only
   for readers entitled to gender data (`incidents.view_gender_data`).
@@ -59,15 +59,14 @@ class Count:
 
 
 @dataclass(frozen=True)
-class Origin:
-    country: str  # ISO alpha-3
+class MadeIn:
+    country: str  # ISO alpha-3 of the country of manufacture
     items: int
-    traced_items: int
 
 
 @dataclass(frozen=True)
 class Flow:
-    origin: str  # ISO alpha-3 of the country of diversion or manufacture
+    origin: str  # ISO alpha-3 of the established country of diversion
     destination: str  # ISO alpha-3 of the country of seizure
     items: int
     records: int
@@ -96,8 +95,10 @@ class DashboardFigures:
     by_country: list[Count]
     by_region: list[Count]
     by_category: list[Count]
-    top_origins: list[Origin]
-    items_of_unknown_origin: int
+    top_made_in: list[MadeIn]
+    items_made_in_unknown: int
+    # Weapons whose illicit origin is established, and the largest cross-border ones.
+    established_items: int
     top_flows: list[Flow]
     gender: GenderFigures | None
 
@@ -142,49 +143,52 @@ CROSS JOIN generate_series(bounds.first, bounds.last, ('1 ' || %s)::interval) AS
 WHERE every.start::date::text NOT IN (SELECT key FROM grouped WHERE figure = 'period')
 """
 
-# Origins and flows as the Flows analysis groups them: blank countries are "unknown". The
-# items are grouped once by all their keys in the pass over them (a single hash table, as
-# the Flows analysis does); the grouping sets are then taken over those few groups.
+# Where made and established origins as the Flows analysis groups them: blank countries
+# are "unknown". Where made is one pass over the items (the index that holds the columns it
+# reads by incident, weaponitem_flow_groups), grouped once by all its keys (a single hash
+# table), the grouping sets then taken over those few groups; the established origins, a
+# small share of the items, come from their own partial index.
 ITEMS_SQL = """
 WITH chosen AS ({chosen}),
-fine AS (
-    SELECT item.category, item.origin_country, item.origin_source, item.seized_in,
+made AS (
+    SELECT item.category, COALESCE(NULLIF(item.country_of_manufacture, ''), 'unknown') AS made_in,
            sum(item.quantity) AS items, count(*) AS records
     FROM incidents_weaponitem AS item
     WHERE item.incident_id IN (SELECT id FROM chosen)
-    GROUP BY 1, 2, 3, 4
+    GROUP BY 1, 2
 ),
 grouped AS (
-    SELECT CASE WHEN grouping(destination) = 0 THEN 'flow'
-                WHEN grouping(origin) = 0 THEN 'origin'
-                WHEN grouping(category) = 0 THEN 'category'
+    SELECT CASE WHEN grouping(category) = 0 THEN 'category'
+                WHEN grouping(made_in) = 0 THEN 'made_in'
                 ELSE 'total' END AS figure,
-           category, origin, destination,
-           COALESCE(sum(items), 0) AS items, COALESCE(sum(records), 0) AS records,
-           COALESCE(sum(items) FILTER (WHERE origin_source = 'traced'), 0) AS traced_items
-    FROM (
-        SELECT category, items, records, origin_source,
-               COALESCE(NULLIF(origin_country, ''), 'unknown') AS origin,
-               COALESCE(NULLIF(seized_in, ''), 'unknown') AS destination
-        FROM fine
-    ) AS item
-    GROUP BY GROUPING SETS ((category), (origin), (origin, destination), ())
+           category, made_in AS origin, NULL AS destination,
+           COALESCE(sum(items), 0) AS items, COALESCE(sum(records), 0) AS records
+    FROM made
+    GROUP BY GROUPING SETS ((category), (made_in), ())
+    UNION ALL
+    SELECT 'flow', NULL, COALESCE(NULLIF(item.origin_country, ''), 'unknown'),
+           COALESCE(NULLIF(item.seized_in, ''), 'unknown'),
+           sum(item.quantity), count(*)
+    FROM incidents_weaponitem AS item
+    WHERE item.origin_source <> '' AND item.incident_id IN (SELECT id FROM chosen)
+    GROUP BY 3, 4
 )
-SELECT figure, category, origin, destination, items, records, traced_items
+SELECT figure, category, origin, destination, items, records
 FROM (
     SELECT grouped.*,
            row_number() OVER (
                PARTITION BY figure,
-                   -- Only known origins, and cross-border flows between known countries,
+                   -- Only known countries, and cross-border flows between known countries,
                    -- compete for the top places.
-                   (figure = 'origin' AND origin = 'unknown')
+                   (figure = 'made_in' AND origin = 'unknown')
                    OR (figure = 'flow' AND (origin = 'unknown' OR destination = 'unknown'
                                             OR origin = destination))
                ORDER BY items DESC, origin, destination, category
            ) AS place
     FROM grouped
 ) AS ranked
-WHERE figure IN ('category', 'total') OR place <= %s OR (figure = 'origin' AND origin = 'unknown')
+WHERE figure IN ('category', 'total', 'flow') OR place <= %s
+    OR (figure = 'made_in' AND origin = 'unknown')
 """
 
 PERSONS_SQL = """
@@ -259,22 +263,27 @@ def dashboard_figures(
             by_figure[figure][key] = int(count)
 
     by_category: dict[str, int] = {}
-    origins: list[Origin] = []
+    made_in: list[MadeIn] = []
     flows: list[Flow] = []
-    weapons = weapon_records = unknown_origin = 0
-    for figure, category, origin, destination, items, records, traced in _rows(
+    weapons = weapon_records = made_in_unknown = established = 0
+    for figure, category, origin, destination, items, records in _rows(
         ITEMS_SQL.format(chosen=chosen), (*params, TOP)
     ):
         if figure == "total":
             weapons, weapon_records = items, records
         elif figure == "category":
             by_category[category] = items
-        elif figure == "origin" and origin == UNKNOWN:
-            unknown_origin = items
-        elif figure == "origin":
-            origins.append(Origin(origin, items, traced))
-        elif origin != UNKNOWN and destination != UNKNOWN and origin != destination:
-            flows.append(Flow(origin, destination, items, records))
+        elif figure == "made_in" and origin == UNKNOWN:
+            made_in_unknown = items
+        elif figure == "made_in":
+            made_in.append(MadeIn(origin, items))
+        else:
+            # Every established origin counts; the cross-border ones between known countries
+            # are listed.
+            established += items
+            if origin != UNKNOWN and destination != UNKNOWN and origin != destination:
+                flows.append(Flow(origin, destination, items, records))
+    flows = sorted(flows, key=lambda flow: (-flow.items, flow.origin, flow.destination))
 
     return DashboardFigures(
         period=period,
@@ -287,9 +296,10 @@ def dashboard_figures(
         by_country=_sorted(by_figure["country"]),
         by_region=_sorted(by_figure["region"]),
         by_category=_sorted(by_category),
-        top_origins=sorted(origins, key=lambda origin: (-origin.items, origin.country)),
-        items_of_unknown_origin=unknown_origin,
-        top_flows=sorted(flows, key=lambda flow: (-flow.items, flow.origin, flow.destination)),
+        top_made_in=sorted(made_in, key=lambda made: (-made.items, made.country)),
+        items_made_in_unknown=made_in_unknown,
+        established_items=established,
+        top_flows=flows[:TOP],
         gender=_gender_figures(chosen, params, gbv_linked) if with_gender else None,
     )
 

@@ -202,25 +202,25 @@ def dashboard_charts(figures: DashboardFigures, filters: QueryDict, cleaned: dic
             note=_("An incident counts in every organisation its country belongs to."),
         ),
         Chart(
-            "top-origins",
-            _("Top origins of weapons"),
-            _("Origin"),
+            "top-made-in",
+            _("Where the weapons were made"),
+            _("Country of manufacture"),
             _("Weapons"),
             [
-                Row(_country(origin.country), origin.items, map_url(filters), [origin.traced_items])
-                for origin in figures.top_origins
+                Row(_country(made.country), made.items, map_url(filters))
+                for made in figures.top_made_in
             ],
             horizontal=True,
-            extra_headings=[_("of which traced")],
             note=_(
-                "Origin: the country of diversion established by a trace, else the country "
-                "of manufacture. Weapons of unknown origin: %(count)s."
+                "Where a weapon was made, not where it was diverted or whence it came: no "
+                "movement, never drawn as a flow. Weapons whose country of manufacture is "
+                "unknown: %(count)s."
             )
-            % {"count": figures.items_of_unknown_origin},
+            % {"count": figures.items_made_in_unknown},
         ),
         Chart(
             "top-flows",
-            _("Top flows: origin → country of seizure"),
+            _("Illicit origins established: country of diversion → country of seizure"),
             _("Flow"),
             _("Weapons"),
             [
@@ -235,7 +235,13 @@ def dashboard_charts(figures: DashboardFigures, filters: QueryDict, cleaned: dic
             ],
             horizontal=True,
             extra_headings=[_("Item records")],
-            note=_("Cross-border flows between known countries; the map shows them as lines."),
+            note=_(
+                "Weapons whose illicit origin was established (by a trace, a competent "
+                "authority's finding, an investigation or marking evidence): %(count)s; the "
+                "largest cross-border ones between known countries are listed, and the map's "
+                "Flows analysis draws them."
+            )
+            % {"count": figures.established_items},
         ),
     ]
     return charts

@@ -23,6 +23,7 @@ from incidents.choices import (
     Context,
     CustodyEventKind,
     IncidentKind,
+    OriginKind,
     PersonOutcome,
     PersonRole,
     Sex,
@@ -309,66 +310,66 @@ def hotspots(ctx: ReportContext) -> Section:
 
 
 def flows(ctx: ReportContext, *, members: tuple[str, ...] | None = None) -> Section:
-    """Where the report's weapons came from, as two different facts (the flow analysis,
-    run on the report's incidents): the illicit origins a trace established (the point of
-    diversion, then the country of seizure), drawn as lines; and, for the weapons whose
-    origin is not established, the country where they were made, which is no movement and
-    is never drawn (issue 20: manufacture labelled as a flow named exporting States on no
-    evidence). With `members`, only what was seized in those countries."""
+    """Where the report's weapons came from, as three different facts (the flow analysis,
+    run on the report's incidents, geo/analyses/flows.py): the illicit origins established
+    (by a trace or otherwise), country of diversion and kind, drawn as lines; the routes
+    documented or answered by a trace, drawn through the countries crossed; and where the
+    weapons were made, which is no movement and is never drawn (issue 20: manufacture
+    labelled as a flow named exporting States on no evidence). With `members`, only what was
+    seized in those countries."""
     section = Section(title=_("Flows"))
     try:
         result = flows_analyse(ctx.incidents, FlowParameters(period="all"), no_progress)
     except AnalysisError:
         section.paragraphs.append(_("No weapons in the period."))
         return section
-    columns = result["columns"]
-    detail = [dict(zip(columns, row, strict=True)) for row in result["rows"]]
-    if members is not None:
-        detail = [row for row in detail if row["destination"] in set(members)]
-    established = _pairs(detail, "traced")
-    made = _pairs(detail, "manufacture")
+
+    def kept(destination: str) -> bool:
+        return members is None or destination in members
+
+    origins = Counter()
+    for origin, kind, _method, destination, _category, _period, items, _records in result[
+        "origins"
+    ]["rows"]:
+        if kept(destination):
+            origins[(origin, kind, destination)] += items
+    made = Counter()
+    for made_in, destination, _category, _period, items, _records in result["made"]["rows"]:
+        if kept(destination):
+            made[(made_in, destination)] += items
+    routes = [route for route in result["routes"] if kept(route["destination"])]
     names = country_names(
-        {origin for origin, _d in established | made} | {dest for _o, dest in established | made}
+        {code for key in (*origins, *made) for code in key}
+        | {code for route in routes for code in (route["departure"], *route["transit"])}
     )
     section.paragraphs.append(
         _(
-            "An illicit origin counts here when a trace established the weapon's point of "
-            "diversion. The country of manufacture of the other weapons says where they were "
-            "made, not where they were diverted or whence they came: it is listed apart and "
-            "never drawn as a flow."
+            "An illicit origin counts here when it was established: by a trace that "
+            "established the weapon's point of diversion, or by a competent authority's "
+            "finding, an investigation or marking evidence. The country of manufacture says "
+            "where a weapon was made, not where it was diverted or whence it came: it is "
+            "listed apart and never drawn as a flow."
         )
     )
-    section.tables.append(
-        _pair_table(
-            "flows" if members is None else "cross_border_flows",
-            _("Illicit origins established by a trace: country of diversion to country of seizure"),
-            [_("Country of diversion"), _("Seized in"), _("Weapons")],
-            ["#country+code+origin", "#country+code+dest", HXL_WEAPONS],
-            established,
-            names,
-        )
-    )
+    section.tables.append(_origin_table(members, origins, names))
+    section.tables.append(_route_table(members, routes, names))
     section.tables.append(
         _pair_table(
             "made_in" if members is None else "made_in_members",
-            _("Weapons whose origin is not established: country of manufacture (not a movement)"),
+            _("Where the weapons were made: country of manufacture (not a movement)"),
             [_("Made in"), _("Seized in"), _("Weapons")],
             ["#country+code+manufacture", "#country+code+dest", HXL_WEAPONS],
             made,
             names,
         )
     )
-    # Lines from established origins only, their widths by the weapons traced.
-    lines = [
-        {**line, "items": line["traced_items"]}
-        for line in result["lines"]
-        if line["traced_items"] and (members is None or line["destination"] in set(members))
-    ]
+    lines = [line for line in result["lines"] if kept(line["destination"])]
     section.figures.append(
         Figure(
             caption=_(
-                "Illicit origins established by a trace, from the country of diversion to the "
-                "country of seizure, widths by weapons."
+                "Illicit origins established, from the country of diversion to the country of "
+                "seizure (arrows), and routes through the countries crossed (dashed); widths "
+                "by weapons."
             ),
             data_uri=static_maps.flows_map(ctx.scope.countries, lines),
         )
@@ -376,13 +377,81 @@ def flows(ctx: ReportContext, *, members: tuple[str, ...] | None = None) -> Sect
     return section
 
 
-def _pairs(detail: list[dict], source: str) -> Counter:
-    """Weapons by (origin, destination) of the flow rows whose origin has `source`."""
-    pairs: Counter = Counter()
-    for row in detail:
-        if row["origin_source"] == source:
-            pairs[(row["origin"], row["destination"])] += row["items"]
-    return pairs
+def _origin_table(members, origins: Counter, names: dict) -> Table:
+    largest = sorted(origins.items(), key=lambda pair: (-pair[1], pair[0]))
+    return Table(
+        name="flows" if members is None else "cross_border_flows",
+        title=_("Illicit origins established: country of diversion to country of seizure"),
+        columns=[
+            _("Country of diversion"),
+            _("Kind of illicit origin"),
+            _("Seized in"),
+            _("Weapons"),
+        ],
+        hxl=["#country+code+origin", "#item+origin_kind", "#country+code+dest", HXL_WEAPONS],
+        rows=[
+            [
+                country_label(origin, names),
+                _origin_kind(kind),
+                country_label(destination, names),
+                items,
+            ]
+            for (origin, kind, destination), items in largest[:25]
+        ],
+        note=_largest_note(len(largest)),
+    )
+
+
+def _route_table(members, routes: list[dict], names: dict) -> Table:
+    """One row per route, its countries one per cell (HXL: one value per cell), as many
+    transit columns as the longest route crosses."""
+    shown = routes[:25]
+    crossed = max([len(route["transit"]) for route in shown] + [1])
+    return Table(
+        name="routes" if members is None else "routes_members",
+        title=_("Routes: departure, transit and destination"),
+        columns=[
+            _("Departure"),
+            *[_("Transit %(n)s") % {"n": n} for n in range(1, crossed + 1)],
+            _("Destination"),
+            _("Documented by"),
+            _("Weapons"),
+            _("Incidents"),
+        ],
+        hxl=[
+            "#country+code+origin",
+            *["#country+code+transit"] * crossed,
+            "#country+code+dest",
+            "#meta+route_source",
+            HXL_WEAPONS,
+            HXL_INCIDENTS,
+        ],
+        rows=[
+            [
+                country_label(route["departure"], names),
+                *[country_label(code, names) for code in route["transit"]],
+                *[""] * (crossed - len(route["transit"])),
+                country_label(route["destination"], names),
+                _("the incident's record") if route["source"] == "documented" else _("a trace"),
+                route["items"],
+                route["incidents"],
+            ]
+            for route in shown
+        ],
+        note=_largest_note(len(routes)),
+    )
+
+
+def _origin_kind(kind: str) -> str:
+    if kind == "not_recorded":
+        return _("Diversion established by trace, kind not recorded")
+    return label(OriginKind, kind)
+
+
+def _largest_note(count: int) -> str:
+    if count > 25:
+        return _("The 25 largest of %(count)s.") % {"count": count}
+    return "" if count else no_data()
 
 
 def _pair_table(name, title, columns, hxl, pairs: Counter, names: dict) -> Table:
@@ -396,11 +465,7 @@ def _pair_table(name, title, columns, hxl, pairs: Counter, names: dict) -> Table
             [country_label(origin, names), country_label(destination, names), items]
             for (origin, destination), items in largest[:25]
         ],
-        note=(
-            _("The 25 largest of %(count)s.") % {"count": len(largest)}
-            if len(largest) > 25
-            else ("" if largest else no_data())
-        ),
+        note=_largest_note(len(largest)),
     )
 
 

@@ -89,11 +89,20 @@ def test_a_weapon_carries_its_flow_columns_and_traces(client, world):
     row = get(client, world, "mission_analyst", f"/api/v1/weapons/{traced.id}").json()
     assert row["serial_number"] == traced.serial_number
     assert row["seized_in"] == "CAF"
-    assert (row["origin_country"], row["origin_source"]) == ("BGR", "traced")
+    assert (row["origin_country"], row["origin_source"], row["origin_kind"]) == (
+        "BGR",
+        "trace",
+        "not_recorded",
+    )
     assert row["trace_requests"] == [world.trace.id]
     untraced = world.weapons["charlie_verified_L5"]
     row = get(client, world, "admin", f"/api/v1/weapons/{untraced.id}").json()
-    assert (row["origin_country"], row["origin_source"]) == ("RUS", "manufacture")
+    # Made in Russia, no origin established: where it was made is not an origin.
+    assert (row["country_of_manufacture"], row["origin_country"], row["origin_source"]) == (
+        "RUS",
+        "",
+        "",
+    )
 
 
 def test_a_weapon_of_an_incident_out_of_reach_is_a_404(client, world):

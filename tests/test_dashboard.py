@@ -7,16 +7,17 @@ involved) and the three seizures below; the draft and MONUSCO's seizure stay out
 figures:
 
 - A, 10 January 2025, cache discovery, criminal, CAF: 3 assault rifles made in RUS and a
-  pistol made in CHN, traced to LBY; 2 female adult victims, 3 male adult suspects; linked
-  to gender-based violence.
+  pistol made in CHN, traced to LBY (its illicit origin); 2 female adult victims, 3 male
+  adult suspects; linked to gender-based violence.
 - B, 20 January 2025, cache discovery, intercommunal, CMR: 2 assault rifles made in CHN and
   a mortar of unknown origin; 1 female child civilian.
 - C, 5 February 2025, voluntary surrender, criminal, CAF: 5 craft-produced weapons made in
-  CAF; 1 male adult suspect.
+  CAF, illicitly made as a competent authority found (a domestic origin); 1 male adult
+  suspect.
 - a draft of Alpha, 12 January 2025, CAF: 100 assault rifles made in RUS; 9 female adult
   victims.
-- a seizure of MONUSCO's Charlie, 15 January 2025, COD: 7 assault rifles made in BEL; 4 male
-  adult suspects.
+- a seizure of MONUSCO's Charlie, 15 January 2025, COD: 7 assault rifles made in BEL, which
+  an investigation found diverted from Uganda's State stocks; 4 male adult suspects.
 """
 
 from datetime import UTC, date, datetime
@@ -28,9 +29,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from geo.models import Region
-from incidents.choices import Context, IncidentKind, WorkflowState
+from incidents.choices import Context, IncidentKind, OriginKind, OriginMethod, WorkflowState
 from incidents.models import Incident, TraceRequest, WeaponItem
-from reports.dashboard import Count, Flow, Origin, dashboard_figures, period_bounds
+from incidents.origins import IllicitOrigin
+from reports.dashboard import Count, Flow, MadeIn, dashboard_figures, period_bounds
 from tests.analysis_layouts import persons, seizure
 from tests.personas import build_world
 
@@ -42,6 +44,17 @@ GOMA = (29.22, -1.68)
 def _weapon(incident: Incident, category: str, quantity: int, made_in: str) -> WeaponItem:
     return WeaponItem.objects.create(
         incident=incident, category=category, quantity=quantity, country_of_manufacture=made_in
+    )
+
+
+def _established(weapon: WeaponItem, method: str, kind: str, country: str) -> None:
+    IllicitOrigin.objects.create(
+        weapon=weapon,
+        method=method,
+        kind=kind,
+        diversion_country=country,
+        established_by="a competent authority",
+        established_on=date(2025, 4, 1),
     )
 
 
@@ -88,7 +101,10 @@ def build_dashboard_world():
         context=Context.CRIMINAL,
         occurred_at=datetime(2025, 2, 5, tzinfo=UTC),
     )
-    _weapon(c, "craft_produced", 5, "CAF")
+    craft = _weapon(c, "craft_produced", 5, "CAF")
+    _established(
+        craft, OriginMethod.AUTHORITY_FINDING, OriginKind.ILLICIT_MANUFACTURE, country="CAF"
+    )
     persons(c, male_adult_suspect=1)
 
     draft = seizure(
@@ -107,7 +123,8 @@ def build_dashboard_world():
         occurred_at=datetime(2025, 1, 15, tzinfo=UTC),
         country="COD",
     )
-    _weapon(monusco, "assault_rifle", 7, "BEL")
+    belgian = _weapon(monusco, "assault_rifle", 7, "BEL")
+    _established(belgian, OriginMethod.INVESTIGATION, OriginKind.STATE_STOCKS, country="UGA")
     persons(monusco, male_adult_suspect=4)
     return world
 
@@ -184,20 +201,13 @@ def test_every_figure_equals_the_hand_count_for_the_missions_analyst(world):
         Count("mortar", 1),
         Count("revolver_pistol", 1),
     ]
-    # The pistol made in China counts where its trace led: Libya.
-    assert figures.top_origins == [
-        Origin("CAF", 5, 0),
-        Origin("RUS", 3, 0),
-        Origin("CHN", 2, 0),
-        Origin("LBY", 1, 1),
-    ]
-    assert figures.items_of_unknown_origin == 1
-    # Cross-border flows between known countries only: not CAF → CAF, not unknown → CMR.
-    assert figures.top_flows == [
-        Flow("RUS", "CAF", 3, 1),
-        Flow("CHN", "CMR", 2, 1),
-        Flow("LBY", "CAF", 1, 1),
-    ]
+    # Where made counts every weapon, the pistol traced to Libya too: no movement.
+    assert figures.top_made_in == [MadeIn("CAF", 5), MadeIn("CHN", 3), MadeIn("RUS", 3)]
+    assert figures.items_made_in_unknown == 1
+    # Illicit origins established: the pistol's (Libya) and the craft weapons' (CAF, domestic,
+    # counted, not listed); the weapons made in Russia or China have none.
+    assert figures.established_items == 6
+    assert figures.top_flows == [Flow("LBY", "CAF", 1, 1)]
 
     gender = figures.gender
     assert gender.persons == 7
@@ -261,7 +271,7 @@ def test_another_missions_analyst_sees_none_of_these_incidents(world):
     assert figures.incidents == 3
     assert figures.by_country == [Count("COD", 3)]
     assert figures.by_category == [Count("assault_rifle", 7)]
-    assert figures.top_flows == [Flow("BEL", "COD", 7, 1)]
+    assert figures.top_flows == [Flow("UGA", "COD", 7, 1)]
 
 
 def test_the_draft_counts_only_for_its_reporter(world):
@@ -301,12 +311,12 @@ def test_the_page_shows_each_figure_in_its_table(client, world, settings):
         "Cameroon (CMR)": "1",
     }
     assert _table(page, "by-region") == {"Central Africa test": "9", "CAF only": "8"}
-    assert _table(page, "top-origins")["Libya (LBY)"] == "1"
-    assert _table(page, "top-flows") == {
-        "Russian Federation (RUS) → Central African Republic (CAF)": "3",
-        "China (CHN) → Cameroon (CMR)": "2",
-        "Libya (LBY) → Central African Republic (CAF)": "1",
+    assert _table(page, "top-made-in") == {
+        "Central African Republic (CAF)": "5",
+        "China (CHN)": "3",
+        "Russian Federation (RUS)": "3",
     }
+    assert _table(page, "top-flows") == {"Libya (LBY) → Central African Republic (CAF)": "1"}
     assert _table(page, "persons-by-sex") == {"Male": "4", "Female": "3"}
     assert _table(page, "persons-by-age") == {"Adult": "6", "Child (under 18)": "1"}
     assert _table(page, "persons-by-role") == {"Suspect": "4", "Victim": "2", "Civilian": "1"}
@@ -379,9 +389,11 @@ def test_chart_links_carry_the_filter_to_the_map(client, world):
         "kind": ["cache_discovery"],
     }
     assert _links(page, "by-country")["Central African Republic (CAF)"]["country"] == ["CAF"]
-    assert _links(page, "top-flows")[
-        "Russian Federation (RUS) → Central African Republic (CAF)"
-    ] == {"context": ["criminal"], "category": ["assault_rifle"], "country": ["CAF"]}
+    assert _links(page, "top-flows")["Libya (LBY) → Central African Republic (CAF)"] == {
+        "context": ["criminal"],
+        "category": ["assault_rifle"],
+        "country": ["CAF"],
+    }
 
     # A period: its first and last instants, within the dates already filtered on.
     january = _links(page_month, "over-time")["2025-01"]

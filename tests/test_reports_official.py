@@ -351,12 +351,12 @@ def test_one_incident_is_counted_in_the_singular():
 
 @pytest.mark.django_db
 def test_flows_list_established_origins_apart_from_where_weapons_were_made():
-    """Issue 20: the country of manufacture is not a movement. The flows table lists only
-    origins a trace established; the weapons whose origin is not established are listed by
-    country of manufacture in a table of their own."""
+    """Issue 20: the country of manufacture is not a movement. The flows table lists the
+    illicit origins established (by trace or otherwise) with their kind; where every weapon
+    was made is listed in a table of its own."""
     from django.db.models import Sum
 
-    from reports.sections import country_label, country_names
+    from reports.sections import _origin_kind, country_label, country_names
 
     world = build_report_world()
     # Made in China, its origin not established: where it was made, not whence it came.
@@ -373,22 +373,34 @@ def test_flows_list_established_origins_apart_from_where_weapons_were_made():
         recovery="recovered",
     )
 
-    def expected(source: str) -> list[list]:
-        pairs = (
-            counted.filter(origin_source=source)
-            .values_list("origin_country", "seized_in")
-            .annotate(items=Sum("quantity"))
-        )
-        names = country_names({code for pair in pairs for code in pair[:2]})
-        return sorted(
-            [country_label(origin, names), country_label(dest, names), items]
-            for origin, dest, items in pairs
-        )
+    names = country_names(
+        {
+            code
+            for pair in counted.values_list("origin_country", "country_of_manufacture", "seized_in")
+            for code in pair
+        }
+    )
+    established = (
+        counted.exclude(origin_source="")
+        .values_list("origin_country", "origin_kind", "seized_in")
+        .annotate(items=Sum("quantity"))
+    )
+    made = counted.values_list("country_of_manufacture", "seized_in").annotate(
+        items=Sum("quantity")
+    )
 
-    established = sorted(table(report, "flows")["rows"])
-    made = sorted(table(report, "made_in")["rows"])
-    assert established == expected("traced") and established
-    assert made == expected("manufacture") and made
-    text = pdf_text(report)
-    assert "Illicit origins established by a trace" in " ".join(text.split())
-    assert "country of manufacture (not a movement)" in " ".join(text.split())
+    flows = sorted(table(report, "flows")["rows"])
+    assert flows == sorted(
+        [country_label(origin, names), _origin_kind(kind), country_label(dest, names), items]
+        for origin, kind, dest, items in established
+    )
+    assert flows
+    assert sorted(table(report, "made_in")["rows"]) == sorted(
+        [country_label(made_in, names), country_label(dest, names), items]
+        for made_in, dest, items in made
+    )
+    # The Chinese rifles are where made, never an origin.
+    assert not any("(CHN)" in row[0] for row in flows)
+    text = " ".join(pdf_text(report).split())
+    assert "Illicit origins established: country of diversion" in text
+    assert "country of manufacture (not a movement)" in text

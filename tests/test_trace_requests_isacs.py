@@ -362,7 +362,7 @@ def test_every_status_round_trips_through_the_api(client, world, status):
     if status in ("answered", "partially_traced"):
         assert (shown["diversion_country"], shown["transit_countries"]) == ("SDN", ["SSD"])
         weapon.refresh_from_db()
-        assert (weapon.origin_source, weapon.origin_country) == ("traced", "SDN")
+        assert (weapon.origin_source, weapon.origin_country) == ("trace", "SDN")
     if status in ("no_record", "refused", "closed_untraced"):
         assert shown["failure_reason"] == "marking_illegible"
     listed = client.get(API, {"status": status}).json()["results"]

@@ -1,52 +1,56 @@
-"""Flows: where seized weapons came from (origin) and where they were seized (destination).
+"""Flows: three different facts about where seized weapons came from, never mixed.
 
-For every weapon item of the chosen incidents:
+For the weapon items of the chosen incidents:
 
-- origin: the country of diversion of the item's latest trace request whose point of
-  diversion was established ("traced"; latest by answer date, then by sending date, then by
-  id; an answer without a date counts as the oldest), else the item's country of
-  manufacture ("manufacture"), else "unknown";
-- destination: the incident's country, or "unknown" when it has none.
+- **where made** (`made`): the country of manufacture, to the country of seizure. It says
+  where a weapon was made, not where it was diverted or whence it came (a rifle made in
+  China may have been diverted from a neighbour's stocks): listed, never drawn.
+- **illicit origins established** (`origins`): the country of diversion and the kind of
+  illicit origin (UNODC IAFQ, tracing results; SDG 16.4.2 metadata), to the country of
+  seizure, for the items whose origin is established: by the weapon's illicit-origin record
+  (incidents/origins.py: a trace, a competent authority's finding, an investigation,
+  marking evidence), else by the latest trace answer that established a point of diversion
+  (kind "not_recorded"). Drawn as lines.
+- **routes** (`routes`): departure, transit countries and destination, documented on the
+  incident (`route_*`, the IAFQ's route questions; the destination, when blank, is the
+  country of seizure) or answered by the trace that established an origin (country of
+  diversion, its transit countries, country of seizure). Drawn as lines through each
+  country crossed.
 
-Both are precomputed on the item (`WeaponItem.seized_in`, `seized_at`, `origin_country`,
-`origin_source`, `origin_trace`, and that trace's route: `origin_point`, `origin_transit`)
-and kept right by PostgreSQL triggers on the items, the incidents and the trace requests
-(migrations incidents 0008_weapon_flow_columns and 0012_weapon_origin_route), whatever
-writes them; the month of seizure as a number (`seized_month`, incidents 0010) is a column
-the database generates from `seized_at`. An index holds all the columns the grouping reads
-by incident (incidents 0011; the only index on the incident since 0013), a partial one
-those of the traced items with a route (0012).
+The items hold their seizure and established origin as columns the database keeps
+(`WeaponItem.seized_in`, `seized_month`, `origin_country`, `origin_source` = the method,
+`origin_kind`, `origin_point`, `origin_transit`; triggers of migrations incidents 0008,
+0014 and 0031_established_origins, whatever writes the items, their incidents, traces or
+origin records).
 
 Items are counted twice over: `items` is the sum of the items' quantities (a record of five
 identical unmarked rifles counts five), `records` the number of item records.
 
-One set-based query does the work. It groups the items of the chosen incidents by those
-stored columns, category and period (the month index divided by the period's months):
-where the run's filter tests only what the database's counts of items per flow are keyed
-by (incidents/flow_counts.py; geo/analyses/kept_flows.py says when), by summing those
-counts, a few hundred thousand rows for a million items; else in a single pass over the
-items, without joining the incidents' other columns or the traces. A second,
-small pass reads the traced items with a route (points of diversion, transit countries)
-from their partial index. The detailed rows come back as plain columns after the rest,
-which comes as one JSON text. Every part of the result is then derived, in the same
-statement, from that aggregate of a few thousand rows and the traced items:
+One statement does the work. Where made is the one pass over every item: grouped by
+country of manufacture, destination, category and period (the month index divided by the
+period's months), by summing the counts the database keeps where the run's filter tests
+only what they are keyed by (incidents/flow_counts.py; geo/analyses/kept_flows.py says
+when), else in a single pass over the items' index. The established origins are read from
+their own partial index (a small share of the items), the documented routes from the
+incidents' (incident_documented_route). Its detailed rows come back as plain columns after
+the rest, which comes as one JSON text:
 
-- `rows`: the detailed rows, as lists in the order of `columns` (origin, origin_source,
-  destination, category, period, items, records), the most items first, ties in no set
-  order (ordering fifty thousand rows by origin, destination, category, period and source
-  took a third as long as the plain GROUP BY the flows are measured against);
-- `matrix`: the country-level origin–destination matrix;
-- `regions`: the same matrix between regional organisations (see `FlowParameters`);
-- `lines`: one GeoJSON LineString per cross-border pair of known countries, for the map;
-  domestic flows (origin = destination) are counted everywhere else but not drawn;
-- `transit`: per origin–destination pair, the countries traced items crossed, with items.
+- `made`: `columns`, `rows` (in the order of `columns`: made_in, destination, category,
+  period, items, records; the most items first) and `matrix` (country level);
+- `origins`: `columns`, `rows` (origin, kind, method, destination, category, period, items,
+  records), `matrix` (country level, with items by kind) and `regions`: that matrix
+  between regional organisations (see `FlowParameters`);
+- `routes`: one row per documented or traced route, with items and incidents;
+- `lines`: GeoJSON LineStrings for the map, each saying what it `shows`: "origin" (one per
+  cross-border pair of known countries of established origins; domestic ones are counted
+  but not drawn) or "route" (through the countries of a route, in order);
+- `not_drawn`: what could not be drawn, and why.
 
-A line starts at the origin's representative point: the mean of the points of diversion of
-the traced items from that country (those the reader sees only generalised are snapped to
-the same grid as generalised incident locations first), or, where none has a point,
-ST_PointOnSurface of the country's boundary. It ends at ST_PointOnSurface of the
-destination's boundary. A pair whose country has no boundary loaded is listed in
-`not_drawn`.
+An origin's line starts at the mean of the points of diversion of its items (those the
+reader sees only generalised are snapped to the same grid as generalised incident locations
+first), or, where none has a point, at ST_PointOnSurface of the country's boundary; every
+other end is ST_PointOnSurface of the country's boundary. A line whose country has no
+boundary loaded, or whose departure is unknown, is listed in `not_drawn`.
 """
 
 import gc
@@ -87,8 +91,18 @@ ITEMS_ALL_VISIBLE_SQL = (
     "SELECT relpages > 0 AND relallvisible >= 0.9 * relpages FROM pg_class"
     " WHERE oid = 'incidents_weaponitem'::regclass"
 )
-# The columns of each of the result's `rows`.
-ROW_COLUMNS = ("origin", "origin_source", "destination", "category", "period", "items", "records")
+# The columns of the detailed rows of each part of the result.
+MADE_COLUMNS = ("made_in", "destination", "category", "period", "items", "records")
+ORIGIN_COLUMNS = (
+    "origin",
+    "kind",
+    "method",
+    "destination",
+    "category",
+    "period",
+    "items",
+    "records",
+)
 
 
 @dataclass(frozen=True)
@@ -140,55 +154,96 @@ def _period_start(period: str, bucket: int | None) -> str | None:
     return f"{month // 12:04d}-{month % 12 + 1:02d}-01"
 
 
-# The one pass over the items of the chosen incidents, on their own precomputed columns: no
-# join to the incidents or the traces widens the million rows, and the chosen incidents are
-# only looked up.
+# Where made: the one pass over the items of the chosen incidents, on their own columns (the
+# index weaponitem_flow_groups holds them all): no join to the incidents widens the million
+# rows, and the chosen incidents are only looked up.
 ITEMS_GROUPED = """
-SELECT item.origin_country, item.origin_source, item.seized_in, item.category,
+SELECT item.country_of_manufacture AS made_in, item.seized_in, item.category,
        {period} AS period, sum(item.quantity) AS items, count(*) AS records
 FROM incidents_weaponitem AS item
 WHERE item.incident_id IN (SELECT id FROM chosen)
-GROUP BY 1, 2, 3, 4, 5
+GROUP BY 1, 2, 3, 4
 """
 # The same sums from the counts the database keeps, where they answer the filter
 # (geo/analyses/kept_flows.py): a few hundred thousand rows for a million items.
 KEPT_GROUPED = """
-SELECT kept.origin_country, kept.origin_source, kept.country AS seized_in, kept.category,
+SELECT kept.made_in, kept.country AS seized_in, kept.category,
        {period} AS period, sum(kept.items)::bigint AS items, sum(kept.records)::bigint AS records
 FROM ({kept}) AS kept
-GROUP BY 1, 2, 3, 4, 5
+GROUP BY 1, 2, 3, 4
 """
 
 FLOWS_SQL = """
 WITH chosen AS NOT MATERIALIZED ({chosen}),
--- The items grouped (ITEMS_GROUPED or KEPT_GROUPED). Blank countries become "unknown" after
+-- Where made (ITEMS_GROUPED or KEPT_GROUPED). Blank countries become "unknown" after
 -- grouping (no country code is 'unknown', so the groups stay as they are).
-detail AS MATERIALIZED (
-    SELECT COALESCE(NULLIF(origin_country, ''), 'unknown') AS origin, origin_source,
+made AS MATERIALIZED (
+    SELECT COALESCE(NULLIF(made_in, ''), 'unknown') AS made_in,
            COALESCE(NULLIF(seized_in, ''), 'unknown') AS destination,
            category, period, items, records
     FROM ({grouped}) AS grouped
 ),
--- The few traced items with a route (a point of diversion or transit countries, copied
--- from their origin trace), from the partial index that holds them alone.
-traced AS MATERIALIZED (
-    SELECT item.origin_country AS origin,
+-- The items whose illicit origin is established, from the partial index that holds them
+-- alone (weaponitem_established_origins).
+established AS MATERIALIZED (
+    SELECT item.incident_id, COALESCE(NULLIF(item.origin_country, ''), 'unknown') AS origin,
+           item.origin_kind AS kind, item.origin_source AS method,
            COALESCE(NULLIF(item.seized_in, ''), 'unknown') AS destination,
-           item.quantity, item.origin_transit AS transit_countries,
+           item.category, {period} AS period, item.quantity,
+           item.origin_transit AS transit_countries,
            CASE WHEN chosen.location_is_exact THEN item.origin_point
                 ELSE ST_SnapToGrid(item.origin_point, %s) END AS diversion_point
     FROM incidents_weaponitem AS item
     JOIN chosen ON chosen.id = item.incident_id
-    WHERE item.origin_source = 'traced'
-      AND (item.origin_point IS NOT NULL OR item.origin_transit IS NOT NULL)
+    WHERE item.origin_source <> ''
+),
+origin_rows AS MATERIALIZED (
+    SELECT origin, kind, method, destination, category, period,
+           sum(quantity) AS items, count(*) AS records
+    FROM established GROUP BY 1, 2, 3, 4, 5, 6
+),
+made_matrix AS (
+    SELECT made_in, destination, sum(items) AS items, sum(records) AS records
+    FROM made GROUP BY 1, 2
 ),
 matrix AS (
     SELECT origin, destination, sum(items) AS items, sum(records) AS records,
-           COALESCE(sum(items) FILTER (WHERE origin_source = 'traced'), 0) AS traced_items
-    FROM detail GROUP BY 1, 2
+           json_object_agg(kind, items ORDER BY kind) AS items_by_kind
+    FROM (
+        SELECT origin, destination, kind, sum(items) AS items, sum(records) AS records
+        FROM origin_rows GROUP BY 1, 2, 3
+    ) AS by_kind
+    GROUP BY 1, 2
+),
+-- Routes: documented on the chosen incidents that have one (from the partial index
+-- incident_documented_route), and answered by the traces that established an origin.
+route_legs AS MATERIALIZED (
+    SELECT 'documented' AS source, incident.id AS incident_id,
+           COALESCE(NULLIF(incident.route_departure_country, ''), 'unknown') AS departure,
+           incident.route_transit_countries::text[] AS transit,
+           COALESCE(NULLIF(incident.route_destination_country, ''),
+                    NULLIF(incident.country, ''), 'unknown') AS destination,
+           (SELECT COALESCE(sum(item.quantity), 0) FROM incidents_weaponitem AS item
+            WHERE item.incident_id = incident.id) AS items
+    FROM incidents_incident AS incident
+    WHERE incident.id IN (SELECT id FROM chosen)
+      AND (incident.route_departure_country <> '' OR incident.route_destination_country <> ''
+           OR incident.route_transit_countries <> '{{}}')
+    UNION ALL
+    SELECT 'trace', incident_id, origin, transit_countries::text[], destination, quantity
+    FROM established WHERE transit_countries IS NOT NULL
+),
+routes AS (
+    SELECT source, departure, transit, destination, sum(items) AS items,
+           count(DISTINCT incident_id) AS incidents
+    FROM route_legs GROUP BY 1, 2, 3, 4
 ),
 places AS (
     SELECT origin AS country FROM matrix UNION SELECT destination FROM matrix
+),
+route_places AS (
+    SELECT DISTINCT country FROM routes
+    CROSS JOIN LATERAL unnest(ARRAY[departure] || transit || ARRAY[destination]) AS country
 ),
 region_order AS (
     SELECT region.code, region.member_countries, listed.position
@@ -221,11 +276,12 @@ region_matrix AS (
 diversion_points AS (
     SELECT origin, ST_SetSRID(ST_MakePoint(avg(ST_X(diversion_point)),
                                            avg(ST_Y(diversion_point))), 4326) AS point
-    FROM traced WHERE diversion_point IS NOT NULL GROUP BY origin
+    FROM established WHERE diversion_point IS NOT NULL GROUP BY origin
 ),
 boundary_points AS (
     SELECT iso3, ST_PointOnSurface(boundary) AS point
-    FROM geo_country WHERE iso3 IN (SELECT country FROM places)
+    FROM geo_country
+    WHERE iso3 IN (SELECT country FROM places UNION SELECT country FROM route_places)
 ),
 pairs AS (
     SELECT matrix.*, diverted.point IS NOT NULL AS from_diversion_points,
@@ -239,37 +295,61 @@ pairs AS (
     WHERE matrix.origin <> matrix.destination
       AND matrix.origin <> 'unknown' AND matrix.destination <> 'unknown'
 ),
-transit AS (
-    SELECT origin, destination, json_object_agg(country, items ORDER BY country) AS countries
-    FROM (
-        SELECT origin, destination, country, sum(quantity) AS items
-        FROM traced CROSS JOIN LATERAL unnest(transit_countries) AS country
-        GROUP BY 1, 2, 3
-    ) AS crossed
-    GROUP BY 1, 2
+-- Each route's stops in order, and the line through them where every stop has a point.
+route_lines AS (
+    SELECT routes.*, stops.line, stops.missing
+    FROM routes
+    CROSS JOIN LATERAL (
+        SELECT ST_MakeLine(array_agg(point.point ORDER BY stop.position)) AS line,
+               array_remove(array_agg(CASE WHEN point.point IS NULL THEN stop.country END
+                                      ORDER BY stop.position), NULL) AS missing
+        FROM unnest(ARRAY[routes.departure] || routes.transit || ARRAY[routes.destination])
+            WITH ORDINALITY AS stop(country, position)
+        LEFT JOIN boundary_points AS point ON point.iso3 = stop.country
+    ) AS stops
 )
 -- The first row: everything but the detailed rows, as one JSON text. Then the detailed
 -- rows, as plain columns, the most items first: building 50,000 JSON arrays and parsing
 -- them again in Python cost more than the whole of the rest.
 SELECT json_build_object(
-    'totals', (
-        SELECT json_build_object(
-            'items', COALESCE(sum(items), 0),
-            'records', COALESCE(sum(records), 0),
-            'domestic_items', COALESCE(sum(items) FILTER (
-                WHERE origin = destination AND origin <> 'unknown'), 0),
-            'items_by_origin_source', json_build_object(
-                'traced', COALESCE(sum(items) FILTER (WHERE origin_source = 'traced'), 0),
-                'manufacture',
-                COALESCE(sum(items) FILTER (WHERE origin_source = 'manufacture'), 0),
-                'unknown', COALESCE(sum(items) FILTER (WHERE origin_source = 'unknown'), 0)
-            )
-        ) FROM detail
+    'totals', json_build_object(
+        'items', (SELECT COALESCE(sum(items), 0) FROM made),
+        'records', (SELECT COALESCE(sum(records), 0) FROM made),
+        'made_known_items',
+        (SELECT COALESCE(sum(items), 0) FROM made WHERE made_in <> 'unknown'),
+        'established_items', (SELECT COALESCE(sum(items), 0) FROM origin_rows),
+        'established_records', (SELECT COALESCE(sum(records), 0) FROM origin_rows),
+        'established_domestic_items', (SELECT COALESCE(sum(items), 0) FROM origin_rows
+                                       WHERE origin = destination AND origin <> 'unknown'),
+        'established_by_method', (
+            SELECT COALESCE(json_object_agg(method, items ORDER BY method), '{{}}'::json)
+            FROM (SELECT method, sum(items) AS items FROM origin_rows GROUP BY 1) AS by_method
+        ),
+        'established_by_kind', (
+            SELECT COALESCE(json_object_agg(kind, items ORDER BY kind), '{{}}'::json)
+            FROM (SELECT kind, sum(items) AS items FROM origin_rows GROUP BY 1) AS by_kind
+        ),
+        'documented_routes',
+        (SELECT count(*) FROM route_legs WHERE source = 'documented'),
+        'traced_routes_items',
+        (SELECT COALESCE(sum(items), 0) FROM route_legs WHERE source = 'trace')
     ),
-    'matrix', (
+    'made_matrix', (
+        SELECT COALESCE(json_agg(json_build_object(
+            'made_in', made_in, 'destination', destination, 'items', items, 'records', records
+        ) ORDER BY items DESC, made_in, destination), '[]'::json)
+        FROM made_matrix
+    ),
+    'origin_rows', (
+        SELECT COALESCE(json_agg(json_build_array(
+            origin, kind, method, destination, category, period, items, records
+        ) ORDER BY items DESC, origin, kind, method, destination, category, period), '[]'::json)
+        FROM origin_rows
+    ),
+    'origin_matrix', (
         SELECT COALESCE(json_agg(json_build_object(
             'origin', origin, 'destination', destination, 'items', items,
-            'records', records, 'traced_items', traced_items
+            'records', records, 'items_by_kind', items_by_kind
         ) ORDER BY items DESC, origin, destination), '[]'::json)
         FROM matrix
     ),
@@ -289,34 +369,62 @@ SELECT json_build_object(
             FROM region_matrix
         )
     ),
-    'lines', (
+    'routes', (
         SELECT COALESCE(json_agg(json_build_object(
-            'origin', origin, 'destination', destination, 'items', items,
-            'records', records, 'traced_items', traced_items,
-            'starts_at', CASE WHEN from_diversion_points THEN 'diversion_points'
-                              ELSE 'boundary' END,
-            'geometry', ST_AsGeoJSON(ST_MakeLine(start_point, end_point), 5)::json
-        ) ORDER BY items DESC, origin, destination), '[]'::json)
-        FROM pairs WHERE start_point IS NOT NULL AND end_point IS NOT NULL
+            'source', source, 'departure', departure, 'transit', transit,
+            'destination', destination, 'items', items, 'incidents', incidents
+        ) ORDER BY items DESC, incidents DESC, source, departure, transit, destination),
+        '[]'::json)
+        FROM routes
+    ),
+    'lines', (
+        SELECT COALESCE(json_agg(line ORDER BY line_order), '[]'::json) FROM (
+            SELECT json_build_object(
+                'shows', 'origin', 'origin', origin, 'destination', destination,
+                'items', items, 'records', records, 'items_by_kind', items_by_kind,
+                'starts_at', CASE WHEN from_diversion_points THEN 'diversion_points'
+                                  ELSE 'boundary' END,
+                'geometry', ST_AsGeoJSON(ST_MakeLine(start_point, end_point), 5)::json
+            ) AS line, row_number() OVER (ORDER BY items DESC, origin, destination) AS line_order
+            FROM pairs WHERE start_point IS NOT NULL AND end_point IS NOT NULL
+            UNION ALL
+            SELECT json_build_object(
+                'shows', 'route', 'source', source, 'origin', departure, 'transit', transit,
+                'destination', destination, 'items', items, 'incidents', incidents,
+                'geometry', ST_AsGeoJSON(line, 5)::json
+            ), 1000000 + row_number() OVER (
+                ORDER BY items DESC, incidents DESC, source, departure, transit, destination)
+            FROM route_lines
+            WHERE departure <> 'unknown' AND destination <> 'unknown'
+              AND cardinality(missing) = 0 AND ST_NPoints(line) >= 2
+        ) AS drawn
     ),
     'not_drawn', (
-        SELECT COALESCE(json_agg(json_build_object(
-            'origin', origin, 'destination', destination, 'items', items,
-            'reason', 'no boundary loaded'
-        ) ORDER BY items DESC, origin, destination), '[]'::json)
-        FROM pairs WHERE start_point IS NULL OR end_point IS NULL
-    ),
-    'transit', (
-        SELECT COALESCE(json_agg(json_build_object(
-            'origin', origin, 'destination', destination, 'countries', countries
-        ) ORDER BY origin, destination), '[]'::json)
-        FROM transit
+        SELECT COALESCE(json_agg(skipped ORDER BY skipped_order), '[]'::json) FROM (
+            SELECT json_build_object(
+                'shows', 'origin', 'origin', origin, 'destination', destination,
+                'items', items, 'reason', 'no boundary loaded'
+            ) AS skipped, row_number() OVER (ORDER BY items DESC, origin, destination)
+                AS skipped_order
+            FROM pairs WHERE start_point IS NULL OR end_point IS NULL
+            UNION ALL
+            SELECT json_build_object(
+                'shows', 'route', 'source', source, 'origin', departure, 'transit', transit,
+                'destination', destination, 'items', items,
+                'reason', CASE WHEN departure = 'unknown' OR destination = 'unknown'
+                               THEN 'an end of the route is unknown'
+                               ELSE 'no boundary loaded' END
+            ), 1000000 + row_number() OVER (
+                ORDER BY items DESC, incidents DESC, source, departure, transit, destination)
+            FROM route_lines
+            WHERE departure = 'unknown' OR destination = 'unknown' OR cardinality(missing) > 0
+        ) AS skipped
     )
-)::text AS summary, NULL, NULL, NULL, NULL, NULL::integer, NULL::bigint, NULL::bigint
+)::text AS summary, NULL, NULL, NULL, NULL::integer, NULL::bigint, NULL::bigint
 UNION ALL
-SELECT NULL, origin, origin_source, destination, category, period, items, records
-FROM detail
-ORDER BY 1 NULLS LAST, 7 DESC
+SELECT NULL, made_in, destination, category, period, items, records
+FROM made
+ORDER BY 1 NULLS LAST, 6 DESC
 """
 
 
@@ -345,7 +453,9 @@ def flows_statement(
         )
     region_codes = list(parameters.region_codes)
     return (
-        FLOWS_SQL.format(chosen=chosen_sql, grouped=grouped),
+        FLOWS_SQL.format(
+            chosen=chosen_sql, grouped=grouped, period=_period_expression(parameters.period)
+        ),
         (*chosen_params, *grouped_params, GENERALISED_CELL_DEGREES, region_codes, region_codes),
         read_from,
     )
@@ -358,9 +468,10 @@ def analyse(
     *,
     chosen_by: IncidentChoice | None = None,
 ) -> dict:
-    """Origin → seizure flows of the weapon items of `incidents` (see the module's doc).
+    """Where made, illicit origins established and routes of the weapon items of
+    `incidents` (see the module's doc).
 
-    With `chosen_by` (how `incidents` were chosen), the items are summed from the counts the
+    With `chosen_by` (how `incidents` were chosen), where made is summed from the counts the
     database keeps where those answer the filter (geo/analyses/kept_flows.py), with the same
     result; the result's `read_from` says which: "kept_counts" or "items"."""
     region_codes, period = list(parameters.region_codes), parameters.period
@@ -384,25 +495,39 @@ def analyse(
     if result["totals"]["records"] == 0:
         raise AnalysisError(_("No weapon items match the filter."))
     with _no_cycle_collection():
-        rows = _rows(fetched, period)
+        made_rows = _rows(fetched, period, bucket_at=4, skip=1)
+    origin_rows = _rows(result["origin_rows"], period, bucket_at=5)
     progress(100)
     return {
         "parameters": {"period": period, "region_codes": region_codes},
         "read_from": read_from,
-        "columns": list(ROW_COLUMNS),
-        "totals": result.pop("totals"),
-        "rows": rows,
-        **result,
+        "totals": result["totals"],
+        "made": {
+            "columns": list(MADE_COLUMNS),
+            "rows": made_rows,
+            "matrix": result["made_matrix"],
+        },
+        "origins": {
+            "columns": list(ORIGIN_COLUMNS),
+            "rows": origin_rows,
+            "matrix": result["origin_matrix"],
+            "regions": result["regions"],
+        },
+        "routes": result["routes"],
+        "lines": result["lines"],
+        "not_drawn": result["not_drawn"],
     }
 
 
-def _rows(fetched: list[tuple], period: str) -> list[list]:
-    """The detailed rows as the result lists them: the period as the ISO date it starts."""
+def _rows(fetched: list, period: str, *, bucket_at: int, skip: int = 0) -> list[list]:
+    """The detailed rows as the result lists them, without their first `skip` columns, and
+    with the period (at index `bucket_at` of each row fetched) as the ISO date it starts."""
     # A few dozen periods at most: each bucket's date is written once.
-    starts = {bucket: _period_start(period, bucket) for bucket in {row[5] for row in fetched}}
+    starts = {
+        bucket: _period_start(period, bucket) for bucket in {row[bucket_at] for row in fetched}
+    }
     return [
-        [origin, source, destination, category, starts[bucket], items, records]
-        for _, origin, source, destination, category, bucket, items, records in fetched
+        [*row[skip:bucket_at], starts[row[bucket_at]], *row[bucket_at + 1 :]] for row in fetched
     ]
 
 

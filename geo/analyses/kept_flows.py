@@ -1,5 +1,6 @@
-"""Whether the counts of items per flow that the database keeps (incidents/flow_counts.py)
-answer a flow analysis's choice of incidents, and the SQL that reads them if so.
+"""Whether the counts of items that the database keeps (incidents/flow_counts.py) answer a
+flow analysis's choice of incidents for where the items were made, and the SQL that reads
+them if so.
 
 They do when the filter tests only what they are keyed by: the access policy's conditions
 (mission, contingent, state, releasability, country), the incident's kind and context,
@@ -20,16 +21,16 @@ from incidents.flow_counts import WeaponFlowCount
 
 NOT_ANSWERED = ("q", "polygon", "bbox", "updated_since", "category")
 
-# Columns: origin_country, origin_source, country, category, month, items, records.
+# Columns: made_in, country, category, month, items, records.
 NO_COUNTS_SQL = (
-    "SELECT origin_country, origin_source, country, category, month, items, records"
+    "SELECT made_in, country, category, month, items, records"
     " FROM incidents_weaponflowcount WHERE false"
 )
 
 
 def kept_counts_sql(chosen_by: IncidentChoice) -> tuple[str, tuple] | None:
     """SQL and parameters of the kept counts of the incidents `chosen_by` chooses, with the
-    columns origin_country, origin_source, country, category, month, items, records (several
+    columns made_in, country, category, month, items, records (several
     rows per flow: the caller sums them); None if the kept counts cannot answer."""
     filters = chosen_by.filters
     if any(filters.get(name) for name in NOT_ANSWERED):
@@ -46,7 +47,7 @@ def kept_counts_sql(chosen_by: IncidentChoice) -> tuple[str, tuple] | None:
     if end_month is not None:
         counts = counts.filter(month__lt=end_month)
     counts = filter_kept_counts(counts, filters).values_list(
-        "origin_country", "origin_source", "country", "category", "month", "items", "records"
+        "made_in", "country", "category", "month", "items", "records"
     )
     try:
         return counts.order_by().query.sql_with_params()

@@ -413,9 +413,10 @@ class TraceRequestAnswerSerializer(serializers.Serializer):
         return attrs
 
 
-# Derived by the database from the incident and the traces (see WeaponItem): where the item
-# was seized and where it came from, the columns of the flow analyses.
-WEAPON_FLOW_FIELDS = ["seized_in", "seized_at", "origin_country", "origin_source"]
+# Derived by the database from the incident, the illicit-origin record and the traces (see
+# WeaponItem): where the item was seized and its established illicit origin (country,
+# method, kind; blank where none is established), the columns of the flow analyses.
+WEAPON_FLOW_FIELDS = ["seized_in", "seized_at", "origin_country", "origin_source", "origin_kind"]
 
 
 # The point of diversion stays out of the API: generalised readers must not get it exact,

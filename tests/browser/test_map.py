@@ -4,6 +4,7 @@ restores the same view, and "analyse this view" shows its progress then its laye
 real Celery worker). Screenshots go to .data/artefacts/map/ (ignored by git)."""
 
 import re
+from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,8 +13,9 @@ from playwright.sync_api import Page, expect
 
 from geo.boundaries import countries_load
 from geo.models import AnalysisRun
-from incidents.choices import IncidentKind, WeaponCategory
-from incidents.models import WeaponItem
+from incidents.choices import IncidentKind, OriginKind, OriginMethod, TraceStatus, WeaponCategory
+from incidents.models import TraceRequest, WeaponItem
+from incidents.origins import IllicitOrigin
 from tests.analysis_layouts import north_of, seizure
 from tests.browser import pages
 from tests.personas import build_world
@@ -33,13 +35,35 @@ def world(transactional_db, settings):
     # A dozen caches north of Bangui, 60 m apart: a cluster for DBSCAN.
     for step in range(12):
         cache = seizure(*north_of(18.6, 4.5, 60 * step), kind=IncidentKind.CACHE_DISCOVERY)
-        # Rifles made in China and Sudan: flows from there to the Central African Republic.
-        WeaponItem.objects.create(
+        # Rifles made in China and Sudan (no movement, never drawn). Those made in Sudan
+        # traced to a diversion there, by way of Chad; two more an investigation found
+        # diverted from Cameroon's State stocks.
+        rifle = WeaponItem.objects.create(
             incident=cache,
             category=WeaponCategory.ASSAULT_RIFLE,
             country_of_manufacture="CHN" if step % 3 else "SDN",
             quantity=1 + step,
         )
+        if step % 3 == 0:
+            TraceRequest.objects.create(
+                weapon=rifle,
+                addressee="Sudan",
+                sent_on=date(2025, 1, 1),
+                answered_on=date(2025, 2, 1),
+                status=TraceStatus.ANSWERED,
+                diversion_established=True,
+                diversion_country="SDN",
+                transit_countries=["TCD"],
+            )
+        elif step in (1, 2):
+            IllicitOrigin.objects.create(
+                weapon=rifle,
+                method=OriginMethod.INVESTIGATION,
+                kind=OriginKind.STATE_STOCKS,
+                diversion_country="CMR",
+                established_by="a national commission",
+                established_on=date(2025, 3, 1),
+            )
     return world
 
 
@@ -181,17 +205,22 @@ def test_density_and_flows_are_drawn_as_heat_and_arrowed_lines(
         expect(page.locator("#map-analysis-state")).to_have_text(
             "Done: its layer is on the map.", timeout=60_000
         )
-    # The density as a heat layer (a canvas), the flows as lines with arrowheads.
+    # The density as a heat layer (a canvas), the flows as lines with arrowheads: the
+    # illicit origins established (SDN → CAF, CMR → CAF), not where the rifles were made
+    # (no line from China), and the traced route through Chad, dashed.
     expect(page.locator("#map canvas.leaflet-heatmap-layer")).to_have_count(1)
-    flows = page.locator("#map .leaflet-overlay-pane path[stroke='#08519c']")
-    expect(flows).to_have_count(2)  # CHN → CAF and SDN → CAF
+    origins = page.locator("#map .leaflet-overlay-pane path[stroke='#08519c']")
+    expect(origins).to_have_count(2)
+    routes = page.locator("#map .leaflet-overlay-pane path[stroke='#b35806']")
+    expect(routes).to_have_count(1)
+    expect(routes.first).to_have_attribute("stroke-dasharray", "8 6")
     arrows = page.locator("#map .map-arrow span")
-    expect(arrows).to_have_count(2)
+    expect(arrows).to_have_count(3)
     # Each arrowhead turned along its line, and still after a zoom.
     page.locator("#map .leaflet-control-zoom-in").click()
     expect(arrows.first).to_have_attribute("style", re.compile(r"rotate\(-?\d"))
-    # Wider for the larger volume (CHN: 8 items of 12 rifles' 78; SDN the rest).
-    widths = sorted(float(flows.nth(i).get_attribute("stroke-width")) for i in range(2))
+    # Wider for the larger volume (SDN: 1 + 4 + 7 + 10 rifles; CMR: 2 + 3).
+    widths = sorted(float(origins.nth(i).get_attribute("stroke-width")) for i in range(2))
     assert widths[0] < widths[1]
     query = parse_qs(urlsplit(page.url).query)
     assert query["density"] and query["flows"]

@@ -70,15 +70,27 @@ export async function analysisLayer(kind, id, urls, text) {
   return flowLines(run.result.lines ?? [], text);
 }
 
-// Flow lines: width by volume, an arrowhead at the destination end shows the direction.
+// Flow lines, width by weapons: illicit origins established (solid, country of diversion to
+// country of seizure) and routes through each country crossed (dashed). Where weapons were
+// made is no movement and has no line. An arrowhead at the last stop shows the direction.
 function flowLines(lines, text) {
   const group = L.featureGroup();
   const most = Math.max(1, ...lines.map((line) => line.items));
   for (const line of lines) {
     const points = line.geometry.coordinates.map(([lng, lat]) => [lat, lng]);
     const weight = 2 + 10 * (line.items / most);
-    const path = L.polyline(points, { color: "#08519c", weight, opacity: 0.75 });
-    path.bindTooltip(`${line.origin} → ${line.destination}: ${line.items} ${text.textFlow}`);
+    const isRoute = line.shows === "route";
+    const path = L.polyline(points, {
+      color: isRoute ? "#b35806" : "#08519c",
+      weight,
+      opacity: 0.75,
+      dashArray: isRoute ? "8 6" : null,
+    });
+    const stops = [line.origin, ...(line.transit ?? []), line.destination].join(" → ");
+    const what = isRoute
+      ? (line.source === "documented" ? text.textRouteDocumented : text.textRouteTrace)
+      : text.textOriginLine;
+    path.bindTooltip(`${stops}: ${counted(line.items, text.textWeapon, text.textWeapons)} (${what})`);
     group.addLayer(path);
     const [from, to] = [points[points.length - 2], points[points.length - 1]];
     const angle = (Math.atan2(to[0] - from[0], to[1] - from[1]) * 180) / Math.PI;
