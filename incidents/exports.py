@@ -186,13 +186,13 @@ EXPORT_VALUES = {
         " ORDER BY position) FROM jsonb_array_elements(weapon.component_serials)"
         " WITH ORDINALITY AS entry(part, position))"
     ),
-    "weapon_origin_method": "weapon.origin_method",
-    "weapon_origin_kind": "weapon.origin_kind",
-    "weapon_origin_diversion_country": "weapon.origin_diversion_country",
-    "weapon_origin_diversion_date": "weapon.origin_diversion_date::text",
-    "weapon_origin_established_by": _text_safe("weapon.origin_established_by"),
-    "weapon_origin_established_on": "weapon.origin_established_on::text",
-    "weapon_origin_notes": _text_safe("weapon.origin_notes"),
+    "weapon_origin_method": "weapon.recorded_method",
+    "weapon_origin_kind": "weapon.recorded_kind",
+    "weapon_origin_diversion_country": "weapon.recorded_diversion_country",
+    "weapon_origin_diversion_date": "weapon.recorded_diversion_date::text",
+    "weapon_origin_established_by": _text_safe("weapon.recorded_established_by"),
+    "weapon_origin_established_on": "weapon.recorded_established_on::text",
+    "weapon_origin_notes": _text_safe("weapon.recorded_notes"),
     "weapon_id": "weapon.id",
     "weapon_disposition": "weapon.disposition",
     "location_is_exact": (
@@ -204,16 +204,18 @@ EXPORT_VALUES = {
     "updated_at": _iso("incident.updated_at"),
 }
 assert list(EXPORT_VALUES) == HEADER, "one SQL value for each exported column, in order"
-# The weapons of each incident, in the order they were recorded. A lateral subquery with
+# The weapons of each incident, in the order they were recorded, with their illicit-origin
+# record's columns as recorded_* (the item's own origin_* columns are derived: WeaponItem).
+# A lateral subquery with
 # an ORDER BY is never merged into a join, so PostgreSQL runs it once per incident (on the
 # items' incident index), keeping the incidents in the inner query's order.
 ROWS_SQL = (
     "SELECT {columns} FROM ({rows}) AS incident LEFT JOIN LATERAL ("
-    "SELECT item.*, origin.method AS origin_method, origin.kind AS origin_kind, "
-    "origin.diversion_country AS origin_diversion_country, "
-    "origin.diversion_date AS origin_diversion_date, "
-    "origin.established_by AS origin_established_by, "
-    "origin.established_on AS origin_established_on, origin.notes AS origin_notes "
+    "SELECT item.*, origin.method AS recorded_method, origin.kind AS recorded_kind, "
+    "origin.diversion_country AS recorded_diversion_country, "
+    "origin.diversion_date AS recorded_diversion_date, "
+    "origin.established_by AS recorded_established_by, "
+    "origin.established_on AS recorded_established_on, origin.notes AS recorded_notes "
     "FROM incidents_weaponitem AS item "
     "LEFT JOIN incidents_illicitorigin AS origin ON origin.weapon_id = item.id "
     "WHERE item.incident_id = incident.id ORDER BY item.id) AS weapon ON true"
