@@ -206,9 +206,9 @@ EXPORT_VALUES = {
 assert list(EXPORT_VALUES) == HEADER, "one SQL value for each exported column, in order"
 # The weapons of each incident, in the order they were recorded, with their illicit-origin
 # record's columns as recorded_* (the item's own origin_* columns are derived: WeaponItem).
-# A lateral subquery with
-# an ORDER BY is never merged into a join, so PostgreSQL runs it once per incident (on the
-# items' incident index), keeping the incidents in the inner query's order.
+# A lateral subquery with an ORDER BY is never merged into a join, so PostgreSQL runs it
+# once per incident (on the items' incident index), keeping the incidents in the inner
+# query's order.
 ROWS_SQL = (
     "SELECT {columns} FROM ({rows}) AS incident LEFT JOIN LATERAL ("
     "SELECT item.*, origin.method AS recorded_method, origin.kind AS recorded_kind, "
