@@ -125,10 +125,17 @@ def h3_cells(longitude: np.ndarray, latitude: np.ndarray) -> np.ndarray:
 
 
 def incidents_insert(
-    longitude: np.ndarray, latitude: np.ndarray, contingent: Contingent, seed: int = 1
+    longitude: np.ndarray,
+    latitude: np.ndarray,
+    contingent: Contingent,
+    seed: int = 1,
+    *,
+    derived: bool = True,
 ) -> None:
     """COPY verified, exactly located incidents with their H3 cell into incidents_incident,
-    then ANALYZE it."""
+    then ANALYZE it. With `derived` False, the database's triggers are off for the COPY (a
+    superuser's session_replication_role): the derived tables (map counts, flow counts) do
+    not count these incidents, and they must be deleted the same way (incidents_delete)."""
     rng = np.random.default_rng(seed)
     count = len(longitude)
     cells = h3_cells(longitude, latitude).tolist()
@@ -152,6 +159,8 @@ def incidents_insert(
     )
     buffer.seek(0)
     with transaction.atomic(), connection.cursor() as cursor:
+        if not derived:
+            cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.copy_expert(
             "COPY incidents_incident (kind, occurred_at, location, context, location_precision,"
             " country, actors, narrative, releasability, state, gbv_link, created_at,"
@@ -164,8 +173,12 @@ def incidents_insert(
         cursor.execute("ANALYZE incidents_incident")
 
 
-def incidents_delete(mission: Mission) -> None:
-    with connection.cursor() as cursor:
+def incidents_delete(mission: Mission, *, derived: bool = True) -> None:
+    """Delete the mission's incidents; with `derived` False, those inserted with the triggers
+    off (incidents_insert), which the derived tables never counted."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if not derived:
+            cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("DELETE FROM incidents_incident WHERE mission_id = %s", [mission.pk])
 
 

@@ -142,7 +142,9 @@ def hotspots_map(focus, cells: list[tuple]) -> str:
 
 
 def flows_map(focus, lines: list[dict]) -> str:
-    """Flow lines from origin to seizure country, widths by weapons."""
+    """Illicit origins established as arrows from the country of diversion to the country of
+    seizure, routes dashed through each country crossed with an arrow on their last leg
+    (geo/analyses/flows.py `lines`); widths by weapons."""
     geometries = [shape(line["geometry"]) for line in lines if line.get("geometry")]
     bounds = None
     if geometries:
@@ -153,16 +155,22 @@ def flows_map(focus, lines: list[dict]) -> str:
         largest = max(line["items"] for line in lines) or 1
         for line, geometry in zip(lines, geometries, strict=False):
             xs, ys = geometry.xy
+            width = 0.6 + 3.5 * line["items"] / largest
+            route = line.get("shows") == "route"
+            colour = "#b35806" if route else "#2c7fb8"
+            if route:
+                axes.plot(xs[:-1], ys[:-1], color=colour, alpha=0.7, linewidth=width, ls="--")
             axes.annotate(
                 "",
                 xy=(xs[-1], ys[-1]),
-                xytext=(xs[0], ys[0]),
+                xytext=(xs[-2], ys[-2]) if route else (xs[0], ys[0]),
                 arrowprops={
                     "arrowstyle": "-|>",
-                    "color": "#2c7fb8",
+                    "color": colour,
                     "alpha": 0.7,
-                    "linewidth": 0.6 + 3.5 * line["items"] / largest,
-                    "connectionstyle": "arc3,rad=0.15",
+                    "linewidth": width,
+                    "linestyle": "--" if route else "-",
+                    "connectionstyle": "arc3,rad=0" if route else "arc3,rad=0.15",
                 },
             )
     return _png(figure)
