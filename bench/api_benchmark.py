@@ -117,6 +117,10 @@ def gunicorn_start() -> subprocess.Popen:
         "SECURE_SSL_REDIRECT": "false",
         "API_RATE_AGENCY": "1000000000/second",
         "SECRET_KEY": settings.SECRET_KEY,
+        # Required with DEBUG off: the same keys as this process's (its own or DEBUG's).
+        "CUSTODY_HMAC_KEYS": ",".join(
+            f"{key_id}:{secret}" for key_id, secret in settings.CUSTODY_HMAC_KEYS.items()
+        ),
     }
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [

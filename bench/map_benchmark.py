@@ -307,6 +307,10 @@ def gunicorn_start(static_root: str) -> subprocess.Popen:
         "DEBUG": "false",
         "SECURE_SSL_REDIRECT": "false",
         "SECRET_KEY": settings.SECRET_KEY,
+        # Required with DEBUG off: the same keys as this process's (its own or DEBUG's).
+        "CUSTODY_HMAC_KEYS": ",".join(
+            f"{key_id}:{secret}" for key_id, secret in settings.CUSTODY_HMAC_KEYS.items()
+        ),
         "MAP_TILE_URL": "",
         "STATIC_ROOT": static_root,
     }

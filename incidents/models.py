@@ -483,11 +483,12 @@ class WeaponItem(models.Model):
                     "category",
                     "seized_month",
                     "quantity",
+                    "recovery",
                 ],
                 name="weaponitem_flow_groups",
             ),
-            # The flows' pass over the items whose illicit origin is established (a small
-            # share of all) reads this index alone.
+            # The flows' pass over the recovered items whose illicit origin is established (a
+            # small share of all) reads this index alone.
             models.Index(
                 fields=["incident"],
                 include=[
@@ -501,7 +502,7 @@ class WeaponItem(models.Model):
                     "origin_point",
                     "origin_transit",
                 ],
-                condition=~models.Q(origin_source=""),
+                condition=~models.Q(origin_source="") & models.Q(recovery="recovered"),
                 name="weaponitem_established_origins",
             ),
         ]

@@ -9,7 +9,8 @@ count:
 - incidents over time (per month or week, UTC, with zeros for the periods between the
   first and the last that have none), by kind, by context, by country and by regional
   organisation (an incident counts in every organisation its country belongs to);
-- weapons by SALW category: the sum of the items' quantities;
+- weapons by SALW category: the sum of the recovered items' quantities (a weapon only
+  observed came under nobody's control, as the reports count);
 - where the weapons were made (country of manufacture: no movement), and the top illicit
   origins established (country of diversion → country of seizure) from the columns that
   PostgreSQL's triggers keep on each weapon item (`origin_country`, `seized_in`, see
@@ -154,7 +155,7 @@ made AS (
     SELECT item.category, COALESCE(NULLIF(item.country_of_manufacture, ''), 'unknown') AS made_in,
            sum(item.quantity) AS items, count(*) AS records
     FROM incidents_weaponitem AS item
-    WHERE item.incident_id IN (SELECT id FROM chosen)
+    WHERE item.incident_id IN (SELECT id FROM chosen) AND item.recovery = 'recovered'
     GROUP BY 1, 2
 ),
 grouped AS (
@@ -170,7 +171,8 @@ grouped AS (
            COALESCE(NULLIF(item.seized_in, ''), 'unknown'),
            sum(item.quantity), count(*)
     FROM incidents_weaponitem AS item
-    WHERE item.origin_source <> '' AND item.incident_id IN (SELECT id FROM chosen)
+    WHERE item.origin_source <> '' AND item.recovery = 'recovered'
+        AND item.incident_id IN (SELECT id FROM chosen)
     GROUP BY 3, 4
 )
 SELECT figure, category, origin, destination, items, records

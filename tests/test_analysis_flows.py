@@ -21,6 +21,7 @@ from incidents.choices import (
     ManufactureMode,
     OriginKind,
     OriginMethod,
+    Recovery,
     TraceStatus,
     WorkflowState,
 )
@@ -152,6 +153,10 @@ def flows_layout():
     established(craft, OriginMethod.AUTHORITY_FINDING, OriginKind.ILLICIT_MANUFACTURE, "CAF")
     belgian = item(e, made_in="BEL")
     established(belgian, OriginMethod.INVESTIGATION, OriginKind.STATE_STOCKS, "TCD")
+    # And a machine gun only observed in the sellers' hands: it came under nobody's control,
+    # so it counts nowhere, though an origin was recorded for it.
+    seen = item(e, category="lmg", made_in="FRA", quantity=5, recovery=Recovery.OBSERVED)
+    established(seen, OriginMethod.AUTHORITY_FINDING, OriginKind.STATE_STOCKS, "SDN")
     world.records.update(a=a, b=b, c=c, d=d, e=e)
     return world
 

@@ -292,7 +292,8 @@ def test_filters_the_counts_cannot_answer_are_read_from_the_items(world, inciden
     incidents, choice = analysis_choice(
         requester=world.users["admin"], mission_id=None, incident_filter=incident_filter
     )
-    weapons = WeaponItem.objects.filter(incident__in=incidents)
+    # The recovered ones: a weapon only observed was seized nowhere.
+    weapons = WeaponItem.objects.filter(incident__in=incidents, recovery="recovered")
     assert weapons.exists()
     result = analyse(incidents, FlowParameters(), no_progress, chosen_by=choice)
 

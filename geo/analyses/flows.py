@@ -1,6 +1,7 @@
 """Flows: three different facts about where seized weapons came from, never mixed.
 
-For the weapon items of the chosen incidents:
+For the weapon items of the chosen incidents that came under control (recovered; a weapon
+only observed was seized nowhere, and the reports' totals leave it out too):
 
 - **where made** (`made`): the country of manufacture, to the country of seizure. It says
   where a weapon was made, not where it was diverted or whence it came (a rifle made in
@@ -161,7 +162,7 @@ ITEMS_GROUPED = """
 SELECT item.country_of_manufacture AS made_in, item.seized_in, item.category,
        {period} AS period, sum(item.quantity) AS items, count(*) AS records
 FROM incidents_weaponitem AS item
-WHERE item.incident_id IN (SELECT id FROM chosen)
+WHERE item.incident_id IN (SELECT id FROM chosen) AND item.recovery = 'recovered'
 GROUP BY 1, 2, 3, 4
 """
 # The same sums from the counts the database keeps, where they answer the filter
@@ -195,7 +196,7 @@ established AS MATERIALIZED (
                 ELSE ST_SnapToGrid(item.origin_point, %s) END AS diversion_point
     FROM incidents_weaponitem AS item
     JOIN chosen ON chosen.id = item.incident_id
-    WHERE item.origin_source <> ''
+    WHERE item.origin_source <> '' AND item.recovery = 'recovered'
 ),
 origin_rows AS MATERIALIZED (
     SELECT origin, kind, method, destination, category, period,
@@ -224,7 +225,7 @@ route_legs AS MATERIALIZED (
            COALESCE(NULLIF(incident.route_destination_country, ''),
                     NULLIF(incident.country, ''), 'unknown') AS destination,
            (SELECT COALESCE(sum(item.quantity), 0) FROM incidents_weaponitem AS item
-            WHERE item.incident_id = incident.id) AS items
+            WHERE item.incident_id = incident.id AND item.recovery = 'recovered') AS items
     FROM incidents_incident AS incident
     WHERE incident.id IN (SELECT id FROM chosen)
       AND (incident.route_departure_country <> '' OR incident.route_destination_country <> ''

@@ -13,7 +13,8 @@
 #   and `origin_kind` the kind of illicit origin ("not_recorded" for a trace without a
 #   record);
 # - the counts the database keeps per flow (incidents/flow_counts.py) are keyed by where the
-#   items were made (`made_in`) instead, which the established origins, a small share of
+#   items were made (`made_in`) instead, and count only the recovered items (an item only
+#   observed was seized nowhere), which the established origins, a small share of
 #   the items read from their own partial index, no longer need;
 # - incidents with a documented route are indexed apart, for the flows' routes.
 
@@ -174,9 +175,12 @@ ITEM_KEYS = (
     " incident_kind, incident_context, incident_withdrawn, seized_month, seized_in,"
     " category, country_of_manufacture"
 )
+# Only the weapons that came under control (recovered, not only observed: incidents.choices
+# .Recovery) were seized anywhere: the flows count them alone, as the reports' totals do.
 COUNTS_SQL = f"""
 SELECT {ITEM_KEYS}, sum(quantity)::bigint AS items, count(*)::integer AS records
 FROM incidents_weaponitem
+WHERE recovery = 'recovered'
 GROUP BY {ITEM_KEYS}
 """  # noqa: S608 (our own constants)
 FILL_COUNTS = f"INSERT INTO incidents_weaponflowcount ({KEYS}, items, records) {COUNTS_SQL};"
@@ -185,9 +189,12 @@ EMPTY_COUNTS = "DELETE FROM incidents_weaponflowcount;"
 
 def _count_triggers(keys: str, item_keys: str) -> str:
     """0014's count triggers, for the counts keyed by `keys` (as the items hold them:
-    `item_keys`)."""
-    return FLOW_COUNTS.COUNT_TRIGGERS.replace(FLOW_COUNTS.ITEM_KEYS, item_keys).replace(
-        FLOW_COUNTS.KEYS, keys
+    `item_keys`), of the recovered items only."""
+    return (
+        FLOW_COUNTS.COUNT_TRIGGERS.replace(FLOW_COUNTS.ITEM_KEYS, item_keys)
+        .replace(FLOW_COUNTS.KEYS, keys)
+        .replace("FROM new_items", "FROM new_items WHERE recovery = 'recovered'")
+        .replace("FROM old_items", "FROM old_items WHERE recovery = 'recovered'")
     )
 
 
@@ -282,6 +289,7 @@ class Migration(migrations.Migration):
                     "category",
                     "seized_month",
                     "quantity",
+                    "recovery",
                 ),
                 name="weaponitem_flow_groups",
             ),
@@ -289,7 +297,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="weaponitem",
             index=models.Index(
-                condition=models.Q(("origin_source", ""), _negated=True),
+                condition=models.Q(
+                    models.Q(("origin_source", ""), _negated=True), ("recovery", "recovered")
+                ),
                 fields=["incident"],
                 include=(
                     "origin_country",
