@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from geo.models import Region
 from incidents.choices import Context, IncidentKind, WeaponCategory, WorkflowState
-from incidents.models import Incident
+from incidents.models import Incident, WeaponItem
 from organisations.choices import Releasability
 from organisations.models import Contingent, Mission
 
@@ -358,12 +358,23 @@ class IncidentFilterSet(BlankIsUnsetFilterSet):
         return queryset.filter(country__in=countries)
 
     def filter_text(self, queryset, name, value):
+        # The incidents holding a weapon of that serial are looked up first (a few ids, from
+        # the weapons' index in capitals): an OR across a join to the weapons would make
+        # every incident row a candidate, and DISTINCT sort them, where each term of this
+        # OR reads its own index (incidents' indexes incident_narrative_trgm,
+        # incident_actors_trgm, incident_reference_upper, and the primary key).
+        serial_ids = list(
+            WeaponItem.objects.filter(serial_number__iexact=value)
+            .order_by()
+            .values_list("incident_id", flat=True)
+            .distinct()
+        )
         return queryset.filter(
             Q(narrative__icontains=value)
             | Q(actors__icontains=value)
             | Q(external_reference__iexact=value)
-            | Q(weapons__serial_number__iexact=value)
-        ).distinct()
+            | Q(pk__in=serial_ids)
+        )
 
     @property
     def qs(self):

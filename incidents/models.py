@@ -3,8 +3,10 @@
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Value
+from django.db.models.functions import Upper
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -232,6 +234,15 @@ class Incident(models.Model):
             # behind a million of them; 0.2 ms with it: docs/operators/performance.md). It
             # serves the foreign key's lookups too, in place of an index on the mission alone.
             models.Index(fields=["mission", "id"], name="incident_mission_order"),
+            # Free text (IncidentFilterSet.filter_text) compares in capitals: trigram indexes
+            # of the narrative and the actors answer `icontains` (UPPER(…) LIKE '%…%') and
+            # an index of the reference its `iexact`, so that a search reads the matching
+            # rows (a bitmap of each) instead of every incident's text.
+            GinIndex(
+                OpClass(Upper("narrative"), name="gin_trgm_ops"), name="incident_narrative_trgm"
+            ),
+            GinIndex(OpClass(Upper("actors"), name="gin_trgm_ops"), name="incident_actors_trgm"),
+            models.Index(Upper("external_reference"), name="incident_reference_upper"),
             # The few incidents with a documented route, for the flows' routes
             # (geo/analyses/flows.py): read from this index, not by a pass over all.
             models.Index(
@@ -292,7 +303,8 @@ class WeaponItem(models.Model):
     make = models.CharField(_("make"), max_length=100, blank=True)
     model = models.CharField(_("model"), max_length=100, blank=True)
     calibre = models.CharField(_("calibre"), max_length=40, blank=True)
-    serial_number = models.CharField(_("serial number"), max_length=60, blank=True, db_index=True)
+    # Indexed in capitals (weaponitem_serial_upper): searches compare in any case.
+    serial_number = models.CharField(_("serial number"), max_length=60, blank=True)
     markings_altered = models.BooleanField(_("markings altered or obliterated"), default=False)
     country_of_manufacture = models.CharField(
         _("country of manufacture"),
@@ -469,6 +481,7 @@ class WeaponItem(models.Model):
         ordering = ["incident", "id"]
         indexes = [
             models.Index(fields=["make", "serial_number"]),
+            models.Index(Upper("serial_number"), name="weaponitem_serial_upper"),
             # An incident's items, and the flows' pass over them (geo/analyses/flows.py,
             # where they were made): all the columns it groups by, in incident order, so
             # that it reads this index alone and merges it with the chosen incidents. The

@@ -259,3 +259,38 @@ def test_over_the_rate_a_caller_gets_429_with_retry_after(client, world, setting
     # Another key (another budget) is still served.
     other = "host_agency" if persona == "partner_agency" else "verifier"
     assert get(client, world, other).status_code == 200
+
+
+# --- free text ----------------------------------------------------------------------------
+
+
+def test_free_text_finds_narrative_actors_reference_and_any_weapons_serial_in_any_case(
+    client, world
+):
+    from incidents.models import WeaponItem
+
+    narrated, acted, referenced, armed, other = (
+        world.records[name]
+        for name in (
+            "alpha_verified_L1",
+            "alpha_verified_L3",
+            "alpha_verified_L5",
+            "bravo_verified_L4",
+            "alpha_submitted_L1",
+        )
+    )
+    Incident.objects.filter(pk=narrated.pk).update(narrative="Cache of Norinco rifles found")
+    Incident.objects.filter(pk=acted.pk).update(actors="NORINCO dealers")
+    Incident.objects.filter(pk=referenced.pk).update(external_reference="NOR-1")
+    # Two weapons of one record with the serial: the record comes once.
+    for _ in range(2):
+        WeaponItem.objects.create(incident=armed, category="assault_rifle", serial_number="NoR-1")
+    WeaponItem.objects.create(incident=other, category="assault_rifle", serial_number="NOR-12")
+
+    found = get(client, world, "admin", "q=norinco")
+    assert ids(found) == {narrated.pk, acted.pk}
+    exact = get(client, world, "admin", "q=nor-1")
+    assert ids(exact) == {referenced.pk, armed.pk}
+    assert len(exact.json()["results"]) == 2
+    # A reader still sees only what the policy grants: MONUSCO's analyst finds none of them.
+    assert ids(get(client, world, "other_mission_analyst", "q=nor-1")) == set()
