@@ -668,6 +668,8 @@ class ImportJob(LeasedJob):
         REFUSED = "refused", _("Refused: nothing imported")
         FAILED = "failed", _("Failed")
 
+    PROGRESS_FIELDS = ("rows_checked", "stage")
+
     file = models.FileField(upload_to="imports/%Y/%m/")
     file_format = models.CharField(max_length=10)
     original_name = models.CharField(max_length=200)
@@ -694,8 +696,21 @@ class ImportJob(LeasedJob):
         return f"{self.original_name} ({self.get_state_display()})"
 
     @property
-    def finished(self) -> bool:
-        return self.state in (self.State.DONE, self.State.REFUSED, self.State.FAILED)
+    def error_message(self) -> str:
+        return (self.report or {}).get("file_error", "")
+
+    def failure_values(self, message: str) -> dict:
+        # The import's page reads why it failed where it reads the file's problems.
+        return {
+            "stage": "done",
+            "report": {
+                "problem_count": 0,
+                "problems": [],
+                **(self.report or {}),
+                "ok": False,
+                "file_error": message,
+            },
+        }
 
 
 class APIIdempotencyKey(models.Model):
