@@ -131,7 +131,9 @@ def _send(kind: JobKind, job_id: int, task_id: str) -> None:
     except Exception:
         # Not sent (the broker is down): no task id, so the watchdog sends it after one
         # lease rather than after JOB_QUEUED_SECONDS.
-        apps.get_model(kind.model).objects.filter(pk=job_id, task_id=task_id).update(task_id="")
+        apps.get_model(kind.model)._default_manager.filter(pk=job_id, task_id=task_id).update(
+            task_id=""
+        )
         raise
 
 
@@ -143,7 +145,7 @@ def job_enqueue(*, job: models.Model) -> str:
     queued with this task id: the watchdog sends it again once the broker is back."""
     kind = _kind_of(type(job))
     task_id = str(uuid.uuid4())
-    type(job).objects.filter(pk=job.pk).update(task_id=task_id, enqueued_at=timezone.now())
+    type(job)._default_manager.filter(pk=job.pk).update(task_id=task_id, enqueued_at=timezone.now())
     job.task_id = task_id
     transaction.on_commit(lambda: _send(kind, job.pk, task_id))
     return task_id
@@ -220,7 +222,7 @@ def claim_fields(job: LeasedJob, task_id: str) -> list[str]:
 
 def owned(model: type[models.Model], job_id: int, attempt: int) -> models.QuerySet:
     """The job, if attempt `attempt` still owns it: where its final state is written."""
-    return model.objects.filter(pk=job_id, attempts=attempt, state="running")
+    return model._default_manager.filter(pk=job_id, attempts=attempt, state="running")
 
 
 # --- one attempt: claim, progress, finish, fail ------------------------------------------
@@ -282,8 +284,7 @@ class JobAttempt:
                 output_field=models.PositiveSmallIntegerField(),
             )
         if "stage" in values:
-            stage = self.model._meta.get_field("stage")
-            values["stage"] = str(values["stage"])[: stage.max_length]
+            values["stage"] = str(values["stage"])[: _field(self.model, "stage").max_length]
         return bool(self.owned().update(heartbeat_at=timezone.now(), **values))
 
     def progress_now(self, **values: Any) -> bool:
@@ -310,6 +311,12 @@ def _field_names(model: type[models.Model]) -> set[str]:
     return {model_field.name for model_field in model._meta.get_fields()}
 
 
+def _field(model: type[models.Model], name: str) -> models.Field:
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field), f"{model._meta.label}.{name} is a relation"
+    return found
+
+
 def job_claim(
     model: type[models.Model],
     job_id: int,
@@ -322,8 +329,8 @@ def job_claim(
     progress set back, its lease started. None when it is finished, missing, or another
     attempt still owns it. `related` is selected with it, for the body."""
     with transaction.atomic():
-        job = (
-            model.objects.select_for_update(of=("self",))
+        job: Any = (
+            model._default_manager.select_for_update(of=("self",))
             .select_related(*related)
             .filter(pk=job_id)
             .first()
@@ -334,7 +341,7 @@ def job_claim(
         job.started_at = job.started_at or timezone.now()
         updated = ["state", "started_at"]
         for name in job.PROGRESS_FIELDS:
-            setattr(job, name, model._meta.get_field(name).get_default())
+            setattr(job, name, _field(model, name).get_default())
             updated.append(name)
         if worker and "worker" in _field_names(model):
             job.worker = worker[:200]
@@ -476,7 +483,7 @@ def stuck_jobs_count() -> dict[str, int]:
     counts = {}
     for kind in JOB_KINDS:
         model = apps.get_model(kind.model)
-        counts[kind.model] = model.objects.filter(stuck(now)).count()
+        counts[kind.model] = model._default_manager.filter(stuck(now)).count()
     return counts
 
 
@@ -489,7 +496,9 @@ def jobs_watchdog() -> dict[str, int]:
         model = apps.get_model(kind.model)
         with transaction.atomic():
             # SKIP LOCKED: a job an attempt is claiming right now is not stuck.
-            jobs = list(model.objects.select_for_update(skip_locked=True).filter(stuck(now)))
+            jobs = list(
+                model._default_manager.select_for_update(skip_locked=True).filter(stuck(now))
+            )
             for job in jobs:
                 outcome[_watch_one(kind, model, job, now)] += 1
     if any(outcome.values()):
@@ -504,7 +513,9 @@ def job_recover(*, job: Any) -> Any:
     model = type(job)
     with transaction.atomic():
         locked = (
-            model.objects.select_for_update(skip_locked=True).filter(stuck(), pk=job.pk).first()
+            model._default_manager.select_for_update(skip_locked=True)
+            .filter(stuck(), pk=job.pk)
+            .first()
         )
         if locked is not None:
             _watch_one(kind, model, locked, timezone.now())
@@ -529,7 +540,7 @@ def _watch_one(kind: JobKind, model: type[models.Model], job: Any, now: Any) -> 
         _fail(model, job, _attempts_message(job.attempts))
         return "failed"
     task_id = str(uuid.uuid4())
-    model.objects.filter(pk=job.pk).update(
+    model._default_manager.filter(pk=job.pk).update(
         state="queued",
         task_id=task_id,
         enqueued_at=now,
@@ -540,6 +551,6 @@ def _watch_one(kind: JobKind, model: type[models.Model], job: Any, now: Any) -> 
 
 
 def _fail(model: type[models.Model], job: Any, message: str) -> None:
-    model.objects.filter(pk=job.pk).update(
+    model._default_manager.filter(pk=job.pk).update(
         state="failed", finished_at=timezone.now(), **job.failure_values(message)
     )
