@@ -56,12 +56,14 @@ class LeasedJob(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     attempt_started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When the first attempt started, and when the job ended (done, refused, failed…).
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
-    # Every job kind also has `state` ("queued", "running", then an end state; the
-    # TextChoices of its own), `started_at`, `finished_at` and `created_at`.
+    # Every job kind also has `state`: "queued", "running", then an end state, in the
+    # TextChoices of its own.
     state: Any
-    started_at: Any
-    finished_at: Any
     # What an attempt reports as it goes: set back to their defaults by each claim.
     PROGRESS_FIELDS: tuple[str, ...] = ()
 

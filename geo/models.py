@@ -188,9 +188,6 @@ class AnalysisRun(LeasedJob):
     result = models.JSONField(_("result"), null=True, blank=True)
     incidents_read = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = AnalysisRunQuerySet.as_manager()
 

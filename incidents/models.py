@@ -685,9 +685,6 @@ class ImportJob(LeasedJob):
     report = models.JSONField(default=dict, blank=True)
     # The language of the page the file was sent from: the report's problems are in it.
     language = models.CharField(max_length=10, default="en")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -79,9 +79,6 @@ class Report(LeasedJob):
     tables = models.JSONField(_("tables"), null=True, blank=True)
     incidents_read = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = ReportQuerySet.as_manager()
 
