@@ -1,4 +1,13 @@
-"""What every background job (analysis run, report, import) shares: a lease on its work.
+"""The life cycle of every background job (analysis run, report, import): one module.
+
+A job is a row (a LeasedJob) and a Celery task that takes its id. Its life cycle:
+`job_enqueue` records the task and sends it once the transaction commits; `job_run` claims
+the job for one attempt (`job_claim`), runs its body under a lease, and ends it: the body
+records progress and its end through the `JobAttempt` it is given (`progress`,
+`progress_now`, `finish`), and raises `JobFailed` to fail with a reason for the user or
+`JobLost` when its attempt no longer owns the job; a soft time limit or an unexpected error
+fails the job with the kind's message. The watchdog re-queues the jobs whose lease expired.
+The status page's JSON is `armsmonitor/job_status.py`.
 
 Each job stores the id of the task that should run it, when that task was sent, which
 attempt owns it (`attempts`, raised by each claim) and a heartbeat. The attempt that owns a
@@ -17,19 +26,22 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib import import_module
 from typing import Any
 
 import psycopg2
+from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import F, Q, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone, translation
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +56,43 @@ class LeasedJob(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     attempt_started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When the first attempt started, and when the job ended (done, refused, failed…).
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    # Every job kind also has `state`: "queued", "running", then an end state, in the
+    # TextChoices of its own.
+    state: Any
+    # What an attempt reports as it goes: set back to their defaults by each claim.
+    PROGRESS_FIELDS: tuple[str, ...] = ()
 
     class Meta:
         abstract = True
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in ("queued", "running")
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    @property
+    def percent_done(self) -> int | None:
+        """How far it went, in percent; None for a kind that counts rows instead."""
+        return getattr(self, "progress", None)
+
+    @property
+    def error_message(self) -> str:
+        """Why it failed, as its user reads it ("" unless it failed)."""
+        return getattr(self, "error", "")
+
+    def failure_values(self, message: str) -> dict[str, Any]:
+        """The fields that record `message` as the reason it failed."""
+        return {"error": message}
 
 
 @dataclass(frozen=True)
@@ -87,7 +133,9 @@ def _send(kind: JobKind, job_id: int, task_id: str) -> None:
     except Exception:
         # Not sent (the broker is down): no task id, so the watchdog sends it after one
         # lease rather than after JOB_QUEUED_SECONDS.
-        apps.get_model(kind.model).objects.filter(pk=job_id, task_id=task_id).update(task_id="")
+        apps.get_model(kind.model)._default_manager.filter(pk=job_id, task_id=task_id).update(
+            task_id=""
+        )
         raise
 
 
@@ -99,7 +147,7 @@ def job_enqueue(*, job: models.Model) -> str:
     queued with this task id: the watchdog sends it again once the broker is back."""
     kind = _kind_of(type(job))
     task_id = str(uuid.uuid4())
-    type(job).objects.filter(pk=job.pk).update(task_id=task_id, enqueued_at=timezone.now())
+    type(job)._default_manager.filter(pk=job.pk).update(task_id=task_id, enqueued_at=timezone.now())
     job.task_id = task_id
     transaction.on_commit(lambda: _send(kind, job.pk, task_id))
     return task_id
@@ -176,7 +224,179 @@ def claim_fields(job: LeasedJob, task_id: str) -> list[str]:
 
 def owned(model: type[models.Model], job_id: int, attempt: int) -> models.QuerySet:
     """The job, if attempt `attempt` still owns it: where its final state is written."""
-    return model.objects.filter(pk=job_id, attempts=attempt, state="running")
+    return model._default_manager.filter(pk=job_id, attempts=attempt, state="running")
+
+
+# --- one attempt: claim, progress, finish, fail ------------------------------------------
+
+
+class JobLost(Exception):
+    """Raised in a job's body when its attempt no longer owns the job (cancelled, or taken
+    over after its lease lapsed): the attempt stops quietly, and whatever transaction the
+    body opened rolls back."""
+
+
+class JobFailed(Exception):
+    """Raised in a job's body to end the job failed; the message is the reason its user
+    reads."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class JobMessages:
+    """What the user of a job kind reads when its attempt is stopped by the soft time limit
+    or by an unexpected error. Called when it happens, in the job's language."""
+
+    time_limit: Callable[[], str]
+    unexpected: Callable[[Exception], str]
+
+
+@dataclass
+class JobAttempt:
+    """One attempt's hold on a job: every write it makes goes through here, and only while
+    the attempt owns the job (`attempts` is still its number and the job still runs)."""
+
+    job: Any
+    model: type[models.Model] = field(init=False)
+    number: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.model = type(self.job)
+        self.number = self.job.attempts
+
+    def owned(self) -> models.QuerySet:
+        return owned(self.model, self.job.pk, self.number)
+
+    def lock(self) -> Any:
+        """The job locked until the transaction ends, or None once the attempt lost it:
+        for an end written with other rows (the result's)."""
+        return self.owned().select_for_update(of=("self",)).first()
+
+    def progress(self, percent: int | None = None, **values: Any) -> bool:
+        """Record progress (and a heartbeat) on the default connection; False once the
+        attempt no longer owns the job. `percent` is kept within 0–99 (100 is the end's)
+        and never goes back: a step reported late does not move the bar backwards."""
+        if percent is not None:
+            values["progress"] = Greatest(
+                F("progress"),
+                Value(min(max(int(percent), 0), 99)),
+                output_field=models.PositiveSmallIntegerField(),
+            )
+        if "stage" in values:
+            values["stage"] = str(values["stage"])[: _field(self.model, "stage").max_length]
+        return bool(self.owned().update(heartbeat_at=timezone.now(), **values))
+
+    def progress_now(self, **values: Any) -> bool:
+        """Record progress at once on a connection of its own: for a body that holds a long
+        transaction open, whose own writes nobody sees before it commits."""
+        return job_write_now(self.model, self.job.pk, self.number, **values)
+
+    def finish(self, *, state: str = "done", **values: Any) -> bool:
+        """Write the job's end; False (nothing written) once the attempt no longer owns it."""
+        if "progress" in _field_names(self.model):
+            values.setdefault("progress", 100)
+        return bool(self.owned().update(state=state, finished_at=timezone.now(), **values))
+
+    def fail(self, message: str) -> bool:
+        """End the job failed, `message` recorded as the reason its user reads."""
+        return bool(
+            self.owned().update(
+                state="failed", finished_at=timezone.now(), **self.job.failure_values(message)
+            )
+        )
+
+
+def _field_names(model: type[models.Model]) -> set[str]:
+    return {model_field.name for model_field in model._meta.get_fields()}
+
+
+def _field(model: type[models.Model], name: str) -> models.Field:
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field), f"{model._meta.label}.{name} is a relation"
+    return found
+
+
+def job_claim(
+    model: type[models.Model],
+    job_id: int,
+    *,
+    task_id: str = "",
+    worker: str = "",
+    related: tuple[str, ...] = (),
+) -> JobAttempt | None:
+    """Take the job for a new attempt, if this delivery may (`job_may_run`): running, its
+    progress set back, its lease started. None when it is finished, missing, or another
+    attempt still owns it. `related` is selected with it, for the body."""
+    with transaction.atomic():
+        job: Any = (
+            model._default_manager.select_for_update(of=("self",))
+            .select_related(*related)
+            .filter(pk=job_id)
+            .first()
+        )
+        if job is None or job.finished or not job_may_run(job, task_id):
+            return None
+        job.state = "running"
+        job.started_at = job.started_at or timezone.now()
+        updated = ["state", "started_at"]
+        for name in job.PROGRESS_FIELDS:
+            setattr(job, name, _field(model, name).get_default())
+            updated.append(name)
+        if worker and "worker" in _field_names(model):
+            job.worker = worker[:200]
+            updated.append("worker")
+        job.save(update_fields=[*updated, *claim_fields(job, task_id)])
+    return JobAttempt(job)
+
+
+def job_run(
+    model: type[models.Model],
+    job_id: int,
+    *,
+    body: Callable[[JobAttempt], None],
+    messages: JobMessages,
+    task_id: str = "",
+    worker: str = "",
+    related: tuple[str, ...] = (),
+) -> None:
+    """Run one attempt of a job: claim it, run `body` under its lease (in the job's
+    language, for a kind that records one), and fail it with a reason if the body does not
+    end it. Safe to call again for the same job: a finished job is left alone, and so is
+    one another attempt still owns. An unexpected error is raised again, after the job is
+    failed, so that the worker logs it."""
+    attempt = job_claim(model, job_id, task_id=task_id, worker=worker, related=related)
+    if attempt is None:
+        return
+    job = attempt.job
+    language = getattr(job, "language", None)
+    with translation.override(language) if language else nullcontext():
+        try:
+            with job_lease(model, job.pk, attempt.number):
+                body(attempt)
+        except JobLost:
+            return
+        except JobFailed as failure:
+            attempt.fail(failure.message)
+        except ValidationError as error:
+            attempt.fail(validation_message(error))
+        except SoftTimeLimitExceeded:
+            attempt.fail(messages.time_limit())
+        except Exception as error:
+            logger.exception("%s %s failed", model._meta.label, job_id)
+            attempt.fail(messages.unexpected(error))
+            raise
+
+
+def validation_message(error: ValidationError) -> str:
+    """A ValidationError as one line naming each field."""
+    if hasattr(error, "error_dict"):
+        return "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
+        )
+    return " ".join(error.messages)
 
 
 # --- the heartbeat: on a connection of its own, beside the attempt's transaction --------
@@ -265,7 +485,7 @@ def stuck_jobs_count() -> dict[str, int]:
     counts = {}
     for kind in JOB_KINDS:
         model = apps.get_model(kind.model)
-        counts[kind.model] = model.objects.filter(stuck(now)).count()
+        counts[kind.model] = model._default_manager.filter(stuck(now)).count()
     return counts
 
 
@@ -278,7 +498,9 @@ def jobs_watchdog() -> dict[str, int]:
         model = apps.get_model(kind.model)
         with transaction.atomic():
             # SKIP LOCKED: a job an attempt is claiming right now is not stuck.
-            jobs = list(model.objects.select_for_update(skip_locked=True).filter(stuck(now)))
+            jobs = list(
+                model._default_manager.select_for_update(skip_locked=True).filter(stuck(now))
+            )
             for job in jobs:
                 outcome[_watch_one(kind, model, job, now)] += 1
     if any(outcome.values()):
@@ -293,7 +515,9 @@ def job_recover(*, job: Any) -> Any:
     model = type(job)
     with transaction.atomic():
         locked = (
-            model.objects.select_for_update(skip_locked=True).filter(stuck(), pk=job.pk).first()
+            model._default_manager.select_for_update(skip_locked=True)
+            .filter(stuck(), pk=job.pk)
+            .first()
         )
         if locked is not None:
             _watch_one(kind, model, locked, timezone.now())
@@ -318,7 +542,7 @@ def _watch_one(kind: JobKind, model: type[models.Model], job: Any, now: Any) -> 
         _fail(model, job, _attempts_message(job.attempts))
         return "failed"
     task_id = str(uuid.uuid4())
-    model.objects.filter(pk=job.pk).update(
+    model._default_manager.filter(pk=job.pk).update(
         state="queued",
         task_id=task_id,
         enqueued_at=now,
@@ -329,10 +553,6 @@ def _watch_one(kind: JobKind, model: type[models.Model], job: Any, now: Any) -> 
 
 
 def _fail(model: type[models.Model], job: Any, message: str) -> None:
-    values: dict[str, Any] = {"state": "failed", "finished_at": timezone.now()}
-    if model._meta.label == "incidents.ImportJob":
-        values["report"] = {**(job.report or {}), "ok": False, "file_error": message}
-        values["stage"] = "done"
-    else:
-        values["error"] = message
-    model.objects.filter(pk=job.pk).update(**values)
+    model._default_manager.filter(pk=job.pk).update(
+        state="failed", finished_at=timezone.now(), **job.failure_values(message)
+    )

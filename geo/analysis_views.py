@@ -3,7 +3,7 @@
 import rules
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import JsonResponse
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -72,8 +72,13 @@ def analyses(request):
     )
 
 
+def readable_runs(request) -> QuerySet[AnalysisRun]:
+    """The runs the user may read: their page, their status (armsmonitor.job_status)."""
+    return AnalysisRun.objects.visible_to(request.user)
+
+
 def _readable_run(request, pk: int) -> AnalysisRun:
-    return get_object_or_404(AnalysisRun.objects.visible_to(request.user), pk=pk)
+    return get_object_or_404(readable_runs(request), pk=pk)
 
 
 @login_required
@@ -87,20 +92,6 @@ def analysis_run(request, pk: int):
             "result": result_for_reader(run, request.user),
             "stale": run.state == AnalysisRun.State.DONE and run_is_stale(run),
         },
-    )
-
-
-@login_required
-def analysis_run_status(request, pk: int):
-    run = _readable_run(request, pk)
-    return JsonResponse(
-        {
-            "state": run.state,
-            "state_label": run.get_state_display(),
-            "progress": run.progress,
-            "finished": run.finished,
-            "error": run.error,
-        }
     )
 
 

@@ -160,6 +160,7 @@ class AnalysisRun(LeasedJob):
         CANCELLED = "cancelled", _("Cancelled")
 
     LIVE_STATES = (State.QUEUED, State.RUNNING, State.DONE)
+    PROGRESS_FIELDS = ("progress",)
 
     kind = models.CharField(_("kind"), max_length=20, choices=AnalysisKind.choices)
     parameters = models.JSONField(_("parameters"), default=dict)
@@ -187,9 +188,6 @@ class AnalysisRun(LeasedJob):
     result = models.JSONField(_("result"), null=True, blank=True)
     incidents_read = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = AnalysisRunQuerySet.as_manager()
 
@@ -210,16 +208,6 @@ class AnalysisRun(LeasedJob):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.get_state_display()})"
-
-    @property
-    def finished(self) -> bool:
-        return self.state in (self.State.DONE, self.State.FAILED, self.State.CANCELLED)
-
-    @property
-    def duration_seconds(self) -> float | None:
-        if self.started_at and self.finished_at:
-            return (self.finished_at - self.started_at).total_seconds()
-        return None
 
 
 class AnalysisCell(models.Model):

@@ -5,19 +5,19 @@ import json
 import logging
 
 import rules
-from celery.exceptions import SoftTimeLimitExceeded
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from armsmonitor.jobs import (
-    claim_fields,
+    JobAttempt,
+    JobFailed,
+    JobLost,
+    JobMessages,
     job_enqueue,
-    job_lease,
-    job_may_run,
     job_recover,
-    owned,
+    job_run,
     stuck,
 )
 from geo.analyses import trends
@@ -164,19 +164,30 @@ def _json_ready(values: dict) -> dict:
 
 
 def analysis_run_execute(*, run_id: int, worker: str, task_id: str = "") -> None:
-    """Run an analysis to its end. Safe to call again for the same run: a finished or
-    cancelled run is left alone, a run another attempt still runs (its heartbeat fresh) too,
-    and a run left 'running' by a worker that died starts over, replacing whatever the
-    interrupted attempt stored. Only this attempt's claim may write the run's end."""
-    run = _claim(run_id, worker, task_id)
-    if run is None:
-        return
-    with job_lease(AnalysisRun, run.pk, run.attempts):
-        _execute(run)
+    """Run an analysis to its end (armsmonitor.jobs.job_run: safe to call again; only the
+    attempt that owns the run writes its end). A run left 'running' by a worker that died
+    starts over, replacing whatever the interrupted attempt stored."""
+    job_run(
+        AnalysisRun,
+        run_id,
+        body=_execute,
+        messages=ANALYSIS_MESSAGES,
+        task_id=task_id,
+        worker=worker,
+        related=("requested_by",),
+    )
 
 
-def _execute(run: AnalysisRun) -> None:
-    run_id = run.pk
+ANALYSIS_MESSAGES = JobMessages(
+    time_limit=lambda: _("The analysis took longer than the time limit and was stopped."),
+    unexpected=lambda error: (
+        _("Unexpected error: %(error)s") % {"error": f"{type(error).__name__}: {error}"}
+    ),
+)
+
+
+def _execute(attempt: JobAttempt) -> None:
+    run = attempt.job
     spec = ANALYSES[run.kind]
     form = spec.parameters_form(run.parameters)
     form.is_valid()
@@ -193,20 +204,14 @@ def _execute(run: AnalysisRun) -> None:
         outcome = spec.analyse(
             incidents,
             form.parameters(),
-            _progress_recorder(run.pk, run.attempts),
+            _progress_recorder(attempt),
             **reads_kept_counts,
         )
-        _store(run, incidents, outcome)
-    except AnalysisCancelled:
-        return
-    except (AnalysisError, ValidationError) as error:
-        _fail(run, _message_of(error))
-    except SoftTimeLimitExceeded:
-        _fail(run, _("The analysis took longer than the time limit and was stopped."))
-    except Exception as error:
-        logger.exception("Analysis run %s failed", run_id)
-        _fail(run, _("Unexpected error: %(error)s") % {"error": f"{type(error).__name__}: {error}"})
-        raise
+    except AnalysisCancelled as cancelled:
+        raise JobLost from cancelled
+    except AnalysisError as error:
+        raise JobFailed(str(error)) from error
+    _store(attempt, incidents, outcome)
 
 
 def _without_jit() -> None:
@@ -216,44 +221,20 @@ def _without_jit() -> None:
         cursor.execute("SET jit = off")
 
 
-def _claim(run_id: int, worker: str, task_id: str = "") -> AnalysisRun | None:
-    with transaction.atomic():
-        run = (
-            AnalysisRun.objects.select_for_update(of=("self",))
-            .select_related("requested_by")
-            .filter(pk=run_id)
-            .first()
-        )
-        if run is None or run.finished or not job_may_run(run, task_id):
-            return None
-        run.state = AnalysisRun.State.RUNNING
-        run.started_at = run.started_at or timezone.now()
-        run.progress = 0
-        run.worker = worker[:200]
-        run.save(
-            update_fields=["state", "started_at", "progress", "worker", *claim_fields(run, task_id)]
-        )
-    return run
-
-
-def _progress_recorder(run_id: int, attempt: int):
+def _progress_recorder(attempt: JobAttempt):
     def record(percent: int) -> None:
         # Stops the attempt when the run was cancelled or another attempt took it over.
-        still_owned = owned(AnalysisRun, run_id, attempt).update(
-            progress=min(max(int(percent), 0), 99), heartbeat_at=timezone.now()
-        )
-        if not still_owned:
+        if not attempt.progress(percent):
             raise AnalysisCancelled
 
     return record
 
 
-def _store(owner: AnalysisRun, incidents, outcome: dict) -> None:
-    run_id = owner.pk
+def _store(attempt: JobAttempt, incidents, outcome: dict) -> None:
+    run_id = attempt.job.pk
     with transaction.atomic():
-        run = owned(AnalysisRun, run_id, owner.attempts).select_for_update().first()
-        if run is None:
-            raise AnalysisCancelled
+        if attempt.lock() is None:
+            raise JobLost
         run_rows_delete(run_id)
         cells = outcome.pop("cells", None)
         if cells is not None:
@@ -261,25 +242,7 @@ def _store(owner: AnalysisRun, incidents, outcome: dict) -> None:
         members = outcome.pop("cluster_members", None)
         if members is not None:
             clusters_store(run_id, incidents, members)
-        run.result = _json_ready(outcome)
-        run.state = AnalysisRun.State.DONE
-        run.progress = 100
-        run.finished_at = timezone.now()
-        run.save(update_fields=["result", "state", "progress", "finished_at"])
-
-
-def _fail(run: AnalysisRun, message: str) -> None:
-    owned(AnalysisRun, run.pk, run.attempts).update(
-        state=AnalysisRun.State.FAILED, error=message, finished_at=timezone.now()
-    )
-
-
-def _message_of(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return "; ".join(
-            f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
-        )
-    return str(error)
+        attempt.finish(result=_json_ready(outcome))
 
 
 def analysis_run_cancel(*, run: AnalysisRun) -> AnalysisRun:

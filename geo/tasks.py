@@ -38,5 +38,5 @@ def refresh_standard_analyses() -> int:
     """Nightly: one task per mission, so that several workers share the missions."""
     mission_ids = list(Mission.objects.values_list("pk", flat=True))
     for mission_id in mission_ids:
-        refresh_mission_analyses.delay(mission_id)
+        refresh_mission_analyses.delay_on_commit(mission_id)
     return len(mission_ids)

@@ -6,7 +6,8 @@ import io
 import rules
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from openpyxl import Workbook
 
@@ -47,28 +48,18 @@ def import_upload(request):
     )
 
 
+def own_import_jobs(request) -> QuerySet[ImportJob]:
+    """Only the jobs the user sent: their page and status (armsmonitor.job_status)."""
+    return ImportJob.objects.filter(requested_by=request.user)
+
+
 def _own_job(request, pk: int) -> ImportJob:
-    return get_object_or_404(ImportJob, pk=pk, requested_by=request.user)
+    return get_object_or_404(own_import_jobs(request), pk=pk)
 
 
 @login_required
 def import_job(request, pk: int):
     return render(request, "incidents/import_job.html", {"job": _own_job(request, pk)})
-
-
-@login_required
-def import_job_status(request, pk: int):
-    job = _own_job(request, pk)
-    return JsonResponse(
-        {
-            "state": job.state,
-            "state_label": job.get_state_display(),
-            "finished": job.finished,
-            "rows_checked": job.rows_checked,
-            "stage": job.stage,
-            "report": job.report,
-        }
-    )
 
 
 @login_required

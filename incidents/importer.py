@@ -17,7 +17,6 @@ from typing import BinaryIO
 import h3
 import psycopg2
 import rules
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,7 +25,7 @@ from django.db.utils import DataError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from armsmonitor.jobs import claim_fields, job_enqueue, job_lease, job_may_run, job_write_now, owned
+from armsmonitor.jobs import JobAttempt, JobLost, JobMessages, job_enqueue, job_run
 from geo.borders import border_tolerance_m, location_doubt_message
 from geo.coordinates import METRES_PER_DEGREE, parse_coordinates
 from incidents.choices import (
@@ -1043,112 +1042,62 @@ def import_job_create(*, upload, file_format: str, contingent: Contingent, by: A
     return job
 
 
-class _NoLongerOwned(Exception):
-    """Rolls an attempt's work back when another attempt took the job over."""
-
-
 def import_job_run(*, job_id: int, task_id: str = "") -> None:
-    """Run one import job. Running it again after it finished does nothing, and so does a
-    second delivery while the owning attempt still beats its heartbeat. The import and the
-    job's end commit together, and only while this attempt owns the job."""
-    from django.utils import timezone
-
+    """Run one import job (armsmonitor.jobs.job_run: running it again after it finished
+    does nothing, and so does a second delivery while the owning attempt still beats its
+    heartbeat). The import and the job's end commit together, and only while this attempt
+    owns the job."""
     from incidents.models import ImportJob
 
-    job = _import_job_claim(job_id, task_id)
-    if job is None:
-        return
-    attempt = job.attempts
+    job_run(
+        ImportJob,
+        job_id,
+        body=_import_job_body,
+        messages=IMPORT_MESSAGES,
+        task_id=task_id,
+        related=("contingent", "requested_by"),
+    )
+
+
+IMPORT_MESSAGES = JobMessages(
+    time_limit=lambda: _(
+        "The import took longer than its time limit and was stopped; nothing was "
+        "imported. Split the file into smaller ones and import them one by one."
+    ),
+    unexpected=lambda error: (
+        _(
+            "The import failed and nothing was imported (%(error)s). Try again; if it "
+            "fails again, tell the platform's operators."
+        )
+        % {"error": type(error).__name__}
+    ),
+)
+
+
+def _import_job_body(attempt: JobAttempt) -> None:
+    from incidents.models import ImportJob
+
+    job = attempt.job
 
     def progress(rows: int, stage: str) -> None:
         # On a connection of its own: the import's transaction holds the default one, and
         # the status page must see the counts move while it runs.
-        job_write_now(ImportJob, job.pk, attempt, rows_checked=rows, stage=stage)
+        attempt.progress_now(rows_checked=rows, stage=stage)
 
-    try:
-        # Problems are written in the language of the page the file was sent from.
-        with (
-            translation.override(job.language),
-            job_lease(ImportJob, job.pk, attempt),
-            transaction.atomic(),
-        ):
-            with job.file.open("rb") as upload:
-                report = incidents_import(
-                    upload=upload,
-                    file_format=job.file_format,
-                    contingent=job.contingent,
-                    by=job.requested_by,
-                    progress=progress,
-                )
-            ended = owned(ImportJob, job.pk, attempt).update(
-                state=ImportJob.State.DONE if report.ok else ImportJob.State.REFUSED,
-                rows_checked=report.rows,
-                stage="done",
-                report=report.as_dict(),
-                finished_at=timezone.now(),
-            )
-            if not ended:
-                raise _NoLongerOwned
-    except _NoLongerOwned:
-        return
-    except SoftTimeLimitExceeded:
-        _import_job_fail(
-            job.pk,
-            attempt,
-            _(
-                "The import took longer than its time limit and was stopped; nothing was "
-                "imported. Split the file into smaller ones and import them one by one."
-            ),
-        )
-    except Exception as error:
-        _import_job_fail(
-            job.pk,
-            attempt,
-            _(
-                "The import failed and nothing was imported (%(error)s). Try again; if it "
-                "fails again, tell the platform's operators."
-            )
-            % {"error": type(error).__name__},
-        )
-        raise
-
-
-def _import_job_claim(job_id: int, task_id: str):
-    from django.utils import timezone
-
-    from incidents.models import ImportJob
-
+    # Problems are written in the language of the page the file was sent from (job_run).
     with transaction.atomic():
-        job = (
-            ImportJob.objects.select_for_update(of=("self",))
-            .select_related("contingent", "requested_by")
-            .filter(pk=job_id)
-            .first()
-        )
-        if job is None or job.finished or not job_may_run(job, task_id):
-            return None
-        job.state, job.started_at = ImportJob.State.RUNNING, timezone.now()
-        job.rows_checked, job.stage = 0, ""
-        job.save(
-            update_fields=[
-                "state",
-                "started_at",
-                "rows_checked",
-                "stage",
-                *claim_fields(job, task_id),
-            ]
-        )
-    return job
-
-
-def _import_job_fail(job_id: int, attempt: int, message: str) -> None:
-    from django.utils import timezone
-
-    from incidents.models import ImportJob
-
-    owned(ImportJob, job_id, attempt).update(
-        state=ImportJob.State.FAILED,
-        stage="done",
-        report={"ok": False, "file_error": message, "problem_count": 0, "problems": []},
-        finished_at=timezone.now(),
-    )
+        with job.file.open("rb") as upload:
+            report = incidents_import(
+                upload=upload,
+                file_format=job.file_format,
+                contingent=job.contingent,
+                by=job.requested_by,
+                progress=progress,
+            )
+        if not attempt.finish(
+            state=ImportJob.State.DONE if report.ok else ImportJob.State.REFUSED,
+            rows_checked=report.rows,
+            stage="done",
+            report=report.as_dict(),
+        ):
+            raise JobLost  # rolls the import back: another attempt owns the job

@@ -713,6 +713,8 @@ class ImportJob(LeasedJob):
         REFUSED = "refused", _("Refused: nothing imported")
         FAILED = "failed", _("Failed")
 
+    PROGRESS_FIELDS = ("rows_checked", "stage")
+
     file = models.FileField(upload_to="imports/%Y/%m/")
     file_format = models.CharField(max_length=10)
     original_name = models.CharField(max_length=200)
@@ -728,9 +730,6 @@ class ImportJob(LeasedJob):
     report = models.JSONField(default=dict, blank=True)
     # The language of the page the file was sent from: the report's problems are in it.
     language = models.CharField(max_length=10, default="en")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -739,8 +738,21 @@ class ImportJob(LeasedJob):
         return f"{self.original_name} ({self.get_state_display()})"
 
     @property
-    def finished(self) -> bool:
-        return self.state in (self.State.DONE, self.State.REFUSED, self.State.FAILED)
+    def error_message(self) -> str:
+        return (self.report or {}).get("file_error", "")
+
+    def failure_values(self, message: str) -> dict:
+        # The import's page reads why it failed where it reads the file's problems.
+        return {
+            "stage": "done",
+            "report": {
+                "problem_count": 0,
+                "problems": [],
+                **(self.report or {}),
+                "ok": False,
+                "file_error": message,
+            },
+        }
 
 
 class APIIdempotencyKey(models.Model):

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from armsmonitor.job_status import JobStatusView
 from incidents import import_views, views
 
 app_name = "incidents"
@@ -21,6 +22,10 @@ urlpatterns = [
     path("photos/<int:pk>", views.photo_download, name="photo"),
     path("import/", import_views.import_upload, name="import"),
     path("import/<int:pk>", import_views.import_job, name="import-job"),
-    path("import/<int:pk>.json", import_views.import_job_status, name="import-job-status"),
+    path(
+        "import/<int:pk>.json",
+        JobStatusView.as_view(readable=import_views.own_import_jobs),
+        name="import-job-status",
+    ),
     path("import/template.<str:file_format>", import_views.import_template, name="import-template"),
 ]

@@ -42,6 +42,7 @@ class Report(LeasedJob):
         FAILED = "failed", _("Failed")
 
     LIVE_STATES = (State.QUEUED, State.RUNNING, State.DONE)
+    PROGRESS_FIELDS = ("progress", "stage")
 
     template = models.CharField(_("template"), max_length=20, choices=ReportTemplate.choices)
     scope_kind = models.CharField(_("scope"), max_length=10, choices=ScopeKind.choices)
@@ -78,9 +79,6 @@ class Report(LeasedJob):
     tables = models.JSONField(_("tables"), null=True, blank=True)
     incidents_read = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = ReportQuerySet.as_manager()
 
@@ -109,16 +107,6 @@ class Report(LeasedJob):
     @property
     def period_label(self) -> str:
         return f"{self.period_start:%Y-%m-%d} – {self.period_end:%Y-%m-%d}"
-
-    @property
-    def finished(self) -> bool:
-        return self.state in (self.State.DONE, self.State.FAILED)
-
-    @property
-    def duration_seconds(self) -> float | None:
-        if self.started_at and self.finished_at:
-            return (self.finished_at - self.started_at).total_seconds()
-        return None
 
 
 def _report_file_path(report_file: "ReportFile", filename: str) -> str:

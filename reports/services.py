@@ -9,21 +9,20 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import rules
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from armsmonitor.jobs import (
-    claim_fields,
+    JobAttempt,
+    JobLost,
+    JobMessages,
     job_enqueue,
-    job_lease,
-    job_may_run,
     job_recover,
-    owned,
+    job_run,
     stuck,
 )
 from geo.analyses.source import data_fingerprint
@@ -278,67 +277,34 @@ def _live_report(request_key: str, fingerprint: str) -> Report | None:
 
 
 def report_generate(*, report_id: int, worker: str, task_id: str = "") -> None:
-    """Generate a report's files. Safe to call again: a finished report is left alone, one
-    another attempt still generates too, and one left 'running' by a worker that died
-    starts over, replacing its files. Only this attempt's claim may write the end."""
-    report = _claim(report_id, worker, task_id)
-    if report is None:
-        return
-    try:
-        with job_lease(Report, report.pk, report.attempts), translation.override(report.language):
-            _generate(report)
-    except ValidationError as error:
-        _fail(report, "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items()))
-    except SoftTimeLimitExceeded:
-        _fail(report, _("The report took longer than the time limit and was stopped."))
-    except Exception as error:
-        logger.exception("Report %s failed", report_id)
-        _fail(
-            report,
-            _("Unexpected error: %(error)s") % {"error": f"{type(error).__name__}: {error}"},
-        )
-        raise
+    """Generate a report's files (armsmonitor.jobs.job_run: safe to call again; only the
+    attempt that owns the report writes its end). A report left 'running' by a worker that
+    died starts over, replacing its files."""
+    job_run(
+        Report,
+        report_id,
+        body=_generate,
+        messages=REPORT_MESSAGES,
+        task_id=task_id,
+        worker=worker,
+        related=("requested_by",),
+    )
 
 
-def _claim(report_id: int, worker: str, task_id: str = "") -> Report | None:
-    with transaction.atomic():
-        report = (
-            Report.objects.select_for_update(of=("self",))
-            .select_related("requested_by")
-            .filter(pk=report_id)
-            .first()
-        )
-        if report is None or report.finished or not job_may_run(report, task_id):
-            return None
-        report.state = Report.State.RUNNING
-        report.started_at = report.started_at or timezone.now()
-        report.progress = 0
-        report.worker = worker[:200]
-        report.save(
-            update_fields=[
-                "state",
-                "started_at",
-                "progress",
-                "worker",
-                *claim_fields(report, task_id),
-            ]
-        )
-    return report
+REPORT_MESSAGES = JobMessages(
+    time_limit=lambda: _("The report took longer than the time limit and was stopped."),
+    unexpected=lambda error: (
+        _("Unexpected error: %(error)s") % {"error": f"{type(error).__name__}: {error}"}
+    ),
+)
 
 
-def _progress_recorder(report_id: int, attempt: int):
-    def record(percent: int, stage: str = "") -> None:
-        owned(Report, report_id, attempt).update(
-            progress=min(max(int(percent), 0), 99),
-            stage=str(stage)[:100],
-            heartbeat_at=timezone.now(),
-        )
+def _generate(attempt: JobAttempt) -> None:
+    report = attempt.job
 
-    return record
+    def progress(percent: int, stage: str = "") -> None:
+        attempt.progress(percent, stage=stage)
 
-
-def _generate(report: Report) -> None:
-    progress = _progress_recorder(report.pk, report.attempts)
     progress(5, _("Reading the records"))
     reading = _reading(report)
     generated_at = timezone.now()
@@ -377,15 +343,15 @@ def _generate(report: Report) -> None:
         (f"{table.name}.csv", ReportFile.Format.CSV, rendering.csv_bytes(table, hxl=hxl))
         for table in document.tables
     ]
-    _store(report, files, [table.as_json() for table in document.tables])
+    _store(attempt, files, [table.as_json() for table in document.tables])
 
 
-def _store(owner: Report, files: list[tuple[str, str, bytes]], tables: list[dict]) -> None:
+def _store(attempt: JobAttempt, files: list[tuple[str, str, bytes]], tables: list[dict]) -> None:
     with transaction.atomic():
         # Only the attempt that owns the report writes its files and its end.
-        report = owned(Report, owner.pk, owner.attempts).select_for_update().first()
+        report = attempt.lock()
         if report is None:
-            return
+            raise JobLost
         # A retried report replaces what an interrupted attempt left.
         for old in report.files.all():
             old.file.delete(save=False)
@@ -404,18 +370,7 @@ def _store(owner: Report, files: list[tuple[str, str, bytes]], tables: list[dict
                 stored.file.storage.delete(path)
             stored.file.save(name, ContentFile(content), save=False)
             stored.save()
-        report.tables = tables
-        report.state = Report.State.DONE
-        report.progress = 100
-        report.stage = ""
-        report.finished_at = timezone.now()
-        report.save(update_fields=["tables", "state", "progress", "stage", "finished_at"])
-
-
-def _fail(report: Report, message: str) -> None:
-    owned(Report, report.pk, report.attempts).update(
-        state=Report.State.FAILED, error=message, finished_at=timezone.now()
-    )
+        attempt.finish(tables=tables, stage="")
 
 
 def report_is_stale(report: Report) -> bool:

@@ -3,7 +3,7 @@
 import rules
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import JsonResponse
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 
@@ -53,8 +53,13 @@ def reports(request):
     )
 
 
+def readable_reports(request) -> QuerySet[Report]:
+    """The reports the user may read: their page, status (armsmonitor.job_status), files."""
+    return Report.objects.visible_to(request.user)
+
+
 def _readable_report(request, pk: int) -> Report:
-    return get_object_or_404(Report.objects.visible_to(request.user), pk=pk)
+    return get_object_or_404(readable_reports(request), pk=pk)
 
 
 @refused_reads_audited(RefusedRead("report.detail", Report))
@@ -69,21 +74,6 @@ def report_detail(request, pk: int):
             "files": report.files.all(),
             "stale": report.state == Report.State.DONE and report_is_stale(report),
         },
-    )
-
-
-@login_required
-def report_status(request, pk: int):
-    report = _readable_report(request, pk)
-    return JsonResponse(
-        {
-            "state": report.state,
-            "state_label": report.get_state_display(),
-            "progress": report.progress,
-            "stage": report.stage,
-            "finished": report.finished,
-            "error": report.error,
-        }
     )
 
 

@@ -170,7 +170,7 @@ def test_the_report_pages_list_ask_and_show_progress(client, world):
     report = Report.objects.get()
     assert report.options == {"hxl": True}
     detail = client.get(asked["Location"]).content.decode()
-    assert "js/report-progress.js" in detail and "<script>" not in detail
+    assert "js/job-progress.js" in detail and "<script>" not in detail
     assert client.get(f"/reports/{report.pk}.json").json()["state"] == "queued"
 
 

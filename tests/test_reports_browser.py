@@ -1,5 +1,5 @@
 """The reports page in a real headless Chromium, under the Content-Security-Policy: an
-analyst asks for a report, follows its progress (static/js/report-progress.js) while a
+analyst asks for a report, follows its progress (static/js/job-progress.js) while a
 real worker generates it, and downloads its PDF; the browser refuses no script."""
 
 import os
