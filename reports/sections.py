@@ -327,13 +327,13 @@ def flows(ctx: ReportContext, *, members: tuple[str, ...] | None = None) -> Sect
     def kept(destination: str) -> bool:
         return members is None or destination in members
 
-    origins = Counter()
+    origins: Counter[tuple[str, str, str]] = Counter()
     for origin, kind, _method, destination, _category, _period, items, _records in result[
         "origins"
     ]["rows"]:
         if kept(destination):
             origins[(origin, kind, destination)] += items
-    made = Counter()
+    made: Counter[tuple[str, str]] = Counter()
     for made_in, destination, _category, _period, items, _records in result["made"]["rows"]:
         if kept(destination):
             made[(made_in, destination)] += items
