@@ -14,6 +14,20 @@ class ZoomForm(forms.Form):
         return 4 if zoom is None else zoom
 
 
+class CountriesForm(ZoomForm):
+    """`countries`: ISO 3166-1 alpha-3 codes separated by commas, to draw those alone (the
+    entry form's map draws its mission's host countries, not the world)."""
+
+    countries = forms.CharField(max_length=400, required=False)
+
+    def clean_countries(self) -> tuple[str, ...]:
+        codes = [code.strip().upper() for code in self.cleaned_data["countries"].split(",")]
+        codes = sorted({code for code in codes if code})
+        for code in codes:
+            validate_country_code(code)
+        return tuple(codes)
+
+
 class AdminAreasForm(ZoomForm):
     country = forms.CharField(max_length=3, validators=[validate_country_code])
     level = forms.IntegerField(min_value=0, max_value=5)

@@ -129,16 +129,20 @@ def _boundaries_collection(name: str, *, zoom: int, sql: str, parameters: dict) 
     return collection
 
 
-def countries_geojson(*, zoom: int) -> str:
-    """All country boundaries as a GeoJSON FeatureCollection, simplified for `zoom`."""
+def countries_geojson(*, zoom: int, countries: tuple[str, ...] = ()) -> str:
+    """The boundaries of `countries` (ISO alpha-3 codes; all countries when empty) as a
+    GeoJSON FeatureCollection, simplified for `zoom`."""
     sql = FEATURE_COLLECTION_SQL.format(
         identifier="iso3",
         properties="'iso3', iso3, 'name', name",
         order="iso3",
         table="geo_country",
-        where="",
+        where="WHERE iso3 = ANY(%(countries)s)" if countries else "",
     )
-    return _boundaries_collection("countries", zoom=zoom, sql=sql, parameters={})
+    name = f"countries:{','.join(countries)}" if countries else "countries"
+    return _boundaries_collection(
+        name, zoom=zoom, sql=sql, parameters={"countries": list(countries)}
+    )
 
 
 def admin_areas_geojson(*, country: str, level: int, zoom: int) -> str:

@@ -129,6 +129,15 @@ class IncidentForm(ModelDefaultsForm):
             point = self.instance.location
             self.initial["coordinates"] = f"{point.y:.6f}, {point.x:.6f}"
 
+    def map_countries(self) -> list[str]:
+        """The host countries of the missions this record may belong to: the entry form's
+        map draws those alone (issue 21: the world's borders weighed 2.4 MB a load)."""
+        if self.instance.pk:
+            missions = {self.instance.mission}
+        else:
+            missions = {contingent.mission for contingent in self.fields["contingent"].queryset}
+        return sorted({code for mission in missions for code in mission.host_countries})
+
     location_confirmed = forms.BooleanField(
         label=_("I confirm this location"),
         required=False,

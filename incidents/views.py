@@ -149,7 +149,10 @@ def _entry_page(request, incident: Incident | None):
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, _("Record saved as a draft."))
+            if request.POST.get("action") == "submit":
+                _submit_saved(request, saved)
+            else:
+                messages.success(request, _("Record saved as a draft."))
             return redirect("incidents:detail", pk=saved.pk)
     return render(
         request,
@@ -162,6 +165,21 @@ def _entry_page(request, incident: Incident | None):
             "manufacturer_spellings": manufacturer_spellings(),
         },
     )
+
+
+def _submit_saved(request, incident: Incident) -> None:
+    """ "Save and submit": the record just saved goes for verification. Saved it stays
+    whatever happens: where submitting is refused, the reporter is told why and the draft
+    is kept."""
+    try:
+        services.incident_submit(incident=incident, by=request.user)
+    except (ValidationError, PermissionDenied) as refusal:
+        why = " ".join(getattr(refusal, "messages", [])) or _("you may not submit it.")
+        messages.warning(
+            request, _("Record saved as a draft, not submitted: %(why)s") % {"why": why}
+        )
+    else:
+        messages.success(request, _("Record saved and submitted for verification."))
 
 
 @login_required

@@ -1,5 +1,6 @@
 """Boundaries for the map (simplified by zoom, cached) and lookups for data entry."""
 
+import gzip
 import json
 
 import pytest
@@ -53,6 +54,28 @@ def test_country_boundaries_are_served_from_the_cache_until_reloaded(
 
     with django_assert_num_queries(1):
         client.get("/geo/boundaries/countries.geojson?zoom=3")
+
+
+def test_the_boundaries_of_some_countries_alone_compressed_for_who_accepts_it(client, countries):
+    every = client.get("/geo/boundaries/countries.geojson?zoom=6", HTTP_ACCEPT_ENCODING="gzip")
+    some = client.get(
+        "/geo/boundaries/countries.geojson?zoom=6&countries=tcd, caf", HTTP_ACCEPT_ENCODING="gzip"
+    )
+
+    assert every["Content-Encoding"] == some["Content-Encoding"] == "gzip"
+    assert len(some.content) < len(every.content) / 20
+    collection = json.loads(gzip.decompress(some.content))
+    assert [feature["id"] for feature in collection["features"]] == ["CAF", "TCD"]
+    plain = client.get("/geo/boundaries/countries.geojson?zoom=6&countries=CAF")
+    assert "Content-Encoding" not in plain
+    assert [feature["id"] for feature in json.loads(plain.content)["features"]] == ["CAF"]
+
+
+@pytest.mark.parametrize("countries_asked", ["XYZ", "CAF,ZZ", "C4F"])
+def test_a_bad_country_code_is_a_400_naming_the_field(client, countries, countries_asked):
+    response = client.get(f"/geo/boundaries/countries.geojson?countries={countries_asked}")
+    assert response.status_code == 400
+    assert "countries" in response.json()["errors"]
 
 
 @pytest.mark.parametrize("zoom", ["-1", "21", "far"])

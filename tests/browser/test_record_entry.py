@@ -48,7 +48,7 @@ def test_a_reporter_records_a_seizure_with_two_weapons_on_the_map(page: Page, li
     page.locator("fieldset[data-prefix=weapons] button.add-item").click()
     page.select_option("#id_weapons-1-category", "craft_produced")
     page.fill("#id_weapons-1-quantity", "3")
-    page.click("button.primary")
+    page.click("button[value=draft]")
 
     expect(page.locator("h1")).to_contain_text("Seizure at checkpoint or border")
     incident = Incident.objects.get(narrative__startswith="Browser test")
@@ -72,3 +72,44 @@ def test_typed_coordinates_that_are_swapped_are_explained_before_saving(
     page.locator("#id_coordinates").dispatch_event("change")
 
     expect(page.locator("#point-picker-place")).to_contain_text("swapped")
+
+
+def test_on_a_phone_the_form_fits_the_screen_and_saves_and_submits_at_once(
+    page: Page, live_server, world
+):
+    """Issue 21: a 390 x 844 phone. One column, no sideways scrolling, controls at least
+    44 px high, the map's boundaries those of the mission's host country, compressed, under
+    200 KB; "Save and submit" sends the record for verification in one tap."""
+    sign_in(page, live_server, "reporter_alpha")
+    page.set_viewport_size({"width": 390, "height": 844})
+    boundaries = []
+    page.on(
+        "response",
+        lambda response: (
+            boundaries.append(response) if "countries.geojson" in response.url else None
+        ),
+    )
+    page.goto(f"{live_server.url}/incidents/new")
+    expect(page.locator("#point-picker path.leaflet-interactive").first).to_be_attached()
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for control in ("#id_kind", "#id_occurred_at", "button[value=draft]", "button[value=submit]"):
+        assert page.locator(control).bounding_box()["height"] >= 44, control
+    (response,) = boundaries
+    assert "countries=CAF" in response.url
+    assert response.headers.get("content-encoding") == "gzip"
+    assert response.request.sizes()["responseBodySize"] < 200_000
+    assert [feature["id"] for feature in response.json()["features"]] == ["CAF"]
+
+    page.fill("#id_coordinates", "4.367141, 18.583713")
+    page.select_option("#id_kind", "checkpoint_seizure")
+    page.fill("#id_occurred_at", "2026-02-03T10:30")
+    page.select_option("#id_context", "criminal")
+    page.fill("#id_narrative", "Phone test: a rifle at a checkpoint.")
+    page.select_option("#id_weapons-0-category", "assault_rifle")
+    page.click("button[value=submit]")
+
+    expect(page.locator(".state").first).to_have_text("Submitted")
+    expect(page.locator(".message").first).to_contain_text("submitted for verification")
+    incident = Incident.objects.get(narrative__startswith="Phone test")
+    assert incident.state == "submitted"
