@@ -145,6 +145,10 @@ def _entry_page(request, incident: Incident | None):
                 saved = services.incident_save(
                     by=request.user, incident=form.save(commit=False), item_formsets=formsets
                 )
+                # Photos straight from the camera, with the record (issue 21): one refused
+                # and nothing of the record is written.
+                for upload in request.FILES.getlist("photos"):
+                    _photo_with_record(saved, upload, request.user)
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -167,6 +171,20 @@ def _entry_page(request, incident: Incident | None):
     )
 
 
+def _photo_with_record(incident: Incident, upload, by) -> None:
+    """Attach a photo sent with the entry form; a refusal names the photos field and the
+    file (the form cannot keep a chosen file: the reporter chooses it again)."""
+    try:
+        services.photo_attach(incident=incident, by=by, upload=upload)
+    except ValidationError as refusal:
+        raise ValidationError(
+            {
+                "photos": _("Photos: %(name)s: %(why)s Choose the photos again.")
+                % {"name": upload.name, "why": " ".join(refusal.messages)}
+            }
+        ) from refusal
+
+
 def _submit_saved(request, incident: Incident) -> None:
     """ "Save and submit": the record just saved goes for verification. Saved it stays
     whatever happens: where submitting is refused, the reporter is told why and the draft
@@ -174,7 +192,7 @@ def _submit_saved(request, incident: Incident) -> None:
     try:
         services.incident_submit(incident=incident, by=request.user)
     except (ValidationError, PermissionDenied) as refusal:
-        why = " ".join(getattr(refusal, "messages", [])) or _("you may not submit it.")
+        why = " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
         messages.warning(
             request, _("Record saved as a draft, not submitted: %(why)s") % {"why": why}
         )

@@ -309,3 +309,47 @@ def test_each_pending_trace_gets_an_answer_form_with_ids_of_its_own(client, worl
         assert f'id="id_trace{trace.pk}_answered_on"' in page
     ids = re.findall(r'\sid="([^"]+)"', page)
     assert len(ids) == len(set(ids))
+
+
+def _png(name: str, colour: str) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def test_photos_go_with_the_record_from_the_entry_form(client, world):
+    client.force_login(world.users["reporter_alpha"])
+
+    response = client.post(
+        "/incidents/new",
+        {**entry_data(world), "photos": [_png("a.png", "navy"), _png("b.png", "red")]},
+    )
+
+    assert response.status_code == 302
+    incident = Incident.objects.get(narrative__startswith="Two rifles")
+    assert incident.photos.count() == 2
+
+
+def test_a_refused_photo_writes_nothing_and_names_the_photos_field(client, world):
+    client.force_login(world.users["reporter_alpha"])
+    not_an_image = SimpleUploadedFile("scan.png", b"%PDF-1.4 not an image", "image/png")
+
+    response = client.post(
+        "/incidents/new", {**entry_data(world), "photos": [_png("a.png", "navy"), not_an_image]}
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Photos: scan.png: The file is not an image." in page
+    assert not Incident.objects.filter(narrative__startswith="Two rifles").exists()
+    assert not WeaponItem.objects.filter(serial_number="5612345").exists()
+
+
+def test_save_and_submit_sends_the_record_for_verification(client, world):
+    client.force_login(world.users["reporter_alpha"])
+
+    response = client.post("/incidents/new", {**entry_data(world), "action": "submit"}, follow=True)
+
+    incident = Incident.objects.get(narrative__startswith="Two rifles")
+    assert incident.state == "submitted"
+    assert "Record saved and submitted for verification." in response.content.decode()
