@@ -335,6 +335,11 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/chart.js", BASE_DIR / "node_modules" / "chart.js" / "dist"),
     ("vendor/leaflet.heat", BASE_DIR / "node_modules" / "leaflet.heat" / "dist"),
+    # The offline entry form: Workbox in its service worker, idb for the device's outbox.
+    *(
+        (f"vendor/{package}", BASE_DIR / "node_modules" / package / "build")
+        for package in ("workbox-core", "workbox-routing", "workbox-strategies", "idb")
+    ),
 ]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")

@@ -8,11 +8,14 @@ from drf_spectacular.views import (
 )
 
 from armsmonitor import views
+from incidents import views as incident_views
 from organisations.views import language_choose
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # The offline entry form's service worker: at the root, for its scope.
+    path("sw.js", incident_views.service_worker, name="service-worker"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language", language_choose, name="language_choose"),

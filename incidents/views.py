@@ -11,12 +11,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from incidents import services
+from incidents.api.idempotency import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    Claim,
+    IdempotencyKeyReused,
+    idempotency_key_claim,
+    idempotency_key_record,
+    request_fingerprint,
+)
 from incidents.choices import TRACE_PENDING
 from incidents.custody import custody_event_append
 from incidents.filtersets import IncidentFilterSet
@@ -142,6 +151,11 @@ def _entry_page(request, incident: Incident | None):
     if bound and form.is_valid() and all(formset.is_valid() for formset in formsets):
         try:
             with transaction.atomic():
+                claim = _submission_claim(request) if incident is None else None
+                if claim is not None and claim.replay:
+                    # Sent again (a retry from the device's outbox after a dropped answer):
+                    # the record it made the first time, not a second one.
+                    return _saved_answer(request, claim.row.response_body["id"])
                 saved = services.incident_save(
                     by=request.user, incident=form.save(commit=False), item_formsets=formsets
                 )
@@ -149,6 +163,12 @@ def _entry_page(request, incident: Incident | None):
                 # and nothing of the record is written.
                 for upload in request.FILES.getlist("photos"):
                     _photo_with_record(saved, upload, request.user)
+                if claim is not None:
+                    idempotency_key_record(
+                        claim=claim, response_status=302, response_body={"id": saved.pk}
+                    )
+        except IdempotencyKeyReused as reused:
+            form.add_error(None, str(reused.detail))
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -157,7 +177,7 @@ def _entry_page(request, incident: Incident | None):
                 _submit_saved(request, saved)
             else:
                 messages.success(request, _("Record saved as a draft."))
-            return redirect("incidents:detail", pk=saved.pk)
+            return _saved_answer(request, saved.pk)
     return render(
         request,
         "incidents/form.html",
@@ -168,6 +188,36 @@ def _entry_page(request, incident: Incident | None):
             "tile_url": settings.LEAFLET_CONFIG["TILES"],
             "manufacturer_spellings": manufacturer_spellings(),
         },
+    )
+
+
+def _saved_answer(request, pk: int):
+    """The record's page; to the entry form's script (static/js/offline-entry.js), which
+    then opens it itself, its address as JSON, so that the page's messages (saved,
+    submitted) wait for that page rather than being read by the script's request."""
+    if request.headers.get("X-Entry-Form") == "script":
+        return JsonResponse({"record": reverse("incidents:detail", args=[pk])}, status=201)
+    return redirect("incidents:detail", pk=pk)
+
+
+def _submission_claim(request) -> Claim | None:
+    """The entry form's `submission` key (a UUID the page's script gives each record it
+    sends, kept for its retries: static/js/offline-entry.js) claimed as an idempotency key
+    (incidents/api/idempotency.py), so that a record sent twice exists once; None without
+    one (a page sent without its script)."""
+    key = request.POST.get("submission", "").strip()
+    if not key:
+        return None
+    content = sorted(
+        (name, values)
+        for name, values in request.POST.lists()
+        if name not in ("csrfmiddlewaretoken", "submission")
+    )
+    photos = sorted((upload.name, upload.size) for upload in request.FILES.getlist("photos"))
+    return idempotency_key_claim(
+        user=request.user,
+        key=f"entry-form:{key[: IDEMPOTENCY_KEY_MAX_LENGTH - len('entry-form:')]}",
+        fingerprint=request_fingerprint(method="POST", path=request.path, data=[content, photos]),
     )
 
 
@@ -198,6 +248,16 @@ def _submit_saved(request, incident: Incident) -> None:
         )
     else:
         messages.success(request, _("Record saved and submitted for verification."))
+
+
+@require_GET
+def service_worker(request):
+    """The offline entry form's service worker (templates/offline/service-worker.js), at
+    the site's root so that it may serve /incidents/new; always checked for a new version."""
+    response = render(request, "offline/service-worker.js", content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/"
+    return response
 
 
 @login_required

@@ -353,3 +353,22 @@ def test_save_and_submit_sends_the_record_for_verification(client, world):
     incident = Incident.objects.get(narrative__startswith="Two rifles")
     assert incident.state == "submitted"
     assert "Record saved and submitted for verification." in response.content.decode()
+
+
+def test_a_record_sent_twice_under_its_submission_key_exists_once(client, world):
+    client.force_login(world.users["reporter_alpha"])
+    data = {**entry_data(world), "submission": "6f1c0c1e-6f0e-4c1b-9d2a-1f3e5a7b9c0d"}
+
+    first = client.post("/incidents/new", data)
+    again = client.post("/incidents/new", data, HTTP_X_ENTRY_FORM="script")
+
+    assert first.status_code == 302
+    (incident,) = Incident.objects.filter(narrative__startswith="Two rifles")
+    assert first["Location"] == f"/incidents/{incident.pk}/"
+    assert again.status_code == 201
+    assert again.json() == {"record": f"/incidents/{incident.pk}/"}
+    # Another record under the same key is refused, naming why, and writes nothing.
+    other = client.post("/incidents/new", {**data, "narrative": "Another seizure."})
+    assert other.status_code == 200
+    assert "Idempotency-Key was used for another request" in other.content.decode()
+    assert not Incident.objects.filter(narrative="Another seizure.").exists()

@@ -23,7 +23,15 @@ function place(latitude, longitude) {
 async function locate() {
   const text = input.value.trim();
   if (!text) return;
-  const response = await fetch(`${container.dataset.locate}?coordinates=${encodeURIComponent(text)}`);
+  let response;
+  try {
+    response = await fetch(`${container.dataset.locate}?coordinates=${encodeURIComponent(text)}`);
+  } catch {
+    // No network (the offline form): the server checks the point when the record is sent.
+    placeLine.textContent = container.dataset.textOffline;
+    placeLine.classList.remove("error");
+    return;
+  }
   const answer = await response.json();
   if (!response.ok) {
     placeLine.textContent = answer.errors.coordinates.map((error) => error.message).join(" ");

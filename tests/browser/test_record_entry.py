@@ -113,3 +113,45 @@ def test_on_a_phone_the_form_fits_the_screen_and_saves_and_submits_at_once(
     expect(page.locator(".message").first).to_contain_text("submitted for verification")
     incident = Incident.objects.get(narrative__startswith="Phone test")
     assert incident.state == "submitted"
+
+
+def test_a_record_typed_without_a_network_waits_on_the_device_and_is_sent_once(
+    page: Page, live_server, world
+):
+    """Issue 21: the entry form works offline (a service worker, Workbox from npm): a record
+    saved without a network waits in the device's outbox, listed, and goes when the network
+    returns, once."""
+    sign_in(page, live_server, "reporter_alpha")
+    page.goto(f"{live_server.url}/incidents/new")
+    # The service worker takes the page over, and keeps the form on the next visit.
+    # (Evaluated, not polled: the page's Content-Security-Policy forbids eval.)
+    assert page.evaluate(
+        """() => navigator.serviceWorker.controller !== null || new Promise((resolve) => {
+            navigator.serviceWorker.addEventListener("controllerchange", () => resolve(true));
+            setTimeout(() => resolve(false), 60000);
+        })"""
+    )
+    page.reload()
+    expect(page.locator("#point-picker path.leaflet-interactive").first).to_be_attached()
+
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator("form.entry")).to_be_visible()
+    page.fill("#id_coordinates", "4.367141, 18.583713")
+    page.select_option("#id_kind", "checkpoint_seizure")
+    page.fill("#id_occurred_at", "2026-02-03T10:30")
+    page.select_option("#id_context", "criminal")
+    page.fill("#id_narrative", "Offline test: a rifle on patrol.")
+    page.select_option("#id_weapons-0-category", "assault_rifle")
+    page.click("button[value=draft]")
+
+    expect(page.locator("#outbox")).to_be_visible()
+    expect(page.locator("#outbox [data-count]")).to_have_text("1")
+    expect(page.locator("#outbox li")).to_contain_text("Offline test: a rifle on patrol.")
+    assert not Incident.objects.filter(narrative__startswith="Offline test").exists()
+
+    page.context.set_offline(False)
+    expect(page.locator("#outbox")).to_be_hidden(timeout=60_000)
+    incident = Incident.objects.get(narrative__startswith="Offline test")
+    assert incident.weapons.count() == 1
+    assert incident.state == "draft"
