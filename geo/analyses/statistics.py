@@ -225,6 +225,36 @@ def _false_discovery_rate_cutoff(p_value: np.ndarray, alpha: float) -> float:
     return float(ordered[passing[-1]]) if passing.size else -np.inf
 
 
+@dataclass(frozen=True)
+class GlobalAutocorrelation:
+    """Global Moran's I of counts on a grid, its z-score and two-sided p-value under the
+    randomisation assumption."""
+
+    morans_i: float
+    z_score: float
+    p_value: float
+
+
+def global_morans_i(counts: np.ndarray, weights: Graph) -> GlobalAutocorrelation:
+    """Global Moran's I with row-standardised weights, as ArcGIS Pro's Spatial
+    Autocorrelation tool (and its Incremental Spatial Autocorrelation) computes it.
+
+    The z-score is esda's `z_rand`, under randomisation rather than normality, as ArcGIS
+    reports it: counts of incidents are skewed (most cells 0 or 1, a few dozens), and the
+    randomisation variance accounts for their kurtosis. Counts all equal: nothing to compare,
+    I and z are 0 and p is 1.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if counts.shape != (weights.n,):
+        raise ValueError(f"{counts.size} counts for {weights.n} cells")
+    if np.all(counts == counts[0]):
+        return GlobalAutocorrelation(morans_i=0.0, z_score=0.0, p_value=1.0)
+    moran = esda.Moran(counts, weights, transformation="r", permutations=0)
+    return GlobalAutocorrelation(
+        morans_i=float(moran.I), z_score=float(moran.z_rand), p_value=float(moran.p_rand)
+    )
+
+
 def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mann-Kendall trend test of each row (cells × time steps, no missing values).
 
