@@ -23,6 +23,9 @@ MINIMUM_CELLS = 8
 TOP_CELLS = 20
 # Cells whose area is averaged for "about 36 km² per cell" (areas vary little within a view).
 AREA_SAMPLE = 500
+# Why a resolution was used: the peak of Moran's I z among the kept candidates
+# (geo.analyses.scales); the coarsest candidate when none was kept; the analyst's own.
+PEAK, FALLBACK, ASKED = "peak", "coarsest", "analyst"
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def analyse(incidents: QuerySet, parameters: HotspotParameters, progress: Progre
     if parameters.resolution is None:
         resolution, reason, candidates = scales.resolution_choose(binned_at, rings=parameters.rings)
     else:
-        resolution, reason = parameters.resolution, scales.ASKED
+        resolution, reason = parameters.resolution, ASKED
         # The analyst's resolution, assessed as a candidate would be: the result says
         # whether it has enough incidents per cell and how clustered they are at it.
         candidates = [

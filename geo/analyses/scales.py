@@ -18,7 +18,7 @@ import h3.api.numpy_int as h3_int
 import numpy as np
 
 from geo.analyses import statistics
-from geo.analyses.hotspots import MINIMUM_CELLS
+from geo.analyses.hotspots import FALLBACK, MINIMUM_CELLS, PEAK
 
 CANDIDATE_RESOLUTIONS: tuple[int, ...] = (5, 6, 7, 8, 9)
 
@@ -30,10 +30,6 @@ CANDIDATE_RESOLUTIONS: tuple[int, ...] = (5, 6, 7, 8, 9)
 # cell's count can say "more here than there"; ArcGIS's Optimized Hot Spot Analysis sizes
 # its fishnet cells for several incidents each for the same reason.
 MINIMUM_MEAN_INCIDENTS = 2.0
-
-# Why a resolution was used: the peak of Moran's I z among the kept candidates; the
-# coarsest candidate when none was kept; the analyst's own.
-PEAK, FALLBACK, ASKED = "peak", "coarsest", "analyst"
 
 
 @dataclass(frozen=True)
