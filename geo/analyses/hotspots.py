@@ -46,6 +46,8 @@ def analyse(incidents: QuerySet, parameters: HotspotParameters, progress: Progre
     progress(10)
     if len(points) == 0:
         raise AnalysisError(_("No incidents match the filter."))
+    # Empty cells beyond the points' extent are not known to be empty (statistics.study_area).
+    hull = statistics.points_hull(points["latitude"], points["longitude"])
     binned: dict[int, scales.Binned] = {}
 
     def binned_at(resolution: int) -> scales.Binned:
@@ -54,30 +56,32 @@ def analyse(incidents: QuerySet, parameters: HotspotParameters, progress: Progre
         return binned[resolution]
 
     if parameters.resolution is None:
-        resolution, reason, candidates = scales.resolution_choose(binned_at, rings=parameters.rings)
+        resolution, reason, candidates = scales.resolution_choose(
+            binned_at, rings=parameters.rings, hull=hull
+        )
     else:
         resolution, reason = parameters.resolution, ASKED
         # The analyst's resolution, assessed as a candidate would be: the result says
         # whether it has enough incidents per cell and how clustered they are at it.
         candidates = [
             scales.candidate_assess(
-                binned_at(resolution), resolution=resolution, rings=parameters.rings
+                binned_at(resolution), resolution=resolution, rings=parameters.rings, hull=hull
             )
         ]
     progress(30)
-    gi = _gi_star_at(binned_at(resolution), parameters)
+    gi = _gi_star_at(binned_at(resolution), parameters, hull)
     if gi is None:
         cells, counts, _incidents = binned_at(resolution)
         raise AnalysisError(
             _("Gi* needs at least %(minimum)d cells; the filter gives %(cells)d.")
             % {
                 "minimum": MINIMUM_CELLS,
-                "cells": len(statistics.study_area(cells, counts, parameters.rings)[0]),
+                "cells": len(statistics.study_area(cells, counts, parameters.rings, hull=hull)[0]),
             }
         )
     area_cells, area_counts, hotspot = gi
     progress(60)
-    stability = _stability(area_cells, hotspot.spot_class, resolution, binned_at, parameters)
+    stability = _stability(area_cells, hotspot.spot_class, resolution, binned_at, parameters, hull)
     progress(85)
     summary = _summary(area_cells, area_counts, hotspot)
     summary.update(
@@ -109,13 +113,13 @@ def analyse(incidents: QuerySet, parameters: HotspotParameters, progress: Progre
     }
 
 
-def _gi_star_at(binned, parameters: HotspotParameters):
+def _gi_star_at(binned, parameters: HotspotParameters, hull):
     """(study area cells, their counts, Gi*) at the resolution of `binned`, or None when the
     study area has too few cells."""
     from geo.analyses import statistics
 
     cells, counts, _incidents = binned
-    area_cells, area_counts = statistics.study_area(cells, counts, parameters.rings)
+    area_cells, area_counts = statistics.study_area(cells, counts, parameters.rings, hull=hull)
     if len(area_cells) < MINIMUM_CELLS:
         return None
     weights = statistics.hexagon_weights(area_cells, parameters.rings)
@@ -125,7 +129,7 @@ def _gi_star_at(binned, parameters: HotspotParameters):
     return area_cells, area_counts, hotspot
 
 
-def _stability(area_cells, spot_class, resolution: int, binned_at, parameters) -> dict:
+def _stability(area_cells, spot_class, resolution: int, binned_at, parameters, hull) -> dict:
     """The cells significant at `resolution` that are spots of the same kind at one of its
     neighbouring resolutions (parent or children), and each neighbour's own figures."""
     from geo.analyses import scales
@@ -134,7 +138,7 @@ def _stability(area_cells, spot_class, resolution: int, binned_at, parameters) -
     stable = np.zeros(len(significant), dtype=bool)
     neighbours = []
     for neighbour in scales.neighbouring_resolutions(resolution):
-        gi = _gi_star_at(binned_at(neighbour), parameters)
+        gi = _gi_star_at(binned_at(neighbour), parameters, hull)
         if gi is None:
             continue
         neighbour_cells, _counts, neighbour_spots = gi

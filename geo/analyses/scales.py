@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 import h3.api.numpy_int as h3_int
 import numpy as np
+from scipy.spatial import Delaunay
 
 from geo.analyses import statistics
 from geo.analyses.hotspots import FALLBACK, MINIMUM_CELLS, PEAK
@@ -50,13 +51,15 @@ class Candidate:
 Binned = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def candidate_assess(binned: Binned, *, resolution: int, rings: int) -> Candidate:
+def candidate_assess(
+    binned: Binned, *, resolution: int, rings: int, hull: Delaunay | None = None
+) -> Candidate:
     """Moran's I of a resolution's counts over the study area Gi* would use (the occupied
     cells and every cell within `rings` of one), with the same neighbourhood."""
     cells, counts, incidents = binned
     occupied = len(cells)
     mean = float(incidents.sum() / occupied) if occupied else 0.0
-    area_cells, area_counts = statistics.study_area(cells, counts, rings)
+    area_cells, area_counts = statistics.study_area(cells, counts, rings, hull=hull)
     enough = mean >= MINIMUM_MEAN_INCIDENTS and len(area_cells) >= MINIMUM_CELLS
     if not enough:
         # A resolution too fine to keep is not worth its weights (the finest have the most
@@ -69,13 +72,13 @@ def candidate_assess(binned: Binned, *, resolution: int, rings: int) -> Candidat
 
 
 def resolution_choose(
-    binned_at: Callable[[int], Binned], *, rings: int
+    binned_at: Callable[[int], Binned], *, rings: int, hull: Delaunay | None = None
 ) -> tuple[int, str, list[Candidate]]:
     """The candidate resolution whose Moran's I z-score peaks, among those kept; the
     coarsest candidate when none is kept (too few incidents for any of them). Returns the
     resolution, why (PEAK or FALLBACK) and every candidate assessed."""
     candidates = [
-        candidate_assess(binned_at(resolution), resolution=resolution, rings=rings)
+        candidate_assess(binned_at(resolution), resolution=resolution, rings=rings, hull=hull)
         for resolution in CANDIDATE_RESOLUTIONS
     ]
     kept = [candidate for candidate in candidates if candidate.kept]
