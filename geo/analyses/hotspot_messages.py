@@ -22,8 +22,8 @@ def _number(value: float, decimals: int = 0) -> str:
 
 
 def _area(km2: float) -> str:
-    # "about 36 km²", "about 0.7 km²": two significant figures at most.
-    return _number(km2, 0 if km2 >= 10 else 1)
+    # "about 36 km²", "about 5 km²", "about 0.7 km²": the cells' area is an average.
+    return _number(km2, 0 if km2 >= 1 else 1)
 
 
 def hotspot_explanation(summary: dict) -> dict | None:
