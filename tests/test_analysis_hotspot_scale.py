@@ -109,8 +109,10 @@ def morans_i_by_hand(latitudes, longitudes, resolution: int) -> float | None:
             if near not in counts and hull.contains(ShapelyPoint(longitude, latitude)):
                 area.add(near)
     cells = sorted(area)
-    neighbours = {cell: [near for near in h3.grid_disk(cell, 1) if near != cell and near in area]
-                  for cell in cells}
+    neighbours = {
+        cell: [near for near in h3.grid_disk(cell, 1) if near != cell and near in area]
+        for cell in cells
+    }
     y = np.array([counts.get(cell, 0) for cell in cells], dtype=float)
     return float(esda.Moran(y, W(neighbours, id_order=cells), permutations=0).z_rand)
 
@@ -126,8 +128,10 @@ def resolution_by_hand(latitudes, longitudes) -> tuple[int, dict[int, float | No
 
 def assert_chosen_as_by_hand(summary: dict, latitudes, longitudes) -> int:
     expected, z_scores = resolution_by_hand(latitudes, longitudes)
-    reported = {candidate["resolution"]: candidate["z_score"]
-                for candidate in summary["scale"]["candidates"]}
+    reported = {
+        candidate["resolution"]: candidate["z_score"]
+        for candidate in summary["scale"]["candidates"]
+    }
     assert reported.keys() == z_scores.keys()
     for resolution, z in z_scores.items():
         if z is None:
@@ -155,9 +159,10 @@ def test_a_dense_town_in_an_even_background_is_a_hot_spot_at_the_chosen_resoluti
     # Every hot cell is the town's or touches it: nothing else stands out from the background.
     town_cell = h3.latlng_to_cell(*TOWN, resolution)
     assert all(h3.grid_distance(town_cell, h3.int_to_str(cell.cell)) <= 1 for cell in hot)
-    assert summary["significant"]["cells"] == AnalysisCell.objects.filter(run=run).exclude(
-        spot_class=0
-    ).count()
+    assert (
+        summary["significant"]["cells"]
+        == AnalysisCell.objects.filter(run=run).exclude(spot_class=0).count()
+    )
     explanation = result_for_reader(run, world.users["mission_analyst"])["explanation"]
     area = h3.average_hexagon_area(resolution, "km^2")
     assert explanation["headline"].startswith(
