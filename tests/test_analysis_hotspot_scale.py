@@ -7,18 +7,18 @@ The patterns are drawn from seeded random numbers in a box of the Central Africa
 PostGIS database.
 """
 
-import math
-
 import esda
 import h3
 import numpy as np
 import pytest
 from django.contrib.gis.geos import Point
+from django.utils import translation
 from libpysal.weights import W
 from shapely.geometry import MultiPoint
 from shapely.geometry import Point as ShapelyPoint
 from shapely.prepared import prep
 
+from geo.analyses.hotspot_messages import hotspot_explanation
 from geo.analyses.scales import CANDIDATE_RESOLUTIONS, MINIMUM_MEAN_INCIDENTS
 from geo.models import AnalysisCell, AnalysisRun
 from geo.services import analysis_run_execute, analysis_run_request, result_for_reader
@@ -256,16 +256,34 @@ def test_the_analysts_resolution_wins_and_the_result_says_it_was_asked(world):
     assert explanation["details"][0].startswith("Resolution 7, about 5 km² per cell, as asked.")
 
 
-def test_one_cell_is_counted_in_the_singular(world):
-    from geo.analyses.hotspot_messages import hotspot_explanation
-
+def test_the_result_speaks_the_readers_language_in_the_singular_and_the_plural(world, client):
     rng = np.random.default_rng(22)
     latitudes, longitudes = together(uniform(rng, 500, 0.5), around(rng, TOWN, 100, 0.005))
     incidents_at(latitudes, longitudes)
-    summary = hotspots_run(world.users["mission_analyst"]).result["summary"]
-
+    analyst = world.users["mission_analyst"]
+    run = hotspots_run(analyst)
+    summary = run.result["summary"]
     one = {**summary, "significant": {"cells": 1, "hot": 1, "cold": 0, "uncorrected": 1}}
-    headline = hotspot_explanation(one)["headline"]
+    none = {**summary, "significant": {"cells": 0, "hot": 0, "cold": 0, "uncorrected": 3}}
+    none = {**none, "stability": {"significant": 0, "stable": 0, "neighbours": []}}
 
-    assert headline.endswith(": 1 hot spot, 0 cold spots.")
-    assert not math.isnan(summary["scale"]["cell_area_km2"])
+    assert hotspot_explanation(one)["headline"].endswith(": 1 hot spot, 0 cold spots.")
+    with translation.override("fr"):
+        french = hotspot_explanation(summary)
+        french_one = hotspot_explanation(one)
+        french_none = hotspot_explanation(none)
+
+    hot = summary["significant"]["hot"]
+    assert french["headline"].startswith(f"{hot} cellules sur ")
+    assert french["headline"].endswith(f"{hot} points chauds, 0 point froid.")
+    assert french_one["headline"] == (
+        f"1 cellule sur {french_one['headline'].split(' sur ')[1].split(' ')[0]} significative"
+        " (correction FDR) : 1 point chaud, 0 point froid."
+    )
+    assert french["details"][0].startswith(f"Résolution {summary['scale']['resolution']}, environ")
+    assert "3 cellules passeraient le seuil de confiance de 90 %" in french_none["next_step"]
+    # The run's page says it too, in the analyst's language.
+    client.force_login(analyst)
+    page = client.get(f"/analyses/{run.pk}", headers={"accept-language": "fr"})
+    html = page.content.decode()
+    assert f"{hot} cellules sur {summary['cells']} significatives (correction FDR)" in html

@@ -67,17 +67,19 @@ def _headline(significant: dict, cells: int, *, fdr: bool) -> str:
             )
         )
         return text % figures
+    # Counted on the significant cells: English's noun follows N ("1 of 362 cells"), but
+    # French's follows k ("1 cellule sur 362"), and a translation may need either.
     text = (
         ngettext(
-            "%(significant)s of %(cells)s cell significant (FDR-corrected):",
             "%(significant)s of %(cells)s cells significant (FDR-corrected):",
-            cells,
+            "%(significant)s of %(cells)s cells significant (FDR-corrected):",
+            significant["cells"],
         )
         if fdr
         else ngettext(
-            "%(significant)s of %(cells)s cell significant (not corrected for multiple tests):",
             "%(significant)s of %(cells)s cells significant (not corrected for multiple tests):",
-            cells,
+            "%(significant)s of %(cells)s cells significant (not corrected for multiple tests):",
+            significant["cells"],
         )
     )
     kinds = [
@@ -179,7 +181,7 @@ def _scale(scale: dict) -> str:
     if others:
         text += " (" + _(", ").join(others) + ")"
     if dropped:
-        text += "; " + ngettext(
+        text += _("; ") + ngettext(
             "resolution %(dropped)s left out: fewer than %(minimum)s incidents per occupied "
             "cell on average",
             "resolutions %(dropped)s left out: fewer than %(minimum)s incidents per occupied "
