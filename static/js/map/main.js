@@ -95,8 +95,8 @@ for (const box of layerBoxes) box.addEventListener("change", () => { applyLayers
 
 const runLayers = {};
 const legend = document.getElementById("map-legend");
-// `zoom`: the analyst asked for this run (analysed or chosen it), so the map shows all of it;
-// a run opened from a shared link keeps the link's view.
+// `zoom`: the analyst asked for this hot-spot run (analysed or chosen it), so the map shows
+// all of its study area; a run opened from a shared link keeps the link's view.
 async function showRun(kind, { zoom = false } = {}) {
   if (runLayers[kind]) map.removeLayer(runLayers[kind]);
   delete runLayers[kind];
@@ -109,9 +109,11 @@ async function showRun(kind, { zoom = false } = {}) {
   try {
     runLayers[kind] = await analysisLayer(kind, id, settings.urls, text);
     runLayers[kind].addTo(map);
-    if (kind === "hotspots") showExplanation(legend, runLayers[kind].run, text);
-    const bounds = runLayers[kind].getBounds?.();
-    if (zoom && bounds?.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
+    if (kind === "hotspots") {
+      showExplanation(legend, runLayers[kind].run, text);
+      const bounds = runLayers[kind].getBounds();
+      if (zoom && bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
+    }
     container.dataset[`run${kind[0].toUpperCase()}${kind.slice(1)}`] = id;
   } catch (error) {
     errors.textContent = `${text.textError} ${error.message}`;
