@@ -105,9 +105,16 @@ def _next_step(summary: dict) -> str:
             "Widen the period or the area, so that more incidents are compared"
         )
     ]
-    if summary["scale"]["reason"] == ASKED:
+    scale = summary["scale"]
+    finer_kept = any(
+        candidate["kept"] and candidate["resolution"] > scale["resolution"]
+        for candidate in scale["candidates"]
+    )
+    if scale["reason"] == ASKED:
         steps.append(_("or leave the resolution empty, so that it is chosen from the data"))
-    else:
+    elif finer_kept:
+        # A finer grid had enough incidents per cell but less clustering overall: a local
+        # concentration may still show there.
         steps.append(_("or choose a finer resolution to look for local concentrations"))
     uncorrected = summary["significant"].get("uncorrected", 0)
     if summary["fdr"] and uncorrected:
