@@ -33,7 +33,9 @@ logger = logging.getLogger(__name__)
 
 # What the nightly schedule keeps fresh for every mission.
 STANDARD_ANALYSES: dict[str, dict] = {
-    AnalysisKind.HOTSPOTS: {"resolution": 7},
+    # No resolution: the scale is chosen from each mission's incidents (geo.analyses.scales);
+    # a fixed resolution 7 left every hexagon "not significant" at mission scale (issue 22).
+    AnalysisKind.HOTSPOTS: {},
     AnalysisKind.CLUSTERS: {"distance_m": 2000, "min_incidents": 5},
     AnalysisKind.DENSITY: {},
     AnalysisKind.TRENDS: {"period": "month"},
