@@ -284,6 +284,8 @@ def test_the_result_speaks_the_readers_language_in_the_singular_and_the_plural(w
     assert "3 cellules passeraient le seuil de confiance de 90 %" in french_none["next_step"]
     # The run's page says it too, in the analyst's language.
     client.force_login(analyst)
-    page = client.get(f"/analyses/{run.pk}", headers={"accept-language": "fr"})
+    # The request's language stays active in this thread after it: restored for the tests after.
+    with translation.override(translation.get_language()):
+        page = client.get(f"/analyses/{run.pk}", headers={"accept-language": "fr"})
     html = page.content.decode()
     assert f"{hot} cellules sur {summary['cells']} significatives (correction FDR)" in html

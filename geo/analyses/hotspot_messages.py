@@ -199,7 +199,8 @@ def _scale(scale: dict) -> str:
 
 
 def _stability(stability: dict) -> str:
-    neighbours = stability["neighbours"]
+    neighbours = [neighbour for neighbour in stability["neighbours"] if neighbour["compared"]]
+    left_out = [neighbour for neighbour in stability["neighbours"] if not neighbour["compared"]]
     figures = {
         "stable": _number(stability["stable"]),
         "significant": _number(stability["significant"]),
@@ -225,6 +226,10 @@ def _stability(stability: dict) -> str:
         )
         % {"resolution": neighbour["resolution"], "cells": _number(neighbour["cells"])}
         for neighbour in neighbours
+    ] + [
+        _("resolution %(resolution)s not compared (%(occupied)s cells with incidents, too many)")
+        % {"resolution": neighbour["resolution"], "occupied": _number(neighbour["occupied"])}
+        for neighbour in left_out
     ]
     each_text = _("; ").join(each)
     return f"{text} {each_text[:1].upper()}{each_text[1:]}."

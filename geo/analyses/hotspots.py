@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from geo.analyses.errors import AnalysisError
-from geo.analyses.hexagons import cell_centre, points_binned, points_read
+from geo.analyses.hexagons import cell_centre, points_read
 from geo.analyses.source import Progress
 
 # Fewer cells than this and a local statistic says nothing.
@@ -23,6 +23,10 @@ MINIMUM_CELLS = 8
 TOP_CELLS = 20
 # Cells whose area is averaged for "about 36 km² per cell" (areas vary little within a view).
 AREA_SAMPLE = 500
+# A neighbouring resolution with more occupied cells than this is not compared for the
+# stability figure: its study area and weights (about seven cells a cell, built one h3 call
+# at a time) would cost more than the analysis itself, about 5 s for 80,000 cells.
+STABILITY_MAX_OCCUPIED_CELLS = 50_000
 # Why a resolution was used: the peak of Moran's I z among the kept candidates
 # (geo.analyses.scales); the coarsest candidate when none was kept; the analyst's own.
 PEAK, FALLBACK, ASKED = "peak", "coarsest", "analyst"
@@ -40,63 +44,45 @@ class HotspotParameters:
 
 def analyse(incidents: QuerySet, parameters: HotspotParameters, progress: Progress) -> dict:
     # Imported here, when an analysis runs in a worker: the web process never loads PySAL.
-    from geo.analyses import scales, statistics
+    from geo.analyses import scales
 
     points = points_read(incidents, measure=parameters.measure)
     progress(10)
     if len(points) == 0:
         raise AnalysisError(_("No incidents match the filter."))
-    # Empty cells beyond the points' extent are not known to be empty (statistics.study_area).
-    hull = statistics.points_hull(points["latitude"], points["longitude"])
-    binned: dict[int, scales.Binned] = {}
-
-    def binned_at(resolution: int) -> scales.Binned:
-        if resolution not in binned:
-            binned[resolution] = points_binned(points, resolution=resolution)
-        return binned[resolution]
-
+    grids = scales.Grids(points, rings=parameters.rings)
     if parameters.resolution is None:
-        resolution, reason, candidates = scales.resolution_choose(
-            binned_at, rings=parameters.rings, hull=hull
-        )
+        resolution, reason, candidates = scales.resolution_choose(grids)
     else:
         resolution, reason = parameters.resolution, ASKED
         # The analyst's resolution, assessed as a candidate would be: the result says
         # whether it has enough incidents per cell and how clustered they are at it.
-        candidates = [
-            scales.candidate_assess(
-                binned_at(resolution), resolution=resolution, rings=parameters.rings, hull=hull
-            )
-        ]
+        candidates = [scales.candidate_assess(grids, resolution)]
     progress(30)
-    gi = _gi_star_at(binned_at(resolution), parameters, hull)
-    if gi is None:
-        cells, counts, _incidents = binned_at(resolution)
+    area = grids.area(resolution)
+    hotspot = _gi_star(area, parameters)
+    if hotspot is None:
         raise AnalysisError(
             _("Gi* needs at least %(minimum)d cells; the filter gives %(cells)d.")
-            % {
-                "minimum": MINIMUM_CELLS,
-                "cells": len(statistics.study_area(cells, counts, parameters.rings, hull=hull)[0]),
-            }
+            % {"minimum": MINIMUM_CELLS, "cells": len(area.cells)}
         )
-    area_cells, area_counts, hotspot = gi
     progress(60)
-    stability = _stability(area_cells, hotspot.spot_class, resolution, binned_at, parameters, hull)
+    stability = _stability(area.cells, hotspot.spot_class, resolution, grids, parameters)
     progress(85)
-    summary = _summary(area_cells, area_counts, hotspot)
+    summary = _summary(area.cells, area.counts, hotspot)
     summary.update(
-        incidents=float(binned_at(resolution)[2].sum()),
+        incidents=float(grids.binned(resolution)[2].sum()),
         measure=parameters.measure,
         significant=_significant(hotspot),
         scale={
             "resolution": resolution,
             "rings": parameters.rings,
             "reason": reason,
-            "cell_area_km2": _mean_cell_area_km2(area_cells),
+            "cell_area_km2": _mean_cell_area_km2(area.cells),
             "candidates": [candidate.as_dict() for candidate in candidates],
             "minimum_mean_incidents": scales.MINIMUM_MEAN_INCIDENTS,
         },
-        study_area=_study_area(area_cells, len(binned_at(resolution)[0])),
+        study_area=_study_area(area.cells, len(grids.binned(resolution)[0])),
         stability=stability,
         fdr=parameters.fdr,
         permutations=parameters.permutations,
@@ -104,8 +90,8 @@ def analyse(incidents: QuerySet, parameters: HotspotParameters, progress: Progre
     return {
         "summary": summary,
         "cells": {
-            "cell": area_cells,
-            "incidents": area_counts,
+            "cell": area.cells,
+            "incidents": area.counts,
             "z_score": hotspot.z_score,
             "p_value": hotspot.p_value,
             "spot_class": hotspot.spot_class,
@@ -113,23 +99,18 @@ def analyse(incidents: QuerySet, parameters: HotspotParameters, progress: Progre
     }
 
 
-def _gi_star_at(binned, parameters: HotspotParameters, hull):
-    """(study area cells, their counts, Gi*) at the resolution of `binned`, or None when the
-    study area has too few cells."""
+def _gi_star(area, parameters: HotspotParameters):
+    """Gi* over a study area (scales.StudyArea), or None when it has too few cells."""
     from geo.analyses import statistics
 
-    cells, counts, _incidents = binned
-    area_cells, area_counts = statistics.study_area(cells, counts, parameters.rings, hull=hull)
-    if len(area_cells) < MINIMUM_CELLS:
+    if area.weights is None:
         return None
-    weights = statistics.hexagon_weights(area_cells, parameters.rings)
-    hotspot = statistics.gi_star(
-        area_counts, weights, permutations=parameters.permutations, fdr=parameters.fdr
+    return statistics.gi_star(
+        area.counts, area.weights, permutations=parameters.permutations, fdr=parameters.fdr
     )
-    return area_cells, area_counts, hotspot
 
 
-def _stability(area_cells, spot_class, resolution: int, binned_at, parameters, hull) -> dict:
+def _stability(area_cells, spot_class, resolution: int, grids, parameters) -> dict:
     """The cells significant at `resolution` that are spots of the same kind at one of its
     neighbouring resolutions (parent or children), and each neighbour's own figures."""
     from geo.analyses import scales
@@ -138,14 +119,18 @@ def _stability(area_cells, spot_class, resolution: int, binned_at, parameters, h
     stable = np.zeros(len(significant), dtype=bool)
     neighbours = []
     for neighbour in scales.neighbouring_resolutions(resolution):
-        gi = _gi_star_at(binned_at(neighbour), parameters, hull)
-        if gi is None:
+        occupied = len(grids.binned(neighbour)[0])
+        if occupied > STABILITY_MAX_OCCUPIED_CELLS:
+            neighbours.append({"resolution": neighbour, "compared": False, "occupied": occupied})
             continue
-        neighbour_cells, _counts, neighbour_spots = gi
+        neighbour_area = grids.area(neighbour)
+        neighbour_spots = _gi_star(neighbour_area, parameters)
+        if neighbour_spots is None:
+            continue
         shared = scales.also_significant(
             area_cells[significant],
             spot_class[significant],
-            neighbour_cells,
+            neighbour_area.cells,
             neighbour_spots.spot_class,
             neighbour,
         )
@@ -153,6 +138,7 @@ def _stability(area_cells, spot_class, resolution: int, binned_at, parameters, h
         neighbours.append(
             {
                 "resolution": neighbour,
+                "compared": True,
                 **_significant(neighbour_spots),
                 "shared": int(shared.sum()),
             }

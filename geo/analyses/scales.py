@@ -11,14 +11,14 @@ resolution whose Moran's I z-score is highest is chosen.
 Pure numpy/PySAL over binned counts; imported in the worker only (it loads esda).
 """
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import h3.api.numpy_int as h3_int
 import numpy as np
-from scipy.spatial import Delaunay
+from libpysal.graph import Graph
 
 from geo.analyses import statistics
+from geo.analyses.hexagons import points_binned
 from geo.analyses.hotspots import FALLBACK, MINIMUM_CELLS, PEAK
 
 CANDIDATE_RESOLUTIONS: tuple[int, ...] = (5, 6, 7, 8, 9)
@@ -38,7 +38,9 @@ class Candidate:
     resolution: int
     occupied_cells: int
     mean_incidents: float  # per occupied cell
-    cells: int  # in the study area (occupied cells and the rings around them)
+    # In the study area (occupied cells and the rings around them); None when the mean
+    # already rules the resolution out.
+    cells: int | None
     morans_i: float | None
     z_score: float | None
     kept: bool
@@ -51,36 +53,74 @@ class Candidate:
 Binned = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def candidate_assess(
-    binned: Binned, *, resolution: int, rings: int, hull: Delaunay | None = None
-) -> Candidate:
-    """Moran's I of a resolution's counts over the study area Gi* would use (the occupied
-    cells and every cell within `rings` of one), with the same neighbourhood."""
-    cells, counts, incidents = binned
+@dataclass(frozen=True)
+class StudyArea:
+    """The cells compared at a resolution (statistics.study_area), their counts, and their
+    weights; no weights when there are fewer than MINIMUM_CELLS cells, too few to compare."""
+
+    cells: np.ndarray
+    counts: np.ndarray
+    weights: Graph | None
+
+
+class Grids:
+    """An analysis's points on the H3 grid at any resolution: binned, and their study area
+    with its weights, each computed once, since choosing the scale (Moran's I), Gi* and the
+    stability figures read the same ones."""
+
+    def __init__(self, points: np.ndarray, *, rings: int):
+        self.points = points
+        self.rings = rings
+        # Empty cells beyond the points' extent are not known to be empty (study_area).
+        self.hull = statistics.points_hull(points["latitude"], points["longitude"])
+        self._binned: dict[int, Binned] = {}
+        self._areas: dict[int, StudyArea] = {}
+
+    def binned(self, resolution: int) -> Binned:
+        if resolution not in self._binned:
+            self._binned[resolution] = points_binned(self.points, resolution=resolution)
+        return self._binned[resolution]
+
+    def area(self, resolution: int) -> StudyArea:
+        if resolution not in self._areas:
+            cells, counts, _incidents = self.binned(resolution)
+            area_cells, area_counts = statistics.study_area(
+                cells, counts, self.rings, hull=self.hull
+            )
+            weights = (
+                statistics.hexagon_weights(area_cells, self.rings)
+                if len(area_cells) >= MINIMUM_CELLS
+                else None
+            )
+            self._areas[resolution] = StudyArea(area_cells, area_counts, weights)
+        return self._areas[resolution]
+
+
+def candidate_assess(grids: Grids, resolution: int) -> Candidate:
+    """Moran's I of a resolution's counts over the study area Gi* uses (the occupied cells
+    and every cell within `rings` of one, inside the points' hull), with the same
+    neighbourhood."""
+    cells, _counts, incidents = grids.binned(resolution)
     occupied = len(cells)
     mean = float(incidents.sum() / occupied) if occupied else 0.0
-    area_cells, area_counts = statistics.study_area(cells, counts, rings, hull=hull)
-    enough = mean >= MINIMUM_MEAN_INCIDENTS and len(area_cells) >= MINIMUM_CELLS
-    if not enough:
-        # A resolution too fine to keep is not worth its weights (the finest have the most
-        # cells): its Moran's I is left out.
-        return Candidate(resolution, occupied, mean, len(area_cells), None, None, False)
-    moran = statistics.global_morans_i(area_counts, statistics.hexagon_weights(area_cells, rings))
+    if mean < MINIMUM_MEAN_INCIDENTS:
+        # A resolution too fine to keep is not worth its study area and weights (the finest
+        # have the most cells): its Moran's I is left out.
+        return Candidate(resolution, occupied, mean, None, None, None, False)
+    area = grids.area(resolution)
+    if area.weights is None:
+        return Candidate(resolution, occupied, mean, len(area.cells), None, None, False)
+    moran = statistics.global_morans_i(area.counts, area.weights)
     return Candidate(
-        resolution, occupied, mean, len(area_cells), moran.morans_i, moran.z_score, True
+        resolution, occupied, mean, len(area.cells), moran.morans_i, moran.z_score, True
     )
 
 
-def resolution_choose(
-    binned_at: Callable[[int], Binned], *, rings: int, hull: Delaunay | None = None
-) -> tuple[int, str, list[Candidate]]:
+def resolution_choose(grids: Grids) -> tuple[int, str, list[Candidate]]:
     """The candidate resolution whose Moran's I z-score peaks, among those kept; the
     coarsest candidate when none is kept (too few incidents for any of them). Returns the
     resolution, why (PEAK or FALLBACK) and every candidate assessed."""
-    candidates = [
-        candidate_assess(binned_at(resolution), resolution=resolution, rings=rings, hull=hull)
-        for resolution in CANDIDATE_RESOLUTIONS
-    ]
+    candidates = [candidate_assess(grids, resolution) for resolution in CANDIDATE_RESOLUTIONS]
     kept = [candidate for candidate in candidates if candidate.kept]
     if not kept:
         return min(CANDIDATE_RESOLUTIONS), FALLBACK, candidates
