@@ -289,3 +289,29 @@ def test_the_result_speaks_the_readers_language_in_the_singular_and_the_plural(w
         page = client.get(f"/analyses/{run.pk}", headers={"accept-language": "fr"})
     html = page.content.decode()
     assert f"{hot} cellules sur {summary['cells']} significatives (correction FDR)" in html
+
+
+def test_a_spot_is_stable_when_its_parent_or_a_child_is_a_spot_of_the_same_kind():
+    from geo.analyses.scales import also_significant
+
+    hot, cold, other = (h3.latlng_to_cell(*place, 7) for place in (TOWN, BROAD, TIGHT))
+    cells = np.array([h3.str_to_int(cell) for cell in (hot, cold, other)], dtype=np.int64)
+    classes = np.array([3, -2, 1])
+    parents = [h3.str_to_int(h3.cell_to_parent(cell, 6)) for cell in (hot, cold, other)]
+    # At resolution 6: the hot cell's parent hot, the cold cell's parent hot (another kind),
+    # the third cell's parent absent.
+    at_six = also_significant(
+        cells, classes, np.array(parents[:2], dtype=np.int64), np.array([1, 2]), 6
+    )
+    assert at_six.tolist() == [True, False, False]
+    # At resolution 8: one child of the cold cell cold, the hot cell's children all quiet.
+    children = [h3.str_to_int(child) for child in h3.cell_to_children(cold, 8)]
+    quiet = [h3.str_to_int(child) for child in h3.cell_to_children(hot, 8)]
+    at_eight = also_significant(
+        cells,
+        classes,
+        np.array(children + quiet, dtype=np.int64),
+        np.array([0] * (len(children) - 1) + [-1] + [0] * len(quiet)),
+        8,
+    )
+    assert at_eight.tolist() == [False, True, False]
