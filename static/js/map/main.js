@@ -126,7 +126,7 @@ for (const kind of RUN_KINDS) {
     select.add(new Option(`#${view.runs[kind]}`, view.runs[kind]));
   }
   select.value = view.runs[kind];
-  select.addEventListener("change", async () => { await showRun(kind, { zoom: true }); saveView(); });
+  select.addEventListener("change", () => { showRun(kind, { zoom: true }); saveView(); });
 }
 
 // --- Time slider ----------------------------------------------------------------------
