@@ -227,8 +227,8 @@ def _stability(stability: dict) -> str:
         % {"resolution": neighbour["resolution"], "cells": _number(neighbour["cells"])}
         for neighbour in neighbours
     ] + [
-        _("resolution %(resolution)s not compared (%(occupied)s cells with incidents, too many)")
-        % {"resolution": neighbour["resolution"], "occupied": _number(neighbour["occupied"])}
+        _("resolution %(resolution)s not compared (more than %(limit)s cells with incidents)")
+        % {"resolution": neighbour["resolution"], "limit": _number(neighbour["limit"])}
         for neighbour in left_out
     ]
     each_text = _("; ").join(each)

@@ -118,10 +118,16 @@ def _stability(area_cells, spot_class, resolution: int, grids, parameters) -> di
     significant = np.flatnonzero(spot_class != 0)
     stable = np.zeros(len(significant), dtype=bool)
     neighbours = []
+    chosen_occupied = len(grids.binned(resolution)[0])
     for neighbour in scales.neighbouring_resolutions(resolution):
-        occupied = len(grids.binned(neighbour)[0])
+        # A finer grid has at least as many occupied cells: past the limit, it is not even
+        # binned (about 1 s a million incidents).
+        too_many = neighbour > resolution and chosen_occupied > STABILITY_MAX_OCCUPIED_CELLS
+        occupied = chosen_occupied if too_many else len(grids.binned(neighbour)[0])
         if occupied > STABILITY_MAX_OCCUPIED_CELLS:
-            neighbours.append({"resolution": neighbour, "compared": False, "occupied": occupied})
+            neighbours.append(
+                {"resolution": neighbour, "compared": False, "limit": STABILITY_MAX_OCCUPIED_CELLS}
+            )
             continue
         neighbour_area = grids.area(neighbour)
         neighbour_spots = _gi_star(neighbour_area, parameters)
