@@ -1,7 +1,7 @@
 """Hot-spot analysis speed, end to end, as a worker runs it.
 
     .venv/bin/python bench/hotspots_benchmark.py [--sizes 10000 100000 1000000]
-        [--resolution 7] [--rings 1] [--permutation-incidents 50000]
+        [--resolution 7|auto] [--rings 1] [--permutation-incidents 50000]
         [--permutation-resolution 7] [--permutations 999] [--skip-permutations]
 
 (`--sizes` with no number runs only the permutations.)
@@ -278,8 +278,8 @@ def _instrument() -> None:
     sent: this script is the worker."""
     progress_recorder = services._progress_recorder
 
-    def recorder(run_id: int):
-        record = progress_recorder(run_id)
+    def recorder(run_id: int, attempt: int):
+        record = progress_recorder(run_id, attempt)
 
         def timed_record(percent: int) -> None:
             _mark(f"progress {percent}")
@@ -291,7 +291,7 @@ def _instrument() -> None:
     services._store = _timed_call("store", services._store)
     services.cells_store = _timed_call("cells_store", services.cells_store)
     services.clusters_store = _timed_call("clusters_store", services.clusters_store)
-    services._enqueue = lambda run_id: None
+    services.job_enqueue = lambda *, job: ""
 
 
 _instrument()
@@ -328,10 +328,11 @@ def end_to_end(requester, kind: str, parameters: dict, acronym: str, stages) -> 
 
 HOTSPOT_STAGES = [
     ("start", "requested", "request: filter, fingerprint, run row"),
-    ("requested", "progress 20", "claim, cell_counts"),
-    ("progress 20", "progress 40", "study_area, hexagon_weights"),
-    ("progress 40", "progress 80", "gi_star"),
-    ("progress 80", "store start", "summary"),
+    ("requested", "progress 10", "claim, read the points"),
+    ("progress 10", "progress 30", "scale: bin, study areas, weights, Moran's I"),
+    ("progress 30", "progress 60", "gi_star"),
+    ("progress 60", "progress 85", "stability: Gi* at the neighbouring resolutions"),
+    ("progress 85", "store start", "summary"),
     ("store start", "cells_store start", "lock run, delete earlier rows"),
     ("cells_store start", "cells_store end", "cells_store (polygons, COPY)"),
     ("cells_store end", "store end", "result, state, commit"),
@@ -403,7 +404,8 @@ def peak_memory() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--resolution", type=int, default=7)
+    # "auto": no resolution, the scale chosen from the data (geo.analyses.scales).
+    parser.add_argument("--resolution", default="7")
     parser.add_argument("--rings", type=int, default=1)
     parser.add_argument("--permutation-incidents", type=int, default=50_000)
     parser.add_argument("--permutation-resolution", type=int, default=7)
@@ -416,12 +418,14 @@ def main() -> None:
     with benchmark_mission(ACRONYM, "Hot-spot benchmark mission") as (mission, contingent):
         for size in arguments.sizes:
             generated_incidents(size, contingent)
-            parameters = {"resolution": arguments.resolution, "rings": arguments.rings}
+            asked = None if arguments.resolution == "auto" else int(arguments.resolution)
+            parameters = {"resolution": asked, "rings": arguments.rings}
             print(f"  hot spots {parameters}, analytic p-values, FDR:")
             run = end_to_end(requester, "hotspots", parameters, ACRONYM, HOTSPOT_STAGES)
             if size == 1_000_000:
                 print(f"  1,000,000 incidents end to end: {verdict(run.seconds, 15)}")
-            hotspot_stages(requester, ACRONYM, run, arguments.resolution, arguments.rings)
+            resolution = run.result["summary"]["scale"]["resolution"]
+            hotspot_stages(requester, ACRONYM, run, resolution, arguments.rings)
             print(f"  peak memory of the process so far {peak_memory()}")
             incidents_delete(mission)
 

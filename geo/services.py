@@ -22,6 +22,7 @@ from armsmonitor.jobs import (
 )
 from geo.analyses import trends
 from geo.analyses.errors import AnalysisCancelled, AnalysisError
+from geo.analyses.hotspot_messages import hotspot_explanation
 from geo.analyses.kinds import ANALYSES
 from geo.analyses.source import analysis_choice, analysis_incidents, data_fingerprint
 from geo.analyses.storage import cells_store, clusters_store, run_rows_delete
@@ -32,7 +33,9 @@ logger = logging.getLogger(__name__)
 
 # What the nightly schedule keeps fresh for every mission.
 STANDARD_ANALYSES: dict[str, dict] = {
-    AnalysisKind.HOTSPOTS: {"resolution": 7},
+    # No resolution: the scale is chosen from each mission's incidents (geo.analyses.scales);
+    # a fixed resolution 7 left every hexagon "not significant" at mission scale (issue 22).
+    AnalysisKind.HOTSPOTS: {},
     AnalysisKind.CLUSTERS: {"distance_m": 2000, "min_incidents": 5},
     AnalysisKind.DENSITY: {},
     AnalysisKind.TRENDS: {"period": "month"},
@@ -264,12 +267,21 @@ def mission_analyses_refresh(*, mission: Mission) -> list[AnalysisRun]:
 
 def result_for_reader(run: AnalysisRun, reader) -> dict | None:
     """The stored result as `reader` may see it: gender-disaggregated figures only for
-    readers entitled to them, counts of people small-cell suppressed (trends.suppressed)."""
+    readers entitled to them, counts of people small-cell suppressed (trends.suppressed).
+
+    A hot-spot result also says what it found, in the reader's language ("explanation",
+    geo.analyses.hotspot_messages)."""
     if run.result is None:
         return None
     if rules.has_perm("incidents.view_gender_data", reader):
-        return trends.suppressed(run.result) if run.kind == AnalysisKind.TRENDS else run.result
-    return {name: value for name, value in run.result.items() if name != "gender"}
+        result = trends.suppressed(run.result) if run.kind == AnalysisKind.TRENDS else run.result
+    else:
+        result = {name: value for name, value in run.result.items() if name != "gender"}
+    if run.kind == AnalysisKind.HOTSPOTS:
+        explanation = hotspot_explanation(result.get("summary", {}))
+        if explanation is not None:
+            result = {**result, "explanation": explanation}
+    return result
 
 
 def run_is_stale(run: AnalysisRun) -> bool:

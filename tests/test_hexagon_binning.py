@@ -95,7 +95,9 @@ def test_weapons_and_periods_are_counted_in_the_hexagon_containing_the_point(wor
 
 
 def test_hot_spots_store_each_edge_point_in_the_hexagon_containing_it(world):
-    points = edge_points(6, 6)
+    # Three far corners widen the points' hull, so that the study area around the edge
+    # points holds the cells Gi* needs (empty cells outside the hull are left out).
+    points = [*edge_points(6, 6), (4.0, 16.0), (7.0, 16.5), (5.5, 21.0)]
     for latitude, longitude in points:
         seizure(longitude, latitude)
     analyst = world.users["mission_analyst"]

@@ -94,6 +94,43 @@ def cell_counts(
     Each incident is counted in the cell containing the point a reader may see
     (`shown_location`: the exact point, or the generalised one), as h3 gives it.
     """
+    rows = _chosen_points(incidents, measure=measure, period=period)
+    if not len(rows):
+        return np.empty(0, np.int64), np.empty(0), np.empty(0, "datetime64[D]")
+    counts = rows["weight"].astype(np.float64) if measure == "weapons" else None
+    periods = (
+        (rows["period"].astype(np.int64) + _POSTGRES_EPOCH_DAYS).astype("datetime64[D]")
+        if period
+        else np.empty(0, "datetime64[D]")
+    )
+    return _merge_duplicates(_cells_of(rows, resolution), counts, periods)
+
+
+def points_read(incidents: QuerySet, *, measure: str) -> np.ndarray:
+    """The points of the chosen incidents, read once to be binned at several resolutions
+    (`points_binned`): choosing a hot-spot grid's scale bins the same points at each
+    candidate resolution."""
+    return _chosen_points(incidents, measure=measure, period=None)
+
+
+def points_binned(
+    points: np.ndarray, *, resolution: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points of `points_read` per H3 cell at `resolution`: (cells as int64 ids, counts of
+    the measure read, counts of incidents), sorted by cell."""
+    if not len(points):
+        return np.empty(0, np.int64), np.empty(0), np.empty(0)
+    cells = _cells_of(points, resolution)
+    unique_cells, incidents_per_cell, _ = _merge_duplicates(cells, None, ())
+    if "weight" not in (points.dtype.names or ()):
+        return unique_cells, incidents_per_cell, incidents_per_cell
+    weights = points["weight"].astype(np.float64)
+    return unique_cells, _merge_duplicates(cells, weights, ())[1], incidents_per_cell
+
+
+def _chosen_points(incidents: QuerySet, *, measure: str, period: str | None) -> np.ndarray:
+    """The points a reader may see of the chosen incidents, as a record array of
+    `latitude`, `longitude`, and `weight` (weapons seized) and `period` when asked."""
     sql, params = chosen_points_sql(incidents, "occurred_at")
     weighted = measure == "weapons"
     weight = ", coalesce(seized.weapons, 0)::float8" if weighted else ""
@@ -111,10 +148,11 @@ def cell_counts(
         FROM chosen {join}
         WHERE latitude IS NOT NULL
     """
-    rows = _copy_rows(query, (*params, *([period] if period else [])), fields)
-    if not len(rows):
-        return np.empty(0, np.int64), np.empty(0), np.empty(0, "datetime64[D]")
-    cells = np.fromiter(
+    return _copy_rows(query, (*params, *([period] if period else [])), fields)
+
+
+def _cells_of(rows: np.ndarray, resolution: int) -> np.ndarray:
+    return np.fromiter(
         map(
             h3_int.latlng_to_cell,
             rows["latitude"].tolist(),
@@ -124,13 +162,6 @@ def cell_counts(
         dtype=np.uint64,
         count=len(rows),
     ).view(np.int64)
-    counts = rows["weight"].astype(np.float64) if weighted else None
-    periods = (
-        (rows["period"].astype(np.int64) + _POSTGRES_EPOCH_DAYS).astype("datetime64[D]")
-        if period
-        else np.empty(0, "datetime64[D]")
-    )
-    return _merge_duplicates(cells, counts, periods)
 
 
 def _merge_duplicates(cells, counts, periods):

@@ -52,8 +52,11 @@ class HotspotParametersForm(ParametersForm):
     resolution = forms.IntegerField(
         label=_("Hexagon resolution (H3)"),
         min_value=3,
-        max_value=8,
-        help_text=_("7: hexagons of about 5 km²; 6: 36 km²; 5: 250 km²; 8: 0.7 km²."),
+        max_value=9,
+        help_text=_(
+            "Empty: chosen from the data (where Moran's I peaks). 5: hexagons of about"
+            " 250 km²; 6: 36 km²; 7: 5 km²; 8: 0.7 km²; 9: 0.1 km²."
+        ),
     )
     rings = forms.IntegerField(
         label=_("Neighbourhood (rings of hexagons)"), min_value=1, max_value=5
@@ -90,7 +93,12 @@ class TrendParametersForm(ParametersForm):
 
 class EmergingParametersForm(ParametersForm):
     parameters_class = EmergingParameters
-    resolution = HotspotParametersForm.base_fields["resolution"]
+    resolution = forms.IntegerField(
+        label=_("Hexagon resolution (H3)"),
+        min_value=3,
+        max_value=8,
+        help_text=_("7: hexagons of about 5 km²; 6: 36 km²; 5: 250 km²; 8: 0.7 km²."),
+    )
     rings = HotspotParametersForm.base_fields["rings"]
     period = forms.ChoiceField(label=_("Time step"), choices=PERIOD_CHOICES)
     steps = forms.IntegerField(

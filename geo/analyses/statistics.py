@@ -14,6 +14,7 @@ from esda.crand import crand
 from esda.getisord import _g_local_star_crand
 from libpysal.graph import Graph
 from scipy import sparse, stats
+from scipy.spatial import ConvexHull, Delaunay, QhullError
 
 # ArcGIS's Gi_Bin: ±3, ±2, ±1 for 99, 95 and 90 % confidence.
 CONFIDENCE_LEVELS: tuple[tuple[int, float], ...] = ((1, 0.10), (2, 0.05), (3, 0.01))
@@ -60,7 +61,9 @@ class HotspotStatistics:
     spot_class: np.ndarray
 
 
-def study_area(cells: np.ndarray, counts: np.ndarray, rings: int) -> tuple[np.ndarray, np.ndarray]:
+def study_area(
+    cells: np.ndarray, counts: np.ndarray, rings: int, *, hull: Delaunay | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The cells with data and every cell within `rings` grid steps of one, sorted by cell id;
     counts aligned, 0 for the added cells.
 
@@ -68,6 +71,11 @@ def study_area(cells: np.ndarray, counts: np.ndarray, rings: int) -> tuple[np.nd
     the data belong in it (as in the fishnet of ArcGIS's hot spot analysis); empty cells far
     from any data would only lower the mean and make every busy cell look hot, so the area
     stops `rings` steps out.
+
+    With `hull` (`points_hull` of the points counted), an empty cell whose centre lies outside
+    the points' convex hull is left out too: beyond the data's extent a cell is not known to
+    be empty (the filter, a map view's box, stopped there), and counting it as 0 made evenly
+    spread incidents look hot wherever they were, against the zeros around them.
     """
     cells = np.asarray(cells, dtype=np.int64)
     counts = np.asarray(counts)
@@ -81,10 +89,32 @@ def study_area(cells: np.ndarray, counts: np.ndarray, rings: int) -> tuple[np.nd
         return cells, counts
     _require_one_resolution(cells)
     _, surroundings = _grid_disks(cells, rings)
+    if hull is not None:
+        # Only the empty cells are tested (one h3 call each): cells with data always stay.
+        surroundings = np.setdiff1d(surroundings, cells)
+        surroundings = surroundings[_inside(hull, surroundings)]
     area = np.unique(np.concatenate([cells, surroundings]))
     area_counts = np.zeros(area.size, dtype=counts.dtype)
     area_counts[np.searchsorted(area, cells)] = counts
     return area, area_counts
+
+
+def points_hull(latitudes: np.ndarray, longitudes: np.ndarray) -> Delaunay | None:
+    """The convex hull of points (in degrees, as a plane: the extent of a region, not of the
+    globe), as a triangulation that tells points inside from points outside; None for fewer
+    than three points or points on one line, which enclose nothing."""
+    points = np.unique(np.column_stack([longitudes, latitudes]), axis=0)
+    if len(points) < 3:
+        return None
+    try:
+        return Delaunay(points[ConvexHull(points).vertices])
+    except QhullError:
+        return None
+
+
+def _inside(hull: Delaunay, cells: np.ndarray) -> np.ndarray:
+    centres = np.array([h3_int.cell_to_latlng(cell) for cell in cells.tolist()]).reshape(-1, 2)
+    return hull.find_simplex(centres[:, ::-1]) >= 0
 
 
 def hexagon_weights(cells: np.ndarray, rings: int) -> Graph:
@@ -223,6 +253,36 @@ def _false_discovery_rate_cutoff(p_value: np.ndarray, alpha: float) -> float:
     ordered = np.sort(p_value, axis=None)
     passing = np.flatnonzero(ordered <= alpha * np.arange(1, ordered.size + 1) / ordered.size)
     return float(ordered[passing[-1]]) if passing.size else -np.inf
+
+
+@dataclass(frozen=True)
+class GlobalAutocorrelation:
+    """Global Moran's I of counts on a grid, its z-score and two-sided p-value under the
+    randomisation assumption."""
+
+    morans_i: float
+    z_score: float
+    p_value: float
+
+
+def global_morans_i(counts: np.ndarray, weights: Graph) -> GlobalAutocorrelation:
+    """Global Moran's I with row-standardised weights, as ArcGIS Pro's Spatial
+    Autocorrelation tool (and its Incremental Spatial Autocorrelation) computes it.
+
+    The z-score is esda's `z_rand`, under randomisation rather than normality, as ArcGIS
+    reports it: counts of incidents are skewed (most cells 0 or 1, a few dozens), and the
+    randomisation variance accounts for their kurtosis. Counts all equal: nothing to compare,
+    I and z are 0 and p is 1.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if counts.shape != (weights.n,):
+        raise ValueError(f"{counts.size} counts for {weights.n} cells")
+    if np.all(counts == counts[0]):
+        return GlobalAutocorrelation(morans_i=0.0, z_score=0.0, p_value=1.0)
+    moran = esda.Moran(counts, weights, transformation="r", permutations=0)
+    return GlobalAutocorrelation(
+        morans_i=float(moran.I), z_score=float(moran.z_rand), p_value=float(moran.p_rand)
+    )
 
 
 def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,8 @@ from geo.services import result_for_reader
 PARAMETERS_SCHEMA = {
     "type": "object",
     "description": (
-        "The analysis's parameters, by kind: hotspots `resolution`, `rings`; clusters "
+        "The analysis's parameters, by kind: hotspots `resolution` (left out or null: "
+        "chosen from the data, where Global Moran's I peaks), `rings`; clusters "
         "`distance_m`, `min_incidents`; … Unknown or bad values get 400 naming "
         "`parameters.<name>`."
     ),

@@ -1,7 +1,8 @@
 """In a real headless Chromium: an analyst's map loads on the platform's own boundaries (no
 tile server), a filter changes the counts, a popup opens on an incident, a shared link
 restores the same view, and "analyse this view" shows its progress then its layer (run by a
-real Celery worker). Screenshots go to .data/artefacts/map/ (ignored by git)."""
+real Celery worker), a hot-spot result with its own explanation and counted legend.
+Screenshots go to .data/artefacts/map/ (ignored by git)."""
 
 import re
 from datetime import date
@@ -14,6 +15,7 @@ from playwright.sync_api import Page, expect
 from geo.boundaries import countries_load
 from geo.models import AnalysisRun
 from incidents.choices import IncidentKind, OriginKind, OriginMethod, TraceStatus, WeaponCategory
+from incidents.demo import demo_dataset_create
 from incidents.models import TraceRequest, WeaponItem
 from incidents.origins import IllicitOrigin
 from tests.analysis_layouts import north_of, seizure
@@ -235,4 +237,47 @@ def test_one_incident_is_counted_in_the_singular(page: Page, live_server, world,
     open_map(page, f"{live_server.url}/map/?kind=voluntary_surrender")
 
     expect(page.locator("#map-count")).to_have_text("1 incident in view")
+    assert browser_errors == []
+
+
+def test_an_analysts_first_hot_spot_request_on_the_demo_data_says_what_it_found(
+    page: Page, live_server, world, celery_worker_process, browser_errors
+):
+    demo_dataset_create(incidents=2000, seed=2026)
+    sign_in(page, live_server, "mission_analyst")
+    open_map(page, f"{live_server.url}/map/")
+
+    # The analyst's first request: the mission's view as the map opens, no setting changed.
+    page.select_option("#map-analysis-kind", "hotspots")
+    page.click("#map-analyse-start")
+
+    headline = page.locator("#map-hotspot-explanation [data-headline]")
+    expect(headline).to_have_text(
+        re.compile(r"^\d+ of [\d,]+ cells significant \(FDR-corrected\): "), timeout=120_000
+    )
+    run = AnalysisRun.objects.get(kind="hotspots")
+    summary = run.result["summary"]
+    assert run.parameters["resolution"] is None and "bbox" in run.incident_filter
+    assert summary["significant"]["hot"] > 0
+    assert headline.inner_text().startswith(
+        f"{summary['significant']['cells']} of {summary['cells']:,} cells significant"
+    )
+    expect(page.locator("#map-analysis-state")).to_have_text(headline.inner_text())
+    details = page.locator("#map-hotspot-explanation [data-details] li")
+    expect(details.first).to_contain_text(f"Resolution {summary['scale']['resolution']}, about")
+    expect(page.locator("#map-hotspot-explanation [data-next-step]")).to_be_hidden()
+    # The legend counts the cells of each class, greys the classes with none, and the map
+    # draws as many hexagons of the strongest class.
+    legend = page.locator("#map-legend")
+    expect(legend).to_be_visible()
+    per_class = summary["cells_per_class"]
+    hot_99 = per_class.get("hot_99", 0)
+    expect(legend.locator("li[data-class=hot_99] [data-count]")).to_have_text(
+        f"({hot_99} cell{'' if hot_99 == 1 else 's'})"
+    )
+    for name in ("cold_90", "cold_95", "cold_99"):
+        if not per_class.get(name):
+            expect(legend.locator(f"li[data-class={name}]")).to_have_class("empty")
+    expect(page.locator("#map .leaflet-overlay-pane path[fill='#b2182b']")).to_have_count(hot_99)
+    screenshot(page, "7-map-hot-spots-explained")
     assert browser_errors == []

@@ -41,8 +41,9 @@ export function referenceLayer(name, urls, adminCountries) {
 export async function analysisLayer(kind, id, urls, text) {
   const base = `${urls.analyses}/${id}`;
   if (kind === "hotspots") {
-    const cells = await json(`${base}/cells.geojson`);
-    return L.geoJSON(cells, {
+    // The run too: its result says what the hexagons show (explanation.js).
+    const [cells, run] = await Promise.all([json(`${base}/cells.geojson`), json(base)]);
+    const layer = L.geoJSON(cells, {
       style: (feature) => ({
         weight: 0.5, color: "#666", fillOpacity: 0.6,
         fillColor: SPOT_COLOURS[feature.properties.class] ?? SPOT_COLOURS[0],
@@ -51,6 +52,8 @@ export async function analysisLayer(kind, id, urls, text) {
         `${feature.properties.count} · z ${Number(feature.properties.z_score).toFixed(2)}`,
       ),
     });
+    layer.run = run;
+    return layer;
   }
   if (kind === "clusters") {
     const clusters = await json(`${base}/clusters.geojson`);

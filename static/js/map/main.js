@@ -3,6 +3,7 @@
 // data-* attributes: no inline script.
 import { analyse } from "./analyse.js";
 import { counted } from "./counted.js";
+import { showExplanation } from "./explanation.js";
 import { IncidentsLayer } from "./incidents.js";
 import { analysisLayer, referenceLayer } from "./layers.js";
 import {
@@ -94,15 +95,25 @@ for (const box of layerBoxes) box.addEventListener("change", () => { applyLayers
 
 const runLayers = {};
 const legend = document.getElementById("map-legend");
-async function showRun(kind) {
+// `zoom`: the analyst asked for this hot-spot run (analysed or chosen it), so the map shows
+// all of its study area; a run opened from a shared link keeps the link's view.
+async function showRun(kind, { zoom = false } = {}) {
   if (runLayers[kind]) map.removeLayer(runLayers[kind]);
   delete runLayers[kind];
   const id = runSelects[kind]?.value;
-  if (kind === "hotspots") legend.hidden = !id;
+  if (kind === "hotspots") {
+    legend.hidden = !id;
+    showExplanation(legend, null, text);
+  }
   if (!id) return;
   try {
     runLayers[kind] = await analysisLayer(kind, id, settings.urls, text);
     runLayers[kind].addTo(map);
+    if (kind === "hotspots") {
+      showExplanation(legend, runLayers[kind].run, text);
+      const bounds = runLayers[kind].getBounds();
+      if (zoom && bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
+    }
     container.dataset[`run${kind[0].toUpperCase()}${kind.slice(1)}`] = id;
   } catch (error) {
     errors.textContent = `${text.textError} ${error.message}`;
@@ -115,7 +126,7 @@ for (const kind of RUN_KINDS) {
     select.add(new Option(`#${view.runs[kind]}`, view.runs[kind]));
   }
   select.value = view.runs[kind];
-  select.addEventListener("change", () => { showRun(kind); saveView(); });
+  select.addEventListener("change", () => { showRun(kind, { zoom: true }); saveView(); });
 }
 
 // --- Time slider ----------------------------------------------------------------------
@@ -214,9 +225,9 @@ if (startButton) {
         select.add(new Option(`#${run.id}`, String(run.id)), 1);
       }
       select.value = String(run.id);
-      await showRun(kind);
+      await showRun(kind, { zoom: true });
       saveView();
-      state.textContent = text.textDone;
+      state.textContent = runLayers[kind]?.run?.result?.explanation?.headline ?? text.textDone;
     } catch (error) {
       state.textContent = `${text.textFailed} ${error.message}`;
     } finally {
