@@ -120,6 +120,8 @@ class IncidentForm(ModelDefaultsForm):
         contingents = Contingent.objects.filter(
             memberships__user=reporter, memberships__role=Role.REPORTER
         ).select_related("mission")
+        # Read once (the choices, the preselection and the map's countries).
+        self.reporter_contingents = contingents
         self.fields["contingent"].queryset = contingents
         if not self.instance.pk and not self.is_bound and len(contingents) == 1:
             # A reporter of one contingent records for it (issue 21).
@@ -135,7 +137,7 @@ class IncidentForm(ModelDefaultsForm):
         if self.instance.pk:
             missions = {self.instance.mission}
         else:
-            missions = {contingent.mission for contingent in self.fields["contingent"].queryset}
+            missions = {contingent.mission for contingent in self.reporter_contingents}
         return sorted({code for mission in missions for code in mission.host_countries})
 
     location_confirmed = forms.BooleanField(

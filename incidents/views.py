@@ -155,7 +155,8 @@ def _entry_page(request, incident: Incident | None):
                 if claim is not None and claim.replay:
                     # Sent again (a retry from the device's outbox after a dropped answer):
                     # the record it made the first time, not a second one.
-                    return _saved_answer(request, claim.row.response_body["id"])
+                    recorded: dict = claim.row.response_body or {}
+                    return _saved_answer(request, recorded["id"])
                 saved = services.incident_save(
                     by=request.user, incident=form.save(commit=False), item_formsets=formsets
                 )
