@@ -1,9 +1,11 @@
 """In a real headless Chromium: a reporter records a seizure with two weapons and a point
 picked on the map, then submits it."""
 
+import io
 import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from geo.boundaries import countries_load
@@ -115,12 +117,27 @@ def test_on_a_phone_the_form_fits_the_screen_and_saves_and_submits_at_once(
     assert incident.state == "submitted"
 
 
-def test_a_record_typed_without_a_network_waits_on_the_device_and_is_sent_once(
+def _record_on_the_form(page: Page, narrative: str, photo: bytes | None = None) -> None:
+    page.fill("#id_coordinates", "4.367141, 18.583713")
+    page.select_option("#id_kind", "checkpoint_seizure")
+    page.fill("#id_occurred_at", "2026-02-03T10:30")
+    page.select_option("#id_context", "criminal")
+    page.fill("#id_narrative", narrative)
+    page.select_option("#id_weapons-0-category", "assault_rifle")
+    if photo:
+        page.set_input_files(
+            "#id_photos", files=[{"name": "rifle.png", "mimeType": "image/png", "buffer": photo}]
+        )
+    page.click("button[value=draft]")
+
+
+def test_records_typed_without_a_network_wait_on_the_device_and_are_sent_once(
     page: Page, live_server, world
 ):
-    """Issue 21: the entry form works offline (a service worker, Workbox from npm): a record
-    saved without a network waits in the device's outbox, listed, and goes when the network
-    returns, once."""
+    """Issue 21: the entry form works offline (a service worker, Workbox from npm). Two
+    records, one with a photo, saved without a network wait in the device's outbox, listed,
+    still there when the page is closed and opened again, and go when the network returns,
+    each once with its photo."""
     sign_in(page, live_server, "reporter_alpha")
     page.goto(f"{live_server.url}/incidents/new")
     # The service worker takes the page over, and keeps the form on the next visit.
@@ -134,24 +151,31 @@ def test_a_record_typed_without_a_network_waits_on_the_device_and_is_sent_once(
     page.reload()
     expect(page.locator("#point-picker path.leaflet-interactive").first).to_be_attached()
 
-    page.context.set_offline(True)
+    context = page.context
+    context.set_offline(True)
     page.reload()
     expect(page.locator("form.entry")).to_be_visible()
-    page.fill("#id_coordinates", "4.367141, 18.583713")
-    page.select_option("#id_kind", "checkpoint_seizure")
-    page.fill("#id_occurred_at", "2026-02-03T10:30")
-    page.select_option("#id_context", "criminal")
-    page.fill("#id_narrative", "Offline test: a rifle on patrol.")
-    page.select_option("#id_weapons-0-category", "assault_rifle")
-    page.click("button[value=draft]")
-
-    expect(page.locator("#outbox")).to_be_visible()
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "navy").save(buffer, format="PNG")
+    _record_on_the_form(page, "Offline test: a rifle on patrol.", buffer.getvalue())
     expect(page.locator("#outbox [data-count]")).to_have_text("1")
-    expect(page.locator("#outbox li")).to_contain_text("Offline test: a rifle on patrol.")
+    _record_on_the_form(page, "Offline test: a second rifle.")
+    expect(page.locator("#outbox [data-count]")).to_have_text("2")
+    expect(page.locator("#outbox li").first).to_contain_text("Offline test")
     assert not Incident.objects.filter(narrative__startswith="Offline test").exists()
 
-    page.context.set_offline(False)
+    # The page closed and opened again, still without a network: the records are still there.
+    page.close()
+    page = context.new_page()
+    page.goto(f"{live_server.url}/incidents/new")
+    expect(page.locator("#outbox [data-count]")).to_have_text("2")
+
+    context.set_offline(False)
     expect(page.locator("#outbox")).to_be_hidden(timeout=60_000)
-    incident = Incident.objects.get(narrative__startswith="Offline test")
-    assert incident.weapons.count() == 1
-    assert incident.state == "draft"
+    sent = Incident.objects.filter(narrative__startswith="Offline test")
+    assert sorted(sent.values_list("narrative", flat=True)) == [
+        "Offline test: a rifle on patrol.",
+        "Offline test: a second rifle.",
+    ]
+    assert sent.get(narrative__contains="patrol").photos.count() == 1
+    assert all(incident.weapons.count() == 1 for incident in sent)
