@@ -3,6 +3,7 @@ picked on the map, then submits it."""
 
 import io
 import re
+import time
 
 import pytest
 from PIL import Image
@@ -91,8 +92,15 @@ def test_on_a_phone_the_form_fits_the_screen_and_saves_and_submits_at_once(
             boundaries.append(response) if "countries.geojson" in response.url else None
         ),
     )
+    transferred = []
+    page.on(
+        "requestfinished",
+        lambda request: transferred.append(request.sizes()["responseBodySize"]),
+    )
     page.goto(f"{live_server.url}/incidents/new")
     expect(page.locator("#point-picker path.leaflet-interactive").first).to_be_attached()
+    page.wait_for_load_state("networkidle")
+    first_load_bytes = sum(transferred)
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     for control in ("#id_kind", "#id_occurred_at", "button[value=draft]", "button[value=submit]"):
@@ -103,18 +111,44 @@ def test_on_a_phone_the_form_fits_the_screen_and_saves_and_submits_at_once(
     assert response.request.sizes()["responseBodySize"] < 200_000
     assert [feature["id"] for feature in response.json()["features"]] == ["CAF"]
 
-    page.fill("#id_coordinates", "4.367141, 18.583713")
-    page.select_option("#id_kind", "checkpoint_seizure")
-    page.fill("#id_occurred_at", "2026-02-03T10:30")
-    page.select_option("#id_context", "criminal")
-    page.fill("#id_narrative", "Phone test: a rifle at a checkpoint.")
-    page.select_option("#id_weapons-0-category", "assault_rifle")
-    page.click("button[value=submit]")
-
+    # The journey of issue 21: two rifles with serials, a point picked on the map, a photo
+    # from the camera, submitted; every tap and keystroke-field counted.
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "navy").save(buffer, format="PNG")
+    started = time.monotonic()
+    journey = [
+        lambda: page.locator("#point-picker").click(),
+        lambda: page.select_option("#id_kind", "checkpoint_seizure"),
+        lambda: page.fill("#id_occurred_at", "2026-02-03T10:30"),
+        lambda: page.select_option("#id_context", "criminal"),
+        lambda: page.fill("#id_narrative", "Phone test: two rifles at a checkpoint."),
+        lambda: page.select_option("#id_weapons-0-category", "assault_rifle"),
+        lambda: page.fill("#id_weapons-0-serial_number", "56-100001"),
+        lambda: page.locator("fieldset[data-prefix=weapons] button.add-item").click(),
+        lambda: page.select_option("#id_weapons-1-category", "assault_rifle"),
+        lambda: page.fill("#id_weapons-1-serial_number", "56-100002"),
+        lambda: page.set_input_files(
+            "#id_photos",
+            files=[{"name": "rifles.jpg", "mimeType": "image/png", "buffer": buffer.getvalue()}],
+        ),
+        lambda: page.click("button[value=submit]"),
+    ]
+    for step in journey:
+        step()
     expect(page.locator(".state").first).to_have_text("Submitted")
+    print(
+        f"phone journey: {len(journey)} interactions, {time.monotonic() - started:.1f} s; "
+        f"form's first load {first_load_bytes:,} bytes over the network"
+    )
+    assert len(journey) <= 20
     expect(page.locator(".message").first).to_contain_text("submitted for verification")
     incident = Incident.objects.get(narrative__startswith="Phone test")
     assert incident.state == "submitted"
+    assert sorted(incident.weapons.values_list("serial_number", flat=True)) == [
+        "56-100001",
+        "56-100002",
+    ]
+    assert incident.photos.count() == 1
 
 
 def _record_on_the_form(page: Page, narrative: str, photo: bytes | None = None) -> None:
