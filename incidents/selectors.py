@@ -33,35 +33,6 @@ def mission_summary(*, mission_id: int) -> dict[str, Any]:
     }
 
 
-# Fields of the history that tell where the incident happened more precisely than a
-# generalised location does.
-LOCATION_FIELDS = frozenset({"location", "admin_area", "nearest_place", "h3_cell"})
-
-
-def incident_history(incident: Incident, *, location_is_exact: bool) -> list[dict[str, Any]]:
-    """The record's changes, newest first: when, who, what kind of change, and each changed
-    field's old and new value; without the changes of its location (LOCATION_FIELDS) for a
-    reader who sees the location generalised (`location_is_exact` false)."""
-    entries = list(incident.history.select_related("history_user").order_by("history_date"))
-    changes = []
-    for previous, entry in zip([None, *entries], entries, strict=False):
-        changes.append(
-            {
-                "when": entry.history_date,
-                "who": entry.history_user,
-                "type": entry.get_history_type_display(),
-                "fields": []
-                if previous is None
-                else [
-                    {"field": change.field, "old": change.old, "new": change.new}
-                    for change in entry.diff_against(previous).changes
-                    if location_is_exact or change.field not in LOCATION_FIELDS
-                ],
-            }
-        )
-    return changes[::-1]
-
-
 def manufacturer_spellings() -> list[str]:
     """The names and other names of the controlled list of manufacturers, for the entry
     form's suggestions."""

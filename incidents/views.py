@@ -42,7 +42,8 @@ from incidents.forms import (
     WithdrawForm,
 )
 from incidents.models import Incident, Photo, TraceRequest
-from incidents.selectors import incident_history, manufacturer_spellings, possible_duplicates
+from incidents.record_history import record_history
+from incidents.selectors import manufacturer_spellings, possible_duplicates
 from organisations.audit import RefusedRead, record_read, refused_reads_audited
 
 PAGE_SIZE = 50
@@ -97,28 +98,33 @@ def incident_detail(request, pk: int):
     for weapon in weapons:
         weapon.duplicates = duplicates.get(weapon.pk, [])
     user = request.user
+    can = {
+        action: rules.has_perm(f"incidents.{action}", user, incident)
+        for action in (
+            "change_incident",
+            "submit_incident",
+            "verify_incident",
+            "return_incident",
+            "withdraw_incident",
+            "record_custody",
+            "record_trace",
+            "view_gender_data",
+        )
+    }
     return render(
         request,
         "incidents/detail.html",
         {
             "incident": incident,
             "weapons": weapons,
-            "history": incident_history(
-                incident, location_is_exact=bool(incident.location_is_exact)
+            # The people and the link to gender-based violence, as the page shows them: to
+            # readers of gender data, and to the record's reporter.
+            "history": record_history(
+                incident,
+                location_is_exact=bool(incident.location_is_exact),
+                gender_data=can["view_gender_data"] or can["change_incident"],
             ),
-            "can": {
-                action: rules.has_perm(f"incidents.{action}", user, incident)
-                for action in (
-                    "change_incident",
-                    "submit_incident",
-                    "verify_incident",
-                    "return_incident",
-                    "withdraw_incident",
-                    "record_custody",
-                    "record_trace",
-                    "view_gender_data",
-                )
-            },
+            "can": can,
             # Several forms on one page: each with ids of its own.
             "return_form": ReturnForm(auto_id="id_return_%s"),
             "withdraw_form": WithdrawForm(auto_id="id_withdraw_%s"),

@@ -146,7 +146,7 @@ def test_submit_and_verify_through_the_buttons(client, world):
     incident.refresh_from_db()
     assert incident.state == "verified"
     history = client.get(f"/incidents/{incident.pk}/").content.decode()
-    assert "state: submitted → verified" in history
+    assert "Workflow state: Submitted → Verified" in history
 
 
 def test_a_reader_cannot_post_a_transition_it_may_not_make(client, world):
