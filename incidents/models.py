@@ -234,6 +234,13 @@ class Incident(models.Model):
             # behind a million of them; 0.2 ms with it: docs/operators/performance.md). It
             # serves the foreign key's lookups too, in place of an index on the mission alone.
             models.Index(fields=["mission", "id"], name="incident_mission_order"),
+            # The few records waiting for a verifier or a reporter (incidents.selectors
+            # .work_waiting, counted on every page's top bar).
+            models.Index(
+                fields=["mission", "contingent"],
+                condition=models.Q(state__in=["submitted", "returned"]),
+                name="incident_awaiting_hand",
+            ),
             # Free text (IncidentFilterSet.filter_text) compares in capitals: trigram indexes
             # of the narrative and the actors answer `icontains` (UPPER(…) LIKE '%…%') and
             # an index of the reference its `iexact`, so that a search reads the matching

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.contrib.gis.db.models.aggregates import Extent
-from django.db.models import Count
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 
 from incidents.choices import WorkflowState
@@ -70,21 +70,46 @@ def possible_duplicates(
     return {weapon_id: by_key.get(key, []) for weapon_id, key in keys.items()}
 
 
-def work_waiting(user) -> dict[str, int]:
-    """What waits for `user`'s hand (issue 21), counted in what it may read: its
-    contingents' records returned for correction (to a reporter), and its missions'
-    records submitted for verification (to a verifier)."""
-    if not user.is_authenticated:
-        return {"returned": 0, "to_verify": 0}
+def _waiting_conditions(user) -> dict[str, Q]:
     memberships = Membership.objects.filter(user=user)
-    readable = Incident.objects.visible_to(user).filter(withdrawn_at__isnull=True)
     return {
-        "returned": readable.filter(
-            state=WorkflowState.RETURNED,
-            contingent_id__in=memberships.filter(role=Role.REPORTER).values("contingent_id"),
-        ).count(),
-        "to_verify": readable.filter(
+        "to_verify": Q(
             state=WorkflowState.SUBMITTED,
             mission_id__in=memberships.filter(role=Role.VERIFIER).values("mission_id"),
-        ).count(),
+        ),
+        "returned": Q(
+            state=WorkflowState.RETURNED,
+            contingent_id__in=memberships.filter(role=Role.REPORTER).values("contingent_id"),
+        ),
     }
+
+
+def waiting_queues(user) -> dict[str, QuerySet]:
+    """What waits for `user`'s hand (issue 21), in what it may read, oldest first: its
+    missions' records submitted for verification (`to_verify`, to a verifier) and its
+    contingents' records returned for correction (`returned`, to a reporter)."""
+    if not user.is_authenticated:
+        return {"to_verify": Incident.objects.none(), "returned": Incident.objects.none()}
+    readable = Incident.objects.visible_to(user).filter(withdrawn_at__isnull=True)
+    return {
+        queue: readable.filter(condition).order_by("updated_at", "id")
+        for queue, condition in _waiting_conditions(user).items()
+    }
+
+
+def work_waiting(user) -> dict[str, int]:
+    """How many records wait for `user` (waiting_queues), in one query (every page's top
+    bar shows it), read from the few records in those states (incident_awaiting_hand)."""
+    if not user.is_authenticated:
+        return {"returned": 0, "to_verify": 0, "total": 0}
+    conditions = _waiting_conditions(user)
+    counts = (
+        Incident.objects.visible_to(user)
+        .filter(withdrawn_at__isnull=True)
+        .filter(conditions["to_verify"] | conditions["returned"])
+        .aggregate(
+            to_verify=Count("id", filter=conditions["to_verify"]),
+            returned=Count("id", filter=conditions["returned"]),
+        )
+    )
+    return {**counts, "total": counts["to_verify"] + counts["returned"]}

@@ -7,6 +7,7 @@ app_name = "incidents"
 urlpatterns = [
     path("", views.incident_list, name="list"),
     path("new", views.incident_create, name="create"),
+    path("waiting", views.waiting_for_me, name="waiting"),
     path("<int:pk>/", views.incident_detail, name="detail"),
     path("<int:pk>/edit", views.incident_edit, name="edit"),
     path("<int:pk>/submit", views.incident_submit, name="submit"),

@@ -43,7 +43,7 @@ from incidents.forms import (
 )
 from incidents.models import Incident, Photo, TraceRequest
 from incidents.record_history import record_history
-from incidents.selectors import manufacturer_spellings, possible_duplicates
+from incidents.selectors import manufacturer_spellings, possible_duplicates, waiting_queues
 from organisations.audit import RefusedRead, record_read, refused_reads_audited
 
 PAGE_SIZE = 50
@@ -255,6 +255,21 @@ def _submit_saved(request, incident: Incident) -> None:
         )
     else:
         messages.success(request, _("Record saved and submitted for verification."))
+
+
+@login_required
+def waiting_for_me(request):
+    """The reader's queues (issue 21): records awaiting its verification and records
+    returned to it for correction, with the verifier's comment, oldest first."""
+    queues = waiting_queues(request.user)
+    return render(
+        request,
+        "incidents/waiting.html",
+        {
+            name: queue.select_related("mission", "contingent")[:200]
+            for name, queue in queues.items()
+        },
+    )
 
 
 @require_GET

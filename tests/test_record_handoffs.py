@@ -2,6 +2,8 @@
 reporters only, the contingent preselected for a reporter of one contingent, and a
 confirmation after submitting, verifying, returning and withdrawing."""
 
+import re
+
 from django.contrib.messages import get_messages
 
 from incidents.models import Incident
@@ -78,7 +80,7 @@ def test_the_home_page_tells_each_role_what_waits_for_it(client, world):
     client.force_login(world.users["verifier"])
     home = client.get("/").content.decode()
     assert (
-        f'href="/incidents/?state=submitted">{submitted} records awaiting your verification</a>'
+        f'href="/incidents/waiting#to-verify">{submitted} records awaiting your verification</a>'
         in home
     )
     listed = client.get("/incidents/?state=submitted").content.decode()
@@ -91,9 +93,38 @@ def test_the_home_page_tells_each_role_what_waits_for_it(client, world):
         state="returned", contingent=incident.contingent, withdrawn_at__isnull=True
     ).count()
     home = client.get("/").content.decode()
-    assert f'href="/incidents/?state=returned">{returned} record' in home
+    assert f'href="/incidents/waiting#returned">{returned} record' in home
     assert "returned to you for correction" in home
 
     client.force_login(world.users["mission_analyst"])
     home = client.get("/").content.decode()
     assert "returned to you" not in home and "awaiting your verification" not in home
+
+
+def test_the_queues_list_what_waits_oldest_first_with_the_count_on_every_page(client, world):
+    first, second = world.records["alpha_draft_L1"], world.records["alpha_returned_L1"]
+    client.force_login(world.users["reporter_alpha"])
+    for incident in (first, second):
+        client.post(f"/incidents/{incident.pk}/submit")
+    waiting = Incident.objects.filter(
+        state="submitted", mission=first.mission, withdrawn_at__isnull=True
+    ).order_by("updated_at", "id")
+
+    client.force_login(world.users["verifier"])
+    page = client.get("/incidents/waiting").content.decode()
+    queue = page.split('id="to-verify"')[1].split("</table>")[0]
+    listed = [int(pk) for pk in re.findall(r'href="/incidents/(\d+)/"', queue)]
+    assert listed == [incident.pk for incident in waiting] and first.pk in listed
+    # The top bar of any page counts them.
+    assert f">{len(listed)} waiting for you</a>" in client.get("/incidents/").content.decode()
+
+    client.post(f"/incidents/{second.pk}/return", {"comment": "Check the serial."})
+    client.force_login(world.users["reporter_alpha"])
+    page = client.get("/incidents/waiting").content.decode()
+    returned = page.split('id="returned"')[1].split("</table>")[0]
+    assert f'href="/incidents/{second.pk}/"' in returned and "Check the serial." in returned
+
+    # Another mission's verifier and an analyst have nothing waiting.
+    client.force_login(world.users["mission_analyst"])
+    page = client.get("/incidents/waiting").content.decode()
+    assert "Nothing awaits your verification." in page and "waiting for you</a>" not in page
