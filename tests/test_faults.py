@@ -101,12 +101,13 @@ def _own_connection():
 
 
 @contextmanager
-def table_locked(table: str):
-    """Hold an exclusive lock on `table` from a connection of our own."""
+def table_locked(table: str, mode: str = "ACCESS EXCLUSIVE"):
+    """Hold a lock on `table` from a connection of our own: by default one that stops every
+    reader and writer; "EXCLUSIVE" stops writers and lets readers (a page) through."""
     locker = _own_connection()
     try:
         with locker.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            cursor.execute(f"LOCK TABLE {table} IN {mode} MODE")
         yield locker
     finally:
         locker.rollback()

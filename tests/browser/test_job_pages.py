@@ -45,7 +45,7 @@ def test_an_analysis_page_shows_the_runs_progress_then_its_result(
     sign_in(page, live_server, "admin")
 
     # The run computes, then waits for the lock to store its clusters.
-    with table_locked("geo_incidentcluster"):
+    with table_locked("geo_incidentcluster", mode="EXCLUSIVE"):
         run = analysis_run_request(
             requester=world.users["admin"],
             kind="clusters",
@@ -78,8 +78,9 @@ def test_an_import_page_shows_the_rows_read_then_the_imports_report(
     job.file.save("import.csv", ContentFile(import_file(12_000, prefix="PAGE")), save=False)
     job.save()
 
-    # The import reads the file (its count shown as it goes), then waits to write.
-    with table_locked("incidents_incident"):
+    # The import reads the file (its count shown as it goes), then waits to write; the page
+    # still reads the incidents (its top bar counts what waits for the reader).
+    with table_locked("incidents_incident", mode="EXCLUSIVE"):
         job_enqueue(job=job)
         page.goto(f"{live_server.url}/incidents/import/{job.pk}")
         expect(page.locator("#job-state")).to_have_text("Running", timeout=SAFETY_MS)

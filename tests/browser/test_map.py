@@ -218,6 +218,12 @@ def test_density_and_flows_are_drawn_as_heat_and_arrowed_lines(
     expect(routes.first).to_have_attribute("stroke-dasharray", "8 6")
     arrows = page.locator("#map .map-arrow span")
     expect(arrows).to_have_count(3)
+    # Each line names its origin where it starts, and a legend says what lines and widths
+    # mean (issue 22).
+    expect(page.locator("#map .flow-label")).to_have_text(["SDN", "CMR", "SDN"], ignore_case=False)
+    legend = page.locator("#map .flow-legend")
+    expect(legend).to_contain_text("illicit origin established")
+    expect(legend).to_contain_text("22 weapons")
     # Each arrowhead turned along its line, and still after a zoom.
     page.locator("#map .leaflet-control-zoom-in").click()
     expect(arrows.first).to_have_attribute("style", re.compile(r"rotate\(-?\d"))

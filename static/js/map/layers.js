@@ -108,6 +108,42 @@ function flowLines(lines, text) {
       arrow.getElement().firstElementChild.style.transform = `rotate(${-angle}deg)`;
     });
     group.addLayer(arrow);
+    // The origin named where its line starts.
+    group.addLayer(
+      L.marker(points[0], {
+        icon: L.divIcon({ className: "flow-label", html: "", iconSize: null }),
+        keyboard: false,
+        interactive: false,
+      }).on("add", (event) => { event.target.getElement().textContent = line.origin; }),
+    );
   }
+  const legend = flowLegend(most, text);
+  group.on("add", () => legend.addTo(group._map));
+  group.on("remove", () => legend.remove());
   return group;
+}
+
+// What the flow lines mean (issue 22: no width legend): solid for an illicit origin
+// established, dashed for a route, and the weapons the widest line stands for.
+function flowLegend(most, text) {
+  const legend = L.control({ position: "bottomright" });
+  legend.onAdd = () => {
+    const box = L.DomUtil.create("div", "flow-legend");
+    const rows = [
+      ["flow-origin", text.textOriginLine],
+      ["flow-route", `${text.textRouteDocumented} / ${text.textRouteTrace}`],
+    ];
+    for (const [style, label] of rows) {
+      const row = L.DomUtil.create("div", "", box);
+      L.DomUtil.create("span", `flow-swatch ${style}`, row);
+      row.append(` ${label}`);
+    }
+    const widths = L.DomUtil.create("div", "", box);
+    L.DomUtil.create("span", "flow-swatch flow-thin", widths);
+    widths.append(` ${counted(1, text.textWeapon, text.textWeapons)} `);
+    L.DomUtil.create("span", "flow-swatch flow-thick", widths);
+    widths.append(` ${counted(most, text.textWeapon, text.textWeapons)}`);
+    return box;
+  };
+  return legend;
 }
