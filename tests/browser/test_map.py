@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.gis.geos import MultiPolygon, Polygon
 from playwright.sync_api import Page, expect
 
 from geo.boundaries import countries_load
@@ -18,6 +19,7 @@ from incidents.choices import IncidentKind, OriginKind, OriginMethod, TraceStatu
 from incidents.demo import demo_dataset_create
 from incidents.models import TraceRequest, WeaponItem
 from incidents.origins import IllicitOrigin
+from organisations.models import Mission
 from tests.analysis_layouts import north_of, seizure
 from tests.browser import pages
 from tests.personas import build_world
@@ -34,6 +36,10 @@ def world(transactional_db, settings):
     settings.LEAFLET_CONFIG = {**settings.LEAFLET_CONFIG, "TILES": ""}
     countries_load(scale="110m")
     world = build_world()
+    # MINUSCA's area of operations drawn; no contingent has an area of responsibility.
+    Mission.objects.filter(acronym="MINUSCA").update(
+        area_of_operations=MultiPolygon(Polygon.from_bbox((14.4, 2.2, 27.5, 11.0)), srid=4326)
+    )
     # A dozen caches north of Bangui, 60 m apart: a cluster for DBSCAN.
     for step in range(12):
         cache = seizure(*north_of(18.6, 4.5, 60 * step), kind=IncidentKind.CACHE_DISCOVERY)
@@ -138,6 +144,28 @@ def test_a_popup_gives_the_key_facts_and_a_link_to_the_record(
     screenshot(page, "3-map-popup")
     link.click()
     expect(page).to_have_url(re.compile(r"/incidents/\d+/$"))
+    assert browser_errors == []
+
+
+def test_a_layer_with_nothing_to_draw_is_greyed_out_with_the_reason(
+    page: Page, live_server, world, browser_errors
+):
+    sign_in(page, live_server, "mission_analyst")
+    open_map(page, f"{live_server.url}/map/")
+
+    # (Clicked, not checked: the box unchecks itself once it finds nothing to draw.)
+    page.click("#map-layers input[value=contingents]")
+
+    box = page.locator("#map-layers input[value=contingents]")
+    expect(box).to_be_disabled()
+    expect(box).not_to_be_checked()
+    expect(page.locator("#map-layers label.unavailable")).to_contain_text(
+        "No contingent area is loaded: an administrator draws it in Administration"
+    )
+    # The mission's area, drawn, stays on.
+    page.check("#map-layers input[value=missions]")
+    expect(page.locator("#map .leaflet-overlay-pane path[stroke='#1a5fb4']")).to_have_count(1)
+    expect(page.locator("#map-layers input[value=missions]")).to_be_enabled()
     assert browser_errors == []
 
 

@@ -83,10 +83,30 @@ function layerFor(name) {
   return references[name];
 }
 for (const box of layerBoxes) box.checked = view.layers.includes(box.value);
+// A reference layer with nothing to draw is greyed out with the reason (issue 22: mission
+// and contingents' areas drew nothing, silently).
+function explainEmpty(box, layer) {
+  layer.ready?.then(() => {
+    if (layer.getLayers().length > 0 || !box.dataset.empty) return;
+    box.checked = false;
+    box.disabled = true;
+    if (map.hasLayer(layer)) map.removeLayer(layer);
+    const label = box.closest("label");
+    label.classList.add("unavailable");
+    const reason = document.createElement("small");
+    reason.className = "layer-reason";
+    reason.textContent = box.dataset.empty;
+    label.append(reason);
+    saveView();
+  });
+}
 function applyLayers() {
   for (const box of layerBoxes) {
     const layer = layerFor(box.value);
-    if (box.checked && !map.hasLayer(layer)) map.addLayer(layer);
+    if (box.checked && !map.hasLayer(layer)) {
+      map.addLayer(layer);
+      explainEmpty(box, layer);
+    }
     if (!box.checked && map.hasLayer(layer)) map.removeLayer(layer);
   }
   references.countries?.bringToBack();
@@ -109,6 +129,9 @@ async function showRun(kind, { zoom = false } = {}) {
   try {
     runLayers[kind] = await analysisLayer(kind, id, settings.urls, text);
     runLayers[kind].addTo(map);
+    if (kind === "clusters" && runLayers[kind].getLayers().length === 0) {
+      errors.textContent = text.textNoClusters;
+    }
     if (kind === "hotspots") {
       showExplanation(legend, runLayers[kind].run, text);
       const bounds = runLayers[kind].getBounds();
