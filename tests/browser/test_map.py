@@ -169,6 +169,20 @@ def test_a_layer_with_nothing_to_draw_is_greyed_out_with_the_reason(
     assert browser_errors == []
 
 
+def test_the_time_slider_follows_typed_dates(page: Page, live_server, world, browser_errors):
+    sign_in(page, live_server, "mission_analyst")
+    open_map(page, f"{live_server.url}/map/")
+
+    page.fill("#map-from", "2024-03-15")
+    page.fill("#map-until", "2025-02-10")
+
+    # Months counted from January 2010 (static/js/map/state.js).
+    expect(page.locator("#map-slider-start")).to_have_value(str((2024 - 2010) * 12 + 2))
+    expect(page.locator("#map-slider-end")).to_have_value(str((2025 - 2010) * 12 + 1))
+    expect(page.locator("#map-slider-text")).to_have_text("2024-03 → 2025-02")
+    assert browser_errors == []
+
+
 def test_a_shared_link_restores_the_same_view(page: Page, live_server, world, browser_errors):
     sign_in(page, live_server, "mission_analyst")
     open_map(page, f"{live_server.url}/map/")

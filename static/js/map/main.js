@@ -178,6 +178,11 @@ function slid(event) {
 }
 sliderStart.addEventListener("input", slid);
 sliderEnd.addEventListener("input", slid);
+// The typed dates move the sliders too (issue 22: the slider did not follow them).
+for (const input of [fromInput, untilInput]) {
+  input.addEventListener("input", syncSliders);
+  input.addEventListener("change", syncSliders);
+}
 syncSliders();
 
 // --- The view in the address bar, the export links ------------------------------------
