@@ -145,12 +145,12 @@ WHERE every.start::date::text NOT IN (SELECT key FROM grouped WHERE figure = 'pe
 """
 
 # Where made and established origins as the Flows analysis groups them: blank countries
-# are "unknown". The chosen incidents are not materialised: each pass looks them up by its
-# own index (materialised once for both passes, the statement took 257 ms instead of 88 at
-# 100,000 incidents, bench/dashboard_benchmark.py). Where made is one pass over the items (the index that holds the columns it
+# are "unknown". Where made is one pass over the items (the index that holds the columns it
 # reads by incident, weaponitem_flow_groups), grouped once by all its keys (a single hash
 # table), the grouping sets then taken over those few groups; the established origins, a
-# small share of the items, come from their own partial index.
+# small share of the items, come from their own partial index. The chosen incidents are not
+# materialised: each pass looks them up by its own index (materialised once for both, the
+# statement took 257 ms instead of 88 at 100,000 incidents: bench/dashboard_benchmark.py).
 ITEMS_SQL = """
 WITH chosen AS NOT MATERIALIZED ({chosen}),
 made AS (
