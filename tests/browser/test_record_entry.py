@@ -77,13 +77,23 @@ def test_typed_coordinates_that_are_swapped_are_explained_before_saving(
     expect(page.locator("#point-picker-place")).to_contain_text("swapped")
 
 
+@pytest.mark.parametrize(
+    ("language", "submitted", "confirmed"),
+    [
+        ("en", "Submitted", "submitted for verification"),
+        ("fr", "Soumis", "soumise pour vérification"),
+    ],
+)
 def test_on_a_phone_the_form_fits_the_screen_and_saves_and_submits_at_once(
-    page: Page, live_server, world
+    page: Page, live_server, world, language, submitted, confirmed
 ):
     """Issue 21: a 390 x 844 phone. One column, no sideways scrolling, controls at least
     44 px high, the map's boundaries those of the mission's host country, compressed, under
     200 KB; "Save and submit" sends the record for verification in one tap."""
     sign_in(page, live_server, "reporter_alpha")
+    # The language chosen in the top bar, as a reporter would.
+    with page.expect_navigation():
+        page.select_option("select[name=language]", language)
     page.set_viewport_size({"width": 390, "height": 844})
     boundaries = []
     page.on(
@@ -135,13 +145,13 @@ def test_on_a_phone_the_form_fits_the_screen_and_saves_and_submits_at_once(
     ]
     for step in journey:
         step()
-    expect(page.locator(".state").first).to_have_text("Submitted")
+    expect(page.locator(".state").first).to_have_text(submitted)
     print(
         f"phone journey: {len(journey)} interactions, {time.monotonic() - started:.1f} s; "
         f"form's first load {first_load_bytes:,} bytes over the network"
     )
     assert len(journey) <= 20
-    expect(page.locator(".message").first).to_contain_text("submitted for verification")
+    expect(page.locator(".message").first).to_contain_text(confirmed)
     incident = Incident.objects.get(narrative__startswith="Phone test")
     assert incident.state == "submitted"
     assert sorted(incident.weapons.values_list("serial_number", flat=True)) == [
