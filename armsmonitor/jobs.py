@@ -245,13 +245,20 @@ class JobFailed(Exception):
         self.message = message
 
 
+def unexpected_error(error: Exception) -> str:
+    """The message of an unexpected error, where a job kind says nothing more particular."""
+    return translation.gettext("Unexpected error: %(error)s") % {
+        "error": f"{type(error).__name__}: {error}"
+    }
+
+
 @dataclass(frozen=True)
 class JobMessages:
     """What the user of a job kind reads when its attempt is stopped by the soft time limit
     or by an unexpected error. Called when it happens, in the job's language."""
 
     time_limit: Callable[[], str]
-    unexpected: Callable[[Exception], str]
+    unexpected: Callable[[Exception], str] = unexpected_error
 
 
 @dataclass

@@ -183,9 +183,6 @@ def analysis_run_execute(*, run_id: int, worker: str, task_id: str = "") -> None
 
 ANALYSIS_MESSAGES = JobMessages(
     time_limit=lambda: _("The analysis took longer than the time limit and was stopped."),
-    unexpected=lambda error: (
-        _("Unexpected error: %(error)s") % {"error": f"{type(error).__name__}: {error}"}
-    ),
 )
 
 

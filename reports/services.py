@@ -293,9 +293,6 @@ def report_generate(*, report_id: int, worker: str, task_id: str = "") -> None:
 
 REPORT_MESSAGES = JobMessages(
     time_limit=lambda: _("The report took longer than the time limit and was stopped."),
-    unexpected=lambda error: (
-        _("Unexpected error: %(error)s") % {"error": f"{type(error).__name__}: {error}"}
-    ),
 )
 
 
