@@ -100,7 +100,7 @@ def document_unknown_cursors(result, generator, request, public):
     return result
 
 
-# The incident list's parameters that are not filters (geo.services.PRESENTATION_KEYS reads
+# The incident list's parameters that are not filters (geo.analyses.services.PRESENTATION_KEYS reads
 # and drops some of them in an analysis's filter; the schema leaves them all out).
 NOT_FILTERS = {"limit", "offset", "cursor", "ordering", "page", "format"}
 

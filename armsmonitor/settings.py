@@ -193,7 +193,7 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 # Reports can have workers of their own (they draw maps and print PDFs): their queue.
 REPORTS_QUEUE = env.str("REPORTS_QUEUE", default=CELERY_TASK_DEFAULT_QUEUE)
 # SDG 16.4.2: a country-year with fewer recovered arms than this is flagged "low n" (its
-# proportion says little); reports/sdg_16_4_2.py.
+# proportion says little); reports/documents/sdg_16_4_2.py.
 SDG_LOW_N = env.int("SDG_LOW_N", default=10)
 if SDG_LOW_N < 1:
     raise ImproperlyConfigured("SDG_LOW_N must be 1 or more.")
@@ -307,7 +307,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "incidents.tasks.purge_expired_idempotency_keys",
         "schedule": crontab(minute=17),
     },
-    # Files of refused import jobs, past their retention (incidents/import_retention.py).
+    # Files of refused import jobs, past their retention (incidents/imports/retention.py).
     "purge-refused-import-files": {
         "task": "incidents.tasks.purge_refused_import_files",
         "schedule": crontab(hour=3, minute=10),
@@ -516,7 +516,7 @@ if IMPORT_REFUSED_RETENTION_DAYS < 1:
 
 # --- Places ---------------------------------------------------------------------------
 # Within this distance of a boundary, a point takes the mission's host country when that is
-# one of the countries in reach, and is flagged near a border (geo/borders.py).
+# one of the countries in reach, and is flagged near a border (geo/core/borders.py).
 BORDER_TOLERANCE_M = env.float("BORDER_TOLERANCE_M", default=5000.0)
 if not 0 <= BORDER_TOLERANCE_M <= 50_000:
     raise ImproperlyConfigured("BORDER_TOLERANCE_M must be between 0 and 50000 (metres).")

@@ -32,8 +32,8 @@ urlpatterns = [
     path("", include("incidents.ogc.urls")),
     path("geo/", include("geo.urls")),
     path("incidents/", include("incidents.urls")),
-    path("analyses/", include("geo.analysis_urls")),
-    path("map/", include("geo.map_urls")),
+    path("analyses/", include("geo.analyses.urls")),
+    path("map/", include("geo.map.urls")),
     path("reports/", include("reports.urls")),
-    path("dashboard/", include("reports.dashboard_urls")),
+    path("dashboard/", include("reports.dashboard.urls")),
 ]

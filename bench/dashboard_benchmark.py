@@ -40,13 +40,13 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from geo.regions import regions_load  # noqa: E402
+from geo.core.regions import regions_load  # noqa: E402
 from incidents.filtersets import IncidentFilterSet  # noqa: E402
 from incidents.models import Incident  # noqa: E402
 from organisations.choices import Role  # noqa: E402
 from organisations.models import Contingent, Membership, Mission  # noqa: E402
-from reports import dashboard  # noqa: E402
-from reports.dashboard import dashboard_figures  # noqa: E402
+from reports.dashboard import figures as dashboard  # noqa: E402
+from reports.dashboard.figures import dashboard_figures  # noqa: E402
 
 TARGET_MS = 100.0
 COUNTRIES = [

@@ -59,7 +59,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from h3.api import basic_int as h3_int  # noqa: E402
 
-import geo.services as services  # noqa: E402
+import geo.analyses.services as services  # noqa: E402
 from geo.analyses import statistics  # noqa: E402
 from geo.analyses.hexagons import cell_counts, cell_polygons_hex_ewkb  # noqa: E402
 from geo.analyses.source import analysis_incidents  # noqa: E402

@@ -51,7 +51,7 @@ from django.contrib.gis.geos import Point  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from bench.seeding import incidents_seed, seed_drop  # noqa: E402
-from incidents.importer import incidents_import  # noqa: E402
+from incidents.imports.importer import incidents_import  # noqa: E402
 from incidents.models import Incident  # noqa: E402
 from organisations.choices import Role  # noqa: E402
 from organisations.models import Contingent, Membership, Mission  # noqa: E402

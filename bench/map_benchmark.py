@@ -55,7 +55,7 @@ from django.http import QueryDict
 from django.test import Client
 from hotspots_benchmark import generate_points, incidents_insert  # (sets up Django)
 
-from geo import map_data
+from geo.map import layers
 from geo.models import Region
 from incidents.access import incident_visibility
 from incidents.filtersets import IncidentFilterSet
@@ -256,12 +256,12 @@ def statements_of(user, query: dict[str, list[str]]) -> list[tuple[str, tuple]]:
     captured: list[tuple[str, tuple]] = []
 
     def capture(execute, sql, params, many, context):
-        if sql != map_data.NO_JIT and not sql.startswith(("SAVEPOINT", "RELEASE")):
+        if sql != layers.NO_JIT and not sql.startswith(("SAVEPOINT", "RELEASE")):
             captured.append((sql, tuple(params or ())))
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(capture):
-        map_data.incidents_layer(
+        layers.incidents_layer(
             filterset.qs,
             filterset.form.cleaned_data,
             visibility,

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from geo.coordinates import parse_coordinates
+from geo.core.coordinates import parse_coordinates
 from geo.countries import validate_country_code
 
 

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from geo.services import analysis_run_execute, mission_analyses_refresh
+from geo.analyses.services import analysis_run_execute, mission_analyses_refresh
 from organisations.models import Mission
 
 

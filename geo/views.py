@@ -8,7 +8,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
-from geo import selectors
+from geo.core import places
 from geo.forms import AdminAreasForm, CountriesForm, LocateForm, PlaceSearchForm
 
 
@@ -31,7 +31,7 @@ def countries_geojson(request):
     form = CountriesForm(request.GET)
     if not form.is_valid():
         return _invalid(form)
-    return _geojson(selectors.countries_geojson(**form.cleaned_data))
+    return _geojson(places.countries_geojson(**form.cleaned_data))
 
 
 @require_GET
@@ -40,7 +40,7 @@ def admin_areas_geojson(request):
     form = AdminAreasForm(request.GET)
     if not form.is_valid():
         return _invalid(form)
-    return _geojson(selectors.admin_areas_geojson(**form.cleaned_data))
+    return _geojson(places.admin_areas_geojson(**form.cleaned_data))
 
 
 @require_GET
@@ -49,7 +49,7 @@ def place_search(request):
     form = PlaceSearchForm(request.GET)
     if not form.is_valid():
         return _invalid(form)
-    places = selectors.places_search(
+    found = places.places_search(
         form.cleaned_data["q"],
         country=form.cleaned_data["country"] or None,
         limit=form.cleaned_data["limit"] or 10,
@@ -65,7 +65,7 @@ def place_search(request):
                     "latitude": place.point.y,
                     "longitude": place.point.x,
                 }
-                for place in places
+                for place in found
             ]
         }
     )
@@ -79,5 +79,5 @@ def locate(request):
     if not form.is_valid():
         return _invalid(form)
     coordinates = form.cleaned_data["coordinates"]
-    location = selectors.locate(Point(coordinates.longitude, coordinates.latitude, srid=4326))
+    location = places.locate(Point(coordinates.longitude, coordinates.latitude, srid=4326))
     return JsonResponse({"coordinates": asdict(coordinates), **asdict(location)})

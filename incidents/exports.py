@@ -2,7 +2,7 @@
 ones the reader may see.
 
 An export goes back in through the import as it is (issue 18): its columns are the import
-template's (incidents/import_columns.py), one row per weapon (an incident without weapons
+template's (incidents/imports/columns.py), one row per weapon (an incident without weapons
 is one row with empty weapon columns), plus OUTPUT_ONLY_COLUMNS, which the import ignores.
 An incident recorded without an external reference is exported under
 `armsmonitor-<id>`, the reference it keeps wherever it is imported.
@@ -26,7 +26,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from incidents.choices import LocationPrecision
-from incidents.import_columns import COLUMNS, FORMULA_PREFIXES
+from incidents.imports.columns import COLUMNS, FORMULA_PREFIXES
 from incidents.querysets import IncidentQuerySet
 
 # Columns the import reads but an export has no value for: coordinates come as latitude

@@ -4,8 +4,8 @@ from django import forms
 from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 
-from geo.borders import location_doubt
-from geo.coordinates import parse_coordinates
+from geo.core.borders import location_doubt
+from geo.core.coordinates import parse_coordinates
 from geo.countries import validate_country_code
 from incidents.choices import (
     TRACE_OUTCOMES,
@@ -21,7 +21,7 @@ from incidents.choices import (
     precision_of,
 )
 from incidents.component_serials import ComponentSerialsField
-from incidents.import_files import ImportFileError, check_import_content
+from incidents.imports.files import ImportFileError, check_import_content
 from incidents.models import (
     AmmunitionItem,
     Incident,

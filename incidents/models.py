@@ -82,7 +82,7 @@ class Incident(models.Model):
     country = models.CharField(
         _("country"), max_length=3, blank=True, validators=[validate_country_code]
     )
-    # Derived with the country (geo/borders.py): the point lies within BORDER_TOLERANCE_M of
+    # Derived with the country (geo/core/borders.py): the point lies within BORDER_TOLERANCE_M of
     # another country, or of a coast, so its country was decided by the rule, not by the
     # boundary alone. A database default: the import writes incidents in SQL.
     near_border = models.BooleanField(

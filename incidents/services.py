@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from geo.borders import border_tolerance_m
+from geo.core.borders import border_tolerance_m
 from incidents.choices import (
     TRACE_NEGATIVE,
     TRACE_OUTCOMES,
@@ -28,7 +28,7 @@ from incidents.choices import (
     TraceStatus,
     WorkflowState,
 )
-from incidents.import_files import upload_display_name
+from incidents.imports.files import upload_display_name
 from incidents.models import (
     AmmunitionItem,
     IllicitOrigin,
@@ -43,7 +43,7 @@ from organisations.audit import record_write
 
 H3_RESOLUTION = 8
 
-# Derived in PostGIS from the point: its country as geo/borders.py decides (the mission's
+# Derived in PostGIS from the point: its country as geo/core/borders.py decides (the mission's
 # host country near a border), the deepest admin area that covers it, and the nearest
 # named place (KNN on the gazetteer's GiST index).
 ASSIGN_GEOGRAPHY_SQL = """

@@ -3,7 +3,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from incidents.importer import import_job_run
+from incidents.imports.importer import import_job_run
 from incidents.selectors import mission_summary
 
 
@@ -66,6 +66,6 @@ def publish_custody_digest() -> str:
 
 @shared_task
 def purge_refused_import_files() -> int:
-    from incidents.import_retention import import_refused_files_purge
+    from incidents.imports.retention import import_refused_files_purge
 
     return import_refused_files_purge()

@@ -1,7 +1,8 @@
 from django.urls import path
 
 from armsmonitor.job_status import JobStatusView
-from incidents import import_views, views
+from incidents import views
+from incidents.imports import views as import_views
 
 app_name = "incidents"
 urlpatterns = [

@@ -40,7 +40,7 @@ class ReportAdmin(admin.ModelAdmin):
 @admin.register(IndicatorFigure)
 class IndicatorFigureAdmin(admin.ModelAdmin):
     """The published SDG 16.4.2 figures and their revisions, stored by the report's
-    generation (reports/sdg_16_4_2.py): read-only here."""
+    generation (reports/documents/sdg_16_4_2.py): read-only here."""
 
     list_display = [
         "indicator",

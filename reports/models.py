@@ -148,7 +148,7 @@ class IndicatorFigure(models.Model):
     of the year: an SDG report's rows are stored when it is generated, and a new revision
     is stored only when the figure differs from the series' last one (a late trace answer or
     illicit origin revising a past year), so that the report can say "revised from 3 of 10
-    on 2026-03-01" (reports/sdg_16_4_2.py). `audience` is "whole" for readers who read
+    on 2026-03-01" (reports/documents/sdg_16_4_2.py). `audience` is "whole" for readers who read
     every verified record of the scope (an administrator; a mission's verifiers and analysts,
     or its schedule, on that mission), else the requester ("user:<id>"), whose figures may
     be narrower and must not revise the others'."""

@@ -30,9 +30,9 @@ from geo.models import Region
 from organisations.access import Principal
 from organisations.audit import record_write
 from organisations.models import Mission
-from reports import methodology, rendering
-from reports.documents import Document, ReportContext
-from reports.hotspots import stored_hotspot_runs
+from reports.documents import methodology, rendering
+from reports.documents.document import Document, ReportContext
+from reports.documents.hotspots import stored_hotspot_runs
 from reports.models import Report, ReportFile, ReportTemplate, ScopeKind
 from reports.scope import (
     Reading,
@@ -51,7 +51,7 @@ def template_builders() -> dict[str, Callable[[ReportContext], Document]]:
     """Each template's builder. The modules are imported when a report is generated, not
     with this one: they draw with matplotlib and geopandas, which the web process does not
     load."""
-    from reports import (
+    from reports.documents import (
         iafq,
         isacs_trace,
         mission_monthly,
@@ -70,7 +70,7 @@ def template_builders() -> dict[str, Callable[[ReportContext], Document]]:
     }
 
 
-DEFAULT_SIGNIFICANT_SEIZURE = 10  # arms (see reports/iafq.py)
+DEFAULT_SIGNIFICANT_SEIZURE = 10  # arms (see reports/documents/iafq.py)
 CONTENT_TYPES = {
     ReportFile.Format.PDF: "application/pdf",
     ReportFile.Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -235,8 +235,34 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def world(db):
-    """The personas and their records (tests/personas.py). Modules that need another world
-    (with boundaries loaded, a report's records) define their own `world`, which wins."""
+    """The personas and their records (tests/personas.py): the one world of the suite.
+    A module that needs more records adds them with an autouse fixture that takes `world`
+    (named for what it adds); the worlds below are this one with a documented layout."""
     from tests.personas import build_world
 
     return build_world()
+
+
+@pytest.fixture
+def countries_110m(db):
+    """Natural Earth's 110m countries, as `manage.py load_boundaries` loads them. A module
+    whose records must fall in a country requests it before `world`."""
+    from geo.core.boundaries import countries_load
+
+    countries_load(scale="110m")
+
+
+@pytest.fixture
+def flows_world(db):
+    """The personas' world with the four hand-counted seizures of test_analysis_flows.py."""
+    from tests.test_analysis_flows import flows_layout
+
+    return flows_layout()
+
+
+@pytest.fixture
+def dashboard_world(db):
+    """The personas' world with the seizures that test_dashboard.py's docstring counts."""
+    from tests.test_dashboard import build_dashboard_world
+
+    return build_dashboard_world()

@@ -156,3 +156,12 @@ def build_world() -> World:
         world.agencies[name] = agency
         world.api_keys[name] = agency_api_key_create(agency=agency, name="test")[1]
     return world
+
+
+def sign_in(client, world, persona: str) -> dict:
+    """Sign `persona` in with Django's test client; return the extra request headers it
+    needs (its API key, for an agency). The browser's is tests/browser/pages.py."""
+    if persona in world.api_keys:
+        return {"HTTP_AUTHORIZATION": f"Api-Key {world.api_keys[persona]}"}
+    client.force_login(world.users[persona])
+    return {}

@@ -75,7 +75,7 @@ def use_key(raw_key: str) -> None:
     CREDENTIALS["headers"] = {"Authorization": f"Api-Key {raw_key}"}
 
 
-def sign_in(client, user) -> None:
+def use_session_of(client, user) -> None:
     """The generated requests carry `user`'s session cookie, and a CSRF token for writes
     (until the test ends: the `wsgi_requests_keep_the_test_transaction` fixture clears
     them, in tests/conftest.py)."""

@@ -20,6 +20,7 @@ from geo.analyses.hexagons import cell_of
 from organisations.access import GENERALISED_CELL_DEGREES, AgencyPrincipal
 from organisations.models import APIAccess
 from organisations.services import agency_api_key_create
+from tests.personas import sign_in
 
 ALPHA_VERIFIED = {f"alpha_verified_L{level}" for level in range(1, 6)}
 MINUSCA_VERIFIED = ALPHA_VERIFIED | {"bravo_verified_L4"}
@@ -58,14 +59,6 @@ EXACT_COORDINATES = {
     "lapsed_agency": True,
 }
 READERS = sorted(VISIBLE)
-
-
-def sign_in(client, world, persona: str) -> dict:
-    """Sign `persona` in; return the extra request headers it needs (an API key)."""
-    if persona in world.api_keys:
-        return {"HTTP_AUTHORIZATION": f"Api-Key {world.api_keys[persona]}"}
-    client.force_login(world.users[persona])
-    return {}
 
 
 def expected_names(world, persona: str) -> set[str]:
@@ -323,8 +316,8 @@ def test_xlsx_and_geojson_exports_hold_exactly_the_visible_records(
 
 @pytest.mark.parametrize("persona", READERS)
 def test_analyses_read_exactly_the_records_the_persona_may_see(client, world, persona):
+    from geo.analyses.services import analysis_run_execute
     from geo.models import AnalysisCell, AnalysisRun
-    from geo.services import analysis_run_execute
 
     headers = sign_in(client, world, persona)
     body = {"kind": "hotspots", "parameters": {"resolution": 5, "rings": 3}}

@@ -5,7 +5,7 @@ not seized, found or surrendered."""
 import pytest
 
 from incidents.models import AmmunitionItem, Incident
-from reports.figures import totals
+from reports.documents.figures import totals
 from tests.personas import build_world
 
 
@@ -32,7 +32,7 @@ def test_rounds_are_live_cartridges_only():
 @pytest.mark.django_db
 def test_weapons_only_observed_are_not_counted_as_seized_found_or_surrendered():
     from incidents.models import WeaponItem
-    from reports.figures import under_control_by_category, under_control_by_country_year
+    from reports.documents.figures import under_control_by_category, under_control_by_country_year
 
     world = build_world()
     incident = world.records["alpha_verified_L5"]

@@ -11,14 +11,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from geo.analyses.hexagons import cell_of
 from geo.analyses.kinds import ANALYSES
-from geo.models import AnalysisCell, AnalysisRun, IncidentCluster
-from geo.services import (
+from geo.analyses.services import (
     analysis_run_cancel,
     analysis_run_execute,
     analysis_run_request,
     result_for_reader,
     run_is_stale,
 )
+from geo.models import AnalysisCell, AnalysisRun, IncidentCluster
 from incidents.choices import WorkflowState
 from incidents.models import TraceRequest, WeaponItem
 from incidents.services import incident_withdraw

@@ -2,10 +2,9 @@
 
 import pytest
 
+from geo.analyses.services import analysis_run_execute
 from geo.models import AnalysisRun
-from geo.services import analysis_run_execute
 from tests.analysis_layouts import north_of, seizure
-from tests.personas import build_world
 
 CLUSTERS = {
     "kind": "clusters",
@@ -14,12 +13,10 @@ CLUSTERS = {
 }
 
 
-@pytest.fixture
-def world(db):
-    world = build_world()
+@pytest.fixture(autouse=True)
+def three_close_seizures(world):
     for metres in (0, 50, 100):
         seizure(*north_of(15.6, 5.93, metres))
-    return world
 
 
 def start(client, world, persona, body=CLUSTERS, **headers):

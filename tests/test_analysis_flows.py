@@ -90,11 +90,6 @@ def trace(weapon, *, established=True, country="", point=None, transit=(), answe
     )
 
 
-@pytest.fixture
-def world(db):
-    return flows_layout()
-
-
 def flows_layout():
     """The personas' world with four hand-counted seizures (A to D) and their weapons."""
     world = build_world()
@@ -161,8 +156,8 @@ def flows_layout():
     return world
 
 
-def flows(world, persona="admin", **parameters) -> dict:
-    incidents = Incident.objects.visible_to(world.users[persona])
+def flows(flows_world, persona="admin", **parameters) -> dict:
+    incidents = Incident.objects.visible_to(flows_world.users[persona])
     return analyse(incidents, FlowParameters(**parameters), no_progress)
 
 
@@ -204,8 +199,8 @@ def drawn(result, shows) -> dict:
     }
 
 
-def test_where_made_counts_every_item_by_its_country_of_manufacture(world):
-    result = flows(world)
+def test_where_made_counts_every_item_by_its_country_of_manufacture(flows_world):
+    result = flows(flows_world)
 
     assert made_rows(result) == {
         ("RUS", "CAF", "assault_rifle", "2024-01-01", 2, 2),
@@ -227,8 +222,8 @@ def test_where_made_counts_every_item_by_its_country_of_manufacture(world):
     assert {line["shows"] for line in result["lines"]} == {"origin", "route"}
 
 
-def test_illicit_origins_established_by_trace_or_otherwise_by_kind_and_method(world):
-    result = flows(world)
+def test_illicit_origins_established_by_trace_or_otherwise_by_kind_and_method(flows_world):
+    result = flows(flows_world)
 
     assert origin_rows(result) == {
         # a1's single answer and b1's latest established one (not LBY, ETH, nor the newer
@@ -264,8 +259,10 @@ def test_illicit_origins_established_by_trace_or_otherwise_by_kind_and_method(wo
         ("all", {(None, 2, 2)}),
     ],
 )
-def test_periods_bucket_by_the_start_of_the_incidents_period_in_utc(world, period, sdn_periods):
-    result = flows(world, period=period)
+def test_periods_bucket_by_the_start_of_the_incidents_period_in_utc(
+    flows_world, period, sdn_periods
+):
+    result = flows(flows_world, period=period)
 
     assert {
         (period, items, records)
@@ -280,8 +277,8 @@ def test_periods_bucket_by_the_start_of_the_incidents_period_in_utc(world, perio
     assert sum(row[4] for row in result["made"]["rows"]) == 17
 
 
-def test_regions_default_to_every_region_smallest_first(world):
-    regions = flows(world)["origins"]["regions"]
+def test_regions_default_to_every_region_smallest_first(flows_world):
+    regions = flows(flows_world)["origins"]["regions"]
 
     assert regions["order"] == ["test-caf", "test-cod", "eccas-t", "au-t"]
     assert regions["countries"] == {
@@ -299,8 +296,8 @@ def test_regions_default_to_every_region_smallest_first(world):
     }
 
 
-def test_listed_regions_take_a_country_in_the_order_given(world):
-    result = flows(world, region_codes=["au-t", "eccas-t"])
+def test_listed_regions_take_a_country_in_the_order_given(flows_world):
+    result = flows(flows_world, region_codes=["au-t", "eccas-t"])
 
     regions = result["origins"]["regions"]
     assert regions["order"] == ["au-t", "eccas-t"]
@@ -309,8 +306,8 @@ def test_listed_regions_take_a_country_in_the_order_given(world):
     assert result["parameters"]["region_codes"] == ["au-t", "eccas-t"]
 
 
-def test_origin_lines_join_known_countries_across_borders_only(world):
-    result = flows(world)
+def test_origin_lines_join_known_countries_across_borders_only(flows_world):
+    result = flows(flows_world)
     lines = drawn(result, "origin")
 
     # CAF→CAF is domestic, UGA has no boundary.
@@ -335,8 +332,8 @@ def test_origin_lines_join_known_countries_across_borders_only(world):
     assert lines[("SDN", "CAF")]["geometry"]["coordinates"][0] == pytest.approx([32.99, 16.035])
 
 
-def test_routes_documented_on_incidents_and_answered_by_traces(world):
-    result = flows(world)
+def test_routes_documented_on_incidents_and_answered_by_traces(flows_world):
+    result = flows(flows_world)
 
     assert {
         (r["source"], r["departure"], tuple(r["transit"]), r["destination"]): (
@@ -368,12 +365,12 @@ def test_routes_documented_on_incidents_and_answered_by_traces(world):
     assert (cmr["transit"], cmr["reason"]) == (["TCD", "CMR"], "no boundary loaded")
 
 
-def test_a_route_with_an_unknown_departure_is_listed_and_not_drawn(world):
-    e = world.records["e"]
+def test_a_route_with_an_unknown_departure_is_listed_and_not_drawn(flows_world):
+    e = flows_world.records["e"]
     e.route_departure_country = ""
     e.save()
 
-    result = flows(world)
+    result = flows(flows_world)
     (documented,) = [r for r in result["routes"] if r["source"] == "documented"]
     assert (documented["departure"], documented["transit"]) == ("unknown", ["TCD"])
     assert [r["reason"] for r in result["not_drawn"] if r.get("source") == "documented"] == [
@@ -381,9 +378,9 @@ def test_a_route_with_an_unknown_departure_is_listed_and_not_drawn(world):
     ]
 
 
-def test_mission_analysts_get_flows_only_of_their_missions_records(world):
-    minusca = flows(world, persona="mission_analyst")
-    monusco = flows(world, persona="other_mission_analyst")
+def test_mission_analysts_get_flows_only_of_their_missions_records(flows_world):
+    minusca = flows(flows_world, persona="mission_analyst")
+    monusco = flows(flows_world, persona="other_mission_analyst")
 
     assert pairs(minusca["origins"]["matrix"]) == {
         ("SDN", "CAF"): (2, 2),
@@ -399,8 +396,8 @@ def test_mission_analysts_get_flows_only_of_their_missions_records(world):
     assert monusco["totals"]["items"] == 5
 
 
-def test_a_reader_of_generalised_locations_gets_generalised_points_of_diversion(world):
-    result = flows(world, persona="regional_analyst")
+def test_a_reader_of_generalised_locations_gets_generalised_points_of_diversion(flows_world):
+    result = flows(flows_world, persona="regional_analyst")
 
     # Only the CAF seizures released to regional organisations: A, B and E.
     assert {row[1] for row in result["made"]["rows"]} == {"CAF"}
@@ -410,30 +407,32 @@ def test_a_reader_of_generalised_locations_gets_generalised_points_of_diversion(
     assert sdn["geometry"]["coordinates"][0] == pytest.approx([32.875, 16.0])
 
 
-def test_a_reader_who_sees_no_weapon_gets_an_error_not_empty_flows(world):
+def test_a_reader_who_sees_no_weapon_gets_an_error_not_empty_flows(flows_world):
     with pytest.raises(AnalysisError, match="No weapon items"):
-        flows(world, persona="nobody")
+        flows(flows_world, persona="nobody")
     # The cycle collector, paused while rows are made, runs again.
     assert gc.isenabled()
     # MONUSCO's analyst sees its verified records: C, and two without weapons.
-    assert flows(world, persona="other_mission_analyst")["totals"]["records"] == 2
-    Incident.objects.filter(pk=world.records["c"].pk).update(state=WorkflowState.DRAFT)
+    assert flows(flows_world, persona="other_mission_analyst")["totals"]["records"] == 2
+    Incident.objects.filter(pk=flows_world.records["c"].pk).update(state=WorkflowState.DRAFT)
     with pytest.raises(AnalysisError, match="No weapon items"):
-        flows(world, persona="other_mission_analyst")
+        flows(flows_world, persona="other_mission_analyst")
 
 
-def test_bad_parameters_are_refused_naming_the_parameter(world):
+def test_bad_parameters_are_refused_naming_the_parameter(flows_world):
     with pytest.raises(AnalysisError, match=r"region_codes: .* nowhere"):
-        flows(world, region_codes=["au-t", "nowhere"])
+        flows(flows_world, region_codes=["au-t", "nowhere"])
     with pytest.raises(ValueError, match="period"):
         FlowParameters(period="week")
 
 
-def test_a_trace_answer_records_transit_countries_and_names_the_field_of_a_bad_code(client, world):
-    weapon = world.records["a"].weapons.get(country_of_manufacture="CHN")
+def test_a_trace_answer_records_transit_countries_and_names_the_field_of_a_bad_code(
+    client, flows_world
+):
+    weapon = flows_world.records["a"].weapons.get(country_of_manufacture="CHN")
     answered = trace(weapon, established=False)
     url = f"/incidents/{weapon.incident_id}/traces/{answered.pk}/answer"
-    client.force_login(world.users["verifier"])
+    client.force_login(flows_world.users["verifier"])
 
     refused = client.post(
         url,
@@ -495,8 +494,8 @@ def assert_columns_match_a_computation_from_scratch():
         assert cursor.fetchone()[0] > 0
 
 
-def test_each_item_holds_its_seizure_and_origin_as_its_records_say(world):
-    a, b, c, d = (world.records[key] for key in "abcd")
+def test_each_item_holds_its_seizure_and_origin_as_its_records_say(flows_world):
+    a, b, c, d = (flows_world.records[key] for key in "abcd")
     a1 = a.weapons.get(country_of_manufacture="RUS")
     b1 = b.weapons.get(country_of_manufacture="RUS")
     sdn = b1.trace_requests.get(diversion_country="SDN")
@@ -516,15 +515,15 @@ def test_each_item_holds_its_seizure_and_origin_as_its_records_say(world):
     assert_columns_match_a_computation_from_scratch()
 
 
-def test_items_follow_their_incidents_country_and_date(world):
-    a = world.records["a"]
+def test_items_follow_their_incidents_country_and_date(flows_world):
+    a = flows_world.records["a"]
     a.country = "COD"
     a.occurred_at = datetime(2023, 12, 31, 23, 0, tzinfo=UTC)
     a.save()
 
     assert {columns(weapon)[:2] for weapon in a.weapons.all()} == {("COD", a.occurred_at)}
     # The flows count them at once where and when they now were seized.
-    assert ("CHN", "COD", "assault_rifle", "2023-01-01", 3, 1) in made_rows(flows(world))
+    assert ("CHN", "COD", "assault_rifle", "2023-01-01", 3, 1) in made_rows(flows(flows_world))
     # A queryset update, and raw SQL, as much as a form.
     Incident.objects.filter(pk=a.pk).update(country="")
     assert {columns(weapon)[0] for weapon in a.weapons.all()} == {""}
@@ -539,8 +538,8 @@ def test_items_follow_their_incidents_country_and_date(world):
     assert_columns_match_a_computation_from_scratch()
 
 
-def test_an_items_origin_follows_its_traces_answered_changed_and_deleted(world):
-    weapon = world.records["a"].weapons.get(country_of_manufacture="CHN")
+def test_an_items_origin_follows_its_traces_answered_changed_and_deleted(flows_world):
+    weapon = flows_world.records["a"].weapons.get(country_of_manufacture="CHN")
     assert columns(weapon)[2:] == ("", "", None)
 
     # Sent, not answered yet: no origin yet.
@@ -580,17 +579,17 @@ def route(weapon) -> tuple:
     return (point.coords if point else None), transit
 
 
-def traced_routes(world) -> dict:
+def traced_routes(flows_world) -> dict:
     """Items by traced route (departure, transit countries..., destination)."""
     return {
         (r["departure"], *r["transit"], r["destination"]): r["items"]
-        for r in flows(world)["routes"]
+        for r in flows(flows_world)["routes"]
         if r["source"] == "trace"
     }
 
 
-def test_an_items_route_follows_its_origin_trace_when_the_answer_is_corrected(world):
-    a1 = world.records["a"].weapons.get(country_of_manufacture="RUS")
+def test_an_items_route_follows_its_origin_trace_when_the_answer_is_corrected(flows_world):
+    a1 = flows_world.records["a"].weapons.get(country_of_manufacture="RUS")
     answer = a1.trace_requests.get()
     assert route(a1) == ((32.61, 15.49), ["TCD"])
 
@@ -599,7 +598,7 @@ def test_an_items_route_follows_its_origin_trace_when_the_answer_is_corrected(wo
         diversion_point=Point(30.0, 12.0, srid=4326), transit_countries=["CMR", "TCD"]
     )
     assert route(a1) == ((30.0, 12.0), ["CMR", "TCD"])
-    assert traced_routes(world) == {
+    assert traced_routes(flows_world) == {
         ("SDN", "CMR", "TCD", "CAF"): 1,
         ("SDN", "TCD", "CMR", "CAF"): 1,
     }
@@ -613,22 +612,22 @@ def test_an_items_route_follows_its_origin_trace_when_the_answer_is_corrected(wo
     assert_columns_match_a_computation_from_scratch()
 
 
-def test_a_newer_answer_without_a_route_takes_the_route_away(world):
-    b1 = world.records["b"].weapons.get(country_of_manufacture="RUS")
+def test_a_newer_answer_without_a_route_takes_the_route_away(flows_world):
+    b1 = flows_world.records["b"].weapons.get(country_of_manufacture="RUS")
     assert route(b1) == ((33.37, 16.58), ["TCD", "CMR"])
 
     newer = trace(b1, country="SDN", answered=date(2025, 8, 1))
     assert columns(b1)[2:] == ("SDN", "trace", newer.pk)
     assert route(b1) == (None, None)
     # SDN's line now starts from a1's point alone, and b1 crossed no country on record.
-    lines = drawn(flows(world), "origin")
+    lines = drawn(flows(flows_world), "origin")
     assert lines[("SDN", "CAF")]["geometry"]["coordinates"][0] == pytest.approx([32.61, 15.49])
-    assert traced_routes(world) == {("SDN", "TCD", "CAF"): 1}
+    assert traced_routes(flows_world) == {("SDN", "TCD", "CAF"): 1}
     assert_columns_match_a_computation_from_scratch()
 
 
-def test_a_trace_filed_against_the_wrong_weapon_moves_its_route_with_it(world):
-    a = world.records["a"]
+def test_a_trace_filed_against_the_wrong_weapon_moves_its_route_with_it(flows_world):
+    a = flows_world.records["a"]
     a1 = a.weapons.get(country_of_manufacture="RUS")
     chinese = a.weapons.get(country_of_manufacture="CHN")
     answer = a1.trace_requests.get()
@@ -638,12 +637,12 @@ def test_a_trace_filed_against_the_wrong_weapon_moves_its_route_with_it(world):
     assert columns(chinese)[2:] == ("SDN", "trace", answer.pk)
     assert route(chinese) == ((32.61, 15.49), ["TCD"])
     # Three items of that record now crossed Chad.
-    assert traced_routes(world) == {("SDN", "TCD", "CAF"): 3, ("SDN", "TCD", "CMR", "CAF"): 1}
+    assert traced_routes(flows_world) == {("SDN", "TCD", "CAF"): 3, ("SDN", "TCD", "CMR", "CAF"): 1}
     assert_columns_match_a_computation_from_scratch()
 
 
-def test_an_items_origin_record_wins_over_its_traces_and_follows_every_change(world):
-    a = world.records["a"]
+def test_an_items_origin_record_wins_over_its_traces_and_follows_every_change(flows_world):
+    a = flows_world.records["a"]
     a1 = a.weapons.get(country_of_manufacture="RUS")
     answer = a1.trace_requests.get()
     assert columns(a1)[2:] == ("SDN", "trace", answer.pk)
@@ -672,13 +671,13 @@ def test_an_items_origin_record_wins_over_its_traces_and_follows_every_change(wo
     assert_columns_match_a_computation_from_scratch()
 
 
-def test_a_country_of_manufacture_moves_where_made_and_never_the_origin(world):
-    a = world.records["a"]
+def test_a_country_of_manufacture_moves_where_made_and_never_the_origin(flows_world):
+    a = flows_world.records["a"]
     unknown = a.weapons.get(country_of_manufacture="")
     unknown.country_of_manufacture = "BEL"
     unknown.save()
     assert columns(unknown)[2:] == ("", "", None)
-    assert ("BEL", "CAF", "revolver_pistol", "2024-01-01", 2, 1) in made_rows(flows(world))
+    assert ("BEL", "CAF", "revolver_pistol", "2024-01-01", 2, 1) in made_rows(flows(flows_world))
 
     traced = a.weapons.get(country_of_manufacture="RUS")
     traced.country_of_manufacture = "BGR"
@@ -692,8 +691,8 @@ def test_a_country_of_manufacture_moves_where_made_and_never_the_origin(world):
     assert_columns_match_a_computation_from_scratch()
 
 
-def test_items_and_traces_inserted_in_bulk_by_raw_sql_get_their_columns(world):
-    c = world.records["c"]
+def test_items_and_traces_inserted_in_bulk_by_raw_sql_get_their_columns(flows_world):
+    c = flows_world.records["c"]
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -729,7 +728,7 @@ def test_items_and_traces_inserted_in_bulk_by_raw_sql_get_their_columns(world):
         ("BULK-3", "", ""),
         ("BULK-4", "", ""),
     ]
-    result = flows(world, persona="other_mission_analyst")
+    result = flows(flows_world, persona="other_mission_analyst")
     assert pairs(result["origins"]["matrix"])[("SSD", "COD")] == (2, 2)
     assert pairs(result["made"]["matrix"], "made_in")[("CHN", "COD")] == (29, 26)
     assert result["totals"]["records"] == 52

@@ -20,8 +20,8 @@ from shapely.prepared import prep
 
 from geo.analyses.hotspot_messages import hotspot_explanation
 from geo.analyses.scales import CANDIDATE_RESOLUTIONS, MINIMUM_MEAN_INCIDENTS
+from geo.analyses.services import analysis_run_execute, analysis_run_request, result_for_reader
 from geo.models import AnalysisCell, AnalysisRun
-from geo.services import analysis_run_execute, analysis_run_request, result_for_reader
 from incidents.choices import Context, IncidentKind, WorkflowState
 from incidents.models import Incident
 from incidents.services import h3_cell_of

@@ -12,7 +12,6 @@ from geo.analyses.source import no_progress
 from incidents.choices import Context, IncidentKind, WorkflowState
 from incidents.models import Incident, WeaponItem
 from organisations.choices import Releasability
-from tests.personas import build_world
 
 BANGUI = (18.583713, 4.367141)
 NEAR_BANGUI = (18.85, 4.37)  # about 30 km east
@@ -46,9 +45,8 @@ def weapon(incident, serial, make="Kalashnikov", model="AKM", altered=False) -> 
     )
 
 
-@pytest.fixture
-def world(db):
-    world = build_world()
+@pytest.fixture(autouse=True)
+def serial_batches(world):
     alpha = world.records["alpha_draft_L1"].contingent
     bravo = world.records["bravo_draft_L5"].contingent
     charlie = world.records["charlie_draft_L5"].contingent
@@ -87,7 +85,6 @@ def world(db):
     weapon(a1, "A-12")
     world.records.update(a1=a1, b1=b1, c1=c1, a2=a2, a3=a3, a4=a4, a5=a5)
     world.weapons = {**k, "q1": q1, "q2": q2}
-    return world
 
 
 def link(world, persona="admin", **parameters) -> dict:

@@ -2,18 +2,15 @@
 
 import pytest
 
+from geo.analyses.services import analysis_run_execute
 from geo.models import AnalysisRun
-from geo.services import analysis_run_execute
 from tests.analysis_layouts import north_of, seizure
-from tests.personas import build_world
 
 
-@pytest.fixture
-def world(db):
-    world = build_world()
+@pytest.fixture(autouse=True)
+def three_close_seizures(world):
     for metres in (0, 50, 100):
         seizure(*north_of(15.6, 5.93, metres))
-    return world
 
 
 def test_an_analyst_starts_a_run_on_a_filter_and_reads_its_result(client, world):

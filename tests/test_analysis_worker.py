@@ -15,8 +15,8 @@ import psycopg2
 import pytest
 from django.db import connection
 
+from geo.analyses.services import analysis_run_request
 from geo.models import AnalysisRun, IncidentCluster
-from geo.services import analysis_run_request
 from geo.tasks import refresh_standard_analyses
 from tests.analysis_layouts import north_of, seizure
 from tests.conftest import start_celery_worker, stop_celery_worker

@@ -11,12 +11,10 @@ from geo.models import Country
 from incidents.choices import WeaponCategory
 from incidents.models import AmmunitionItem, PersonsInvolved, TraceRequest, WeaponItem
 from organisations.models import APIAccess, Mission
-from tests.personas import build_world
 
 
-@pytest.fixture
-def world(db):
-    world = build_world()
+@pytest.fixture(autouse=True)
+def weapons_traces_and_people(world):
     items = {}
     for name in ("alpha_verified_L5", "alpha_draft_L1", "charlie_verified_L5"):
         incident = world.records[name]
@@ -42,7 +40,6 @@ def world(db):
         diversion_country="BGR",
         diversion_point=Point(23.3219, 42.6977, srid=4326),
     )
-    return world
 
 
 def get(client, world, persona, path, query=""):

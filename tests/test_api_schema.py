@@ -6,7 +6,7 @@ import yaml
 from django.core.management import call_command
 
 from tests.personas import build_world
-from tests.schema_driven import api_schema, generated_cases, sign_in, use_key
+from tests.schema_driven import api_schema, generated_cases, use_key, use_session_of
 
 # --- the schema and its docs ---------------------------------------------------------------
 
@@ -99,7 +99,7 @@ schema = api_schema(excluding=r"^(GET|POST) /api/v1/reports")
 def analyst(db, client):
     """The MINUSCA analyst, signed in."""
     world = build_world()
-    sign_in(client, world.users["mission_analyst"])
+    use_session_of(client, world.users["mission_analyst"])
     return world
 
 

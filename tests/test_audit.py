@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 from PIL import Image
 
-from geo.boundaries import countries_load
+from geo.core.boundaries import countries_load
 from incidents import services
-from incidents.importer import incidents_import
+from incidents.imports.importer import incidents_import
 from incidents.models import Incident
 from organisations.access import AgencyPrincipal
 from organisations.audit import record_read

@@ -1,4 +1,4 @@
-"""Places near borders (geo/borders.py): a border test set made here, as a mission meets it.
+"""Places near borders (geo/core/borders.py): a border test set made here, as a mission meets it.
 
 Three made-up countries around a river boundary: the host country CAF west of a river at
 18.6° E (between 2° and 6° N), the DR Congo east of it, Chad north of 6° N, and the sea
@@ -14,12 +14,11 @@ import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection
 
-from geo.borders import country_near
+from geo.core.borders import country_near
 from geo.models import Country
 from incidents.choices import Context, IncidentKind
 from incidents.models import Incident
 from incidents.services import incidents_assign_geography
-from tests.personas import build_world
 from tests.test_import import csv_file, run_import
 
 KM = 1 / 111.32  # degrees of latitude in a kilometre (near the equator, close enough here)
@@ -45,9 +44,8 @@ BORDER_SET = [
 ]
 
 
-@pytest.fixture
-def world(db):
-    world = build_world()
+@pytest.fixture(autouse=True)
+def boxed_countries(world):
     for iso3, box in COUNTRIES.items():
         Country.objects.create(
             iso3=iso3,
@@ -65,7 +63,6 @@ def world(db):
             "INSERT INTO geo_countryedge (country_id, edge)"
             " SELECT iso3, ST_Subdivide(ST_Boundary(boundary), 64) FROM geo_country"
         )
-    return world
 
 
 @pytest.mark.parametrize(("name", "longitude", "latitude", "country", "flagged"), BORDER_SET)

@@ -1,7 +1,7 @@
 """The analyst's dashboard: its figures against hand counts, through the access policy and
 the one incident filterset, and its links back to the map.
 
-Over the personas' world (tests/personas.py), MINUSCA's analysts read six verified
+Over the personas' dashboard_world (tests/personas.py), MINUSCA's analysts read six verified
 records of 14 March 2025 (checkpoint seizures, armed conflict, CAF, no weapons, nobody
 involved) and the three seizures below; the draft and MONUSCO's seizure stay out of their
 figures:
@@ -32,7 +32,7 @@ from geo.models import Region
 from incidents.choices import Context, IncidentKind, OriginKind, OriginMethod, WorkflowState
 from incidents.models import Incident, TraceRequest, WeaponItem
 from incidents.origins import IllicitOrigin
-from reports.dashboard import Count, Flow, MadeIn, dashboard_figures, period_bounds
+from reports.dashboard.figures import Count, Flow, MadeIn, dashboard_figures, period_bounds
 from tests.analysis_layouts import persons, seizure
 from tests.personas import build_world
 
@@ -129,16 +129,11 @@ def build_dashboard_world():
     return world
 
 
-@pytest.fixture
-def world(db):
-    return build_dashboard_world()
-
-
-def _figures(world, persona: str, **filters):
+def _figures(dashboard_world, persona: str, **filters):
     from incidents.filtersets import IncidentFilterSet
 
     filterset = IncidentFilterSet(
-        filters, queryset=Incident.objects.visible_to(world.users[persona])
+        filters, queryset=Incident.objects.visible_to(dashboard_world.users[persona])
     )
     assert filterset.is_valid(), filterset.errors
     return dashboard_figures(incidents=filterset.qs, with_gender=True)
@@ -174,8 +169,8 @@ def _links(page: str, chart_id: str) -> dict[str, dict[str, list[str]]]:
 # --- the figures ------------------------------------------------------------------------
 
 
-def test_every_figure_equals_the_hand_count_for_the_missions_analyst(world):
-    figures = _figures(world, "wps_analyst")
+def test_every_figure_equals_the_hand_count_for_the_missions_analyst(dashboard_world):
+    figures = _figures(dashboard_world, "wps_analyst")
 
     assert (figures.incidents, figures.weapons, figures.weapon_records) == (9, 12, 5)
     assert figures.over_time == [
@@ -222,11 +217,11 @@ def test_every_figure_equals_the_hand_count_for_the_missions_analyst(world):
     assert gender.gbv_linked_incidents == 1
 
 
-def test_weeks_start_on_monday_in_utc(world):
+def test_weeks_start_on_monday_in_utc(dashboard_world):
     from incidents.filtersets import IncidentFilterSet
 
     incidents = IncidentFilterSet(
-        {}, queryset=Incident.objects.visible_to(world.users["mission_analyst"])
+        {}, queryset=Incident.objects.visible_to(dashboard_world.users["mission_analyst"])
     ).qs
     figures = dashboard_figures(incidents=incidents, period="week", with_gender=False)
     # Weeks without incidents between the first and the last are zeros.
@@ -244,29 +239,29 @@ def test_weeks_start_on_monday_in_utc(world):
     ]
 
 
-def test_the_filter_changes_the_figures(world):
-    figures = _figures(world, "wps_analyst", kind=["cache_discovery"])
+def test_the_filter_changes_the_figures(dashboard_world):
+    figures = _figures(dashboard_world, "wps_analyst", kind=["cache_discovery"])
     assert (figures.incidents, figures.weapons) == (2, 7)
     assert figures.by_country == [Count("CAF", 1), Count("CMR", 1)]
     assert figures.gender.persons == 6
 
     # A category filter chooses the incidents with such a weapon; the other weapons of
     # those incidents still count in their own categories.
-    figures = _figures(world, "wps_analyst", category=["craft_produced"])
+    figures = _figures(dashboard_world, "wps_analyst", category=["craft_produced"])
     assert (figures.incidents, figures.weapons) == (1, 5)
     assert figures.top_flows == []
 
 
-def test_an_empty_choice_gives_zeros_not_an_error(world):
-    figures = _figures(world, "wps_analyst", country="FRA")
+def test_an_empty_choice_gives_zeros_not_an_error(dashboard_world):
+    figures = _figures(dashboard_world, "wps_analyst", country="FRA")
     assert (figures.incidents, figures.weapons, figures.gender.persons) == (0, 0, 0)
     assert figures.over_time == figures.by_category == figures.top_flows == []
-    figures = _figures(world, "nobody")
+    figures = _figures(dashboard_world, "nobody")
     assert figures.incidents == 0
 
 
-def test_another_missions_analyst_sees_none_of_these_incidents(world):
-    figures = _figures(world, "other_mission_analyst")
+def test_another_missions_analyst_sees_none_of_these_incidents(dashboard_world):
+    figures = _figures(dashboard_world, "other_mission_analyst")
     # MONUSCO's two verified persona records and its seizure; nothing of MINUSCA.
     assert figures.incidents == 3
     assert figures.by_country == [Count("COD", 3)]
@@ -274,21 +269,21 @@ def test_another_missions_analyst_sees_none_of_these_incidents(world):
     assert figures.top_flows == [Flow("UGA", "COD", 7, 1)]
 
 
-def test_the_draft_counts_only_for_its_reporter(world):
-    figures = _figures(world, "reporter_alpha")
+def test_the_draft_counts_only_for_its_reporter(dashboard_world):
+    figures = _figures(dashboard_world, "reporter_alpha")
     # Alpha's drafts, submitted and returned records are its reporter's to see.
     assert figures.weapons == 112
-    assert _figures(world, "verifier").weapons == 12
+    assert _figures(dashboard_world, "verifier").weapons == 12
 
 
 # --- the page -----------------------------------------------------------------------------
 
 
-def test_the_page_shows_each_figure_in_its_table(client, world, settings):
+def test_the_page_shows_each_figure_in_its_table(client, dashboard_world, settings):
     # The hand counts, as counted: small-cell suppression off (threshold 1). The counts of
     # people suppressed are tested in tests/test_suppression_everywhere.py.
     settings.SMALL_CELL_THRESHOLD = 1
-    client.force_login(world.users["wps_analyst"])
+    client.force_login(dashboard_world.users["wps_analyst"])
     response = client.get("/dashboard/")
     assert response.status_code == 200
     page = response.content.decode()
@@ -330,8 +325,8 @@ def test_the_page_shows_each_figure_in_its_table(client, world, settings):
     assert " onclick=" not in page
 
 
-def test_the_page_counts_what_the_filter_chooses(client, world):
-    client.force_login(world.users["mission_analyst"])
+def test_the_page_counts_what_the_filter_chooses(client, dashboard_world):
+    client.force_login(dashboard_world.users["mission_analyst"])
     page = client.get("/dashboard/?context=criminal&country=CAF").content.decode()
     assert 'id="total-incidents">2<' in page
     assert _table(page, "by-category") == {
@@ -343,8 +338,8 @@ def test_the_page_counts_what_the_filter_chooses(client, world):
     assert 'value="CAF"' in page
 
 
-def test_a_reader_without_the_gender_permission_gets_no_gender_figures(client, world):
-    client.force_login(world.users["mission_analyst"])
+def test_a_reader_without_the_gender_permission_gets_no_gender_figures(client, dashboard_world):
+    client.force_login(dashboard_world.users["mission_analyst"])
     page = client.get("/dashboard/").content.decode()
     assert 'id="total-incidents">9<' in page
     for absent in ("persons-by-sex", "persons-by-role", "total-persons", "total-gbv"):
@@ -352,8 +347,10 @@ def test_a_reader_without_the_gender_permission_gets_no_gender_figures(client, w
     assert "Gender-disaggregated" not in page
 
 
-def test_an_analyst_of_another_mission_sees_none_of_these_incidents_on_the_page(client, world):
-    client.force_login(world.users["other_mission_analyst"])
+def test_an_analyst_of_another_mission_sees_none_of_these_incidents_on_the_page(
+    client, dashboard_world
+):
+    client.force_login(dashboard_world.users["other_mission_analyst"])
     page = client.get("/dashboard/?mission=MINUSCA").content.decode()
     assert 'id="total-incidents">0<' in page and 'id="total-weapons">0<' in page
     page = client.get("/dashboard/").content.decode()
@@ -361,14 +358,14 @@ def test_an_analyst_of_another_mission_sees_none_of_these_incidents_on_the_page(
     assert "Central African Republic" not in page
 
 
-def test_a_french_page_names_countries_in_french(client, world):
-    client.force_login(world.users["other_mission_analyst"])
+def test_a_french_page_names_countries_in_french(client, dashboard_world):
+    client.force_login(dashboard_world.users["other_mission_analyst"])
     page = client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert _table(page, "by-country") == {"République démocratique du Congo (COD)": "3"}
 
 
-def test_chart_links_carry_the_filter_to_the_map(client, world):
-    client.force_login(world.users["wps_analyst"])
+def test_chart_links_carry_the_filter_to_the_map(client, dashboard_world):
+    client.force_login(dashboard_world.users["wps_analyst"])
     page = client.get(
         "/dashboard/?context=criminal&category=assault_rifle&period=week&ordering=kind&q=&withdrawn=unknown"
     ).content.decode()
@@ -432,8 +429,10 @@ def test_chart_links_carry_the_filter_to_the_map(client, world):
         ("occurred_after=2025-03-01T00:00Z&occurred_before=2025-01-01T00:00Z", "occurred_after"),
     ],
 )
-def test_a_filter_that_cannot_be_read_is_refused_naming_the_field(client, world, query, field):
-    client.force_login(world.users["mission_analyst"])
+def test_a_filter_that_cannot_be_read_is_refused_naming_the_field(
+    client, dashboard_world, query, field
+):
+    client.force_login(dashboard_world.users["mission_analyst"])
     response = client.get(f"/dashboard/?{query}")
     assert response.status_code == 400
     page = response.content.decode()
@@ -441,28 +440,32 @@ def test_a_filter_that_cannot_be_read_is_refused_naming_the_field(client, world,
     assert "total-incidents" not in page and "chart-card" not in page
 
 
-def test_anonymous_readers_are_sent_to_sign_in_and_the_unaffiliated_refused(client, world):
+def test_anonymous_readers_are_sent_to_sign_in_and_the_unaffiliated_refused(
+    client, dashboard_world
+):
     response = client.get("/dashboard/?kind=cache_discovery")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=/dashboard/")
-    client.force_login(world.users["nobody"])
+    client.force_login(dashboard_world.users["nobody"])
     assert client.get("/dashboard/").status_code == 403
 
 
-def test_the_page_speaks_french(client, world):
-    client.force_login(world.users["mission_analyst"])
+def test_the_page_speaks_french(client, dashboard_world):
+    client.force_login(dashboard_world.users["mission_analyst"])
     page = client.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert '<html lang="fr">' in page
     assert _table(page, "by-context")["Conflit armé"] == "6"
 
 
-def test_the_navigation_links_to_the_dashboard(client, world):
-    client.force_login(world.users["mission_analyst"])
+def test_the_navigation_links_to_the_dashboard(client, dashboard_world):
+    client.force_login(dashboard_world.users["mission_analyst"])
     assert 'href="/dashboard/"' in client.get("/incidents/").content.decode()
 
 
-def test_the_page_reads_as_many_statements_whatever_the_number_of_incidents(client, world):
-    client.force_login(world.users["wps_analyst"])
+def test_the_page_reads_as_many_statements_whatever_the_number_of_incidents(
+    client, dashboard_world
+):
+    client.force_login(dashboard_world.users["wps_analyst"])
     client.get("/dashboard/")  # the session and the reader's first reads
     with CaptureQueriesContext(connection) as before:
         client.get("/dashboard/")

@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from geo.boundaries import countries_load
 from incidents.choices import (
     ActorType,
     AlterationMethod,
@@ -43,13 +42,12 @@ from incidents.choices import (
 )
 from incidents.exports import HEADER, incidents_csv, incidents_geojson, incidents_xlsx
 from incidents.forms import SEIZURE_FIELDS
-from incidents.import_columns import COLUMN_NAMES, OUTPUT_ONLY_COLUMNS
-from incidents.importer import incidents_import
+from incidents.imports.columns import COLUMN_NAMES, OUTPUT_ONLY_COLUMNS
+from incidents.imports.importer import incidents_import
 from incidents.models import IllicitOrigin, Incident, WeaponItem
 from incidents.services import h3_cell_of, incidents_assign_geography
 from organisations.choices import Releasability, Role
 from organisations.models import Contingent, Membership
-from tests.personas import build_world
 
 EXAMPLES = 25
 # What differs between the two exports by construction.
@@ -165,10 +163,9 @@ incidents = st.fixed_dictionaries(
 )
 
 
-@pytest.fixture
-def world(db):
-    countries_load(scale="110m")
-    return build_world()
+@pytest.fixture(autouse=True)
+def _countries_before_the_world(countries_110m):
+    """The records of `world` are located in the 110m countries: they load first."""
 
 
 @pytest.fixture

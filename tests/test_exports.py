@@ -10,8 +10,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 
-from incidents import exports, import_columns
+from incidents import exports
 from incidents.exports import HEADER
+from incidents.imports import columns as import_columns
 from incidents.models import Incident
 from organisations.models import Contingent, Mission
 

@@ -27,9 +27,9 @@ from django.core.files.base import ContentFile
 from django.db import connection
 
 from armsmonitor.celery import app as celery_app
-from geo.boundaries import countries_load
+from geo.analyses.services import analysis_run_request
+from geo.core.boundaries import countries_load
 from geo.models import AnalysisRun, IncidentCluster
-from geo.services import analysis_run_request
 from incidents.models import ImportJob, Incident, WeaponItem
 from incidents.tasks import run_import_job
 from organisations.models import AuditEvent

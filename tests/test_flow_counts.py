@@ -12,9 +12,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from geo.analyses.flows import FlowParameters, analyse
+from geo.analyses.services import analysis_run_execute, analysis_run_request
 from geo.analyses.source import analysis_choice, no_progress
 from geo.models import AnalysisKind
-from geo.services import analysis_run_execute, analysis_run_request
 from incidents.choices import Context, IncidentKind, WorkflowState
 from incidents.flow_counts import KEY_COLUMNS
 from incidents.models import Incident, WeaponFlowCount, WeaponItem
@@ -32,11 +32,6 @@ COPIED = (
     "incident_context",
     "incident_withdrawn",
 )
-
-
-@pytest.fixture
-def world(db):
-    return flows_layout()
 
 
 def assert_counts_match_a_computation_from_scratch() -> None:
@@ -68,8 +63,8 @@ def kept_rows() -> int:
         return cursor.fetchone()[0]
 
 
-def test_the_counts_follow_items_incidents_and_traces_on_every_write_path(world):
-    a, b, c = (world.records[key] for key in "abc")
+def test_the_counts_follow_items_incidents_and_traces_on_every_write_path(flows_world):
+    a, b, c = (flows_world.records[key] for key in "abc")
     assert_counts_match_a_computation_from_scratch()
 
     # Items edited, added and deleted through the ORM.
@@ -90,7 +85,7 @@ def test_the_counts_follow_items_incidents_and_traces_on_every_write_path(world)
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE incidents_incident SET occurred_at = %s, contingent_id = %s WHERE id = %s",
-            [datetime(2023, 6, 1, tzinfo=UTC), world.records["c"].contingent_id, a.pk],
+            [datetime(2023, 6, 1, tzinfo=UTC), flows_world.records["c"].contingent_id, a.pk],
         )
     assert_counts_match_a_computation_from_scratch()
 
@@ -108,7 +103,7 @@ def test_the_counts_follow_items_incidents_and_traces_on_every_write_path(world)
     assert_counts_match_a_computation_from_scratch()
 
 
-def test_many_incidents_updated_in_one_statement_move_their_counts_at_once(world):
+def test_many_incidents_updated_in_one_statement_move_their_counts_at_once(flows_world):
     Incident.objects.filter(state=WorkflowState.VERIFIED).update(
         state=WorkflowState.SUBMITTED, releasability=Releasability.PARTNER_AGENCIES
     )
@@ -117,7 +112,7 @@ def test_many_incidents_updated_in_one_statement_move_their_counts_at_once(world
     assert_counts_match_a_computation_from_scratch()
 
 
-def test_truncating_the_items_empties_the_counts(world):
+def test_truncating_the_items_empties_the_counts(flows_world):
     with connection.cursor() as cursor:
         # (The layout's deferred foreign-key checks, run first: TRUNCATE refuses to run
         # while any are pending.)
@@ -130,8 +125,8 @@ def test_truncating_the_items_empties_the_counts(world):
     assert kept_rows() == 0
 
 
-def test_items_written_in_bulk_by_raw_sql_are_counted_once_per_statement(world):
-    c = world.records["c"]
+def test_items_written_in_bulk_by_raw_sql_are_counted_once_per_statement(flows_world):
+    c = flows_world.records["c"]
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -210,11 +205,11 @@ def _a_writer_waits_for_a_lock(seconds: float = 5) -> bool:
     return False
 
 
-def both_ways(world, persona: str, incident_filter: dict, **parameters) -> tuple[dict, dict]:
+def both_ways(flows_world, persona: str, incident_filter: dict, **parameters) -> tuple[dict, dict]:
     """The flows of `persona`'s incidents chosen by `incident_filter`, from a pass over the
     items and from the kept counts."""
     incidents, choice = analysis_choice(
-        requester=world.users[persona], mission_id=None, incident_filter=incident_filter
+        requester=flows_world.users[persona], mission_id=None, incident_filter=incident_filter
     )
     chosen = FlowParameters(**parameters)
     return (
@@ -254,19 +249,21 @@ def comparable(result: dict) -> dict:
         ("regional_analyst", {}, "year"),
     ],
 )
-def test_the_kept_counts_give_the_flows_the_items_give(world, persona, incident_filter, period):
-    from_items, from_counts = both_ways(world, persona, incident_filter, period=period)
+def test_the_kept_counts_give_the_flows_the_items_give(
+    flows_world, persona, incident_filter, period
+):
+    from_items, from_counts = both_ways(flows_world, persona, incident_filter, period=period)
 
     assert (from_items["read_from"], from_counts["read_from"]) == ("items", "kept_counts")
     assert comparable(from_counts) == comparable(from_items)
     assert from_counts["totals"]["records"] > 0
 
 
-def test_withdrawn_records_are_counted_only_when_asked_for(world):
-    Incident.objects.filter(pk=world.records["c"].pk).update(withdrawn_at=timezone.now())
+def test_withdrawn_records_are_counted_only_when_asked_for(flows_world):
+    Incident.objects.filter(pk=flows_world.records["c"].pk).update(withdrawn_at=timezone.now())
 
     default, withdrawn = (
-        both_ways(world, "admin", incident_filter)
+        both_ways(flows_world, "admin", incident_filter)
         for incident_filter in ({}, {"withdrawn": "true"})
     )
     assert comparable(default[1]) == comparable(default[0])
@@ -287,10 +284,10 @@ def test_withdrawn_records_are_counted_only_when_asked_for(world):
         {"occurred_before": "2024-12-31T23:59:59.5Z"},  # leaves out half a second
     ],
 )
-def test_filters_the_counts_cannot_answer_are_read_from_the_items(world, incident_filter):
-    Incident.objects.filter(pk=world.records["a"].pk).update(narrative="Stopped at Bangui")
+def test_filters_the_counts_cannot_answer_are_read_from_the_items(flows_world, incident_filter):
+    Incident.objects.filter(pk=flows_world.records["a"].pk).update(narrative="Stopped at Bangui")
     incidents, choice = analysis_choice(
-        requester=world.users["admin"], mission_id=None, incident_filter=incident_filter
+        requester=flows_world.users["admin"], mission_id=None, incident_filter=incident_filter
     )
     # The recovered ones: a weapon only observed was seized nowhere.
     weapons = WeaponItem.objects.filter(incident__in=incidents, recovery="recovered")
@@ -301,9 +298,9 @@ def test_filters_the_counts_cannot_answer_are_read_from_the_items(world, inciden
     assert result["totals"]["records"] == weapons.count()
 
 
-def test_a_flows_run_reads_the_kept_counts(world):
+def test_a_flows_run_reads_the_kept_counts(flows_world):
     run = analysis_run_request(
-        requester=world.users["mission_analyst"],
+        requester=flows_world.users["mission_analyst"],
         kind=AnalysisKind.FLOWS,
         parameters={"period": "year"},
         incident_filter={},

@@ -9,10 +9,10 @@ import pytest
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db import connection
 
-from geo.boundaries import BoundaryFileError, admin_areas_load, countries_load
+from geo.core.boundaries import BoundaryFileError, admin_areas_load, countries_load
+from geo.core.places import countries_at, locate, search_name
+from geo.core.regions import regions_load
 from geo.models import AdminArea, Country, Place, Region
-from geo.regions import regions_load
-from geo.selectors import countries_at, locate, search_name
 from incidents.models import Incident
 from incidents.services import incidents_assign_geography
 from organisations.models import Contingent, Mission

@@ -4,7 +4,7 @@ import mgrs
 import pytest
 from django.core.exceptions import ValidationError
 
-from geo.coordinates import parse_coordinates
+from geo.core.coordinates import parse_coordinates
 
 BANGUI = (4.3671111, 18.5836944)  # 4°22'01.6"N 18°35'01.3"E
 

@@ -7,10 +7,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import Point
 
-from geo.boundaries import countries_load
+from geo.core.boundaries import countries_load
+from geo.core.places import search_name
+from geo.core.regions import regions_load
 from geo.models import Place
-from geo.regions import regions_load
-from geo.selectors import search_name
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_place_search_finds_names_without_accents_and_prefers_prefixes(signed_in
 
 
 def test_admin_areas_are_served_by_country_and_level(signed_in, countries, tmp_path):
-    from geo.boundaries import admin_areas_load
+    from geo.core.boundaries import admin_areas_load
     from tests.test_geo_boundaries import _user_file
 
     admin_areas_load(path=_user_file(tmp_path), level=1, name_field="shapeName")

@@ -13,9 +13,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from geo.analyses.hexagons import cell_counts, cell_of
+from geo.analyses.services import analysis_run_execute, analysis_run_request
 from geo.analyses.source import analysis_incidents
 from geo.models import AnalysisCell
-from geo.services import analysis_run_execute, analysis_run_request
 from incidents.models import Incident, WeaponItem
 from organisations.access import GENERALISED_CELL_DEGREES
 from tests.analysis_layouts import seizure

@@ -19,10 +19,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 from PIL import Image
 
-from geo.boundaries import BoundaryFileError, admin_areas_load, countries_load
+from geo.core.boundaries import BoundaryFileError, admin_areas_load, countries_load
 from geo.models import AdminArea
 from incidents import services
-from incidents.importer import incidents_import
+from incidents.imports.importer import incidents_import
 from incidents.models import ImportJob, Incident, Photo, WeaponItem
 from organisations.models import AuditEvent
 from tests.conftest import start_celery_worker, stop_celery_worker
@@ -211,10 +211,9 @@ def gif_bytes() -> bytes:
 # --- imports -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def world(db):
-    countries_load(scale="110m")
-    return build_world()
+@pytest.fixture(autouse=True)
+def _countries_before_the_world(countries_110m):
+    """The records of `world` are located in the 110m countries: they load first."""
 
 
 def record_counts() -> tuple[int, int, int]:
@@ -482,11 +481,11 @@ def test_each_hostile_boundary_file_is_refused_and_loads_nothing(world, tmp_path
 def test_a_boundary_file_over_the_size_limit_is_refused_before_gdal_reads_it(
     world, tmp_path, monkeypatch
 ):
-    import geo.boundaries
+    import geo.core.boundaries
 
     path = tmp_path / "areas.geojson"
     path.write_bytes(json.dumps(AREA).encode())
-    monkeypatch.setattr(geo.boundaries, "BOUNDARY_MAX_BYTES", 100)
+    monkeypatch.setattr(geo.core.boundaries, "BOUNDARY_MAX_BYTES", 100)
     with pytest.raises(BoundaryFileError, match="the limit is"):
         admin_areas_load(path=path, level=1, name_field="shapeName", country="CAF")
     assert not AdminArea.objects.exists()

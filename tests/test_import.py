@@ -8,10 +8,8 @@ import json
 import pytest
 from openpyxl import Workbook
 
-from geo.boundaries import countries_load
-from incidents.importer import incidents_import
+from incidents.imports.importer import incidents_import
 from incidents.models import Incident, WeaponItem
-from tests.personas import build_world
 
 HEADER = [
     "external_reference",
@@ -82,10 +80,9 @@ CLEAN_ROWS = [
 ]
 
 
-@pytest.fixture
-def world(db):
-    countries_load(scale="110m")
-    return build_world()
+@pytest.fixture(autouse=True)
+def _countries_before_the_world(countries_110m):
+    """The records of `world` are located in the 110m countries: they load first."""
 
 
 def csv_file(rows, header=HEADER) -> io.BytesIO:

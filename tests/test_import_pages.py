@@ -7,7 +7,7 @@ import time
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from incidents import importer
+from incidents.imports import importer
 from incidents.models import ImportJob, Incident
 from tests.personas import build_world
 from tests.test_faults import _own_connection

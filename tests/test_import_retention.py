@@ -1,13 +1,13 @@
 """Refused uploads are not kept forever: their files go after the retention period, their
-jobs and reports stay (incidents/import_retention.py)."""
+jobs and reports stay (incidents/imports/retention.py)."""
 
 from datetime import timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from incidents.import_retention import import_refused_files_purge
-from incidents.importer import import_job_create
+from incidents.imports.importer import import_job_create
+from incidents.imports.retention import import_refused_files_purge
 from incidents.models import ImportJob
 from organisations.models import AuditEvent
 from tests.personas import build_world

@@ -13,7 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from incidents.importer import INSERT_INCIDENTS
+from incidents.imports.importer import INSERT_INCIDENTS
 from incidents.models import Incident
 from tests.test_import import CLEAN_ROWS, HEADER, csv_file, run_import
 
@@ -52,13 +52,6 @@ documents = st.one_of(
         optional={"features": st.lists(features | json_values, max_size=4) | json_values},
     ),
 )
-
-
-@pytest.fixture
-def world(db):
-    from tests.personas import build_world
-
-    return build_world()
 
 
 def _imports_or_refuses(world, content: bytes, file_format: str) -> None:

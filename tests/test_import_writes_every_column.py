@@ -5,12 +5,12 @@ default or null. The same for a weapon."""
 
 from django.db.models import NOT_PROVIDED
 
-from incidents.import_columns import WEAPON_COLUMNS
-from incidents.importer import COPIED_INCIDENT_COLUMNS, DERIVED_INCIDENT_COLUMNS
+from incidents.imports.columns import WEAPON_COLUMNS
+from incidents.imports.importer import COPIED_INCIDENT_COLUMNS, DERIVED_INCIDENT_COLUMNS
 from incidents.models import Incident, WeaponItem
 
 # Weapon columns the database fills (the flow triggers, a generated column) or the insert
-# sets (incidents/importer.py: the incident, the id, the disposition).
+# sets (incidents/imports/importer.py: the incident, the id, the disposition).
 WEAPON_SET_BY_THE_INSERT_OR_THE_DATABASE = {
     "id",
     "incident_id",

@@ -3,7 +3,6 @@ fingerprint of what an analysis or a report read changes with it."""
 
 from datetime import UTC, date, datetime
 
-import pytest
 from django.db import connection
 
 from geo.analyses.source import data_fingerprint
@@ -17,12 +16,7 @@ from incidents.models import (
     TraceRequest,
     WeaponItem,
 )
-from tests.test_analysis_flows import flows_layout, item, trace
-
-
-@pytest.fixture
-def world(db):
-    return flows_layout()
+from tests.test_analysis_flows import item, trace
 
 
 def revision(incident: Incident) -> tuple[int, int]:
@@ -34,12 +28,12 @@ def revision(incident: Incident) -> tuple[int, int]:
     return own, next(iter(parts), 0)
 
 
-def fingerprint(world) -> str:
-    return data_fingerprint(Incident.objects.visible_to(world.users["admin"]))[0]
+def fingerprint(flows_world) -> str:
+    return data_fingerprint(Incident.objects.visible_to(flows_world.users["admin"]))[0]
 
 
-def test_every_change_to_an_incidents_record_raises_a_revision_and_the_fingerprint(world):
-    a, c = world.records["a"], world.records["c"]
+def test_every_change_to_an_incidents_record_raises_a_revision_and_the_fingerprint(flows_world):
+    a, c = flows_world.records["a"], flows_world.records["c"]
     weapon = a.weapons.get(country_of_manufacture="CHN")
     changes = {
         "the incident saved": lambda: Incident.objects.get(pk=a.pk).save(),
@@ -61,7 +55,7 @@ def test_every_change_to_an_incidents_record_raises_a_revision_and_the_fingerpri
             sequence=1,
             kind="stored",
             occurred_at=datetime(2025, 9, 2, tzinfo=UTC),
-            recorded_by=world.users["admin"],
+            recorded_by=flows_world.users["admin"],
             previous_hash="0" * 64,
             hash="1" * 64,
         ),
@@ -77,23 +71,23 @@ def test_every_change_to_an_incidents_record_raises_a_revision_and_the_fingerpri
         ).update(incident=c),
     }
     for change, write in changes.items():
-        before_a, before_c, before_print = revision(a), revision(c), fingerprint(world)
+        before_a, before_c, before_print = revision(a), revision(c), fingerprint(flows_world)
         write()
         assert revision(a) > before_a, change
-        assert fingerprint(world) != before_print, change
+        assert fingerprint(flows_world) != before_print, change
         if change == "a weapon moved to another incident":
             assert revision(c) > before_c  # both ends of the move
     # Nothing written: nothing revised, the fingerprint the same.
-    unchanged = revision(a), fingerprint(world)
+    unchanged = revision(a), fingerprint(flows_world)
     WeaponItem.objects.filter(pk=-1).update(quantity=2)
     TraceRequest.objects.filter(pk=-1).delete()
-    assert (revision(a), fingerprint(world)) == unchanged
+    assert (revision(a), fingerprint(flows_world)) == unchanged
 
 
-def test_the_flow_triggers_own_writes_to_the_items_revise_nothing_more(world):
+def test_the_flow_triggers_own_writes_to_the_items_revise_nothing_more(flows_world):
     """An incident's change rewrites its items' copies of its columns: one revision for the
     change, not one more for each of those writes."""
-    b = world.records["b"]
+    b = flows_world.records["b"]
     own, parts = revision(b)
     Incident.objects.filter(pk=b.pk).update(country="COD")
     assert revision(b) == (own + 1, parts)

@@ -35,9 +35,9 @@ from armsmonitor.jobs import (
     jobs_watchdog,
     owned,
 )
-from geo.boundaries import countries_load
+from geo.analyses.services import analysis_run_request
+from geo.core.boundaries import countries_load
 from geo.models import AnalysisRun, IncidentCluster
-from geo.services import analysis_run_request
 from geo.tasks import execute_analysis_run
 from incidents.models import ImportJob, Incident
 from incidents.tasks import run_import_job

@@ -48,8 +48,7 @@ from incidents.models import Incident, TraceRequest, WeaponItem
 from incidents.services import h3_cell_of
 from organisations.access import GENERALISED_CELL_DEGREES
 from organisations.choices import Releasability
-from reports import figures
-from tests.personas import build_world
+from reports.documents import figures
 
 GRID = GENERALISED_CELL_DEGREES
 # Cells around Bangui, as cell indices (longitude and latitude / GRID): 17.0–19.5 E, 3.5–5.5 N.
@@ -137,9 +136,8 @@ def cases(draw):
 # --- the world, and the incidents of one case ----------------------------------------
 
 
-@pytest.fixture
-def world(db):
-    world = build_world()
+@pytest.fixture(autouse=True)
+def areas_and_places(world):
     country = Country.objects.create(
         iso3="CAF", name="Central African Republic", boundary=_square(14, 2, 28, 11)
     )
@@ -159,7 +157,6 @@ def world(db):
         )
         for number, name in enumerate(("Bimbo", "Begoua"))
     ]
-    return world
 
 
 def _square(minx, miny, maxx, maxy):

@@ -12,8 +12,8 @@ from django.contrib.gis.geos import Point, Polygon
 from django.db import connection, transaction
 from django.http import QueryDict
 
-from geo import map_data
-from geo.map_models import CATEGORY_BITS, GRAIN_CATEGORIES, IncidentMapCell, categories_mask
+from geo.map import layers
+from geo.models.map_cells import CATEGORY_BITS, GRAIN_CATEGORIES, IncidentMapCell, categories_mask
 from incidents.access import incident_visibility
 from incidents.choices import IncidentKind, WeaponCategory
 from incidents.filtersets import IncidentFilterSet
@@ -166,11 +166,11 @@ def _kept_equals_counted(user, zoom: int, **filters) -> None:
     )
     assert filterset.is_valid(), filterset.errors
     box = Polygon.from_bbox((-180, -90, 180, 90))
-    kept = map_data.kept_cells_query(
+    kept = layers.kept_cells_query(
         filterset.form.cleaned_data, visibility, zoom=zoom, bbox=box, incidents=filterset.qs
     )
     assert kept is not None
-    counted = map_data.cells_query(filterset.qs, zoom=zoom)
+    counted = layers.cells_query(filterset.qs, zoom=zoom)
 
     def cells(query):
         with connection.cursor() as cursor:
@@ -216,4 +216,4 @@ def test_the_map_counts_an_incident_once_in_the_kept_counts(client, world):
     visibility = incident_visibility(world.users["admin"])
     box = Polygon.from_bbox((-180, -90, 180, 90))
     # A kind or context with a category: the category grains sum them over.
-    assert map_data.kept_cells_query(filters, visibility, zoom=4, bbox=box) is None
+    assert layers.kept_cells_query(filters, visibility, zoom=4, bbox=box) is None

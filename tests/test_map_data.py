@@ -10,8 +10,8 @@ from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection
 from django.http import QueryDict
 
-from geo import map_data
-from geo.map_models import IncidentMapCell
+from geo.map import layers
+from geo.models.map_cells import IncidentMapCell
 from incidents.access import incident_visibility
 from incidents.choices import Context, IncidentKind, WeaponCategory, WorkflowState
 from incidents.filtersets import IncidentFilterSet
@@ -200,11 +200,11 @@ def _kept_equals_counted(user, zoom: int, **filters) -> None:
     )
     assert filterset.is_valid()
     box = Polygon.from_bbox((-180, -90, 180, 90))
-    kept = map_data.kept_cells_query(
+    kept = layers.kept_cells_query(
         filterset.form.cleaned_data, visibility, zoom=zoom, bbox=box, incidents=filterset.qs
     )
     assert kept is not None
-    counted = map_data.cells_query(filterset.qs, zoom=zoom)
+    counted = layers.cells_query(filterset.qs, zoom=zoom)
 
     def cells(query):
         with connection.cursor() as cursor:
@@ -300,7 +300,7 @@ def test_a_window_within_a_month_is_counted_from_the_incidents(world, after, bef
     }
     box = Polygon.from_bbox((-180, -90, 180, 90))
     # Without the incidents to count the days from: not answered.
-    assert map_data.kept_cells_query(filters, visibility, zoom=4, bbox=box) is None
+    assert layers.kept_cells_query(filters, visibility, zoom=4, bbox=box) is None
 
 
 def test_popup_facts_follow_the_access_policy(client, world):

@@ -18,14 +18,13 @@ from django.utils import timezone
 from organisations.access import GENERALISED_CELL_DEGREES
 from organisations.models import APIAccess
 from organisations.services import agency_api_key_create
-from tests.personas import build_world
+from tests.personas import build_world, sign_in
 from tests.test_access_matrix import (
     EXACT_COORDINATES,
     READERS,
     assert_coordinates,
     expected_names,
     names_by_id,
-    sign_in,
 )
 
 ITEMS = "/ogc/collections/incidents/items"

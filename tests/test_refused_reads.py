@@ -17,7 +17,6 @@ from incidents.choices import WeaponCategory
 from incidents.models import AmmunitionItem, TraceRequest, WeaponItem
 from organisations.models import AuditEvent
 from reports.models import Report, ReportFile
-from tests.personas import build_world
 
 ADDRESS = "10.20.30.40"
 MISSING = 987_654_321
@@ -28,9 +27,8 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
 
 
-@pytest.fixture
-def world(db):
-    world = build_world()
+@pytest.fixture(autouse=True)
+def one_item_of_each_kind(world):
     world.items = {}
     for name in ("alpha_verified_L5", "charlie_verified_L5"):
         incident = world.records[name]
@@ -46,7 +44,6 @@ def world(db):
                 weapon=weapon, addressee="Bulgaria", sent_on=date(2025, 4, 1)
             ),
         }
-    return world
 
 
 def ask(client, world, persona: str, path: str):

@@ -19,8 +19,8 @@ from django.db.models import Sum
 from openpyxl import load_workbook
 
 from incidents.models import Incident, WeaponItem
+from reports.documents.rendering import safe_cell
 from reports.models import Report
-from reports.rendering import safe_cell
 from reports.scope import in_period
 from reports.services import report_request
 from tests.conftest import start_celery_worker, stop_celery_worker

@@ -32,12 +32,12 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture
-def world():
+def report_world():
     return build_report_world()
 
 
-def signed_in(client, world, name):
-    client.force_login(world.users[name])
+def signed_in(client, report_world, name):
+    client.force_login(report_world.users[name])
     return client
 
 
@@ -61,8 +61,10 @@ def signed_in(client, world, name):
         ({"scope_kind": "region", "scope": "test-caf", "template": "sdg_16_4_2"}, "scope"),
     ],
 )
-def test_bad_parameters_get_400_naming_the_field_and_write_nothing(client, world, change, field):
-    response = signed_in(client, world, "mission_analyst").post(
+def test_bad_parameters_get_400_naming_the_field_and_write_nothing(
+    client, report_world, change, field
+):
+    response = signed_in(client, report_world, "mission_analyst").post(
         "/api/v1/reports", {**GOOD, **change}, content_type="application/json"
     )
 
@@ -71,8 +73,8 @@ def test_bad_parameters_get_400_naming_the_field_and_write_nothing(client, world
     assert not Report.objects.exists()
 
 
-def test_the_html_form_names_the_field_too_and_writes_nothing(client, world):
-    response = signed_in(client, world, "mission_analyst").post(
+def test_the_html_form_names_the_field_too_and_writes_nothing(client, report_world):
+    response = signed_in(client, report_world, "mission_analyst").post(
         "/reports/", {**GOOD, "period_start": "2025-04-01", "period_end": "2025-03-01"}
     )
 
@@ -81,9 +83,9 @@ def test_the_html_form_names_the_field_too_and_writes_nothing(client, world):
     assert not Report.objects.exists()
 
 
-def test_people_who_may_not_analyse_may_not_ask_for_reports(client, world):
+def test_people_who_may_not_analyse_may_not_ask_for_reports(client, report_world):
     for name in ("reporter_alpha", "nobody"):
-        response = signed_in(client, world, name).post(
+        response = signed_in(client, report_world, name).post(
             "/api/v1/reports", GOOD, content_type="application/json"
         )
         assert response.status_code == 403
@@ -92,8 +94,8 @@ def test_people_who_may_not_analyse_may_not_ask_for_reports(client, world):
     assert not Report.objects.exists()
 
 
-def test_an_identical_request_on_unchanged_records_returns_the_stored_report(client, world):
-    api = signed_in(client, world, "mission_analyst")
+def test_an_identical_request_on_unchanged_records_returns_the_stored_report(client, report_world):
+    api = signed_in(client, report_world, "mission_analyst")
     first = api.post("/api/v1/reports", GOOD, content_type="application/json")
     again = api.post("/api/v1/reports", GOOD, content_type="application/json")
 
@@ -109,7 +111,7 @@ def test_an_identical_request_on_unchanged_records_returns_the_stored_report(cli
 
     # Changed records: a new report.
     WeaponItem.objects.create(
-        incident=world.records["alpha_verified_L3"],
+        incident=report_world.records["alpha_verified_L3"],
         category=WeaponCategory.MORTAR,
         quantity=1,
     )
@@ -118,8 +120,10 @@ def test_an_identical_request_on_unchanged_records_returns_the_stored_report(cli
     assert fresh.status_code == 202 and fresh.json()["id"] != first.json()["id"]
 
 
-def test_files_are_downloads_with_nosniff_for_readers_only_and_leave_an_audit_row(client, world):
-    api = signed_in(client, world, "mission_analyst")
+def test_files_are_downloads_with_nosniff_for_readers_only_and_leave_an_audit_row(
+    client, report_world
+):
+    api = signed_in(client, report_world, "mission_analyst")
     asked = api.post(
         "/api/v1/reports", {**GOOD, "template": "sdg_16_4_2"}, content_type="application/json"
     ).json()
@@ -132,7 +136,7 @@ def test_files_are_downloads_with_nosniff_for_readers_only_and_leave_an_audit_ro
         "sdg_16_4_2.csv",
         "sdg_16_4_2_by_type.csv",
         "sdg_16_4_2_by_origin.csv",
-        # Every report's methodology and sources section (reports/methodology.py).
+        # Every report's methodology and sources section (reports/documents/methodology.py).
         "methodology_records.csv",
         "methodology_sources.csv",
         "methodology_reporting_units.csv",
@@ -153,15 +157,15 @@ def test_files_are_downloads_with_nosniff_for_readers_only_and_leave_an_audit_ro
 
     # Another mission's analyst, and the regional analyst, do not see it at all.
     for name in ("other_mission_analyst", "regional_analyst"):
-        other = signed_in(client, world, name)
+        other = signed_in(client, report_world, name)
         assert other.get(f"/api/v1/reports/{asked['id']}").status_code == 404
         assert other.get(files["sdg_16_4_2.pdf"]["url"]).status_code == 404
         assert other.get(f"/reports/{asked['id']}/files/sdg_16_4_2.pdf").status_code == 404
         assert other.get("/api/v1/reports").json()["results"] == []
 
 
-def test_the_report_pages_list_ask_and_show_progress(client, world):
-    page = signed_in(client, world, "mission_analyst").get("/reports/")
+def test_the_report_pages_list_ask_and_show_progress(client, report_world):
+    page = signed_in(client, report_world, "mission_analyst").get("/reports/")
     assert page.status_code == 200
     assert 'id="report-request"' in page.content.decode()
 
@@ -174,7 +178,7 @@ def test_the_report_pages_list_ask_and_show_progress(client, world):
     assert client.get(f"/reports/{report.pk}.json").json()["state"] == "queued"
 
 
-def test_the_monthly_schedule_asks_for_each_missions_report_of_the_month_before(world):
+def test_the_monthly_schedule_asks_for_each_missions_report_of_the_month_before(report_world):
     assert (
         django_settings.CELERY_BEAT_SCHEDULE["monthly-mission-reports"]["task"]
         == "reports.tasks.request_monthly_reports"
@@ -190,20 +194,24 @@ def test_the_monthly_schedule_asks_for_each_missions_report_of_the_month_before(
     assert [r.pk for r in again] == [r.pk for r in reports]
     # The mission's analysts read their mission's scheduled report; others do not.
     minusca = next(r for r in reports if r.scope_label == "MINUSCA")
-    assert Report.objects.visible_to(world.users["mission_analyst"]).filter(pk=minusca.pk).exists()
     assert (
-        not Report.objects.visible_to(world.users["other_mission_analyst"])
+        Report.objects.visible_to(report_world.users["mission_analyst"])
+        .filter(pk=minusca.pk)
+        .exists()
+    )
+    assert (
+        not Report.objects.visible_to(report_world.users["other_mission_analyst"])
         .filter(pk=minusca.pk)
         .exists()
     )
 
 
-def test_a_report_that_cannot_be_generated_fails_and_says_why(world):
+def test_a_report_that_cannot_be_generated_fails_and_says_why(report_world):
     from geo.models import Region
     from reports.services import report_request
 
     report = report_request(
-        requester=world.users["admin"],
+        requester=report_world.users["admin"],
         template="regional_overview",
         scope_kind="region",
         scope="test-caf",
@@ -224,7 +232,7 @@ def test_a_report_that_cannot_be_generated_fails_and_says_why(world):
     assert report.attempts == 1
 
 
-def test_reports_are_read_only_in_the_admin(client, world):
-    client.force_login(world.users["admin"])
+def test_reports_are_read_only_in_the_admin(client, report_world):
+    client.force_login(report_world.users["admin"])
     assert client.get("/admin/reports/report/").status_code == 200
     assert client.get("/admin/reports/report/add/").status_code == 403

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from tests.report_fixtures import build_report_world
-from tests.schema_driven import api_schema, generated_cases, sign_in
+from tests.schema_driven import api_schema, generated_cases, use_session_of
 
 # A schema-valid request for a report may be refused with a 400 naming the field: a scope
 # that does not exist or that the caller does not work on, a period reversed or too long
@@ -32,7 +32,7 @@ def analyst(db, client, settings, tmp_path):
         period_end=date(2025, 3, 31),
     )
     report_generate(report_id=report.pk, worker="test")
-    sign_in(client, user)
+    use_session_of(client, user)
     return world
 
 

@@ -29,9 +29,9 @@ from geo.models import AnalysisCell, AnalysisKind, AnalysisRun
 from incidents.choices import WeaponCategory
 from incidents.models import TraceRequest
 from organisations.models import Mission
-from reports.documents import Table
+from reports.documents.document import Table
+from reports.documents.rendering import csv_bytes
 from reports.models import Report, ReportTemplate
-from reports.rendering import csv_bytes
 from reports.services import report_generate, report_request
 from tests.docs_pages import docs_page
 from tests.report_fixtures import MARCH_2025, build_report_world

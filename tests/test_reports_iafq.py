@@ -283,14 +283,14 @@ def _files_in_a_temporary_media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def world(db):
+def iafq_world(db):
     return build_iafq_world()
 
 
 @pytest.fixture
-def admin_report(world):
+def admin_report(iafq_world):
     """The administrator's report: gender-disaggregated figures included."""
-    return generate(world.users["admin"], significant_seizure_min_arms=5)
+    return generate(iafq_world.users["admin"], significant_seizure_min_arms=5)
 
 
 def test_arms_by_type_justification_and_context_count_recovered_arms_of_verified_records(
@@ -405,9 +405,9 @@ def test_tracing_domestic_and_international_by_status_and_origins_by_kind(admin_
     ]
 
 
-def test_significant_seizures_with_makes_routes_and_persons(world, admin_report):
-    seized = world.records["alpha_verified_L1"].pk
-    found = world.records["alpha_verified_L3"].pk
+def test_significant_seizures_with_makes_routes_and_persons(iafq_world, admin_report):
+    seized = iafq_world.records["alpha_verified_L1"].pk
+    found = iafq_world.records["alpha_verified_L3"].pk
     significant = rows(admin_report, "iafq_significant_seizures")
     assert [row[0] for row in significant] == [seized, found]
     assert significant[0][5:] == [
@@ -449,16 +449,16 @@ def test_significant_seizures_with_makes_routes_and_persons(world, admin_report)
     ]
 
 
-def test_parts_do_not_make_a_seizure_significant_and_empty_tables_say_no_data(world):
+def test_parts_do_not_make_a_seizure_significant_and_empty_tables_say_no_data(iafq_world):
     # Alpha's seizure has 5 arms and 3 parts: at 6 arms it is no significant seizure.
-    report = generate(world.users["admin"], significant_seizure_min_arms=6)
+    report = generate(iafq_world.users["admin"], significant_seizure_min_arms=6)
     for name in ("iafq_significant_seizures", "iafq_significant_persons"):
         assert rows(report, name) == []
         assert "No data" in table(report, name)["note"]
 
 
 def test_criminal_justice_counts_arrests_and_says_what_the_mission_does_not_record(
-    world, admin_report
+    iafq_world, admin_report
 ):
     assert rows(admin_report, "iafq_criminal_justice") == [
         [CAF, 2025, "Female", "Adult", 1],
@@ -478,18 +478,18 @@ def test_criminal_justice_counts_arrests_and_says_what_the_mission_does_not_reco
         ],
     ]
     # A reader without gender-disaggregated figures gets the same arrests, all together.
-    analyst = generate(world.users["mission_analyst"], significant_seizure_min_arms=5)
+    analyst = generate(iafq_world.users["mission_analyst"], significant_seizure_min_arms=5)
     assert rows(analyst, "iafq_criminal_justice") == [[CAF, 2025, "All", "All", 4]]
     assert rows(analyst, "iafq_significant_persons") == [
-        [world.records["alpha_verified_L1"].pk, "Suspect", "All", "All", 4, 3]
+        [iafq_world.records["alpha_verified_L1"].pk, "Suspect", "All", "All", 4, 3]
     ]
     assert rows(analyst, "iafq_arms_by_make") == rows(admin_report, "iafq_arms_by_make")
 
 
 @pytest.mark.django_db
 def test_a_period_without_records_prints_no_data_rather_than_zeros():
-    world = build_world()  # records, but no weapons, ammunition or people
-    report = generate(world.users["admin"])
+    iafq_world = build_world()  # records, but no weapons, ammunition or people
+    report = generate(iafq_world.users["admin"])
     for each in report.tables:
         if each["name"].startswith("iafq_") and each["name"] != "iafq_criminal_justice_stages":
             assert each["rows"] == [], each["name"]
@@ -524,10 +524,10 @@ def test_the_pdf_shows_every_iafq_table_title(admin_report):
     assert "Not recorded by the mission" in text
 
 
-def test_every_iafq_hxl_csv_passes_libhxl_validation_with_rows_in_every_table(world):
+def test_every_iafq_hxl_csv_passes_libhxl_validation_with_rows_in_every_table(iafq_world):
     from tests.test_reports_hxl import documented_attributes, hashtag_problems, validation_errors
 
-    report = generate(world.users["admin"], significant_seizure_min_arms=5, hxl=True)
+    report = generate(iafq_world.users["admin"], significant_seizure_min_arms=5, hxl=True)
     documented, problems, validated = documented_attributes(), [], set()
     for file in report.files.filter(file_format="csv", name__startswith="iafq_"):
         with hxl.data(file.file.path, hxl.InputOptions(allow_local=True)) as dataset:

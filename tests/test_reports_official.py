@@ -356,7 +356,7 @@ def test_flows_list_established_origins_apart_from_where_weapons_were_made():
     was made is listed in a table of its own."""
     from django.db.models import Sum
 
-    from reports.sections import _origin_kind, country_label, country_names
+    from reports.documents.sections import _origin_kind, country_label, country_names
 
     world = build_report_world()
     # Made in China, its origin not established: where it was made, not whence it came.

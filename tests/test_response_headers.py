@@ -60,13 +60,6 @@ def assert_secure_headers(response) -> None:
     assert response["X-Frame-Options"] == "DENY", where
 
 
-@pytest.fixture
-def world(db):
-    from tests.personas import build_world
-
-    return build_world()
-
-
 def test_pages_and_api_answers_carry_csp_nosniff_and_referrer_policy(client, world):
     key = {"HTTP_AUTHORIZATION": f"Api-Key {world.api_keys['partner_agency']}"}
     incident = world.records["alpha_draft_L1"]

@@ -20,16 +20,16 @@ def amina(db):
     return get_user_model().objects.create_user("amina", password=PASSWORD)
 
 
-def sign_in(client, password: str):
+def attempt_sign_in(client, password: str):
     return client.post("/accounts/login/", {"username": "amina", "password": password})
 
 
 def test_five_failed_sign_ins_lock_out_even_the_right_password(client, amina, settings):
     for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
-        assert sign_in(client, "wrong-password").status_code == 200  # form shown again
-    assert sign_in(client, "wrong-password").status_code == 429  # the last allowed failure
+        assert attempt_sign_in(client, "wrong-password").status_code == 200  # form shown again
+    assert attempt_sign_in(client, "wrong-password").status_code == 429  # the last allowed failure
 
-    response = sign_in(client, PASSWORD)
+    response = attempt_sign_in(client, PASSWORD)
 
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
@@ -37,18 +37,18 @@ def test_five_failed_sign_ins_lock_out_even_the_right_password(client, amina, se
 
 def test_a_success_before_the_limit_resets_the_count(client, amina, settings):
     for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
-        sign_in(client, "wrong-password")
-    assert sign_in(client, PASSWORD).status_code == 302
+        attempt_sign_in(client, "wrong-password")
+    assert attempt_sign_in(client, PASSWORD).status_code == 302
     client.logout()
 
     for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
-        sign_in(client, "wrong-password")
+        attempt_sign_in(client, "wrong-password")
 
-    assert sign_in(client, PASSWORD).status_code == 302
+    assert attempt_sign_in(client, PASSWORD).status_code == 302
 
 
 def test_deactivating_a_user_ends_their_session_at_once(client, amina):
-    assert sign_in(client, PASSWORD).status_code == 302
+    assert attempt_sign_in(client, PASSWORD).status_code == 302
     assert client.get("/api/v1/incidents").status_code == 403  # signed in, no membership yet
 
     amina.is_active = False
@@ -62,7 +62,7 @@ def test_deactivating_a_user_ends_their_session_at_once(client, amina):
 # --- password spraying: one address, one password, many user names ---------------------------
 
 
-def sign_in_as(client, username: str, password: str, address: str):
+def attempt_sign_in_from(client, username: str, password: str, address: str):
     return client.post(
         "/accounts/login/", {"username": username, "password": password}, REMOTE_ADDR=address
     )
@@ -72,32 +72,37 @@ def test_one_address_spraying_one_password_over_many_names_gets_locked_out(clien
     # Each name fails once, far under its own limit; the address reaches its limit.
     assert settings.AXES_ADDRESS_FAILURE_LIMIT > settings.AXES_FAILURE_LIMIT
     for number in range(settings.AXES_ADDRESS_FAILURE_LIMIT - 1):
-        assert sign_in_as(client, f"user{number}", "Summer2025!", "203.0.113.9").status_code == 200
-    assert sign_in_as(client, "last-name", "Summer2025!", "203.0.113.9").status_code == 429
+        assert (
+            attempt_sign_in_from(client, f"user{number}", "Summer2025!", "203.0.113.9").status_code
+            == 200
+        )
+    assert (
+        attempt_sign_in_from(client, "last-name", "Summer2025!", "203.0.113.9").status_code == 429
+    )
 
     # Locked out: even a real account's right password from that address.
-    response = sign_in_as(client, "amina", PASSWORD, "203.0.113.9")
+    response = attempt_sign_in_from(client, "amina", PASSWORD, "203.0.113.9")
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
 
     # Another address is not.
-    assert sign_in_as(client, "amina", PASSWORD, "198.51.100.7").status_code == 302
+    assert attempt_sign_in_from(client, "amina", PASSWORD, "198.51.100.7").status_code == 302
 
 
 def test_under_the_address_limit_a_user_of_the_same_address_still_signs_in(client, amina, settings):
     # Colleagues behind one NAT address mistyping their passwords do not lock each other out.
     for number in range(settings.AXES_ADDRESS_FAILURE_LIMIT - 2):
-        sign_in_as(client, f"colleague{number}", "mistyped", "203.0.113.9")
+        attempt_sign_in_from(client, f"colleague{number}", "mistyped", "203.0.113.9")
 
-    assert sign_in_as(client, "amina", PASSWORD, "203.0.113.9").status_code == 302
+    assert attempt_sign_in_from(client, "amina", PASSWORD, "203.0.113.9").status_code == 302
 
 
 def test_the_address_limit_has_its_own_setting(client, amina, settings):
     settings.AXES_ADDRESS_FAILURE_LIMIT = settings.AXES_FAILURE_LIMIT + 1
     for number in range(settings.AXES_ADDRESS_FAILURE_LIMIT):
-        sign_in_as(client, f"user{number}", "Summer2025!", "203.0.113.9")
+        attempt_sign_in_from(client, f"user{number}", "Summer2025!", "203.0.113.9")
 
-    assert sign_in_as(client, "amina", PASSWORD, "203.0.113.9").status_code == 429
+    assert attempt_sign_in_from(client, "amina", PASSWORD, "203.0.113.9").status_code == 429
 
 
 # --- session lifetime: hours of inactivity, not weeks --------------------------------------
@@ -110,7 +115,7 @@ def stored_session(client) -> Session:
 def test_a_web_session_lasts_eight_idle_hours_by_default(client, amina, settings):
     assert (settings.SESSION_COOKIE_AGE, settings.SESSION_SAVE_EVERY_REQUEST) == (8 * 3600, True)
 
-    response = sign_in(client, PASSWORD)
+    response = attempt_sign_in(client, PASSWORD)
 
     assert response.status_code == 302
     assert response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == 8 * 3600
@@ -119,7 +124,7 @@ def test_a_web_session_lasts_eight_idle_hours_by_default(client, amina, settings
 
 
 def test_each_request_moves_the_end_of_the_session_on(client, amina):
-    sign_in(client, PASSWORD)
+    attempt_sign_in(client, PASSWORD)
     # As if the user had been idle for almost the whole lifetime.
     Session.objects.filter(pk=client.session.session_key).update(
         expire_date=timezone.now() + timedelta(minutes=1)
@@ -132,7 +137,7 @@ def test_each_request_moves_the_end_of_the_session_on(client, amina):
 
 
 def test_a_session_idle_past_its_lifetime_is_signed_out(client, amina):
-    sign_in(client, PASSWORD)
+    attempt_sign_in(client, PASSWORD)
     Session.objects.filter(pk=client.session.session_key).update(
         expire_date=timezone.now() - timedelta(seconds=1)
     )

@@ -248,7 +248,7 @@ def test_the_dashboard_with_threshold_one_prints_every_count(client, settings):
 
 @pytest.mark.django_db
 def test_trends_print_small_counts_of_people_below_five_and_store_them_as_counted(settings):
-    from geo.services import result_for_reader
+    from geo.analyses.services import result_for_reader
     from tests.personas import build_world
     from tests.test_analyses import run_now
 

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from django.core.exceptions import EmptyResultSet
 
 from geo.analyses.source import IncidentChoice
-from geo.map_data import month_after, month_start
+from geo.map.layers import month_after, month_start
 from incidents.filtersets import filter_kept_counts
 from incidents.flow_counts import WeaponFlowCount
 

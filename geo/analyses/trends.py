@@ -2,7 +2,7 @@
 gender-disaggregated counts of the people involved.
 
 The gender figures are computed for every run and removed on the way out for readers not
-entitled to them (see `result_for_reader` in geo/services.py), so one stored run serves
+entitled to them (see `result_for_reader` in geo/analyses/services.py), so one stored run serves
 every reader of its mission. The counts of people are stored as counted and print through
 small-cell suppression (incidents.suppression) on the way out (`suppressed`): each cell of
 one period, role, sex and age group, with no total beside it, so primary suppression only.

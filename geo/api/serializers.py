@@ -3,8 +3,8 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from geo.analyses.services import result_for_reader
 from geo.models import AnalysisKind, AnalysisRun
-from geo.services import result_for_reader
 
 PARAMETERS_SCHEMA = {
     "type": "object",
@@ -41,7 +41,7 @@ class IncidentFilterField(serializers.JSONField):
     """The incident filter: known filter names, each a string or a list of strings."""
 
     def to_internal_value(self, data):
-        from geo.services import PRESENTATION_KEYS
+        from geo.analyses.services import PRESENTATION_KEYS
         from incidents.filtersets import IncidentFilterSet
 
         data = super().to_internal_value(data)
@@ -123,6 +123,6 @@ class AnalysisRunResultSerializer(AnalysisRunSerializer):
         return result_for_reader(run, self.context["request"].user)
 
     def get_stale(self, run: AnalysisRun) -> bool | None:
-        from geo.services import run_is_stale
+        from geo.analyses.services import run_is_stale
 
         return run_is_stale(run) if run.state == AnalysisRun.State.DONE else None

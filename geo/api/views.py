@@ -16,14 +16,14 @@ from armsmonitor.openapi import (
     THROTTLED,
     UNAUTHENTICATED,
 )
+from geo.analyses.services import analysis_run_cancel, analysis_run_request
 from geo.api.serializers import (
     AnalysisRequestSerializer,
     AnalysisRunResultSerializer,
     AnalysisRunSerializer,
 )
+from geo.core.places import run_cells_geojson, run_clusters_geojson
 from geo.models import AnalysisRun
-from geo.selectors import run_cells_geojson, run_clusters_geojson
-from geo.services import analysis_run_cancel, analysis_run_request
 
 LIST_ERRORS = {401: UNAUTHENTICATED, 403: FORBIDDEN, 429: THROTTLED}
 

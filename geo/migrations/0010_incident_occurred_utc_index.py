@@ -3,7 +3,7 @@
 from django.db import migrations
 
 # The map counts the days at the edges of a time window from the incidents themselves
-# (geo/map_data.py, OCCURRED_UTC): a range of this expression, read from this index. An
+# (geo/map/layers.py, OCCURRED_UTC): a range of this expression, read from this index. An
 # index on the expression rather than on `occurred_at`, so that no list ordered by
 # `occurred_at` changes plan (a LIMIT walking a date index past a rare contingent's records).
 INDEX = (

@@ -3,7 +3,7 @@
 from django.db import migrations
 
 # The map finds the incidents of a window's edge days by this index and then tests each
-# against the filter (geo/map_data.py): with their ids in the index, finding them reads the
+# against the filter (geo/map/layers.py): with their ids in the index, finding them reads the
 # index alone, not a table page per incident as well.
 INDEX = """
 DROP INDEX incidents_incident_occurred_utc_map;

@@ -1,8 +1,8 @@
 # The country of a point as a mission records it: near a border (within a tolerance), the
-# mission's host country wins whenever it is one of the candidates (geo/borders.py).
+# mission's host country wins whenever it is one of the candidates (geo/core/borders.py).
 from django.db import migrations
 
-from geo.borders import COUNTRY_NEAR_FUNCTION, DROP_COUNTRY_NEAR_FUNCTION
+from geo.core.borders import COUNTRY_NEAR_FUNCTION, DROP_COUNTRY_NEAR_FUNCTION
 
 
 class Migration(migrations.Migration):

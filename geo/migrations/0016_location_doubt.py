@@ -1,8 +1,8 @@
 # Why a point looks implausible for its mission: 0, 0, swapped, outside its area or host
-# countries (geo/borders.py).
+# countries (geo/core/borders.py).
 from django.db import migrations
 
-from geo.borders import DROP_LOCATION_DOUBT_FUNCTION, LOCATION_DOUBT_FUNCTION
+from geo.core.borders import DROP_LOCATION_DOUBT_FUNCTION, LOCATION_DOUBT_FUNCTION
 
 
 class Migration(migrations.Migration):

@@ -1,5 +1,5 @@
 """Loaded country boundaries keep the UN M49 English name (issue 20), as a new load stores it
-(geo/boundaries.py), instead of pycountry's ISO 3166 name."""
+(geo/core/boundaries.py), instead of pycountry's ISO 3166 name."""
 
 from django.db import migrations
 

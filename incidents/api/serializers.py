@@ -6,8 +6,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from armsmonitor.openapi import POINT_SCHEMA
-from geo.borders import location_doubt
-from geo.coordinates import parse_coordinates
+from geo.core.borders import location_doubt
+from geo.core.coordinates import parse_coordinates
 from incidents.choices import (
     TRACE_OUTCOMES,
     GbvType,
@@ -23,7 +23,7 @@ from incidents.choices import (
 from incidents.component_serials import MOST_COMPONENTS, SERIAL_LENGTH
 from incidents.forms import AMMUNITION_FIELDS, PERSONS_FIELDS, SEIZURE_FIELDS
 from incidents.forms import WEAPON_FIELDS as FORM_WEAPON_FIELDS
-from incidents.import_columns import COUNTRY_CODES
+from incidents.imports.columns import COUNTRY_CODES
 from incidents.models import (
     AmmunitionItem,
     IllicitOrigin,
@@ -238,7 +238,7 @@ class IncidentCreateSerializer(serializers.ModelSerializer):
         attrs["location"] = Point(longitude, latitude, srid=4326)
         contingent = attrs.get("contingent")
         if not attrs.pop("location_confirmed", False) and contingent is not None:
-            # Never written silently, as in the form and the import (geo/borders.py).
+            # Never written silently, as in the form and the import (geo/core/borders.py).
             doubt = location_doubt(
                 longitude=longitude,
                 latitude=latitude,

@@ -6,14 +6,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.pages import sign_in
-from tests.personas import build_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def world(transactional_db):
-    return build_world()
 
 
 @pytest.fixture

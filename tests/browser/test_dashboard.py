@@ -9,17 +9,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.pages import sign_in
-from tests.test_dashboard import build_dashboard_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CHARTS = 8  # over time, category, kind, context, country, region, origins, flows
 GENDER_CHARTS = 3  # by sex, by age group, by role and sex
-
-
-@pytest.fixture
-def world(transactional_db):
-    return build_dashboard_world()
 
 
 @pytest.fixture
@@ -43,7 +37,7 @@ def _map_query(url: str) -> dict[str, list[str]]:
 
 
 def test_the_dashboard_draws_its_charts_and_a_filter_changes_them(
-    page: Page, live_server, world, console_errors, tmp_path
+    page: Page, live_server, dashboard_world, console_errors, tmp_path
 ):
     page.set_viewport_size({"width": 1366, "height": 768})
     sign_in(page, live_server, "wps_analyst")
@@ -86,7 +80,9 @@ def test_the_dashboard_draws_its_charts_and_a_filter_changes_them(
     }
 
 
-def test_a_tables_link_opens_the_map_by_keyboard(page: Page, live_server, world, console_errors):
+def test_a_tables_link_opens_the_map_by_keyboard(
+    page: Page, live_server, dashboard_world, console_errors
+):
     sign_in(page, live_server, "mission_analyst")
     page.goto(f"{live_server.url}/dashboard/?context=criminal")
     expect(page.locator("html")).to_have_attribute("data-charts-drawn", str(CHARTS))
@@ -106,11 +102,11 @@ def test_a_tables_link_opens_the_map_by_keyboard(page: Page, live_server, world,
     assert _map_query(opened.value.url) == {"context": ["criminal"], "country": ["CAF"]}
 
 
-def test_a_category_chart_names_every_bar(page: Page, live_server, world, console_errors):
+def test_a_category_chart_names_every_bar(page: Page, live_server, dashboard_world, console_errors):
     from incidents.choices import WeaponCategory
     from incidents.models import WeaponItem
 
-    record = world.records["alpha_verified_L1"]
+    record = dashboard_world.records["alpha_verified_L1"]
     WeaponItem.objects.bulk_create(
         WeaponItem(incident=record, category=category) for category in WeaponCategory.values
     )

@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from playwright.sync_api import Page, expect
 
 from armsmonitor.jobs import job_enqueue
-from geo.services import analysis_run_request
+from geo.analyses.services import analysis_run_request
 from incidents.models import ImportJob
 from tests.analysis_layouts import north_of, seizure
 from tests.browser.pages import sign_in

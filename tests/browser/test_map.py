@@ -13,7 +13,6 @@ import pytest
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from playwright.sync_api import Page, expect
 
-from geo.boundaries import countries_load
 from geo.models import AnalysisRun
 from incidents.choices import IncidentKind, OriginKind, OriginMethod, TraceStatus, WeaponCategory
 from incidents.demo import demo_dataset_create
@@ -21,8 +20,7 @@ from incidents.models import TraceRequest, WeaponItem
 from incidents.origins import IllicitOrigin
 from organisations.models import Mission
 from tests.analysis_layouts import north_of, seizure
-from tests.browser import pages
-from tests.personas import build_world
+from tests.browser.pages import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,12 +28,11 @@ ARTEFACTS = Path(__file__).resolve().parents[2] / ".data" / "artefacts" / "map"
 BANGUI = (18.583713, 4.367141)
 
 
-@pytest.fixture
-def world(transactional_db, settings):
-    # No tile server in tests: the map draws the platform's own boundaries only.
+@pytest.fixture(autouse=True)
+def map_records(settings, countries_110m, world):
+    """The map's records, in the 110m countries (loaded before `world`). No tile server in
+    tests: the map draws the platform's own boundaries only."""
     settings.LEAFLET_CONFIG = {**settings.LEAFLET_CONFIG, "TILES": ""}
-    countries_load(scale="110m")
-    world = build_world()
     # MINUSCA's area of operations drawn; no contingent has an area of responsibility.
     Mission.objects.filter(acronym="MINUSCA").update(
         area_of_operations=MultiPolygon(Polygon.from_bbox((14.4, 2.2, 27.5, 11.0)), srid=4326)
@@ -72,7 +69,6 @@ def world(transactional_db, settings):
                 established_by="a national commission",
                 established_on=date(2025, 3, 1),
             )
-    return world
 
 
 @pytest.fixture
@@ -87,9 +83,10 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTEFACTS / f"{name}.png"))
 
 
-def sign_in(page: Page, live_server, username: str) -> None:
-    page.set_viewport_size({"width": 1366, "height": 768})
-    pages.sign_in(page, live_server, username)
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    """An analyst's laptop screen."""
+    return {**browser_context_args, "viewport": {"width": 1366, "height": 768}}
 
 
 def open_map(page: Page, url: str) -> None:
@@ -201,7 +198,6 @@ def test_a_shared_link_restores_the_same_view(page: Page, live_server, world, br
     assert query["layers"] == ["incidents,missions"]
 
     other = page.context.new_page()
-    other.set_viewport_size({"width": 1366, "height": 768})
     open_map(other, shared)
     assert parse_qs(urlsplit(other.url).query) == query
     expect(other.locator("#map-kind")).to_have_values(["cache_discovery"])

@@ -9,20 +9,17 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from geo.boundaries import countries_load
 from incidents.models import Incident
 from tests.browser.pages import sign_in
-from tests.personas import build_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def world(transactional_db, settings):
-    # No tile server in tests: the map draws the platform's own boundaries only.
+@pytest.fixture(autouse=True)
+def boundaries_without_tiles(settings, countries_110m):
+    """No tile server in tests: the map draws the platform's own boundaries only. They load
+    before `world`, whose records fall in them."""
     settings.LEAFLET_CONFIG = {**settings.LEAFLET_CONFIG, "TILES": ""}
-    countries_load(scale="110m")
-    return build_world()
 
 
 def test_a_reporter_records_a_seizure_with_two_weapons_on_the_map(page: Page, live_server, world):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from geo.boundaries import (
+from geo.core.boundaries import (
     SCALES,
     BoundaryFileError,
     BoundaryLoadReport,

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from geo.gazetteer import MIN_POPULATIONS, gazetteer_source, places_load
+from geo.core.gazetteer import MIN_POPULATIONS, gazetteer_source, places_load
 from geo.models import Place
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from geo.regions import REGIONS_FILE, regions_load
+from geo.core.regions import REGIONS_FILE, regions_load
 
 
 class Command(BaseCommand):
