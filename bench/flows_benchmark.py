@@ -19,7 +19,7 @@ is not needed: nothing was deleted). Then, best of `--runs`:
           them: the grouping of the items by where they were made, the items with an
           established origin (their points and routes), the documented routes, and the
           whole result (matrices, regions, routes, lines) as JSON, back in Python; twice:
-          summing the counts the database keeps (incidents/flow_counts.py), as a run whose
+          summing the counts the database keeps (incidents/derived/flow_counts.py), as a run whose
           filter they answer does, and making the pass over the items' columns, as any
           other run does;
 - plain:  SELECT made_in, destination, category, period, sum(quantity) ... GROUP BY over a
@@ -64,7 +64,7 @@ from geo.analyses.source import (  # noqa: E402
     data_fingerprint,
     no_progress,
 )
-from incidents.flow_counts import KEY_COLUMNS  # noqa: E402
+from incidents.derived.flow_counts import KEY_COLUMNS  # noqa: E402
 from incidents.models import Incident, WeaponFlowCount  # noqa: E402
 from organisations.models import Contingent, Mission  # noqa: E402
 

@@ -387,7 +387,7 @@ class IncidentFilterSet(BlankIsUnsetFilterSet):
 
 def filter_kept_counts(counts: QuerySet, filters: dict) -> QuerySet:
     """`counts` (a table of counts the database keeps, whose columns carry the incident's
-    names: geo.models.map_cells.IncidentMapCell, incidents.flow_counts.WeaponFlowCount) narrowed
+    names: IncidentMapCell, WeaponFlowCount in incidents/derived/) narrowed
     by the filters (this filterset's cleaned data) that test the incident's own columns:
     kind, context, state, releasability, mission, contingent, country and region. The
     other filters are the caller's to apply, or to refuse."""

@@ -449,7 +449,7 @@ class WeaponItem(models.Model):
 
     # The incident's columns that the access policy and the incident filters test, copied
     # by the same triggers (migration 0014_weapon_flow_counts), so that the counts of items
-    # kept per flow (incidents/flow_counts.py) follow from the item rows alone: a change to
+    # kept per flow (incidents/derived/flow_counts.py) follow from the item rows alone: a change to
     # the incident rewrites its items, and the items' statement triggers move their counts.
     incident_mission_id = models.IntegerField(editable=False)
     incident_contingent_id = models.IntegerField(editable=False)
@@ -812,7 +812,8 @@ class IncidentPartsRevision(models.Model):
 
 
 from incidents.custody_heads import CustodyChainHead  # noqa: E402, F401
-from incidents.flow_counts import WeaponFlowCount  # noqa: E402, F401
+from incidents.derived.flow_counts import WeaponFlowCount  # noqa: E402, F401
+from incidents.derived.map_cells import IncidentMapCell  # noqa: E402, F401
 from incidents.manufacturers import Manufacturer, ManufacturerAlias  # noqa: E402, F401
 from incidents.origins import IllicitOrigin  # noqa: E402, F401
 from incidents.trace_requests import TraceRequest  # noqa: E402, F401

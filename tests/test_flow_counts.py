@@ -1,4 +1,4 @@
-"""The counts of items per flow that the database keeps (incidents/flow_counts.py): right
+"""The counts of items per flow that the database keeps (incidents/derived/flow_counts.py): right
 after every kind of write, and read by the flow analyses where they answer the filter, with
 the same result as the pass over the items."""
 
@@ -16,7 +16,7 @@ from geo.analyses.services import analysis_run_execute, analysis_run_request
 from geo.analyses.source import analysis_choice, no_progress
 from geo.models import AnalysisKind
 from incidents.choices import Context, IncidentKind, WorkflowState
-from incidents.flow_counts import KEY_COLUMNS
+from incidents.derived.flow_counts import KEY_COLUMNS
 from incidents.models import Incident, WeaponFlowCount, WeaponItem
 from organisations.choices import Releasability
 from tests.test_analysis_flows import flows_layout, item, trace

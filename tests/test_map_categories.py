@@ -13,9 +13,14 @@ from django.db import connection, transaction
 from django.http import QueryDict
 
 from geo.map import layers
-from geo.models.map_cells import CATEGORY_BITS, GRAIN_CATEGORIES, IncidentMapCell, categories_mask
 from incidents.access import incident_visibility
 from incidents.choices import IncidentKind, WeaponCategory
+from incidents.derived.map_cells import (
+    CATEGORY_BITS,
+    GRAIN_CATEGORIES,
+    IncidentMapCell,
+    categories_mask,
+)
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident, WeaponItem
 

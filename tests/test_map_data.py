@@ -11,9 +11,9 @@ from django.db import connection
 from django.http import QueryDict
 
 from geo.map import layers
-from geo.models.map_cells import IncidentMapCell
 from incidents.access import incident_visibility
 from incidents.choices import Context, IncidentKind, WeaponCategory, WorkflowState
+from incidents.derived.map_cells import IncidentMapCell
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident, WeaponItem
 from organisations.choices import Releasability

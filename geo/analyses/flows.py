@@ -30,7 +30,7 @@ identical unmarked rifles counts five), `records` the number of item records.
 One statement does the work. Where made is the one pass over every item: grouped by
 country of manufacture, destination, category and period (the month index divided by the
 period's months), by summing the counts the database keeps where the run's filter tests
-only what they are keyed by (incidents/flow_counts.py; geo/analyses/kept_flows.py says
+only what they are keyed by (incidents/derived/flow_counts.py; geo/analyses/kept_flows.py says
 when), else in a single pass over the items' index. The established origins are read from
 their own partial index (a small share of the items), the documented routes from the
 incidents' (incident_documented_route). Its detailed rows come back as plain columns after

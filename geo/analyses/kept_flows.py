@@ -1,4 +1,4 @@
-"""Whether the counts of items that the database keeps (incidents/flow_counts.py) answer a
+"""Whether the counts of items that the database keeps (incidents/derived/flow_counts.py) answer a
 flow analysis's choice of incidents for where the items were made, and the SQL that reads
 them if so.
 
@@ -16,8 +16,8 @@ from django.core.exceptions import EmptyResultSet
 
 from geo.analyses.source import IncidentChoice
 from geo.map.layers import month_after, month_start
+from incidents.derived.flow_counts import WeaponFlowCount
 from incidents.filtersets import filter_kept_counts
-from incidents.flow_counts import WeaponFlowCount
 
 NOT_ANSWERED = ("q", "polygon", "bbox", "updated_since", "category")
 

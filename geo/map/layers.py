@@ -33,7 +33,7 @@ from django.db.models import (
 )
 
 from geo.core.places import simplification_tolerance
-from geo.models.map_cells import (
+from incidents.derived.map_cells import (
     ANY,
     GRAIN_CATEGORIES,
     GRAIN_CATEGORIES_MONTH,
@@ -137,7 +137,7 @@ def _fetch(query: MapQuery | None, *, costly: bool = False) -> list[tuple]:
         return cursor.fetchall()
 
 
-# --- Counts from the cells the database keeps (geo/models/map_cells.py) ------------------------
+# --- Counts from the cells the database keeps (incidents/derived/map_cells.py) ---------
 
 # Filters the kept counts cannot answer: free text, a drawn area, edits since, withdrawn
 # records (and a weapon category together with a kind or context: the category grains sum

@@ -4,7 +4,7 @@ import importlib
 
 from django.db import migrations, models
 
-# Each cell is kept at four grains (geo/models/map_cells.py): the rows a filter does not need
+# Each cell is kept at four grains (incidents/derived/map_cells.py): the rows a filter does not need
 # are summed away, so a viewport without a date or kind filter reads one row per cell and
 # per access combination instead of one per month, kind and context.
 GRAIN = """CASE WHEN GROUPING(month) = 0 AND GROUPING(kind) = 0 THEN 3

@@ -4,9 +4,9 @@ import importlib
 
 from django.db import migrations, models
 
-# The weapon-category filter answered from kept counts (geo/models/map_cells.py: GRAIN_CATEGORIES
+# The weapon-category filter answered from kept counts (incidents/derived/map_cells.py: GRAIN_CATEGORIES
 # and GRAIN_CATEGORIES_MONTH). An incident's set of categories is the bit mask of its
-# weapons' categories, bit i for CATEGORIES[i]: the list below is geo.models.map_cells.CATEGORY_BITS
+# weapons' categories, bit i for CATEGORIES[i]: the list below is incidents.derived.map_cells.CATEGORY_BITS
 # as it stood when this migration was written (a migration does not follow the code).
 CATEGORIES = (
     "revolver_pistol",

@@ -11,7 +11,7 @@ from django.db import migrations
 
 categories_0009 = importlib.import_module("geo.migrations.0009_map_cells_by_categories")
 
-# geo.models.map_cells.CATEGORY_BITS as it stood when this migration was written.
+# incidents.derived.map_cells.CATEGORY_BITS as it stood when this migration was written.
 CATEGORIES = (
     *categories_0009.CATEGORIES,
     "anti_aircraft_gun",

@@ -1,4 +1,4 @@
-# Written by hand on 2026-11-29: the counts of items per flow (incidents/flow_counts.py),
+# Written by hand on 2026-11-29: the counts of items per flow (incidents/derived/flow_counts.py),
 # the incident's columns copied onto its items that those counts are keyed by, and the
 # triggers that keep both right.
 #
@@ -123,7 +123,7 @@ CREATE TRIGGER incident_flow_columns
 # Any assignment will do: the item trigger recomputes the columns of every item touched.
 FILL_ITEMS = "UPDATE incidents_weaponitem SET incident_withdrawn = false;"
 
-# The key of a row of counts (incidents/flow_counts.py KEY_COLUMNS), and each as an item
+# The key of a row of counts (incidents/derived/flow_counts.py KEY_COLUMNS), and each as an item
 # holds it.
 KEYS = (
     "mission_id, contingent_id, state, releasability, kind, context, withdrawn, month,"

@@ -12,7 +12,7 @@
 #   `origin_source` is the method (an OriginMethod value), blank when none is established,
 #   and `origin_kind` the kind of illicit origin ("not_recorded" for a trace without a
 #   record);
-# - the counts the database keeps per flow (incidents/flow_counts.py) are keyed by where the
+# - the counts the database keeps per flow (incidents/derived/flow_counts.py) are keyed by where the
 #   items were made (`made_in`) instead, and count only the recovered items (an item only
 #   observed was seized nowhere), which the established origins, a small share of
 #   the items read from their own partial index, no longer need;
@@ -165,7 +165,7 @@ DROP TRIGGER illicitorigin_inserted_flow_columns ON incidents_illicitorigin;
 DROP FUNCTION incidents_illicitorigin_flow_columns();
 """
 
-# The counts' key (incidents/flow_counts.py KEY_COLUMNS), and each as an item holds it.
+# The counts' key (incidents/derived/flow_counts.py KEY_COLUMNS), and each as an item holds it.
 KEYS = (
     "mission_id, contingent_id, state, releasability, kind, context, withdrawn, month,"
     " country, category, made_in"

@@ -15,13 +15,13 @@ A few hundred thousand rows stand for a million items; a flow analysis whose fil
 only these columns (and whole months) reads them instead of the items
 (geo/analyses/kept_flows.py).
 
-Never written from Python: statement-level triggers on the items (migration incidents
-0014_weapon_flow_counts, keyed by `made_in` since 0031_established_origins) add each
-statement's new rows and take away its old ones, and every change that matters reaches the
-items first (the incident's columns are copied onto its items by the triggers of 0008 and
-0014). A row
-whose count falls to zero is deleted. The columns carry the incident's names, so that the
-access policy's conditions (organisations/access.py) apply to this table unchanged.
+Never written from Python: statement-level triggers on the items
+(incidents/derived/sql/incidents_weaponitem_flow_counts.sql) add each statement's new rows
+and take away its old ones, and every change that matters reaches the items first (the
+incident's columns are copied onto its items: incidents_weaponitem_flow_columns.sql and
+incidents_incident_flow_keys.sql). A row whose count falls to zero is deleted. The columns
+carry the incident's names, so that the access policy's conditions (organisations/access.py)
+apply to this table unchanged.
 """
 
 from django.db import models

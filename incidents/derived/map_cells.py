@@ -5,16 +5,15 @@ one takes seconds, far too slow for panning. This table holds, for each grid lev
 per web-map zoom from MIN_LEVEL to MAX_LEVEL), the number of non-withdrawn incidents per
 cell and per combination of the columns that filters and the access policy test
 (mission, contingent, state, releasability, country, kind, context, month; see the
-grains below), with the sums
-of their coordinates (for the cell's mean position). Each incident is counted twice per
-level: once at its exact location (`generalised` false) and once at its generalised one
-(snapped to GENERALISED_CELL_DEGREES), so that readers of generalised locations get counts
-built on the location they may see.
+grains below), with the sums of their coordinates (for the cell's mean position). Each
+incident is counted twice per level: once at its exact location (`generalised` false) and
+once at its generalised one (snapped to GENERALISED_CELL_DEGREES), so that readers of
+generalised locations get counts built on the location they may see.
 
-Never written from Python: statement-level triggers on incidents_incident (migrations
-geo 0005-0009) and on incidents_weaponitem (geo 0009) keep it right on every write path, and
-its columns carry the incident's names so that the access policy's conditions
-(organisations/access.py) apply to it unchanged.
+Never written from Python: statement-level triggers on incidents_incident and on
+incidents_weaponitem keep it right on every write path (incidents/derived/sql/, listed in
+incidents/derived/database.py), and its columns carry the incident's names so that the
+access policy's conditions (organisations/access.py) apply to it unchanged.
 """
 
 from datetime import date
@@ -87,6 +86,9 @@ class IncidentMapCell(models.Model):
     sum_y = models.FloatField()
 
     class Meta:
+        # Geo's table since it began (geo_incidentmapcell, migrations geo 0005-0017): the
+        # class lives with the rest of the derived data, the table and its history stay.
+        app_label = "geo"
         constraints = [
             models.UniqueConstraint(
                 # In this order, one index serves every grain: equality on level,

@@ -252,7 +252,3 @@ class IncidentCluster(models.Model):
 
     class Meta:
         ordering = ["run", "-incidents"]
-
-
-# Kept by database triggers for the analyst's map (geo/models/map_cells.py).
-from geo.models.map_cells import IncidentMapCell  # noqa: E402, F401
