@@ -9,7 +9,7 @@ from drf_spectacular.views import (
 
 from armsmonitor import views
 from incidents import views as incident_views
-from organisations.views import language_choose
+from organisations.views import SignOutView, language_choose
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,7 +17,7 @@ urlpatterns = [
     # The offline entry form's service worker: at the root, for its scope.
     path("sw.js", incident_views.service_worker, name="service-worker"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path("language", language_choose, name="language_choose"),
     path("admin/", admin.site.urls),
     # The API's OpenAPI schema (YAML, or JSON with ?format=json) and its docs pages.

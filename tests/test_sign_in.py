@@ -162,3 +162,11 @@ def test_an_idle_lifetime_out_of_range_is_refused_at_start(hours):
     )
     assert result.returncode != 0
     assert "SESSION_IDLE_HOURS" in result.stderr
+
+
+def test_signing_out_has_the_browser_wipe_what_the_platform_kept_on_the_device(client, amina):
+    client.force_login(amina)
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert response["Clear-Site-Data"] == '"cache", "storage"'
+    assert "_auth_user_id" not in client.session

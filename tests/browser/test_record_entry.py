@@ -172,14 +172,7 @@ def _record_on_the_form(page: Page, narrative: str, photo: bytes | None = None) 
     page.click("button[value=draft]")
 
 
-def test_records_typed_without_a_network_wait_on_the_device_and_are_sent_once(
-    page: Page, live_server, world
-):
-    """Issue 21: the entry form works offline (a service worker, Workbox from npm). Two
-    records, one with a photo, saved without a network wait in the device's outbox, listed,
-    still there when the page is closed and opened again, and go when the network returns,
-    each once with its photo."""
-    sign_in(page, live_server, "reporter_alpha")
+def _open_the_form_until_it_works_offline(page: Page, live_server) -> None:
     page.goto(f"{live_server.url}/incidents/new")
     # The service worker takes the page over, and keeps the form on the next visit.
     # (Evaluated, not polled: the page's Content-Security-Policy forbids eval.)
@@ -191,6 +184,17 @@ def test_records_typed_without_a_network_wait_on_the_device_and_are_sent_once(
     )
     page.reload()
     expect(page.locator("#point-picker path.leaflet-interactive").first).to_be_attached()
+
+
+def test_records_typed_without_a_network_wait_on_the_device_and_are_sent_once(
+    page: Page, live_server, world
+):
+    """Issue 21: the entry form works offline (a service worker, Workbox from npm). Two
+    records, one with a photo, saved without a network wait in the device's outbox, listed,
+    still there when the page is closed and opened again, and go when the network returns,
+    each once with its photo."""
+    sign_in(page, live_server, "reporter_alpha")
+    _open_the_form_until_it_works_offline(page, live_server)
 
     context = page.context
     context.set_offline(True)
@@ -220,3 +224,61 @@ def test_records_typed_without_a_network_wait_on_the_device_and_are_sent_once(
     ]
     assert sent.get(narrative__contains="patrol").photos.count() == 1
     assert all(incident.weapons.count() == 1 for incident in sent)
+
+
+def _click_and_answer_the_question(page: Page, selector: str, *, accept: bool) -> str:
+    """Click, and answer the confirm() the click opens; return its question. A confirm
+    holds the page until it is answered, so the answer is given by the handler itself."""
+    questions: list[str] = []
+
+    def answer(dialog) -> None:
+        questions.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.once("dialog", answer)
+    page.click(selector)
+    for _ in range(600):  # the question comes after an asynchronous count: up to 60 s
+        if questions:
+            return questions[0]
+        page.wait_for_timeout(100)
+    raise AssertionError(f"clicking {selector} asked nothing")
+
+
+def test_signing_out_asks_about_records_not_sent_then_wipes_them_from_the_device(
+    page: Page, live_server, world
+):
+    """A lost phone must not hand records to its finder: signing out deletes the outbox,
+    the service worker and its caches (Clear-Site-Data), after a warning when records typed
+    without a network have not been sent."""
+    sign_in(page, live_server, "reporter_alpha")
+    _open_the_form_until_it_works_offline(page, live_server)
+    context = page.context
+    context.set_offline(True)
+    page.reload()
+    _record_on_the_form(page, "Sign-out test: typed on patrol, never sent.")
+    expect(page.locator("#outbox [data-count]")).to_have_text("1")
+    # Leave the form before the network returns, so that nothing sends the record.
+    page.goto("about:blank")
+    context.set_offline(False)
+    page.goto(f"{live_server.url}/")
+
+    question = _click_and_answer_the_question(page, "form[data-sign-out] button", accept=False)
+    assert "has not been sent" in question
+    expect(page.locator("form[data-sign-out]")).to_be_visible()  # still signed in
+    assert page.evaluate(
+        """async () => (await indexedDB.databases()).some((d) => d.name === "armsmonitor-outbox")"""
+    )
+
+    _click_and_answer_the_question(page, "form[data-sign-out] button", accept=True)
+    expect(page.locator("header a[href='/accounts/login/']")).to_be_visible()
+    left = page.evaluate(
+        """async () => ({
+            outbox: (await indexedDB.databases()).map((database) => database.name),
+            caches: await caches.keys(),
+            workers: (await navigator.serviceWorker.getRegistrations()).length,
+        })"""
+    )
+    assert left == {"outbox": [], "caches": [], "workers": 0}
