@@ -40,7 +40,9 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from geo.analyses.source import IncidentChoice  # noqa: E402
 from geo.core.regions import regions_load  # noqa: E402
+from incidents.access import incident_visibility  # noqa: E402
 from incidents.filtersets import IncidentFilterSet  # noqa: E402
 from incidents.models import Incident  # noqa: E402
 from organisations.choices import Role  # noqa: E402
@@ -211,8 +213,15 @@ def reference_ms(name: str, incidents, runs: int) -> float:
 
 
 def measure(label: str, reader, query: dict, runs: int, client: Client) -> list[float]:
-    print(f"\n{label}")
-    incidents = IncidentFilterSet(query, queryset=Incident.objects.visible_to(reader)).qs
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"\n{label} (load average {load})")
+    # As the page chooses them: the reader's visibility once, for the incidents and for the
+    # counts the database keeps.
+    visibility = incident_visibility(reader)
+    filterset = IncidentFilterSet(query, queryset=Incident.objects.visible_with(visibility))
+    assert filterset.is_valid(), filterset.errors
+    incidents = filterset.qs
+    choice = IncidentChoice(visibility, filterset.form.cleaned_data)
     per_statement: dict[str, list[float]] = {}
     whole: list[float] = []
     direct: list[float] = []
@@ -220,7 +229,7 @@ def measure(label: str, reader, query: dict, runs: int, client: Client) -> list[
         statements = Statements()
         start = time.perf_counter()
         with connection.execute_wrapper(statements):
-            figures = dashboard_figures(incidents=incidents, with_gender=True)
+            figures = dashboard_figures(incidents=incidents, choice=choice, with_gender=True)
         whole.append(time.perf_counter() - start)
         dashboard_sql = [(sql, params) for sql, params, _ in statements.timings if "chosen" in sql]
         for sql, _params, seconds in statements.timings:

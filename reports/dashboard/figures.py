@@ -35,6 +35,8 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import QueryDict
 
+from geo.analyses.kept_flows import kept_counts_sql
+from geo.analyses.source import IncidentChoice
 from incidents.filtersets import IncidentFilterSet
 
 PERIODS = ("month", "week")
@@ -145,21 +147,31 @@ WHERE every.start::date::text NOT IN (SELECT key FROM grouped WHERE figure = 'pe
 """
 
 # Where made and established origins as the Flows analysis groups them: blank countries
-# are "unknown". Where made is one pass over the items (the index that holds the columns it
-# reads by incident, weaponitem_flow_groups), grouped once by all its keys (a single hash
-# table), the grouping sets then taken over those few groups; the established origins, a
-# small share of the items, come from their own partial index. The chosen incidents are not
-# materialised: each pass looks them up by its own index (materialised once for both, the
-# statement took 257 ms instead of 88 at 100,000 incidents: bench/dashboard_benchmark.py).
-ITEMS_SQL = """
-WITH chosen AS NOT MATERIALIZED ({chosen}),
-made AS (
+# are "unknown". Where made is summed from the counts of recovered items the database keeps
+# per flow (incidents/derived/flow_counts.py) wherever they answer the filter
+# (geo/analyses/kept_flows.py: the access policy's columns, kind, context, country, region,
+# whole months), else in one pass over the items (the index that holds the columns it reads
+# by incident, weaponitem_flow_groups); either way grouped once by all its keys, the
+# grouping sets then taken over those few groups. The established origins, a small share of
+# the items, come from their own partial index. The chosen incidents are not materialised:
+# each pass looks them up by its own index (materialised once for both, the statement took
+# 257 ms instead of 88 at 100,000 incidents: bench/dashboard_benchmark.py).
+MADE_FROM_ITEMS = """
     SELECT item.category, COALESCE(NULLIF(item.country_of_manufacture, ''), 'unknown') AS made_in,
            sum(item.quantity) AS items, count(*) AS records
     FROM incidents_weaponitem AS item
     WHERE item.incident_id IN (SELECT id FROM chosen) AND item.recovery = 'recovered'
     GROUP BY 1, 2
-),
+"""
+MADE_FROM_KEPT_COUNTS = """
+    SELECT kept.category, COALESCE(NULLIF(kept.made_in, ''), 'unknown') AS made_in,
+           sum(kept.items) AS items, sum(kept.records) AS records
+    FROM ({kept}) AS kept
+    GROUP BY 1, 2
+"""
+ITEMS_SQL = """
+WITH chosen AS NOT MATERIALIZED ({chosen}),
+made AS ({made}),
 grouped AS (
     SELECT CASE WHEN grouping(category) = 0 THEN 'category'
                 WHEN grouping(made_in) = 0 THEN 'made_in'
@@ -244,15 +256,23 @@ def _sorted(counts: dict[str, int]) -> list[Count]:
 
 
 def dashboard_figures(
-    *, incidents: QuerySet, period: str = "month", with_gender: bool
+    *,
+    incidents: QuerySet,
+    choice: IncidentChoice | None = None,
+    period: str = "month",
+    with_gender: bool,
 ) -> DashboardFigures:
     """The dashboard's figures over `incidents` (a `visible_to` queryset, filtered).
 
+    `choice`: how `incidents` were chosen (the reader's visibility and the filterset's
+    cleaned data), so that where the weapons were made may be summed from the counts the
+    database keeps; without it, from the items. Both give the same figures.
     `with_gender`: whether to compute the gender-disaggregated figures at all (the caller
     decides from the reader's permission; without it they are None)."""
     if period not in PERIODS:
         raise ValueError(f"period: {period!r} is not one of {', '.join(PERIODS)}.")
     chosen, params = _chosen(incidents)
+    kept = kept_counts_sql(choice) if choice is not None else None
 
     by_figure: dict[str, dict[str, int]] = {
         name: {} for name in ("period", "kind", "context", "country", "region")
@@ -270,8 +290,16 @@ def dashboard_figures(
     made_in: list[MadeIn] = []
     flows: list[Flow] = []
     weapons = weapon_records = made_in_unknown = established = 0
+    if kept is None:
+        items_sql, items_params = ITEMS_SQL.format(chosen=chosen, made=MADE_FROM_ITEMS), params
+    else:
+        kept_sql, kept_params = kept
+        items_sql = ITEMS_SQL.format(
+            chosen=chosen, made=MADE_FROM_KEPT_COUNTS.format(kept=kept_sql)
+        )
+        items_params = (*params, *kept_params)
     for figure, category, origin, destination, items, records in _rows(
-        ITEMS_SQL.format(chosen=chosen), (*params, TOP)
+        items_sql, (*items_params, TOP)
     ):
         if figure == "total":
             weapons, weapon_records = items, records

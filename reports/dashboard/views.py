@@ -17,9 +17,11 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from geo.analyses.source import IncidentChoice
 from geo.countries import country_name
 from geo.models import Region
 from incidents import suppression
+from incidents.access import incident_visibility
 from incidents.choices import AgeGroup, Context, IncidentKind, PersonRole, Sex, WeaponCategory
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident
@@ -347,8 +349,9 @@ def gender_charts(
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not rules.has_perm("incidents.list_incidents", request.user):
         raise PermissionDenied
+    visibility = incident_visibility(request.user)
     filterset = IncidentFilterSet(
-        request.GET, queryset=Incident.objects.visible_to(request.user), request=request
+        request.GET, queryset=Incident.objects.visible_with(visibility), request=request
     )
     options = DashboardOptionsForm(request.GET)
     context = {"filter": filterset, "options": options}
@@ -359,6 +362,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     filters = filters_of(request.GET, filterset.form.cleaned_data)
     figures = dashboard_figures(
         incidents=filterset.qs,
+        choice=IncidentChoice(visibility, filterset.form.cleaned_data),
         period=options.cleaned_data["period"],
         with_gender=rules.has_perm("incidents.view_gender_data", request.user),
     )
