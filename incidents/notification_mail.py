@@ -13,12 +13,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from incidents.models import Notification
+from incidents.models import Incident, Notification
 
 
 def notification_email_send(*, notification_id: int) -> bool:
-    """Send the e-mail of one notification; return whether one was sent (not for a
-    recipient without an address or no longer active, nor a second time)."""
+    """Send the e-mail of one notification; return whether one was sent (not to a
+    recipient without an address, no longer active or no longer entitled to read the
+    record, nor a second time)."""
     with transaction.atomic():
         # Locked: two deliveries of one task send one e-mail.
         notification = (
@@ -31,6 +32,10 @@ def notification_email_send(*, notification_id: int) -> bool:
             return False
         recipient = notification.recipient
         if not recipient.is_active or not recipient.email:
+            return False
+        # Nor to a recipient who can no longer read the record (a membership ended since):
+        # nothing of it needs their attention any more.
+        if not Incident.objects.visible_to(recipient).filter(pk=notification.incident_id).exists():
             return False
         preferences = getattr(recipient, "preferences", None)
         language = (preferences.language if preferences else "") or settings.LANGUAGE_CODE

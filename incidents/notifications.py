@@ -30,6 +30,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from incidents.choices import NotificationKind, WorkflowState
 from incidents.models import Incident, Notification
@@ -153,10 +154,10 @@ class NotificationShown:
 
 
 SENTENCES = {
-    NotificationKind.SUBMITTED: lambda: _("%(actor)s submitted %(record)s for verification."),
-    NotificationKind.RETURNED: lambda: _("%(actor)s returned %(record)s to you for correction."),
-    NotificationKind.VERIFIED: lambda: _("%(actor)s verified %(record)s."),
-    NotificationKind.WITHDRAWN: lambda: _("%(actor)s withdrew %(record)s."),
+    NotificationKind.SUBMITTED: gettext_lazy("%(actor)s submitted %(record)s for verification."),
+    NotificationKind.RETURNED: gettext_lazy("%(actor)s returned %(record)s to you for correction."),
+    NotificationKind.VERIFIED: gettext_lazy("%(actor)s verified %(record)s."),
+    NotificationKind.WITHDRAWN: gettext_lazy("%(actor)s withdrew %(record)s."),
 }
 
 
@@ -190,7 +191,7 @@ def notifications_shown(
             )
             continue
         actor = actors.get(notification.actor_id) if notification.actor_id else None
-        text = SENTENCES[NotificationKind(notification.kind)]() % {
+        text = str(SENTENCES[NotificationKind(notification.kind)]) % {
             "actor": actor or _("Someone"),
             "record": _("the record %(record)s") % {"record": incident},
         }

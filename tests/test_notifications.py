@@ -5,6 +5,7 @@ with NOTIFY_BY_EMAIL each is also e-mailed by a worker, saying nothing of the re
 import os
 import time
 from pathlib import Path
+from smtplib import SMTPServerDisconnected
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,10 +14,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone, translation
 
-from incidents import notifications, services
+from incidents import notification_mail, notifications, services
 from incidents.choices import NotificationKind
 from incidents.models import Incident, Notification
 from incidents.notification_mail import notification_email_send
+from incidents.tasks import send_notification_email
 from organisations.choices import Role
 from organisations.models import Membership, Mission, UserPreferences
 from tests.conftest import start_celery_worker, stop_celery_worker
@@ -216,6 +218,54 @@ def test_an_email_says_only_that_a_record_needs_attention_in_the_recipients_lang
     second = Notification.objects.get(recipient=world.users["second_verifier"])
     assert not notification_email_send(notification_id=second.pk)
     assert len(mail.outbox) == 1
+
+
+def test_an_smtp_error_leaves_the_email_to_a_retry_and_it_goes_once(world, settings, monkeypatch):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    reporter = world.users["reporter_alpha"]
+    reporter.email = "reporter@example.org"
+    reporter.save()
+    services.incident_verify(
+        incident=world.records["alpha_submitted_L1"], by=world.users["verifier"]
+    )
+    notification = Notification.objects.get(recipient=reporter)
+    failures = [SMTPServerDisconnected("the server went away")]
+
+    def send_mail_once_down(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return mail.send_mail(*args, **kwargs)
+
+    monkeypatch.setattr(notification_mail, "send_mail", send_mail_once_down)
+    # The task retries on SMTP errors with growing pauses; called directly (not from a
+    # worker), a retry raises the error instead of scheduling the next attempt.
+    assert issubclass(SMTPServerDisconnected, send_notification_email.autoretry_for)
+    assert send_notification_email.retry_backoff and send_notification_email.max_retries
+    with pytest.raises(SMTPServerDisconnected):
+        send_notification_email(notification.pk)
+    notification.refresh_from_db()
+    assert notification.emailed_at is None and mail.outbox == []
+
+    assert send_notification_email(notification.pk) is True
+    assert len(mail.outbox) == 1
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None
+    assert send_notification_email(notification.pk) is False
+    assert len(mail.outbox) == 1
+
+
+def test_no_email_goes_to_a_recipient_who_lost_access(world, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    verifier = world.users["verifier"]
+    verifier.email = "verifier@example.org"
+    verifier.save()
+    services.incident_submit(
+        incident=world.records["alpha_draft_L1"], by=world.users["reporter_alpha"]
+    )
+    Membership.objects.filter(user=verifier).delete()
+    notification = Notification.objects.get(recipient=verifier)
+    assert not notification_email_send(notification_id=notification.pk)
+    assert mail.outbox == []
 
 
 def test_nothing_is_sent_for_a_step_that_rolls_back(
