@@ -11,7 +11,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from incidents import notification_mail, notifications, services
@@ -131,6 +132,28 @@ def test_the_page_lists_newest_first_and_opening_one_marks_it_read(client, world
     newest.refresh_from_db()
     oldest.refresh_from_db()
     assert newest.read_at is not None and oldest.read_at is None
+
+
+def test_the_page_reads_as_many_queries_for_one_notification_as_for_many(client, world):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/notifications/").status_code == 200
+        return len(captured)
+
+    sign_in(client, world, "verifier")
+    services.incident_submit(
+        incident=world.records["alpha_draft_L1"], by=world.users["reporter_alpha"]
+    )
+    one = queries()
+    services.incident_submit(
+        incident=world.records["alpha_returned_L1"], by=world.users["reporter_alpha"]
+    )
+    for name in ("alpha_submitted_L1", "bravo_submitted_L5"):
+        services.incident_withdraw(
+            incident=world.records[name], by=world.users["admin"], reason="Duplicate."
+        )
+    assert Notification.objects.filter(recipient=world.users["verifier"]).count() == 4
+    assert queries() == one
 
 
 def test_mark_all_read_marks_only_the_readers_own(client, world):
