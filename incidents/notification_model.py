@@ -13,11 +13,13 @@ from incidents.choices import NotificationKind
 
 
 class Notification(models.Model):
+    # No index of its own: notification_inbox (recipient first) serves it.
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="notifications",
         verbose_name=_("recipient"),
+        db_index=False,
     )
     kind = models.CharField(_("what happened"), max_length=12, choices=NotificationKind.choices)
     incident = models.ForeignKey(
