@@ -514,6 +514,27 @@ IMPORT_REFUSED_RETENTION_DAYS = env.int("IMPORT_REFUSED_RETENTION_DAYS", default
 if IMPORT_REFUSED_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("IMPORT_REFUSED_RETENTION_DAYS must be 1 or more.")
 
+# --- Notifications and e-mail ---------------------------------------------------------
+# Every notification in the application (a record submitted, returned, verified, withdrawn)
+# is also sent by e-mail, from a worker, to recipients with an address. The e-mail says
+# only that a record needs attention, with a link under SITE_URL: never the record's contents.
+NOTIFY_BY_EMAIL = env.bool("NOTIFY_BY_EMAIL", default=False)
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+if NOTIFY_BY_EMAIL and not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("SITE_URL must be the site's address (https://…) for e-mails.")
+# Django's own e-mail settings, from the environment (docs/operators/configuration.md).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="armsmonitor@localhost")
+if "EMAIL_FILE_PATH" in env:
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
+
 # --- Places ---------------------------------------------------------------------------
 # Within this distance of a boundary, a point takes the mission's host country when that is
 # one of the countries in reach, and is flagged near a border (geo/core/borders.py).

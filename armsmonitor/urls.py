@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("incidents.ogc.urls")),
     path("geo/", include("geo.urls")),
     path("incidents/", include("incidents.urls")),
+    path("notifications/", include("incidents.notification_urls")),
     path("analyses/", include("geo.analyses.urls")),
     path("map/", include("geo.map.urls")),
     path("reports/", include("reports.urls")),

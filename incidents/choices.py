@@ -465,3 +465,12 @@ class CustodyEventKind(models.TextChoices):
     STORED = "stored", _("Stored")
     TRANSFERRED = "transferred", _("Transferred")
     DESTROYED = "destroyed", _("Destroyed")
+
+
+class NotificationKind(models.TextChoices):
+    """What happened to a record that someone is told of (incidents/notifications.py)."""
+
+    SUBMITTED = "submitted", _("submitted for verification")
+    RETURNED = "returned", _("returned for correction")
+    VERIFIED = "verified", _("verified")
+    WITHDRAWN = "withdrawn", _("withdrawn")

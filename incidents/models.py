@@ -815,5 +815,6 @@ from incidents.custody_heads import CustodyChainHead  # noqa: E402, F401
 from incidents.derived.flow_counts import WeaponFlowCount  # noqa: E402, F401
 from incidents.derived.map_cells import IncidentMapCell  # noqa: E402, F401
 from incidents.manufacturers import Manufacturer, ManufacturerAlias  # noqa: E402, F401
+from incidents.notification_model import Notification  # noqa: E402, F401
 from incidents.origins import IllicitOrigin  # noqa: E402, F401
 from incidents.trace_requests import TraceRequest  # noqa: E402, F401

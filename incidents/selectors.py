@@ -2,12 +2,13 @@
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.gis.db.models.aggregates import Extent
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Count, Func, IntegerField, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Lower
 
 from incidents.choices import WorkflowState
-from incidents.models import Incident, ManufacturerAlias, WeaponItem
+from incidents.models import Incident, ManufacturerAlias, Notification, WeaponItem
 from organisations.access import Principal
 from organisations.choices import Role
 from organisations.models import Membership
@@ -97,19 +98,35 @@ def waiting_queues(user) -> dict[str, QuerySet]:
     }
 
 
+def _count(queryset: QuerySet) -> Coalesce:
+    # COUNT as a plain function, not an aggregate: the subquery needs no GROUP BY. A
+    # reader who can see nothing makes an empty subquery, NULL: counted as 0.
+    return Coalesce(
+        Subquery(
+            queryset.order_by().annotate(count=Func("id", function="COUNT")).values("count"),
+            output_field=IntegerField(),
+        ),
+        0,
+    )
+
+
 def work_waiting(user) -> dict[str, int]:
-    """How many records wait for `user` (waiting_queues), in one query (every page's top
-    bar shows it), read from the few records in those states (incident_awaiting_hand)."""
+    """How many records wait for `user` (waiting_queues) and how many of its notifications
+    it has not read, in one query (every page's top bar shows them): the records read from
+    the few in those states (incident_awaiting_hand), the notifications from the unread
+    ones (notification_unread)."""
     if not user.is_authenticated:
-        return {"returned": 0, "to_verify": 0, "total": 0}
+        return {"returned": 0, "to_verify": 0, "total": 0, "unread": 0}
     conditions = _waiting_conditions(user)
+    awaiting = Incident.objects.visible_to(user).filter(withdrawn_at__isnull=True)
     counts = (
-        Incident.objects.visible_to(user)
-        .filter(withdrawn_at__isnull=True)
-        .filter(conditions["to_verify"] | conditions["returned"])
-        .aggregate(
-            to_verify=Count("id", filter=conditions["to_verify"]),
-            returned=Count("id", filter=conditions["returned"]),
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .values(
+            to_verify=_count(awaiting.filter(conditions["to_verify"])),
+            returned=_count(awaiting.filter(conditions["returned"])),
+            unread=_count(Notification.objects.filter(recipient=user, read_at__isnull=True)),
         )
+        .get()
     )
     return {**counts, "total": counts["to_verify"] + counts["returned"]}

@@ -38,6 +38,12 @@ from incidents.models import (
     TraceRequest,
     WeaponItem,
 )
+from incidents.notifications import (
+    notify_returned,
+    notify_submitted,
+    notify_verified,
+    notify_withdrawn,
+)
 from incidents.trace_requests import trace_refusal
 from organisations.audit import record_write
 
@@ -192,27 +198,35 @@ def _transition(incident: Incident, *, by, permission: str, to: str, **changes) 
 
 @transaction.atomic
 def incident_submit(*, incident: Incident, by: AbstractBaseUser) -> Incident:
-    return _transition(incident, by=by, permission="submit_incident", to=WorkflowState.SUBMITTED)
+    incident = _transition(
+        incident, by=by, permission="submit_incident", to=WorkflowState.SUBMITTED
+    )
+    notify_submitted(incident=incident, by=by)
+    return incident
 
 
 @transaction.atomic
 def incident_verify(*, incident: Incident, by: AbstractBaseUser) -> Incident:
-    return _transition(
+    incident = _transition(
         incident, by=by, permission="verify_incident", to=WorkflowState.VERIFIED, return_comment=""
     )
+    notify_verified(incident=incident, by=by)
+    return incident
 
 
 @transaction.atomic
 def incident_return(*, incident: Incident, by: AbstractBaseUser, comment: str) -> Incident:
     if not comment.strip():
         raise ValidationError({"comment": _("Say what the reporter should correct.")})
-    return _transition(
+    incident = _transition(
         incident,
         by=by,
         permission="return_incident",
         to=WorkflowState.RETURNED,
         return_comment=comment.strip(),
     )
+    notify_returned(incident=incident, by=by, comment=incident.return_comment)
+    return incident
 
 
 @transaction.atomic
@@ -229,6 +243,7 @@ def incident_withdraw(*, incident: Incident, by: AbstractBaseUser, reason: str) 
     incident._history_user = by
     incident.save(update_fields=["withdrawn_at", "withdrawn_reason", "updated_at"])
     record_write(by, "incident.withdraw", target=incident)
+    notify_withdrawn(incident=incident, by=by, reason=incident.withdrawn_reason)
     return incident
 
 

@@ -1,9 +1,12 @@
+from smtplib import SMTPException
+
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from incidents.imports.importer import import_job_run
+from incidents.notification_mail import notification_email_send
 from incidents.selectors import mission_summary
 
 
@@ -69,3 +72,19 @@ def purge_refused_import_files() -> int:
     from incidents.imports.retention import import_refused_files_purge
 
     return import_refused_files_purge()
+
+
+# An SMTP server that is down or refuses for a while: retried with growing pauses (up to
+# an hour apart, about a day in all). The service sends each e-mail once.
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(SMTPException, ConnectionError, TimeoutError, OperationalError),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=24,
+)
+def send_notification_email(self, notification_id: int) -> bool:
+    return notification_email_send(notification_id=notification_id)
