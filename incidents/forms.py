@@ -30,9 +30,21 @@ from incidents.models import (
     TraceRequest,
     WeaponItem,
 )
+from incidents.selectors import incident_revision
 from incidents.trace_requests import trace_refusal
 from organisations.choices import Role
 from organisations.models import Contingent
+
+
+def _shown(field: forms.Field, value) -> str:
+    """A form value as the reader reads it: a choice by its label."""
+    prepared = field.prepare_value(value)
+    if prepared in (None, ""):
+        return "—"
+    if isinstance(field, forms.ChoiceField):
+        labels = {str(key): label for key, label in field.choices}
+        return str(labels.get(str(prepared), prepared))
+    return str(value)
 
 
 class ModelDefaultsForm(forms.ModelForm):
@@ -84,6 +96,10 @@ class IncidentForm(ModelDefaultsForm):
         ),
     )
 
+    # The record's revision when the edit page was opened (incidents.selectors.incident_revision):
+    # a save over a record changed since is refused (incidents.services.RecordChanged).
+    opened_revision = forms.CharField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = Incident
         fields = [
@@ -130,6 +146,24 @@ class IncidentForm(ModelDefaultsForm):
             self.fields["contingent"].disabled = True
             point = self.instance.location
             self.initial["coordinates"] = f"{point.y:.6f}, {point.x:.6f}"
+            self.initial.setdefault("opened_revision", incident_revision(self.instance.pk))
+
+    def changes_since_opened(self, current: Incident) -> list[tuple[str, str, str]]:
+        """The fields on which this (valid) form and the record as it is now differ: (label,
+        this form's value, the record's value), as the reader reads them."""
+        now = type(self)(instance=current, reporter=None, initial={"opened_revision": ""})
+        changes = []
+        # The record's own fields (not a confirmation asked of this editor alone).
+        for name in self._meta.fields:
+            field = self.fields[name]
+            if field.disabled:
+                continue
+            yours, theirs = self.cleaned_data.get(name), now.initial.get(name)
+            if name == "coordinates":
+                yours = f"{yours.latitude:.6f}, {yours.longitude:.6f}" if yours else ""
+            if str(field.prepare_value(yours) or "") != str(field.prepare_value(theirs) or ""):
+                changes.append((str(field.label), _shown(field, yours), _shown(field, theirs)))
+        return changes
 
     def map_countries(self) -> list[str]:
         """The host countries of the missions this record may belong to: the entry form's

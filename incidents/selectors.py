@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.gis.db.models.aggregates import Extent
+from django.db import connection
 from django.db.models import Count, Func, IntegerField, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
 
@@ -130,3 +131,19 @@ def work_waiting(user) -> dict[str, int]:
         .get()
     )
     return {**counts, "total": counts["to_verify"] + counts["returned"]}
+
+
+def incident_revision(incident_id: int) -> str:
+    """What an edit form remembers of the record it opened: the incident's own revision and
+    its parts' ("7.3"). The database raises one of them on every write to the record (its
+    own triggers: incidents/derived/sql/), whatever wrote it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT incident.revision, COALESCE(parts.revision, 0)"
+            " FROM incidents_incident AS incident"
+            " LEFT JOIN incidents_incidentpartsrevision AS parts"
+            " ON parts.incident_id = incident.id WHERE incident.id = %s",
+            [incident_id],
+        )
+        own, parts = cursor.fetchone()
+    return f"{own}.{parts}"

@@ -44,6 +44,7 @@ from incidents.notifications import (
     notify_verified,
     notify_withdrawn,
 )
+from incidents.selectors import incident_revision
 from incidents.trace_requests import trace_refusal
 from organisations.audit import record_write
 
@@ -93,10 +94,30 @@ def _require(permission: str, principal, incident: Incident | None = None) -> No
         )
 
 
+class RecordChanged(Exception):
+    """The record changed since its editor opened it: nothing was saved. `current` is the
+    record as it is now, `revision` its revision (incidents.selectors.incident_revision)."""
+
+    def __init__(self, *, current: Incident, revision: str) -> None:
+        super().__init__(f"incident {current.pk} changed: now at revision {revision}")
+        self.current = current
+        self.revision = revision
+
+
 @transaction.atomic
-def incident_save(*, by: AbstractBaseUser, incident: Incident, item_formsets=()) -> Incident:
+def incident_save(
+    *,
+    by: AbstractBaseUser,
+    incident: Incident,
+    item_formsets=(),
+    opened_revision: str | None = None,
+) -> Incident:
     """Create a draft or save an edited one, with its inline items (weapons, ammunition,
-    people involved); derive its H3 cell, country, admin area and nearest place."""
+    people involved); derive its H3 cell, country, admin area and nearest place.
+
+    `opened_revision`: the record's revision when its editor opened it. If the record has
+    changed since (another editor, a workflow step, an import), raises RecordChanged and
+    saves nothing: a save never silently overwrites what someone else wrote."""
     creating = incident.pk is None
     if creating:
         _require("add_incident", by)
@@ -109,7 +130,14 @@ def incident_save(*, by: AbstractBaseUser, incident: Incident, item_formsets=())
         incident.reported_by = by
         incident.state = WorkflowState.DRAFT
     else:
-        _require("change_incident", by, Incident.objects.get(pk=incident.pk))
+        # Locked until this save ends: two editors saving at once are checked one after the
+        # other, the second against what the first wrote.
+        current = Incident.objects.select_for_update().get(pk=incident.pk)
+        _require("change_incident", by, current)
+        if opened_revision is not None:
+            revision = incident_revision(incident.pk)
+            if revision != opened_revision:
+                raise RecordChanged(current=current, revision=revision)
     if incident.occurred_at and incident.occurred_at > timezone.now():
         raise ValidationError({"occurred_at": _("The date is in the future.")})
     incident.h3_cell = h3_cell_of(latitude=incident.location.y, longitude=incident.location.x)

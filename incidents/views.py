@@ -164,7 +164,10 @@ def _entry_page(request, incident: Incident | None):
                     recorded: dict = claim.row.response_body or {}
                     return _saved_answer(request, recorded["id"])
                 saved = services.incident_save(
-                    by=request.user, incident=form.save(commit=False), item_formsets=formsets
+                    by=request.user,
+                    incident=form.save(commit=False),
+                    item_formsets=formsets,
+                    opened_revision=form.cleaned_data.get("opened_revision") or None,
                 )
                 # Photos straight from the camera, with the record (issue 21): one refused
                 # and nothing of the record is written.
@@ -176,6 +179,8 @@ def _entry_page(request, incident: Incident | None):
                     )
         except IdempotencyKeyReused as reused:
             form.add_error(None, str(reused.detail))
+        except services.RecordChanged as changed:
+            return _record_changed_page(request, form, formsets, changed)
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -280,6 +285,34 @@ def service_worker(request):
     response["Cache-Control"] = "no-cache"
     response["Service-Worker-Allowed"] = "/"
     return response
+
+
+def _record_changed_page(request, form, formsets, changed: "services.RecordChanged"):
+    """The record changed while it was being edited: nothing was saved. The page shows both
+    versions of what differs and keeps this editor's values in the form; saving it again
+    (against the revision now shown) replaces the other version knowingly."""
+    changes = form.changes_since_opened(changed.current)
+    latest = changed.current.history.first()
+    data = form.data.copy()
+    data["opened_revision"] = changed.revision
+    form.data = data
+    return render(
+        request,
+        "incidents/form.html",
+        {
+            "form": form,
+            "formsets": formsets,
+            "incident": changed.current,
+            "record_changed": {
+                "changes": changes,
+                "by": latest.history_user if latest else None,
+                "at": changed.current.updated_at,
+            },
+            "tile_url": settings.LEAFLET_CONFIG["TILES"],
+            "manufacturer_spellings": manufacturer_spellings(),
+        },
+        status=409,
+    )
 
 
 @login_required
