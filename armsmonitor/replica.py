@@ -74,16 +74,18 @@ def replica_lag() -> ReplicaLag:
     position = primary_wal_position()
     with connections[REPLICA].cursor() as cursor:
         cursor.execute(
-            "SELECT greatest(pg_wal_lsn_diff(%s::pg_lsn, pg_last_wal_replay_lsn()), 0)::bigint,"
+            "SELECT pg_is_in_recovery(),"
+            " pg_wal_lsn_diff(%s::pg_lsn, pg_last_wal_replay_lsn())::bigint,"
             " extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8,"
-            " pg_is_wal_replay_paused()",
+            " CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() END",
             [position],
         )
-        behind, since_last_commit, paused = cursor.fetchone()
-    if behind is None:
-        # Not a standby (pg_last_wal_replay_lsn() is NULL on a primary): a misconfiguration
-        # that must not pass for "caught up".
+        standby, difference, since_last_commit, paused = cursor.fetchone()
+    if not standby:
+        # A misconfiguration that must not pass for a replica that is caught up.
         raise DatabaseError("DATABASE_REPLICA_URL names a server that is not a standby.")
+    # Below zero when the replica replayed more between the two statements: caught up.
+    behind = max(int(difference), 0)
     seconds = 0.0 if behind == 0 else max(since_last_commit or 0.0, 0.0)
     return ReplicaLag(bytes=int(behind), seconds=round(seconds, 3), paused=bool(paused))
 
