@@ -4,7 +4,7 @@ tests/test_read_replica.py), answering one JSON command per line on stdin with o
 line on stdout:
 
     {"do": "seed", "incidents": 200}    demo incidents and an administrator
-    {"do": "map"}                       the map data of the demo area, as the page asks it
+    {"do": "map", "language": "fr"}     the map data of the demo area, as the page asks it
     {"do": "write"}                     one more incident, through the ORM (the primary)
     {"do": "analysis"}                  a trends analysis, run to its end in this process
     {"do": "health"}                    /healthz
@@ -60,7 +60,11 @@ def seed(command: dict) -> dict:
 
 
 def map_read(command: dict) -> dict:
-    response = _client().get("/map/incidents.geojson", {**MAP_QUERY, **command.get("query", {})})
+    response = _client().get(
+        "/map/incidents.geojson",
+        {**MAP_QUERY, **command.get("query", {})},
+        headers={"accept-language": command.get("language", "en")},
+    )
     return _answer(response)
 
 

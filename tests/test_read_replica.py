@@ -146,6 +146,19 @@ def test_map_reads_come_from_the_replica_and_say_how_far_behind(platform):
     assert any(table in on_replica for table in MAP_TABLES), on_replica[-2000:]
     assert not any(table in on_primary for table in MAP_TABLES), on_primary[-2000:]
     assert "pg_current_wal_lsn()" in on_primary
+    # Filters through other tables (a mission, weapons' categories, free text) read there too.
+    marks = platform.log_marks()
+    filtered = platform.ask(
+        "map", query={"mission": "MINUSCA", "category": ["assault_rifle"], "q": "a"}
+    )
+    assert filtered["status"] == 200, filtered
+    assert filtered["body"]["source"]["database"] == "replica"
+    on_replica = platform.logged_since(marks, "replica")
+    assert 'FROM "incidents_incident"' in on_replica
+    assert not any(table in platform.logged_since(marks, "primary") for table in MAP_TABLES)
+    # In the reader's language.
+    french = platform.ask("map", language="fr")["body"]["source"]["note"]
+    assert french.startswith("Lu sur une réplique, en retard de ")
 
 
 def test_a_write_goes_to_the_primary_and_reaches_the_replica(platform):
