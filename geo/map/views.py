@@ -179,19 +179,15 @@ def incidents_data(request):
 @require_GET
 @login_required
 def incident_facts(request, pk: int):
-    """One incident's key facts for its popup, as the reader may see them (from where the
-    map's points were read)."""
-    using = read_source().alias
+    """One incident's key facts for its popup, as the reader may see them. From the
+    primary even with a replica: one row, and the facts as they are now, never older than
+    the point clicked."""
     incident = get_object_or_404(
-        Incident.objects.using(using)
-        .visible_to(request.user)
-        .select_related("mission", "contingent"),
+        Incident.objects.visible_to(request.user).select_related("mission", "contingent"),
         pk=pk,
     )
-    weapons = (
-        WeaponItem.objects.using(using)
-        .filter(incident=incident)
-        .aggregate(items=Count("id"), weapons=Sum("quantity"))
+    weapons = WeaponItem.objects.filter(incident=incident).aggregate(
+        items=Count("id"), weapons=Sum("quantity")
     )
     return JsonResponse(
         {
