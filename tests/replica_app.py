@@ -6,7 +6,7 @@ line on stdout:
     {"do": "seed", "incidents": 200}    demo incidents and an administrator
     {"do": "map", "language": "fr"}     the map data of the demo area, as the page asks it
     {"do": "write"}                     one more incident, through the ORM (the primary)
-    {"do": "analysis"}                  a trends analysis, run to its end in this process
+    {"do": "analysis", "kind": "trends"}  an analysis, run to its end in this process
     {"do": "health"}                    /healthz
 
 One process for the whole test, as a web worker: its connections are kept between
@@ -87,8 +87,8 @@ def write(command: dict) -> dict:
 def analysis(command: dict) -> dict:
     run = analysis_run_request(
         requester=get_user_model().objects.get(username=ADMIN),
-        kind="trends",
-        parameters={"period": "month"},
+        kind=command.get("kind", "trends"),
+        parameters=command.get("parameters", {"period": "month"}),
         incident_filter=command.get("filter", {}),
     )
     run = AnalysisRun.objects.get(pk=run.pk)

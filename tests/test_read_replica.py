@@ -193,6 +193,16 @@ def test_an_analysis_reads_the_replica_once_it_holds_the_writes_before_it(platfo
     assert 'FROM "incidents_incident"' in platform.logged_since(marks, "replica")
     # The run's own row and its result are written on the primary.
     assert 'UPDATE "geo_analysisrun"' in platform.logged_since(marks, "primary")
+    # Kinds that COPY the points out (hot spots) or store rows of their own (clusters).
+    for kind, parameters in (
+        ("hotspots", {}),
+        ("clusters", {"distance_m": 20000, "min_incidents": 3}),
+    ):
+        marks = platform.log_marks()
+        answer = platform.ask("analysis", kind=kind, parameters=parameters)
+        assert answer["state"] == "done", answer
+        assert answer["result"]["read_database"]["database"] == "replica"
+        assert "COPY" in platform.logged_since(marks, "replica")
 
 
 def test_the_lag_grows_while_replay_is_paused_and_the_map_still_answers(platform):
