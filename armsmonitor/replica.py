@@ -19,6 +19,7 @@ a lag made only of WAL without commits (a checkpoint, a vacuum), never understat
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from dataclasses import dataclass
 
@@ -29,6 +30,11 @@ from django.utils.translation import gettext as _
 
 REPLICA = "replica"
 PRIMARY = DEFAULT_DB_ALIAS
+# Why the primary was read, as readers are told it (the database's own message, which names
+# hosts and ports, goes to the log only).
+NOT_ANSWERING = "the replica did not answer"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -101,8 +107,9 @@ def read_source() -> ReadSource:
     except DatabaseError as error:
         # A replica that does not answer costs its readers nothing but the freshness it
         # would not have given: they read the primary, and are told so.
+        logger.warning("Reading the primary: the replica did not answer (%s)", error)
         _forget_broken_connection()
-        return ReadSource(PRIMARY, fallback=str(error).strip() or type(error).__name__)
+        return ReadSource(PRIMARY, fallback=NOT_ANSWERING)
 
 
 def read_source_caught_up(timeout: float) -> ReadSource:
@@ -111,15 +118,12 @@ def read_source_caught_up(timeout: float) -> ReadSource:
     once it has replayed them, waiting up to `timeout` seconds; else the primary."""
     if not replica_configured():
         return ReadSource(PRIMARY)
-    try:
-        position = primary_wal_position()
-    except DatabaseError as error:
-        return ReadSource(PRIMARY, fallback=str(error).strip())
+    position = primary_wal_position()
     if not replica_caught_up(position, timeout=timeout):
         return ReadSource(
             PRIMARY,
             fallback=f"the replica had not replayed the primary's WAL up to {position}"
-            f" within {timeout:g} s",
+            f" within {timeout:g} s (replay paused, far behind, or not answering)",
         )
     return read_source()
 
@@ -175,7 +179,8 @@ def replica_caught_up(position: str, *, timeout: float, interval: float = 0.2) -
                     [position],
                 )
                 replayed, paused = cursor.fetchone()
-        except DatabaseError:
+        except DatabaseError as error:
+            logger.warning("The replica did not answer (%s)", error)
             _forget_broken_connection()
             return False
         if replayed:
