@@ -1,4 +1,5 @@
-"""Health of the platform's parts: the database, PostGIS, Redis and the Celery workers.
+"""Health of the platform's parts: the database, PostGIS, Redis and the Celery workers
+(and the read replica, when one is configured).
 
 Each probe returns a dict with at least `ok`; a probe never raises, so one part being down
 never hides the state of the others.
@@ -85,8 +86,30 @@ def jobs_health() -> dict[str, Any]:
     }
 
 
+def replica_health() -> dict[str, Any]:
+    """The read replica's state and lag (armsmonitor/replica.py). Not ok when it does not
+    answer; its readers then read the primary."""
+    from armsmonitor.replica import replica_lag
+
+    try:
+        lag = replica_lag()
+    except Exception as error:  # unreachable, or not a standby: the reason shown
+        return {"ok": False, "error": str(error).strip(), "readers_use": "primary"}
+    return {
+        "ok": True,
+        "lag_seconds": lag.seconds,
+        "lag_bytes": lag.bytes,
+        "replay_paused": lag.paused,
+        "readers_use": "replica",
+    }
+
+
 def platform_health() -> dict[str, Any]:
-    """All probes in one report; `ok` is true only when every part answers."""
+    """All probes in one report; `ok` is true only when every part answers, except the
+    read replica: without it the platform reads the primary and serves every request, and
+    a load balancer must not take every web node out for it (its own `ok` says it is down)."""
+    from armsmonitor.replica import replica_configured
+
     parts = {**database_health(), "redis": redis_health()}
     parts["jobs"] = (
         jobs_health() if parts["database"]["ok"] else {"ok": False, "error": "database unreachable"}
@@ -96,4 +119,7 @@ def platform_health() -> dict[str, Any]:
         if parts["redis"]["ok"]
         else {"ok": False, "workers": 0, "error": "broker unreachable"}
     )
-    return {"ok": all(part["ok"] for part in parts.values()), **parts}
+    ok = all(part["ok"] for part in parts.values())
+    if replica_configured():
+        parts["replica"] = replica_health()
+    return {"ok": ok, **parts}

@@ -156,6 +156,28 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
     "-c client_connection_check_interval=5000 -c datestyle=ISO,YMD"
 )
 
+# An optional hot standby of the same database (docs/operators/replica.md): the analyst map's
+# data and the analyses read their incidents from it, with the lag shown to the reader;
+# everything else, and every write, stays on DATABASE_URL (armsmonitor/replica.py).
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url(
+        "DATABASE_REPLICA_URL", engine="django.contrib.gis.db.backends.postgis"
+    )
+    DATABASES["replica"].update(
+        CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"],
+        CONN_HEALTH_CHECKS=True,
+        # Tests read the test database through it: no database of its own to create.
+        TEST={"MIRROR": "default"},
+    )
+    # A replica that does not answer is given up in seconds, and its readers read the primary.
+    DATABASES["replica"].setdefault("OPTIONS", {}).update(
+        options=DATABASES["default"]["OPTIONS"]["options"],
+        connect_timeout=env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=3),
+    )
+# How long an analysis waits for the replica to replay what was written before it was
+# requested; past that it reads the primary (seconds).
+REPLICA_CATCH_UP_SECONDS = env.float("REPLICA_CATCH_UP_SECONDS", default=30.0)
+
 # Two roles (README, "Database roles"): the application connects as DATABASE_URL, a role that
 # is neither superuser nor owner, and may only add to the audit trail and the custody
 # chains; `manage.py migrate` connects as DATABASE_OWNER_URL, the owner of the schema, and

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from django.db import connection
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -36,7 +36,7 @@ def incident_points(incidents: QuerySet) -> "pd.DataFrame":
     import pandas as pd
 
     sql, params = chosen_incidents_sql(incidents)
-    with connection.cursor() as cursor:
+    with connections[incidents.db].cursor() as cursor:
         query = cursor.mogrify(
             f"SELECT id, ST_X(shown_location), ST_Y(shown_location) FROM ({sql}) AS chosen",
             params,

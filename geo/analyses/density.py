@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -33,7 +33,7 @@ class DensityParameters:
 
 def analyse(incidents: QuerySet, parameters: DensityParameters, progress: Progress) -> dict:
     sql, params = chosen_incidents_sql(incidents)
-    with connection.cursor() as cursor:
+    with connections[incidents.db].cursor() as cursor:
         cursor.execute(
             f"""WITH chosen AS ({sql})
             SELECT count(*), min(ST_X(shown_location)), min(ST_Y(shown_location)),
@@ -65,7 +65,7 @@ def analyse(incidents: QuerySet, parameters: DensityParameters, progress: Progre
                 "maximum": f"{MAXIMUM_GRID_CELLS:,}",
             }
         )
-    with connection.cursor() as cursor:
+    with connections[incidents.db].cursor() as cursor:
         cursor.execute(
             f"""WITH chosen AS ({sql})
             SELECT floor((ST_Y(shown_location) - %s) / %s)::int,

@@ -60,7 +60,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -485,7 +485,10 @@ def analyse(
         )
     progress(5)
     sql, sql_params, read_from = flows_statement(incidents, parameters, chosen_by)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with (
+        transaction.atomic(using=incidents.db),
+        connections[incidents.db].cursor() as cursor,
+    ):
         cursor.execute(session_settings(cursor))
         cursor.execute(sql, sql_params)
         # The summary is fetched as text and decoded once here, rather than by psycopg2's

@@ -39,7 +39,7 @@ from itertools import repeat
 
 import h3
 import numpy as np
-from django.db import connection
+from django.db import connections
 from django.db.models import QuerySet
 from h3.api import basic_int as h3_int
 
@@ -60,14 +60,17 @@ _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _POSTGRES_EPOCH_DAYS = 10957
 
 
-def _copy_rows(query: str, params: tuple, fields: list[tuple[str, str]]) -> np.ndarray:
-    """Rows of `query` (no NULLs) as a numpy record array of `fields` (name, big-endian type)."""
+def _copy_rows(
+    query: str, params: tuple, fields: list[tuple[str, str]], *, using: str
+) -> np.ndarray:
+    """Rows of `query` (no NULLs), read from the database `using`, as a numpy record array
+    of `fields` (name, big-endian type)."""
     dtype = np.dtype(
         [("count", ">i2")]
         + [part for name, kind in fields for part in ((f"{name}_length", ">i4"), (name, kind))]
     )
     sink = io.BytesIO()
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.copy_expert(
             f"COPY ({cursor.mogrify(query, params).decode()}) TO STDOUT WITH (FORMAT binary)",
             sink,
@@ -148,7 +151,7 @@ def _chosen_points(incidents: QuerySet, *, measure: str, period: str | None) -> 
         FROM chosen {join}
         WHERE latitude IS NOT NULL
     """
-    return _copy_rows(query, (*params, *([period] if period else [])), fields)
+    return _copy_rows(query, (*params, *([period] if period else [])), fields, using=incidents.db)
 
 
 def _cells_of(rows: np.ndarray, resolution: int) -> np.ndarray:

@@ -30,7 +30,7 @@ in the serial; a number of fewer than `min_serial_digits` digits.
 import json
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -221,7 +221,10 @@ def analyse(incidents: QuerySet, parameters: LinkageParameters, progress: Progre
         parameters.min_distance_km * 1000,
         parameters.max_batches,
     )
-    with transaction.atomic(), connection.cursor() as cursor:
+    with (
+        transaction.atomic(using=incidents.db),
+        connections[incidents.db].cursor() as cursor,
+    ):
         cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
         cursor.execute(sql, values)
         result = json.loads(cursor.fetchone()[0])

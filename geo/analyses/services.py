@@ -5,8 +5,9 @@ import json
 import logging
 
 import rules
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from armsmonitor.jobs import (
     job_run,
     stuck,
 )
+from armsmonitor.replica import PRIMARY, read_source_caught_up, source_record
 from geo.analyses import trends
 from geo.analyses.errors import AnalysisCancelled, AnalysisError
 from geo.analyses.hotspot_messages import hotspot_explanation
@@ -192,11 +194,15 @@ def _execute(attempt: JobAttempt) -> None:
     form = spec.parameters_form(run.parameters)
     form.is_valid()
     try:
-        _without_jit()
+        # The incidents from the replica once it holds every write made before this
+        # attempt (and so before the request); the run's own rows go to the primary.
+        source = read_source_caught_up(settings.REPLICA_CATCH_UP_SECONDS)
+        _without_jit({PRIMARY, source.alias})
         incidents, choice = analysis_choice(
             requester=run.requested_by,
             mission_id=run.mission_id,
             incident_filter=run.incident_filter,
+            using=source.alias,
         )
         # Kinds that can read the counts the database keeps learn how the incidents were
         # chosen, to tell whether those counts answer the filter.
@@ -211,14 +217,19 @@ def _execute(attempt: JobAttempt) -> None:
         raise JobLost from cancelled
     except AnalysisError as error:
         raise JobFailed(str(error)) from error
+    # Which database the run read, and the replica's lag then (with a replica configured).
+    read_database = source_record(source)
+    if read_database is not None:
+        outcome["read_database"] = read_database
     _store(attempt, incidents, outcome)
 
 
-def _without_jit() -> None:
+def _without_jit(aliases: set[str]) -> None:
     """Analyses run big statements once each: compiling them (PostgreSQL's JIT) costs more
-    than it saves. For this worker's connection, which runs only tasks."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
+    than it saves. For this worker's connections, which run only tasks."""
+    for alias in sorted(aliases):
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SET jit = off")
 
 
 def _progress_recorder(attempt: JobAttempt):

@@ -1,4 +1,8 @@
-"""The incidents an analysis works on, as SQL that set-based queries can build on."""
+"""The incidents an analysis works on, as SQL that set-based queries can build on.
+
+Every statement built on the chosen incidents runs on the database they are read from
+(`incidents.db`): the replica when the run chose it (geo/analyses/services.py).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import EmptyResultSet, ValidationError
-from django.db import connection
+from django.db import connections
 from django.db.models import FloatField, Func, QuerySet
 from django.http import QueryDict
 
@@ -122,9 +126,15 @@ def analysis_incidents(
 
 
 def analysis_choice(
-    *, requester: Principal | None, mission_id: int | None, incident_filter: dict
+    *,
+    requester: Principal | None,
+    mission_id: int | None,
+    incident_filter: dict,
+    using: str | None = None,
 ) -> tuple[QuerySet, IncidentChoice]:
-    """The incidents a run reads (see `analysis_incidents`), and how they were chosen."""
+    """The incidents a run reads (see `analysis_incidents`), and how they were chosen;
+    read from the database `using` (the primary by default). The requester's memberships
+    are read from the primary whatever `using` says."""
     from incidents.access import incident_visibility, mission_reader_visibility
     from incidents.filtersets import IncidentFilterSet
     from incidents.models import Incident
@@ -133,7 +143,7 @@ def analysis_choice(
         visibility = incident_visibility(requester)
     else:
         visibility = mission_reader_visibility(mission_id)
-    readable = Incident.objects.visible_with(visibility)
+    readable = Incident.objects.using(using).visible_with(visibility)
     # A QueryDict, as from a query string: single-valued filters take one value,
     # multiple-choice filters the list.
     query = QueryDict(mutable=True)
@@ -155,7 +165,7 @@ def data_fingerprint(incidents: QuerySet) -> tuple[str, int]:
     chosen or no longer chosen changes the set: a stored result with another fingerprint is
     stale."""
     sql, params = chosen_incidents_sql(incidents, "revision")
-    with connection.cursor() as cursor:
+    with connections[incidents.db].cursor() as cursor:
         cursor.execute(
             f"""
             WITH chosen AS ({sql})

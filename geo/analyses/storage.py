@@ -1,7 +1,9 @@
 """Writing the row-shaped parts of results (hexagons, clusters) next to the run, by COPY.
 
 Called inside the transaction that marks the run done, so a run is never seen done with
-half its rows, and a retried run replaces what an interrupted attempt left.
+half its rows, and a retried run replaces what an interrupted attempt left. Always on the
+primary, also when the run read a replica: these are writes (the clusters' hulls are drawn
+from the primary's rows of the incidents the run chose).
 """
 
 import io

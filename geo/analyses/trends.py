@@ -10,7 +10,7 @@ one period, role, sex and age group, with no total beside it, so primary suppres
 
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connections
 from django.db.models import QuerySet
 
 from geo.analyses.source import Progress, chosen_incidents_sql
@@ -60,7 +60,7 @@ def analyse(incidents: QuerySet, parameters: TrendParameters, progress: Progress
         ),
     }
     result: dict = {"period": parameters.period, "series": {}}
-    with connection.cursor() as cursor:
+    with connections[incidents.db].cursor() as cursor:
         for step, (name, (query,)) in enumerate(queries.items(), start=1):
             cursor.execute(
                 f"WITH chosen AS ({sql}) {query} ORDER BY 1, 2", (*params, parameters.period)

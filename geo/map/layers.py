@@ -4,7 +4,9 @@ zooms and as points at high zooms, and the missions' and contingents' areas.
 Every function takes incidents already narrowed to what the reader may see
 (`Incident.objects.visible_to`) and by the incident filterset, and reads their
 `shown_location`: a reader of generalised locations gets counts and points built on the
-generalised location, never on the exact one.
+generalised location, never on the exact one. Every statement runs on the database the
+incidents are read from (`incidents.db`: the replica when the view chose it,
+armsmonitor/replica.py), kept counts included.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import Polygon
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import (
     BooleanField,
     DateTimeField,
@@ -121,17 +123,18 @@ def points_query(incidents: QuerySet, *, limit: int = MAX_POINTS + 1) -> MapQuer
 NO_JIT = "SET LOCAL jit = off"
 
 
-def _fetch(query: MapQuery | None, *, costly: bool = False) -> list[tuple]:
-    """The rows of `query`; `costly` for the statements that read the incidents themselves,
-    run without JIT (the kept counts' statements are estimated cheap: no JIT anyway, and
-    no extra round trips)."""
+def _fetch(query: MapQuery | None, *, using: str, costly: bool = False) -> list[tuple]:
+    """The rows of `query`, read from the database `using`; `costly` for the statements
+    that read the incidents themselves, run without JIT (the kept counts' statements are
+    estimated cheap: no JIT anyway, and no extra round trips)."""
     if query is None:
         return []
+    connection = connections[using]
     if not costly:
         with connection.cursor() as cursor:
             cursor.execute(query.sql, query.params)
             return cursor.fetchall()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=using), connection.cursor() as cursor:
         cursor.execute(NO_JIT)
         cursor.execute(query.sql, query.params)
         return cursor.fetchall()
@@ -223,15 +226,19 @@ def kept_cells_query(
     shift = level - zoom if zoom < MIN_LEVEL else 0
     size = cell_degrees(level)
     minx, miny, maxx, maxy = bbox.extent
-    cells = IncidentMapCell.objects.filter(
-        level=level,
-        column_index__gte=math.floor(minx / size),
-        column_index__lte=math.floor(maxx / size),
-        row_index__gte=math.floor(miny / size),
-        row_index__lte=math.floor(maxy / size),
-    ).filter(
-        visibility.visible,
-        Q(generalised=False) & visibility.exact | Q(generalised=True) & ~visibility.exact,
+    cells = (
+        IncidentMapCell.objects.using(incidents.db if incidents is not None else None)
+        .filter(
+            level=level,
+            column_index__gte=math.floor(minx / size),
+            column_index__lte=math.floor(maxx / size),
+            row_index__gte=math.floor(miny / size),
+            row_index__lte=math.floor(maxy / size),
+        )
+        .filter(
+            visibility.visible,
+            Q(generalised=False) & visibility.exact | Q(generalised=True) & ~visibility.exact,
+        )
     )
     # The coarsest grain that holds what the filter tests.
     by_month = bool(first_month or end_month)
@@ -289,7 +296,11 @@ def kept_cells_query(
         # The edge days' incidents found first, by their own index, then tested one by one
         # (given the filter's conditions together, the planner crosses the date range with
         # the box's and the mission's indexes: 300,000 entries each read for a few thousand).
-        edge_days = incidents.model.objects.alias(occurred_utc=OCCURRED_UTC).filter(edges)
+        edge_days = (
+            incidents.model.objects.using(incidents.db)
+            .alias(occurred_utc=OCCURRED_UTC)
+            .filter(edges)
+        )
         edge_days = edge_days.order_by().values("pk")
         try:
             edge_sql, edge_params = (
@@ -394,19 +405,20 @@ def incidents_layer(
     features stand for."""
     mode, query = incidents_layer_query(incidents, filters, visibility, zoom=zoom, bbox=bbox)
     cell_zoom = min(zoom, MAX_LEVEL)
+    using = incidents.db
     if mode == "kept-cells":
-        cells = _fetch(query)
+        cells = _fetch(query, using=using)
         # The kept cells tell how many incidents the view holds (whole cells: a few more
         # than the box), without reading them.
         if zoom < POINTS_MIN_ZOOM or sum(cell[2] for cell in cells) > MAX_POINTS:
             return _cells_collection(cells, zoom=cell_zoom)
         mode, query = "points", points_query(incidents)
     if mode == "points":
-        rows = _fetch(query, costly=True)
+        rows = _fetch(query, using=using, costly=True)
         if len(rows) <= MAX_POINTS:
             return _points_collection(rows, zoom=zoom)
         query = cells_query(incidents, zoom=cell_zoom)
-    return _cells_collection(_fetch(query, costly=True), zoom=cell_zoom)
+    return _cells_collection(_fetch(query, using=using, costly=True), zoom=cell_zoom)
 
 
 def _points_collection(rows: list[tuple], *, zoom: int) -> dict:

@@ -4,6 +4,11 @@ incident's key facts, missions' and contingents' areas).
 Every incident read starts from `Incident.objects.visible_with(incident_visibility(user))`
 (what `visible_to` does) narrowed by the one incident filterset; bad parameters get a 400
 whose `errors` name the field, as the other geo endpoints answer.
+
+The data endpoints read records from `read_source()` (armsmonitor/replica.py): a streaming
+replica when one is configured, and then the answer says how far behind it is. Every read of
+one request goes to that one database, subqueries included; the reader's memberships (the
+access policy's input) are read from the primary, so a role taken away counts at once.
 """
 
 import json
@@ -20,6 +25,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from armsmonitor.replica import ReadSource, read_source, source_note
 from geo.forms import ZoomForm
 from geo.map import layers
 from geo.models import AnalysisKind, AnalysisRun, Region
@@ -53,7 +59,12 @@ def _invalid(errors: dict) -> JsonResponse:
     return JsonResponse({"errors": errors}, status=400)
 
 
-def _geojson(collection: dict) -> HttpResponse:
+def _geojson(collection: dict, source: ReadSource | None = None) -> HttpResponse:
+    """`collection` as GeoJSON; with a replica configured, it also says where it was read
+    and how far behind that was (`source`), for the page to show."""
+    note = source_note(source) if source is not None else None
+    if note is not None:
+        collection = {**collection, "source": note}
     return HttpResponse(
         json.dumps(collection, separators=(",", ":")), content_type="application/geo+json"
     )
@@ -115,15 +126,17 @@ def map_page(request):
     )
 
 
-def _readable_missions(user):
+def _readable_missions(user, using: str | None = None):
     """Missions whose areas the reader may see: all for an administrator; else the
-    missions it holds a role in, and those of which it may read at least one record."""
+    missions it holds a role in, and those of which it may read at least one record (read
+    from the database `using`, the primary by default)."""
+    missions = Mission.objects.using(using)
     if user.is_superuser:
-        return list(Mission.objects.order_by("acronym"))
+        return list(missions.order_by("acronym"))
     # One EXISTS per mission (the first readable record ends it), not a pass over all.
-    readable = Incident.objects.visible_to(user).filter(mission_id=OuterRef("pk"))
+    readable = Incident.objects.using(using).visible_to(user).filter(mission_id=OuterRef("pk"))
     return list(
-        Mission.objects.filter(Q(pk__in=principal_missions(user)) | Q(Exists(readable))).order_by(
+        missions.filter(Q(pk__in=principal_missions(user)) | Q(Exists(readable))).order_by(
             "acronym"
         )
     )
@@ -137,9 +150,14 @@ def incidents_data(request):
     No separate permission check: the visibility decides, and a reader granted nothing
     reads nothing (one reading of the memberships per request, not two)."""
     viewport = ViewportForm(request.GET)
+    # Where to read, and its lag, measured before the read: the answer is at least as
+    # fresh as the lag it reports.
+    source = read_source()
     visibility = incident_visibility(request.user)
     filterset = IncidentFilterSet(
-        request.GET, queryset=Incident.objects.visible_with(visibility), request=request
+        request.GET,
+        queryset=Incident.objects.using(source.alias).visible_with(visibility),
+        request=request,
     )
     errors = {}
     if not viewport.is_valid():
@@ -155,13 +173,15 @@ def incidents_data(request):
         zoom=viewport.cleaned_data["zoom"],
         bbox=viewport.cleaned_data["bbox"],
     )
-    return _geojson(layer)
+    return _geojson(layer, source)
 
 
 @require_GET
 @login_required
 def incident_facts(request, pk: int):
-    """One incident's key facts for its popup, as the reader may see them."""
+    """One incident's key facts for its popup, as the reader may see them. From the
+    primary even with a replica: one row, and the facts as they are now, never older than
+    the point clicked."""
     incident = get_object_or_404(
         Incident.objects.visible_to(request.user).select_related("mission", "contingent"),
         pk=pk,
@@ -202,14 +222,17 @@ def missions_geojson(request):
     form = ZoomForm(request.GET)
     if not form.is_valid():
         return _invalid(form.errors.get_json_data())
-    missions = Mission.objects.filter(pk__in=[m.pk for m in _readable_missions(request.user)])
+    source = read_source()
+    readable = _readable_missions(request.user, using=source.alias)
+    missions = Mission.objects.using(source.alias).filter(pk__in=[m.pk for m in readable])
     return _geojson(
         layers.areas_geojson(
             missions,
             geometry="area_of_operations",
             zoom=form.cleaned_data["zoom"],
             properties=["acronym", "name"],
-        )
+        ),
+        source,
     )
 
 
@@ -221,7 +244,8 @@ def contingents_geojson(request):
     form = ZoomForm(request.GET)
     if not form.is_valid():
         return _invalid(form.errors.get_json_data())
-    contingents = Contingent.objects.all()
+    source = read_source()
+    contingents = Contingent.objects.using(source.alias).all()
     if not request.user.is_superuser:
         contingents = contingents.filter(mission_id__in=principal_missions(request.user))
     return _geojson(
@@ -230,5 +254,6 @@ def contingents_geojson(request):
             geometry="area_of_responsibility",
             zoom=form.cleaned_data["zoom"],
             properties=["name", "contributing_country"],
-        )
+        ),
+        source,
     )

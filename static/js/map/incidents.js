@@ -39,7 +39,7 @@ export class IncidentsLayer {
       return false;
     }
     this.draw(body);
-    this.onCount(body.total, body.mode);
+    this.onCount(body.total, body.mode, body.source);
     return true;
   }
 

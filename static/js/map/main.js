@@ -15,6 +15,7 @@ const container = document.getElementById("map");
 const text = container.dataset;
 const form = document.getElementById("map-filters");
 const count = document.getElementById("map-count");
+const readFrom = document.getElementById("map-source");
 const errors = document.getElementById("map-errors");
 const areaText = document.getElementById("map-area-text");
 const layerBoxes = [...document.querySelectorAll("#map-layers input[type=checkbox]")];
@@ -66,9 +67,12 @@ document.getElementById("map-area-clear").addEventListener("click", () => {
 
 // --- Layers ---------------------------------------------------------------------------
 const incidents = new IncidentsLayer(map, { ...settings.urls, kinds: settings.kinds }, text, {
-  onCount: (total) => {
+  onCount: (total, mode, source) => {
     count.textContent = counted(total, text.textIncident, text.textIncidents);
     errors.textContent = "";
+    // Read from a replica: how far behind it was (the server's sentence, translated).
+    readFrom.hidden = !source;
+    readFrom.textContent = source?.note ?? "";
   },
   onError: (fieldErrors) => {
     errors.textContent = `${text.textError} ${Object.entries(fieldErrors)
