@@ -42,7 +42,8 @@ def _shown(field: forms.Field, value) -> str:
     if prepared in (None, ""):
         return "—"
     if isinstance(field, forms.ChoiceField):
-        labels = {str(key): label for key, label in field.choices}
+        # (getattr: the stubs type `choices` more loosely than a ChoiceField holds it.)
+        labels = {str(key): label for key, label in getattr(field, "choices", ())}
         return str(labels.get(str(prepared), prepared))
     return str(value)
 
@@ -154,7 +155,7 @@ class IncidentForm(ModelDefaultsForm):
         now = type(self)(instance=current, reporter=None, initial={"opened_revision": ""})
         changes = []
         # The record's own fields (not a confirmation asked of this editor alone).
-        for name in self._meta.fields:
+        for name in self._meta.fields or ():
             field = self.fields[name]
             if field.disabled:
                 continue
