@@ -128,11 +128,6 @@ def read_source_caught_up(timeout: float) -> ReadSource:
     return read_source()
 
 
-def read_alias() -> str:
-    """The database alias reads of records go to (see the module's docstring for which)."""
-    return read_source().alias
-
-
 def source_record(source: ReadSource) -> dict | None:
     """Where records were read, as data to keep (an analysis's result): None without a
     replica (no change to any answer); else the database and the replica's lag, or why
