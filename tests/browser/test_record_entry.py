@@ -102,7 +102,8 @@ def test_on_a_phone_the_form_fits_the_screen_and_saves_and_submits_at_once(
     transferred = []
     page.on(
         "requestfinished",
-        lambda request: transferred.append(request.sizes()["responseBodySize"]),
+        # -1: nothing came over the network (from the device's caches).
+        lambda request: transferred.append(max(request.sizes()["responseBodySize"], 0)),
     )
     page.goto(f"{live_server.url}/incidents/new")
     expect(page.locator("#point-picker path.leaflet-interactive").first).to_be_attached()
@@ -143,12 +144,25 @@ def test_on_a_phone_the_form_fits_the_screen_and_saves_and_submits_at_once(
     for step in journey:
         step()
     expect(page.locator(".state").first).to_have_text(submitted)
-    print(
-        f"phone journey: {len(journey)} interactions, {time.monotonic() - started:.1f} s; "
-        f"form's first load {first_load_bytes:,} bytes over the network"
-    )
+    journey_seconds = time.monotonic() - started
+
     assert len(journey) <= 20
     expect(page.locator(".message").first).to_contain_text(confirmed)
+
+    # The next record: the scripts, styles and boundaries come from the device (the service
+    # worker's caches, refreshed behind the page), the form itself from the network.
+    answers = []
+    page.on("response", lambda answer: answers.append(answer))
+    page.goto(f"{live_server.url}/incidents/new")
+    expect(page.locator("#point-picker path.leaflet-interactive").first).to_be_attached()
+    page.wait_for_load_state("networkidle")
+    on_device = [answer for answer in answers if answer.from_service_worker]
+    print(
+        f"phone journey: {len(journey)} interactions, {journey_seconds:.1f} s; the form's "
+        f"first load {first_load_bytes:,} bytes over the network; the next, {len(on_device)} "
+        f"of {len(answers)} answers from the service worker"
+    )
+    assert any("countries.geojson" in answer.url for answer in on_device)
     incident = Incident.objects.get(narrative__startswith="Phone test")
     assert incident.state == "submitted"
     assert sorted(incident.weapons.values_list("serial_number", flat=True)) == [
