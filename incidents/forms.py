@@ -271,7 +271,9 @@ WeaponFormSet = forms.inlineformset_factory(
     Incident,
     WeaponItem,
     form=WeaponItemForm,
-    fields=WEAPON_FIELDS,
+    # A copy: the inline formset adds its foreign key to the list it is given, and the
+    # shared list is also the API's (incidents/api/serializers.py).
+    fields=[*WEAPON_FIELDS],
     field_classes={"component_serials": ComponentSerialsField},
     extra=1,
     can_delete=True,
@@ -306,7 +308,7 @@ AmmunitionFormSet = forms.inlineformset_factory(
     form=AmmunitionItemForm,
     extra=1,
     can_delete=True,
-    fields=AMMUNITION_FIELDS,
+    fields=[*AMMUNITION_FIELDS],  # a copy, as above
 )
 
 
@@ -320,7 +322,7 @@ PersonsFormSet = forms.inlineformset_factory(
     form=PersonsInvolvedForm,
     extra=1,
     can_delete=True,
-    fields=PERSONS_FIELDS,
+    fields=[*PERSONS_FIELDS],  # a copy, as above
 )
 ITEM_FORMSETS = (
     ("weapons", WeaponFormSet),

@@ -266,3 +266,41 @@ def dashboard_world(db):
     from tests.test_dashboard import build_dashboard_world
 
     return build_dashboard_world()
+
+
+@pytest.fixture
+def weapons_traces_and_people(world):
+    """Weapons (one traced to Bulgaria), ammunition and people on three persona records,
+    in `world.weapons` and `world.trace`."""
+    from datetime import date
+
+    from django.contrib.gis.geos import Point
+
+    from incidents.choices import WeaponCategory
+    from incidents.models import AmmunitionItem, PersonsInvolved, TraceRequest, WeaponItem
+
+    items = {}
+    for name in ("alpha_verified_L5", "alpha_draft_L1", "charlie_verified_L5"):
+        incident = world.records[name]
+        items[name] = WeaponItem.objects.create(
+            incident=incident,
+            category=WeaponCategory.ASSAULT_RIFLE,
+            make="Kalashnikov",
+            model="AKM",
+            serial_number=f"SN-{incident.id}",
+            country_of_manufacture="RUS",
+        )
+        AmmunitionItem.objects.create(incident=incident, calibre="7.62x39mm", quantity=30)
+        PersonsInvolved.objects.create(
+            incident=incident, role="suspect", sex="female", age_group="adult", count=2
+        )
+    world.weapons = items
+    world.trace = TraceRequest.objects.create(
+        weapon=items["alpha_verified_L5"],
+        addressee="Bulgaria",
+        sent_on=date(2025, 4, 1),
+        status="answered",
+        diversion_established=True,
+        diversion_country="BGR",
+        diversion_point=Point(23.3219, 42.6977, srid=4326),
+    )

@@ -8,7 +8,7 @@ from django.db import connection
 
 from geo.analyses import flows as flows_module
 from incidents.models import Incident, WeaponItem
-from tests.test_analysis_flows import flows, item, seizure, world  # noqa: F401 (fixture)
+from tests.test_analysis_flows import flows, item, seizure
 
 # Each item's month index computed from scratch: its incident's date, in UTC.
 FROM_SCRATCH_SQL = """
@@ -32,8 +32,8 @@ def month_index(weapon) -> int:
     return WeaponItem.objects.filter(pk=weapon.pk).values_list("seized_month", flat=True)[0]
 
 
-def test_an_items_month_index_is_its_incidents_utc_month(world):  # noqa: F811
-    b = world.records["b"]  # 5 November 2024, 23:30 UTC
+def test_an_items_month_index_is_its_incidents_utc_month(flows_world):
+    b = flows_world.records["b"]  # 5 November 2024, 23:30 UTC
     assert {month_index(weapon) for weapon in b.weapons.all()} == {2024 * 12 + 10}
     # New Year's Eve in UTC is already January in Bangui (UTC+1): UTC counts.
     late = seizure(
@@ -43,8 +43,8 @@ def test_an_items_month_index_is_its_incidents_utc_month(world):  # noqa: F811
     assert_month_indexes_match_a_computation_from_scratch()
 
 
-def test_an_items_month_index_follows_its_incidents_date_on_every_write_path(world):  # noqa: F811
-    a = world.records["a"]
+def test_an_items_month_index_follows_its_incidents_date_on_every_write_path(flows_world):
+    a = flows_world.records["a"]
     a.occurred_at = datetime(2023, 12, 31, 23, 0, tzinfo=UTC)
     a.save()
     assert {month_index(weapon) for weapon in a.weapons.all()} == {2023 * 12 + 11}
@@ -58,7 +58,7 @@ def test_an_items_month_index_follows_its_incidents_date_on_every_write_path(wor
         # Items moved to another incident, and written by raw SQL, as much as by a form.
         cursor.execute(
             "UPDATE incidents_weaponitem SET incident_id = %s WHERE id = %s",
-            [world.records["c"].pk, a.weapons.first().pk],
+            [flows_world.records["c"].pk, a.weapons.first().pk],
         )
         cursor.execute(
             """
@@ -82,10 +82,10 @@ def test_an_items_month_index_follows_its_incidents_date_on_every_write_path(wor
 
 
 @pytest.mark.parametrize("period", ["month", "quarter", "year", "all"])
-def test_the_merge_plan_and_the_hash_plan_give_the_same_flows(world, period, monkeypatch):  # noqa: F811
+def test_the_merge_plan_and_the_hash_plan_give_the_same_flows(flows_world, period, monkeypatch):
     results = {}
     for all_visible in ("true", "false"):
         monkeypatch.setattr(flows_module, "ITEMS_ALL_VISIBLE_SQL", f"SELECT {all_visible}")
-        results[all_visible] = flows(world, period=period)
+        results[all_visible] = flows(flows_world, period=period)
     assert results["true"] == results["false"]
     assert results["true"]["totals"]["records"] > 0

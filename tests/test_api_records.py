@@ -2,44 +2,14 @@
 its items, and the reference lists (missions, boundaries, regions)."""
 
 import importlib
-from datetime import date
 
 import pytest
-from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.contrib.gis.geos import MultiPolygon, Polygon
 
 from geo.models import Country
-from incidents.choices import WeaponCategory
-from incidents.models import AmmunitionItem, PersonsInvolved, TraceRequest, WeaponItem
 from organisations.models import APIAccess, Mission
 
-
-@pytest.fixture(autouse=True)
-def weapons_traces_and_people(world):
-    items = {}
-    for name in ("alpha_verified_L5", "alpha_draft_L1", "charlie_verified_L5"):
-        incident = world.records[name]
-        items[name] = WeaponItem.objects.create(
-            incident=incident,
-            category=WeaponCategory.ASSAULT_RIFLE,
-            make="Kalashnikov",
-            model="AKM",
-            serial_number=f"SN-{incident.id}",
-            country_of_manufacture="RUS",
-        )
-        AmmunitionItem.objects.create(incident=incident, calibre="7.62x39mm", quantity=30)
-        PersonsInvolved.objects.create(
-            incident=incident, role="suspect", sex="female", age_group="adult", count=2
-        )
-    world.weapons = items
-    world.trace = TraceRequest.objects.create(
-        weapon=items["alpha_verified_L5"],
-        addressee="Bulgaria",
-        sent_on=date(2025, 4, 1),
-        status="answered",
-        diversion_established=True,
-        diversion_country="BGR",
-        diversion_point=Point(23.3219, 42.6977, srid=4326),
-    )
+pytestmark = pytest.mark.usefixtures("weapons_traces_and_people")
 
 
 def get(client, world, persona, path, query=""):

@@ -370,3 +370,19 @@ def test_a_withdrawal_reaches_incremental_sync_with_its_time(client, world):
     assert [
         (row["id"], row["withdrawn_at"] is not None) for row in withdrawn.json()["results"]
     ] == [(incident.pk, True)]
+
+
+def test_the_entry_forms_leave_the_field_lists_they_share_with_the_api_alone(world):
+    """An inline formset adds its foreign key to the field list it was built with: built on
+    the shared list, the API imported after an entry page required `incident` of every item."""
+    from incidents import forms
+
+    incident = world.records["alpha_draft_L1"]
+    for formset_class, prefix in (
+        (forms.WeaponFormSet, "weapons"),
+        (forms.AmmunitionFormSet, "ammunition"),
+        (forms.PersonsFormSet, "persons"),
+    ):
+        formset_class(instance=incident, prefix=prefix)
+    for shared in (forms.WEAPON_FIELDS, forms.AMMUNITION_FIELDS, forms.PERSONS_FIELDS):
+        assert "incident" not in shared

@@ -22,9 +22,8 @@ from incidents.models import TraceRequest, WeaponItem
 from incidents.services import trace_request_send
 from tests.test_api_writes import body, created, post
 from tests.test_import import HEADER, csv_file, run_import
-from tests.test_import import world as import_world
 
-world = import_world
+pytestmark = pytest.mark.usefixtures("countries_110m")  # before `world`: its records fall in them
 
 PARTS = [{"component": "barrel", "serial": "B5600001"}, {"component": "bolt", "serial": "5600001"}]
 

@@ -163,9 +163,7 @@ incidents = st.fixed_dictionaries(
 )
 
 
-@pytest.fixture(autouse=True)
-def _countries_before_the_world(countries_110m):
-    """The records of `world` are located in the 110m countries: they load first."""
+pytestmark = pytest.mark.usefixtures("countries_110m")  # before `world`: its records fall in them
 
 
 @pytest.fixture

@@ -211,9 +211,7 @@ def gif_bytes() -> bytes:
 # --- imports -------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _countries_before_the_world(countries_110m):
-    """The records of `world` are located in the 110m countries: they load first."""
+pytestmark = pytest.mark.usefixtures("countries_110m")  # before `world`: its records fall in them
 
 
 def record_counts() -> tuple[int, int, int]:

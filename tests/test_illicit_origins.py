@@ -10,9 +10,8 @@ import pytest
 from incidents.models import IllicitOrigin
 from organisations.models import AuditEvent
 from tests.test_api_records import get, results
-from tests.test_api_records import world as records_world
 
-world = records_world
+pytestmark = pytest.mark.usefixtures("weapons_traces_and_people")
 
 AUTHORITY_FINDING = {
     "method": "authority",

@@ -80,9 +80,7 @@ CLEAN_ROWS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _countries_before_the_world(countries_110m):
-    """The records of `world` are located in the 110m countries: they load first."""
+pytestmark = pytest.mark.usefixtures("countries_110m")  # before `world`: its records fall in them
 
 
 def csv_file(rows, header=HEADER) -> io.BytesIO:

@@ -7,9 +7,8 @@ import pytest
 
 from incidents.models import IllicitOrigin, WeaponItem
 from tests.test_import import HEADER, csv_file, run_import
-from tests.test_import import world as import_world
 
-world = import_world
+pytestmark = pytest.mark.usefixtures("countries_110m")  # before `world`: its records fall in them
 
 ORIGIN_HEADER = [
     *HEADER,

@@ -3,13 +3,14 @@ significant-seizure sections): recorded through the entry form, the API and the 
 read back by the API and the record page, the countries checked by name in each. (The
 export round trip is tests/test_export_round_trip.py.)"""
 
+import pytest
+
 from incidents.models import Incident
 from tests.test_api_writes import body, created, post
 from tests.test_import import HEADER, csv_file, run_import
-from tests.test_import import world as import_world
 from tests.test_records_pages import entry_data
 
-world = import_world
+pytestmark = pytest.mark.usefixtures("countries_110m")  # before `world`: its records fall in them
 
 ROUTE = {
     "seizure_justification": "embargo",
