@@ -34,7 +34,7 @@ def _database_url(database: dict) -> str:
 # tests start for themselves. A test that starts its own workers counts on them alone to
 # take its tasks (which worker ran a run, a killed worker's task redelivered): while any of
 # them is alive, the shared worker stops consuming the queue.
-_SHARED_WORKER: dict = {}  # "process" and "nodes" (its name as the broker knows it)
+_SHARED_WORKER: dict = {}  # "process", "nodes" (its name as the broker knows it), "broker"
 _OWN_WORKERS: list = []
 
 
@@ -45,6 +45,10 @@ def _own_workers_alive() -> list:
 
 def _shared_worker_consumes(consumes: bool) -> None:
     if not _SHARED_WORKER:
+        return
+    if celery_app.conf.broker_url != _SHARED_WORKER["broker"]:
+        # A test on a broker of its own (a private Redis): the shared worker, on the suite's
+        # broker, takes none of its tasks, nor hears (or answers) a command sent there.
         return
     if _SHARED_WORKER.get("paused", False) == (not consumes):
         return
@@ -117,7 +121,7 @@ def start_celery_worker(
             worker.kill()
             pytest.fail(f"The Celery worker {name} did not start.")
     if shared:
-        _SHARED_WORKER.update(process=worker, nodes=answered)
+        _SHARED_WORKER.update(process=worker, nodes=answered, broker=celery_app.conf.broker_url)
     return worker
 
 
