@@ -53,6 +53,6 @@ say "Tests"
 # number: 15, 14, …) and Celery queue (tests/xdist_worker.py). TEST_WORKERS=0: one process.
 # worksteal: a few tests take minutes (real workers killed and redelivered); a worker left
 # with nothing takes half of what the other has not started.
-workers="${TEST_WORKERS:-$(nproc)}"
-[ "$workers" -le 4 ] || [ -n "${TEST_WORKERS:-}" ] || workers=4
+cores="$(nproc)"
+workers="${TEST_WORKERS:-$((cores < 4 ? cores : 4))}"
 "$VENV/bin/pytest" -n "$workers" --dist worksteal "$@"
