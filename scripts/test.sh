@@ -48,4 +48,11 @@ fi
   < "$PROJECT_DIR/.mypy-output.txt"
 
 say "Tests"
-"$VENV/bin/pytest" "$@"
+# In parallel (pytest-xdist): TEST_WORKERS processes, by default one per core (at most 4),
+# each with its own test database, Redis database (the one above minus the worker's
+# number: 15, 14, …) and Celery queue (tests/xdist_worker.py). TEST_WORKERS=0: one process.
+# worksteal: a few tests take minutes (real workers killed and redelivered); a worker left
+# with nothing takes half of what the other has not started.
+cores="$(nproc)"
+workers="${TEST_WORKERS:-$((cores < 4 ? cores : 4))}"
+"$VENV/bin/pytest" -n "$workers" --dist worksteal "$@"

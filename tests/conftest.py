@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 from armsmonitor.celery import app as celery_app
+from tests.waiting import SAFETY_MS, SAFETY_SECONDS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -32,7 +34,7 @@ def _database_url(database: dict) -> str:
 # tests start for themselves. A test that starts its own workers counts on them alone to
 # take its tasks (which worker ran a run, a killed worker's task redelivered): while any of
 # them is alive, the shared worker stops consuming the queue.
-_SHARED_WORKER: dict = {}  # "process" and "nodes" (its name as the broker knows it)
+_SHARED_WORKER: dict = {}  # "process", "nodes" (its name as the broker knows it), "broker"
 _OWN_WORKERS: list = []
 
 
@@ -44,12 +46,23 @@ def _own_workers_alive() -> list:
 def _shared_worker_consumes(consumes: bool) -> None:
     if not _SHARED_WORKER:
         return
+    if celery_app.conf.broker_url != _SHARED_WORKER["broker"]:
+        # A test on a broker of its own (a private Redis): the shared worker, on the suite's
+        # broker, takes none of its tasks, nor hears (or answers) a command sent there.
+        return
     if _SHARED_WORKER.get("paused", False) == (not consumes):
         return
     command = celery_app.control.add_consumer if consumes else celery_app.control.cancel_consumer
     # Both queues: the test's own workers run the job watchdog too, with their own settings.
+    # Each command waits for the worker's answer (a solo worker busy with a task answers
+    # when it is done): only then does it take no more tasks, or take them again.
+    nodes = _SHARED_WORKER["nodes"]
     for queue in (celery_app.conf.task_default_queue, settings.CONTROL_QUEUE):
-        command(queue, destination=_SHARED_WORKER["nodes"], reply=True, timeout=5)
+        replies = command(
+            queue, destination=nodes, reply=True, limit=len(nodes), timeout=SAFETY_SECONDS
+        )
+        if len(replies) < len(nodes):
+            pytest.fail(f"The shared Celery worker did not answer {command.__name__}({queue}).")
     _SHARED_WORKER["paused"] = not consumes
 
 
@@ -99,7 +112,7 @@ def start_celery_worker(
     if not shared:
         _OWN_WORKERS.append(worker)
     expected = hostname.split("@")[0]
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + SAFETY_SECONDS
     answered: list[str] = []
     while not answered:
         replies = celery_app.control.ping(timeout=0.5)
@@ -108,7 +121,7 @@ def start_celery_worker(
             worker.kill()
             pytest.fail(f"The Celery worker {name} did not start.")
     if shared:
-        _SHARED_WORKER.update(process=worker, nodes=answered)
+        _SHARED_WORKER.update(process=worker, nodes=answered, broker=celery_app.conf.broker_url)
     return worker
 
 
@@ -208,8 +221,8 @@ def _custody_digests_of_the_test(settings, tmp_path_factory, custody_signing_key
 
 @pytest.fixture(scope="session", autouse=True)
 def _empty_cache():
-    # The cache is the real Redis (the test database 15): start every run without what an
-    # earlier run left there.
+    # The cache is the real Redis (the run's own database, each xdist worker's own: see
+    # tests/xdist_worker.py): start every run without what an earlier run left there.
     from django.core.cache import cache
 
     cache.clear()
@@ -231,6 +244,18 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-quic",
         ],
     }
+
+
+# Every wait of a page (an action, a navigation, an `expect`) ends on what it waits for; the
+# defaults of Playwright (30 s, 5 s for `expect`) are shorter than a loaded machine needs.
+expect.set_options(timeout=SAFETY_MS)
+
+
+@pytest.fixture
+def context(context):
+    context.set_default_timeout(SAFETY_MS)
+    context.set_default_navigation_timeout(SAFETY_MS)
+    return context
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from geo.tasks import refresh_standard_analyses
 from tests.analysis_layouts import north_of, seizure
 from tests.conftest import start_celery_worker, stop_celery_worker
 from tests.personas import build_world
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,16 +44,6 @@ def clusters_table_locked():
     finally:
         locker.rollback()
         locker.close()
-
-
-def wait_for(condition, *, seconds: float = 60, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"Timed out waiting for {what}.")
 
 
 def test_a_worker_killed_mid_run_leaves_the_run_retried_and_finished_once():

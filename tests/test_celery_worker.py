@@ -6,6 +6,7 @@ from incidents.demo import demo_dataset_create
 from incidents.models import Incident, WeaponItem
 from incidents.tasks import summarise_mission
 from organisations.models import Mission
+from tests.waiting import SAFETY_SECONDS
 
 
 @pytest.mark.django_db(transaction=True)
@@ -16,7 +17,7 @@ def test_worker_summarises_a_mission_from_the_database(celery_worker_process):
     longitudes = [incident.location.x for incident in incidents]
     latitudes = [incident.location.y for incident in incidents]
 
-    summary = summarise_mission.delay(mission.id).get(timeout=60)
+    summary = summarise_mission.delay(mission.id).get(timeout=SAFETY_SECONDS)
 
     assert summary["incidents"] == len(incidents) > 0
     assert summary["incidents_by_kind"] == {

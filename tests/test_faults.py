@@ -36,6 +36,7 @@ from organisations.models import AuditEvent
 from tests.analysis_layouts import north_of, seizure
 from tests.conftest import PROJECT_DIR, _database_url, start_celery_worker, stop_celery_worker
 from tests.personas import build_world
+from tests.waiting import SAFETY_SECONDS, wait_for
 
 # A killed worker's task comes back after the broker's visibility timeout; the workers of
 # these tests use seconds (and hard limits below them), production uses an hour and more.
@@ -125,16 +126,6 @@ def waiting_on_a_lock() -> bool:
     return waiting
 
 
-def wait_for(condition, *, seconds: float = 120, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"Timed out waiting for {what}.")
-
-
 def kill_worker(worker) -> None:
     """SIGKILL the worker process: no warm shutdown, nothing handed back to the broker."""
     os.kill(worker.pid, signal.SIGKILL)
@@ -212,7 +203,6 @@ def test_an_import_whose_worker_is_killed_finishes_once_on_a_new_worker(monkeypa
     try:
         done = wait_for(
             lambda: ImportJob.objects.filter(pk=job.pk, state="done").first(),
-            seconds=150,
             what="the import to be delivered again and finish",
         )
         redelivered_after = time.monotonic() - killed_at
@@ -276,7 +266,6 @@ def test_an_analysis_whose_worker_is_killed_finishes_once_on_a_new_worker(monkey
     try:
         run = wait_for(
             lambda: AnalysisRun.objects.filter(pk=run.pk, state="done").first(),
-            seconds=150,
             what="the run to be delivered again and finish",
         )
         redelivered_after = time.monotonic() - killed_at
@@ -353,7 +342,7 @@ def test_terminated_database_connections_cost_at_most_one_request_per_process(ca
     def get() -> int:
         request = urllib.request.Request(url, headers={"Authorization": f"Api-Key {key}"})
         try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
+            with urllib.request.urlopen(request, timeout=SAFETY_SECONDS) as answer:
                 answer.read()
                 return answer.status
         except urllib.error.HTTPError as error:
@@ -362,7 +351,7 @@ def test_terminated_database_connections_cost_at_most_one_request_per_process(ca
             return 0
 
     try:
-        wait_for(lambda: get() == 200, seconds=60, what="gunicorn to answer")
+        wait_for(lambda: get() == 200, what="gunicorn to answer")
         results: list[tuple[int, int]] = []  # (round, status)
         round_number = 0
         stop = threading.Event()
@@ -414,14 +403,14 @@ def test_a_worker_whose_connection_is_terminated_mid_task_fails_that_task_only(m
     mission = world.records["alpha_draft_L1"].mission
     worker = start_celery_worker("reconnecting")
     try:
-        first = summarise_mission.delay(mission.pk).get(timeout=30)
+        first = summarise_mission.delay(mission.pk).get(timeout=SAFETY_SECONDS)
         with table_locked("incidents_incident") as locker:
             stranded = summarise_mission.delay(mission.pk)
             wait_for(waiting_on_a_lock, what="the task to wait on the locked table")
             assert terminate_backends_of_others(locker) >= 1
             with pytest.raises(Exception, match=r"terminat|closed the connection"):
-                stranded.get(timeout=30)
-        third = summarise_mission.delay(mission.pk).get(timeout=30)
+                stranded.get(timeout=SAFETY_SECONDS)
+        third = summarise_mission.delay(mission.pk).get(timeout=SAFETY_SECONDS)
         assert worker.poll() is None
     finally:
         stop_celery_worker(worker)

@@ -20,6 +20,7 @@ from incidents.derived.flow_counts import KEY_COLUMNS
 from incidents.models import Incident, WeaponFlowCount, WeaponItem
 from organisations.choices import Releasability
 from tests.test_analysis_flows import flows_layout, item, trace
+from tests.waiting import SAFETY_SECONDS
 
 FLOW_COUNTS = importlib.import_module("incidents.migrations.0014_weapon_flow_counts")
 COUNTED = importlib.import_module("incidents.migrations.0031_established_origins")
@@ -162,12 +163,12 @@ def test_two_writers_of_the_same_flow_at_once_both_count():
     def write(quantity: int, before=None, after=None) -> None:
         try:
             if before:
-                before.wait(10)
+                before.wait(SAFETY_SECONDS)
             with transaction.atomic():
                 item(c, category="mortar", made_in="CHN", quantity=quantity)
                 if after:
                     after.set()
-                    release.wait(10)
+                    release.wait(SAFETY_SECONDS)
         except Exception as error:  # reported below, in the test's own thread
             failures.append(error)
         finally:
@@ -182,7 +183,7 @@ def test_two_writers_of_the_same_flow_at_once_both_count():
     waited = _a_writer_waits_for_a_lock()
     release.set()
     for writer in writers:
-        writer.join(20)
+        writer.join(SAFETY_SECONDS)
 
     assert failures == []
     assert waited
@@ -191,7 +192,7 @@ def test_two_writers_of_the_same_flow_at_once_both_count():
     assert_counts_match_a_computation_from_scratch()
 
 
-def _a_writer_waits_for_a_lock(seconds: float = 5) -> bool:
+def _a_writer_waits_for_a_lock(seconds: float = SAFETY_SECONDS) -> bool:
     deadline = time.monotonic() + seconds
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:

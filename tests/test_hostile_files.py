@@ -27,6 +27,7 @@ from incidents.models import ImportJob, Incident, Photo, WeaponItem
 from organisations.models import AuditEvent
 from tests.conftest import start_celery_worker, stop_celery_worker
 from tests.personas import build_world
+from tests.waiting import SAFETY_SECONDS, wait_for
 
 HEADER = ["external_reference", "occurred_at", "latitude", "longitude", "kind", "context"]
 ROW = ["H-1", "2025-06-01", "4.39", "18.55", "cache_discovery", "other"]
@@ -222,7 +223,9 @@ def record_counts() -> tuple[int, int, int]:
 def test_each_hostile_import_file_is_refused_naming_its_problem_and_writes_nothing(world, name):
     file_format, content, says = IMPORT_CORPUS[name]
     before = record_counts()
-    started = time.monotonic()
+    # This process's CPU time, not the clock's: what a hostile file must not cost is work,
+    # and a machine busy with other processes stretches the clock, not the work.
+    started = time.process_time()
 
     report = incidents_import(
         upload=io.BytesIO(content()),
@@ -234,7 +237,7 @@ def test_each_hostile_import_file_is_refused_naming_its_problem_and_writes_nothi
     assert says in report.file_error, report.file_error
     assert not report.ok
     assert record_counts() == before
-    assert time.monotonic() - started < 30
+    assert time.process_time() - started < 30
 
 
 @pytest.mark.parametrize(
@@ -340,7 +343,7 @@ def test_a_real_worker_refuses_the_whole_corpus_survives_and_stays_under_512_mib
         )
         largest.save()
         run_import_job.delay(largest.pk)
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + SAFETY_SECONDS
         while ImportJob.objects.exclude(
             state__in=[ImportJob.State.REFUSED, ImportJob.State.DONE, ImportJob.State.FAILED]
         ).exists():
@@ -348,8 +351,12 @@ def test_a_real_worker_refuses_the_whole_corpus_survives_and_stays_under_512_mib
             assert time.monotonic() < deadline, "an import hangs"
             time.sleep(0.5)
         peak = _peak_memory(worker.pid)
-        alive = any(
-            "hostile" in name for reply in celery_app.control.ping(timeout=2) for name in reply
+        assert worker.poll() is None, "the worker died"
+        alive = wait_for(
+            lambda: any(
+                "hostile" in name for reply in celery_app.control.ping(timeout=1) for name in reply
+            ),
+            what="the worker to answer a ping",
         )
     finally:
         stop_celery_worker(worker)
@@ -389,7 +396,7 @@ def test_a_real_worker_refuses_the_whole_corpus_survives_and_stays_under_512_mib
 @pytest.mark.parametrize("name", PHOTO_CORPUS)
 def test_each_hostile_photo_is_refused_naming_its_problem(world, name):
     content, says = PHOTO_CORPUS[name]
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: as for the import files above
 
     with pytest.raises(ValidationError) as refusal:
         services.photo_attach(
@@ -400,7 +407,7 @@ def test_each_hostile_photo_is_refused_naming_its_problem(world, name):
 
     assert says in " ".join(refusal.value.messages)
     assert not Photo.objects.exists()
-    assert time.monotonic() - started < 10
+    assert time.process_time() - started < 10
 
 
 def test_the_photo_page_reports_a_pixel_flood_and_keeps_nothing(client, world):

@@ -50,9 +50,9 @@ from tests.test_faults import (
     import_file,
     kill_worker,
     table_locked,
-    wait_for,
     waiting_on_a_lock,
 )
+from tests.waiting import SAFETY_SECONDS, wait_for
 
 CLUSTERS = {"distance_m": 150, "min_incidents": 3}
 CLUSTERS_WIDE = {"distance_m": 300, "min_incidents": 3}
@@ -72,7 +72,6 @@ SHORT_LIMITS = {
     "ANALYSIS_SOFT_TIME_LIMIT": "15",
     "ANALYSIS_TIME_LIMIT": "20",
 }
-SAFETY_SECONDS = 300  # long: a loaded machine is slow, never wrong
 
 
 def import_job(world, rows: int, *, prefix: str = "KILL") -> ImportJob:

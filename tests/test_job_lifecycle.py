@@ -29,7 +29,8 @@ from incidents.models import ImportJob
 from reports.models import Report
 from tests.analysis_layouts import north_of, seizure
 from tests.personas import build_world
-from tests.test_job_leases import SAFETY_SECONDS, import_job
+from tests.test_job_leases import import_job
+from tests.waiting import SAFETY_SECONDS
 
 MESSAGES = JobMessages(
     time_limit=lambda: "Stopped by its time limit.",

@@ -25,6 +25,7 @@ from reports.scope import in_period
 from reports.services import report_request
 from tests.conftest import start_celery_worker, stop_celery_worker
 from tests.report_fixtures import MARCH_2025, build_report_world
+from tests.waiting import SAFETY_SECONDS, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def report_worker(django_db_setup, django_db_blocker, media_root):
     stop_celery_worker(worker)
 
 
-def wait_for_report(pk: int, seconds: float = 120) -> Report:
+def wait_for_report(pk: int, seconds: float = SAFETY_SECONDS) -> Report:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         report = Report.objects.get(pk=pk)
@@ -415,16 +416,14 @@ def test_a_worker_killed_mid_report_leaves_the_report_retried_and_finished_once(
     try:
         with report_files_table_locked():
             report = ask(world.users["admin"], "sdg_16_4_2")
-            deadline = time.monotonic() + 60
-            holder = None
-            while holder is None and time.monotonic() < deadline:
-                holder = (
+            holder = wait_for(
+                lambda: (
                     Report.objects.filter(pk=report.pk, state="running", progress__gte=90)
                     .values_list("worker", flat=True)
                     .first()
-                )
-                time.sleep(0.1)
-            assert holder, "the report did not reach the storing of its files"
+                ),
+                what="the report to reach the storing of its files",
+            )
             os.kill(int(holder.rsplit(":", 1)[1]), signal.SIGKILL)
             time.sleep(1)
         report = wait_for_report(report.pk)

@@ -54,7 +54,7 @@ def test_an_analyst_asks_for_a_report_follows_it_and_downloads_the_pdf(
     page.click("#report-request button[type=submit]")
 
     # The page follows the worker and reloads with the files once the report is done.
-    expect(page.locator("#report-files")).to_be_visible(timeout=60_000)
+    expect(page.locator("#report-files")).to_be_visible()
     expect(page.locator("#report-state")).to_have_text("Done")
     with page.expect_download() as download:
         page.click("#report-files >> text=sdg_16_4_2.pdf")

@@ -32,7 +32,7 @@ def test_swagger_ui_draws_the_api_under_the_policy(page: Page, live_server, worl
 
 def test_redoc_draws_the_api_under_the_policy(page: Page, live_server, world, refusals):
     page.goto(f"{live_server.url}/api/v1/redoc")
-    expect(page.locator("h1").first).to_contain_text("ArmsMonitor API", timeout=20_000)
+    expect(page.locator("h1").first).to_contain_text("ArmsMonitor API")
     # ReDoc's page asks for Google's fonts and a logo on cdn.redoc.ly: outside hosts are
     # not allowed (nor reachable here), and the page works without them. No script, style
     # or worker of its own is refused.

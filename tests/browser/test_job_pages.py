@@ -19,9 +19,9 @@ from tests.analysis_layouts import north_of, seizure
 from tests.browser.pages import sign_in
 from tests.personas import build_world
 from tests.test_faults import import_file, table_locked
+from tests.waiting import SAFETY_MS
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SAFETY_MS = 300_000  # long: a loaded machine is slow, never wrong
 
 
 @pytest.fixture

@@ -218,9 +218,7 @@ def test_analysing_the_view_shows_progress_then_the_result_layer(
     page.select_option("#map-analysis-kind", "clusters")
     page.click("#map-analyse-start")
     expect(page.locator("#map-analysis-progress")).to_be_visible()
-    expect(page.locator("#map-analysis-state")).to_have_text(
-        "Done: its layer is on the map.", timeout=60_000
-    )
+    expect(page.locator("#map-analysis-state")).to_have_text("Done: its layer is on the map.")
     run = AnalysisRun.objects.get()
     assert run.state == AnalysisRun.State.DONE
     assert run.incident_filter["kind"] == ["cache_discovery"]
@@ -242,9 +240,7 @@ def test_density_and_flows_are_drawn_as_heat_and_arrowed_lines(
     for kind in ("density", "flows"):
         page.select_option("#map-analysis-kind", kind)
         page.click("#map-analyse-start")
-        expect(page.locator("#map-analysis-state")).to_have_text(
-            "Done: its layer is on the map.", timeout=60_000
-        )
+        expect(page.locator("#map-analysis-state")).to_have_text("Done: its layer is on the map.")
     # The density as a heat layer (a canvas), the flows as lines with arrowheads: the
     # illicit origins established (SDN → CAF, CMR → CAF), not where the rifles were made
     # (no line from China), and the traced route through Chad, dashed.
@@ -297,7 +293,7 @@ def test_an_analysts_first_hot_spot_request_on_the_demo_data_says_what_it_found(
 
     headline = page.locator("#map-hotspot-explanation [data-headline]")
     expect(headline).to_have_text(
-        re.compile(r"^\d+ of [\d,]+ cells significant \(FDR-corrected\): "), timeout=120_000
+        re.compile(r"^\d+ of [\d,]+ cells significant \(FDR-corrected\): ")
     )
     run = AnalysisRun.objects.get(kind="hotspots")
     summary = run.result["summary"]

@@ -230,7 +230,7 @@ def test_records_typed_without_a_network_wait_on_the_device_and_are_sent_once(
     expect(page.locator("#outbox [data-count]")).to_have_text("2")
 
     context.set_offline(False)
-    expect(page.locator("#outbox")).to_be_hidden(timeout=60_000)
+    expect(page.locator("#outbox")).to_be_hidden()
     sent = Incident.objects.filter(narrative__startswith="Offline test")
     assert sorted(sent.values_list("narrative", flat=True)) == [
         "Offline test: a rifle on patrol.",
