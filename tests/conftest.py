@@ -173,11 +173,37 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# The reference data that migrations load: (app, migration, function). A transactional
+# test's flush empties it, and a test run after it by the same process (with pytest-xdist,
+# a test a worker took from another's queue) would find none: it is loaded again after each
+# flush, with the models as those migrations knew them.
+REFERENCE_DATA = (
+    ("incidents", "0027_manufacturers_list", "list_create"),
+    ("geo", "0019_regional_instruments", "add_instruments"),
+    ("geo", "0020_region_kinds", "instruments_marked"),
+)
+_MIGRATION_APPS: dict = {}
+
+
+def _reference_data_load(connection) -> None:
+    from importlib import import_module
+
+    from django.db.migrations.loader import MigrationLoader
+
+    for app, migration, function in REFERENCE_DATA:
+        if (app, migration) not in _MIGRATION_APPS:
+            state = MigrationLoader(connection).project_state((app, migration), at_end=True)
+            _MIGRATION_APPS[(app, migration)] = state.apps
+        load = getattr(import_module(f"{app}.migrations.{migration}"), function)
+        load(_MIGRATION_APPS[(app, migration)], None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _flush_past_the_truncate_triggers():
     """Transactional tests empty the database with TRUNCATE, which the audit trail and the
     custody tables refuse (BEFORE TRUNCATE triggers): the flush switches triggers off for
-    its own transaction, as only a superuser (the test connection) may."""
+    its own transaction, as only a superuser (the test connection) may. The reference data
+    of the migrations is loaded again after it."""
     from django.db import transaction
     from django.db.backends.base.operations import BaseDatabaseOperations
 
@@ -188,6 +214,7 @@ def _flush_past_the_truncate_triggers():
             with self.connection.cursor() as cursor:
                 cursor.execute("SET LOCAL session_replication_role = replica")
             original(self, sql_list)
+            _reference_data_load(self.connection)
 
     BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
     yield

@@ -49,3 +49,20 @@ def test_this_worker_has_its_own_database_redis_database_and_queues():
         celery_app.conf.task_default_queue,
     ):
         assert WORKER in queue
+
+
+# A transactional test's flush empties every table, the reference data that migrations load
+# with it (tests/conftest.py loads it again): a test that comes after one on the same worker
+# (in any order pytest-xdist hands them out) still finds the manufacturers and instruments.
+@pytest.mark.django_db(transaction=True)
+def test_a_transactional_test_flushes_the_database_after_it(world):
+    assert world.records
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reference_data_of_the_migrations_is_there_after_a_flush():
+    from geo.models import Region
+    from incidents.models import Manufacturer
+
+    assert Manufacturer.objects.filter(name="Kalashnikov Concern").exists()
+    assert Region.objects.filter(kind="instrument").count() >= 3
