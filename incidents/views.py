@@ -190,6 +190,11 @@ def _entry_page(request, incident: Incident | None):
             else:
                 messages.success(request, _("Record saved as a draft."))
             return _saved_answer(request, saved.pk)
+    return _form_page(request, form, formsets, incident)
+
+
+def _form_page(request, form, formsets, incident: Incident | None, *, status=200, **extra):
+    """The entry form's page: new, being edited, or refused (`extra` says why)."""
     return render(
         request,
         "incidents/form.html",
@@ -199,7 +204,9 @@ def _entry_page(request, incident: Incident | None):
             "incident": incident,
             "tile_url": settings.LEAFLET_CONFIG["TILES"],
             "manufacturer_spellings": manufacturer_spellings(),
+            **extra,
         },
+        status=status,
     )
 
 
@@ -296,22 +303,17 @@ def _record_changed_page(request, form, formsets, changed: "services.RecordChang
     data = form.data.copy()
     data["opened_revision"] = changed.revision
     form.data = data
-    return render(
+    return _form_page(
         request,
-        "incidents/form.html",
-        {
-            "form": form,
-            "formsets": formsets,
-            "incident": changed.current,
-            "record_changed": {
-                "changes": changes,
-                "by": latest.history_user if latest else None,
-                "at": changed.current.updated_at,
-            },
-            "tile_url": settings.LEAFLET_CONFIG["TILES"],
-            "manufacturer_spellings": manufacturer_spellings(),
-        },
+        form,
+        formsets,
+        changed.current,
         status=409,
+        record_changed={
+            "changes": changes,
+            "by": latest.history_user if latest else None,
+            "at": changed.current.updated_at,
+        },
     )
 
 
