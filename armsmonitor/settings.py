@@ -290,11 +290,19 @@ JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=120)
 JOB_QUEUED_SECONDS = env.int("JOB_QUEUED_SECONDS", default=900)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 JOB_WATCHDOG_INTERVAL = env.float("JOB_WATCHDOG_INTERVAL", default=60.0)
+# Seconds between two merges of the map's logged changes into its kept counts
+# (incidents/derived/merging.py): the map is right meanwhile, only slower to read.
+MAP_MERGE_INTERVAL = env.float("MAP_MERGE_INTERVAL", default=10.0)
 STUCK_JOBS_HEALTH_THRESHOLD = env.int("STUCK_JOBS_HEALTH_THRESHOLD", default=0)
-if JOB_LEASE_SECONDS < 2 or JOB_MAX_ATTEMPTS < 1 or JOB_WATCHDOG_INTERVAL <= 0:
+if (
+    JOB_LEASE_SECONDS < 2
+    or JOB_MAX_ATTEMPTS < 1
+    or JOB_WATCHDOG_INTERVAL <= 0
+    or MAP_MERGE_INTERVAL <= 0
+):
     raise ImproperlyConfigured(
-        "JOB_LEASE_SECONDS must be at least 2, JOB_MAX_ATTEMPTS at least 1 and "
-        "JOB_WATCHDOG_INTERVAL above 0."
+        "JOB_LEASE_SECONDS must be at least 2, JOB_MAX_ATTEMPTS at least 1, and "
+        "JOB_WATCHDOG_INTERVAL and MAP_MERGE_INTERVAL above 0."
     )
 # Workers sweep for abandoned tasks every 10 s (kombu's default sweeps only every tenth
 # time, 100 s): one small sorted-set read on Redis, and a dead worker's task comes back
@@ -333,6 +341,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "purge-refused-import-files": {
         "task": "incidents.tasks.purge_refused_import_files",
         "schedule": crontab(hour=3, minute=10),
+    },
+    # The map's logged changes folded into its kept counts (incidents/derived/merging.py).
+    "merge-map-changes": {
+        "task": "incidents.tasks.merge_map_changes",
+        "schedule": MAP_MERGE_INTERVAL,
+        "options": {"expires": MAP_MERGE_INTERVAL},
     },
     # The signed digest of every chain of custody's head, daily (README, "Custody integrity").
     "publish-custody-digest": {

@@ -813,7 +813,7 @@ class IncidentPartsRevision(models.Model):
 
 from incidents.custody_heads import CustodyChainHead  # noqa: E402, F401
 from incidents.derived.flow_counts import WeaponFlowCount  # noqa: E402, F401
-from incidents.derived.map_cells import IncidentMapCell  # noqa: E402, F401
+from incidents.derived.map_cells import IncidentMapCell, IncidentMapChange  # noqa: E402, F401
 from incidents.manufacturers import Manufacturer, ManufacturerAlias  # noqa: E402, F401
 from incidents.notification_model import Notification  # noqa: E402, F401
 from incidents.origins import IllicitOrigin  # noqa: E402, F401

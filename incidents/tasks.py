@@ -51,6 +51,15 @@ def assign_missing_nearest_places(self) -> int:
     return updated
 
 
+# Merges whatever the log holds; a run that finds another one merging returns at once.
+# Expires with its interval: a queue backed up for longer sends no pile of merges.
+@shared_task(ignore_result=True)
+def merge_map_changes() -> int:
+    from incidents.derived.merging import map_changes_merge
+
+    return map_changes_merge()
+
+
 @shared_task
 def purge_expired_idempotency_keys() -> int:
     from incidents.api.idempotency import idempotency_keys_purge_expired

@@ -3,57 +3,33 @@ kind of write to incidents and to their weapons, the kept counts equal the count
 scratch, and a map request filtered by category gives the cells counted live from the
 incidents, each incident once however many of its weapons match."""
 
-import importlib
 from datetime import UTC, datetime
-from urllib.parse import urlencode
 
 import pytest
 from django.contrib.gis.geos import Point, Polygon
 from django.db import connection, transaction
-from django.http import QueryDict
 
 from geo.map import layers
 from incidents.access import incident_visibility
 from incidents.choices import IncidentKind, WeaponCategory
+from incidents.derived.database import database_functions
 from incidents.derived.map_cells import (
     CATEGORY_BITS,
     GRAIN_CATEGORIES,
+    GRAIN_CATEGORIES_MONTH,
+    KEPT_UP_TO,
+    MIN_LEVEL,
     IncidentMapCell,
     categories_mask,
 )
-from incidents.filtersets import IncidentFilterSet
+from incidents.derived.merging import map_changes_merge
 from incidents.models import Incident, WeaponItem
-
-WORLD_BOX = "-180,-90,180,90"
-# The list the triggers hold now.
-kept_categories = importlib.import_module("geo.migrations.0017_map_cells_more_categories")
-
-COLUMNS = (
-    "level, generalised, grain, row_index, column_index, month, mission_id, contingent_id,"
-    " state, releasability, country, kind, context, categories, incidents"
-)
-ROUNDED_SUMS = "round(sum_x::numeric, 6), round(sum_y::numeric, 6)"
-
-
-def _kept_rows_are_counted_from_scratch() -> None:
-    """Every kept row equals the row counted from the incidents and weapons as they stand
-    (rows whose count fell to zero stay, empty)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {COLUMNS}, {ROUNDED_SUMS} FROM geo_incidentmapcell WHERE incidents <> 0"
-        )
-        kept = sorted(cursor.fetchall())
-        cursor.execute(
-            f"SELECT {COLUMNS}, {ROUNDED_SUMS} FROM ({kept_categories.FROM_SCRATCH})"
-            f" AS counted ({COLUMNS}, sum_x, sum_y)"
-        )
-        counted = sorted(cursor.fetchall())
-    assert kept == counted
-    assert not IncidentMapCell.objects.filter(incidents__lt=0).exists()
+from tests.kept_counts import WORLD_BOX, kept_equals_counted, kept_rows_are_counted_from_scratch
 
 
 def _kept_category_total() -> int:
     """Incidents kept at the category grain, level 2, exact locations."""
+    map_changes_merge()
     return sum(
         IncidentMapCell.objects.filter(
             grain=GRAIN_CATEGORIES, level=2, generalised=False
@@ -84,20 +60,24 @@ def _more_incidents(world) -> list[Incident]:
 
 def test_every_weapon_category_has_its_bit_and_the_triggers_know_it():
     assert set(WeaponCategory.values) <= set(CATEGORY_BITS)
-    assert kept_categories.CATEGORIES == CATEGORY_BITS
+    # Each function that sets the bits holds the list, in this order.
+    listed = ", ".join(f"'{category}'" for category in CATEGORY_BITS)
+    for function in database_functions():
+        if "bit_or(" in function.definition:
+            assert f"ARRAY[{listed}]" in function.definition.replace("''", "'"), function.name
     assert categories_mask(["revolver_pistol", "assault_rifle", "assault_rifle"]) == 0b101
 
 
 def test_the_kept_category_counts_follow_every_write_to_weapons_and_incidents(world):
     records = world.records
     first, second, third = _more_incidents(world)
-    _kept_rows_are_counted_from_scratch()
+    kept_rows_are_counted_from_scratch()
     assert _kept_category_total() == 0  # no weapons yet: nothing at the category grains
 
     # One at a time, as the forms write them.
     rifle, pistol = _armed(first, WeaponCategory.ASSAULT_RIFLE, WeaponCategory.REVOLVER_PISTOL)
     _armed(first, WeaponCategory.ASSAULT_RIFLE)  # a set it already holds
-    _kept_rows_are_counted_from_scratch()
+    kept_rows_are_counted_from_scratch()
     assert _kept_category_total() == 1
 
     # Several incidents in one statement, as imports and seeds write them.
@@ -112,32 +92,42 @@ def test_the_kept_category_counts_follow_every_write_to_weapons_and_incidents(wo
             ),
         ]
     )
-    _kept_rows_are_counted_from_scratch()
+    kept_rows_are_counted_from_scratch()
     assert _kept_category_total() == 4
+    kept_levels = {
+        grain: sorted(
+            IncidentMapCell.objects.filter(grain=grain).values_list("level", flat=True).distinct()
+        )
+        for grain in (GRAIN_CATEGORIES, GRAIN_CATEGORIES_MONTH)
+    }
+    assert kept_levels == {
+        grain: list(range(MIN_LEVEL, KEPT_UP_TO[grain] + 1))
+        for grain in (GRAIN_CATEGORIES, GRAIN_CATEGORIES_MONTH)
+    }
 
     # A weapon's category changed; a weapon moved to another incident; edits that move
     # nothing (serial number); a bulk statement over several incidents.
     pistol.category = WeaponCategory.HEAVY_MACHINE_GUN
     pistol.save()
-    _kept_rows_are_counted_from_scratch()
+    kept_rows_are_counted_from_scratch()
     rifle.incident = third
     rifle.save()
-    _kept_rows_are_counted_from_scratch()
+    kept_rows_are_counted_from_scratch()
     rifle.serial_number = "X-1"
     rifle.save()
     WeaponItem.objects.filter(incident__in=[second, third]).update(
         category=WeaponCategory.CRAFT_PRODUCED
     )
-    _kept_rows_are_counted_from_scratch()
+    kept_rows_are_counted_from_scratch()
     WeaponItem.objects.filter(incident=second).update(incident=first)
-    _kept_rows_are_counted_from_scratch()
+    kept_rows_are_counted_from_scratch()
     assert _kept_category_total() == 3  # second has no weapon left
 
     # Weapons deleted, one and in bulk.
     pistol.delete()
-    _kept_rows_are_counted_from_scratch()
+    kept_rows_are_counted_from_scratch()
     WeaponItem.objects.filter(category=WeaponCategory.CRAFT_PRODUCED, incident=first).delete()
-    _kept_rows_are_counted_from_scratch()
+    kept_rows_are_counted_from_scratch()
 
     # The incidents change: moved, new month, new state, withdrawn and back, deleted with
     # their weapons (Django deletes the weapons first), deleted before their weapons in
@@ -147,42 +137,19 @@ def test_the_kept_category_counts_follow_every_write_to_weapons_and_incidents(wo
     second.occurred_at = datetime(2023, 2, 1, tzinfo=UTC)
     second.save()
     Incident.objects.filter(pk__in=[first.pk, third.pk]).update(state="submitted")
-    _kept_rows_are_counted_from_scratch()
+    kept_rows_are_counted_from_scratch()
     Incident.objects.filter(pk=third.pk).update(withdrawn_at=datetime(2026, 1, 1, tzinfo=UTC))
-    _kept_rows_are_counted_from_scratch()
+    kept_rows_are_counted_from_scratch()
     _armed(third, WeaponCategory.RECOILLESS_RIFLE)  # written to a withdrawn record
     Incident.objects.filter(pk=third.pk).update(withdrawn_at=None)
-    _kept_rows_are_counted_from_scratch()
+    kept_rows_are_counted_from_scratch()
     second.delete()
-    _kept_rows_are_counted_from_scratch()
+    kept_rows_are_counted_from_scratch()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM incidents_incident WHERE id = %s", [third.pk])
         cursor.execute("DELETE FROM incidents_weaponitem WHERE incident_id = %s", [third.pk])
-    _kept_rows_are_counted_from_scratch()
+    kept_rows_are_counted_from_scratch()
     assert _kept_category_total() == 2  # first and charlie_verified_L5
-
-
-def _kept_equals_counted(user, zoom: int, **filters) -> None:
-    """The cells from the kept counts are the cells counted from the incidents."""
-    visibility = incident_visibility(user)
-    filterset = IncidentFilterSet(
-        QueryDict(urlencode({"bbox": WORLD_BOX, **filters}, doseq=True)),
-        queryset=Incident.objects.visible_with(visibility),
-    )
-    assert filterset.is_valid(), filterset.errors
-    box = Polygon.from_bbox((-180, -90, 180, 90))
-    kept = layers.kept_cells_query(
-        filterset.form.cleaned_data, visibility, zoom=zoom, bbox=box, incidents=filterset.qs
-    )
-    assert kept is not None
-    counted = layers.cells_query(filterset.qs, zoom=zoom)
-
-    def cells(query):
-        with connection.cursor() as cursor:
-            cursor.execute(query.sql, query.params)
-            return sorted((c, r, n, round(x, 6), round(y, 6)) for c, r, n, x, y in cursor)
-
-    assert cells(kept) == cells(counted)
 
 
 @pytest.mark.parametrize(
@@ -203,10 +170,11 @@ def test_a_category_filter_reads_the_kept_counts_and_gives_the_live_counts(world
     _armed(world.records["alpha_verified_L1"], WeaponCategory.ASSAULT_RIFLE, "smg")
     _armed(world.records["alpha_draft_L1"], WeaponCategory.ASSAULT_RIFLE)
     _armed(world.records["charlie_verified_L5"], WeaponCategory.MANPADS)
+    grain = GRAIN_CATEGORIES_MONTH if window else GRAIN_CATEGORIES
     for persona in ("admin", "mission_analyst", "regional_analyst", "reporter_bravo"):
         for zoom in (1, 4, 7, 10):
             for chosen in (["assault_rifle"], ["assault_rifle", "mortar"], ["manpads"], ["hmg"]):
-                _kept_equals_counted(world.users[persona], zoom, category=chosen, **window)
+                kept_equals_counted(world.users[persona], zoom, grain, category=chosen, **window)
 
 
 def test_the_map_counts_an_incident_once_in_the_kept_counts(client, world):

@@ -3,21 +3,28 @@ and boxes narrow them, generalised readers never get exact coordinates, the coun
 database keeps follow every write, and bad parameters are refused naming the field."""
 
 from datetime import UTC, datetime
-from urllib.parse import urlencode
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection
-from django.http import QueryDict
 
 from geo.map import layers
 from incidents.access import incident_visibility
 from incidents.choices import Context, IncidentKind, WeaponCategory, WorkflowState
-from incidents.derived.map_cells import IncidentMapCell
-from incidents.filtersets import IncidentFilterSet
+from incidents.derived.map_cells import (
+    GRAIN_FULL,
+    GRAIN_KIND_CONTEXT,
+    GRAIN_MONTH,
+    GRAIN_NONE,
+    KEPT_UP_TO,
+    MIN_LEVEL,
+    IncidentMapCell,
+)
+from incidents.derived.merging import map_changes_merge
 from incidents.models import Incident, WeaponItem
 from organisations.choices import Releasability
 from organisations.models import Mission
+from tests.kept_counts import kept_equals_counted
 
 WORLD_BOX = "-180,-90,180,90"
 URL = "/map/incidents.geojson"
@@ -183,6 +190,7 @@ def test_a_drawn_polygon_keeps_the_incidents_inside_it(client, world):
 
 
 def _kept_totals() -> dict[tuple, int]:
+    map_changes_merge()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT level, generalised, grain, sum(incidents) FROM geo_incidentmapcell"
@@ -191,32 +199,17 @@ def _kept_totals() -> dict[tuple, int]:
         return {tuple(key): total for *key, total in cursor.fetchall()}
 
 
-def _kept_equals_counted(user, zoom: int, **filters) -> None:
-    """The cells from the kept counts are the cells counted from the incidents."""
-    visibility = incident_visibility(user)
-    filterset = IncidentFilterSet(
-        QueryDict(urlencode({"bbox": WORLD_BOX, **filters})),
-        queryset=Incident.objects.visible_with(visibility),
-    )
-    assert filterset.is_valid()
-    box = Polygon.from_bbox((-180, -90, 180, 90))
-    kept = layers.kept_cells_query(
-        filterset.form.cleaned_data, visibility, zoom=zoom, bbox=box, incidents=filterset.qs
-    )
-    assert kept is not None
-    counted = layers.cells_query(filterset.qs, zoom=zoom)
-
-    def cells(query):
-        with connection.cursor() as cursor:
-            cursor.execute(query.sql, query.params)
-            return sorted((c, r, n, round(x, 6), round(y, 6)) for c, r, n, x, y in cursor)
-
-    assert cells(kept) == cells(counted)
-
-
 def test_the_kept_counts_follow_every_write(client, world):
     total = Incident.objects.filter(withdrawn_at__isnull=True).count()
     assert set(_kept_totals().values()) == {total}
+    # Each grain is kept from MIN_LEVEL up to its finest level, as the reads expect.
+    levels = {}
+    for level, _, grain in _kept_totals():
+        levels.setdefault(grain, set()).add(level)
+    assert levels == {
+        grain: set(range(MIN_LEVEL, KEPT_UP_TO[grain] + 1))
+        for grain in (GRAIN_NONE, GRAIN_MONTH, GRAIN_KIND_CONTEXT, GRAIN_FULL)
+    }
 
     moved = world.records["alpha_verified_L3"]
     moved.location = Point(16.0, 7.1, srid=4326)
@@ -231,15 +224,18 @@ def test_the_kept_counts_follow_every_write(client, world):
     assert set(_kept_totals().values()) == {total - 2}
     # Every grain: no filter, months, kinds and contexts, both.
     grains = [
-        {},
-        {"occurred_after": "2025-03-01T00:00:00Z"},
-        {"context": "criminal"},
-        {"kind": "checkpoint_seizure", "occurred_before": "2025-03-31T23:59:59.999999Z"},
+        (GRAIN_NONE, {}),
+        (GRAIN_MONTH, {"occurred_after": "2025-03-01T00:00:00Z"}),
+        (GRAIN_KIND_CONTEXT, {"context": "criminal"}),
+        (
+            GRAIN_FULL,
+            {"kind": "checkpoint_seizure", "occurred_before": "2025-03-31T23:59:59.999999Z"},
+        ),
     ]
     for persona in ("admin", "mission_analyst", "regional_analyst", "reporter_bravo"):
         for zoom in (1, 4, 7, 10):
-            for filters in grains:
-                _kept_equals_counted(world.users[persona], zoom, **filters)
+            for grain, filters in grains:
+                kept_equals_counted(world.users[persona], zoom, grain, **filters)
     assert not IncidentMapCell.objects.filter(incidents__lt=0).exists()
 
 
@@ -264,7 +260,7 @@ def test_a_window_of_days_reads_its_whole_months_kept_and_counts_its_edges(world
     }
     for persona in ("admin", "regional_analyst"):
         for zoom in (1, 4, 10):
-            _kept_equals_counted(world.users[persona], zoom, **window)
+            kept_equals_counted(world.users[persona], zoom, GRAIN_MONTH, **window)
 
 
 def test_a_window_ending_at_a_months_last_second_leaves_out_its_fractions(world):
@@ -274,7 +270,7 @@ def test_a_window_ending_at_a_months_last_second_leaves_out_its_fractions(world)
     )
     for before in ("2025-03-31T23:59:59Z", "2025-03-31T23:59:59.999999Z"):
         for zoom in (1, 4, 10):
-            _kept_equals_counted(world.users["admin"], zoom, occurred_before=before)
+            kept_equals_counted(world.users["admin"], zoom, GRAIN_MONTH, occurred_before=before)
 
 
 @pytest.mark.parametrize(
@@ -290,8 +286,9 @@ def test_a_window_ending_at_a_months_last_second_leaves_out_its_fractions(world)
 def test_a_window_within_a_month_is_counted_from_the_incidents(world, after, before):
     for persona in ("admin", "regional_analyst"):
         for zoom in (1, 4, 10):
-            _kept_equals_counted(
-                world.users[persona], zoom, occurred_after=after, occurred_before=before
+            # No whole month: counted from the incidents, none from the kept counts.
+            kept_equals_counted(
+                world.users[persona], zoom, GRAIN_NONE, occurred_after=after, occurred_before=before
             )
     visibility = incident_visibility(world.users["admin"])
     filters = {

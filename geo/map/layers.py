@@ -24,6 +24,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import (
     BooleanField,
+    Case,
     DateTimeField,
     F,
     FloatField,
@@ -32,6 +33,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    When,
 )
 
 from geo.core.places import simplification_tolerance
@@ -43,10 +45,12 @@ from incidents.derived.map_cells import (
     GRAIN_KIND_CONTEXT,
     GRAIN_MONTH,
     GRAIN_NONE,
+    KEPT_UP_TO,
     MAX_LEVEL,
     MIN_LEVEL,
     MONTH_ANY,
     IncidentMapCell,
+    IncidentMapChange,
     categories_mask,
 )
 from incidents.filtersets import filter_kept_counts
@@ -203,7 +207,10 @@ def kept_cells_query(
 
     The access policy's own conditions apply (the table carries the incident's column
     names), and each reader reads the cells of the location it may see: the exact one
-    where it may see it, else the generalised one."""
+    where it may see it, else the generalised one. The changes not merged yet into the
+    cells are added in the same statement (incidents/derived/map_cells.py), so an answer
+    never waits for the merge. None, too, beyond the finest level at which the filter's
+    grain is kept (KEPT_UP_TO): there the incidents are read."""
     if any(filters.get(name) for name in NOT_KEPT) or filters.get("withdrawn"):
         return None
     categories = filters.get("category")
@@ -256,6 +263,8 @@ def kept_cells_query(
             (False, True): GRAIN_KIND_CONTEXT,
             (True, True): GRAIN_FULL,
         }[by_month, by_kind]
+    if level > KEPT_UP_TO[grain]:
+        return None
     cells = cells.filter(grain=grain)
     # The summed-over columns hold ANY / MONTH_ANY: said outright, the index is read in
     # order (level, generalised, grain, kind, month, rows…). The category grains have an
@@ -289,6 +298,29 @@ def kept_cells_query(
         f" total_y AS sy FROM ({inner_sql}) AS kept"
     ]
     params = [shift, shift, *inner_params]
+    if not within_a_month:
+        pending = _pending_changes(
+            filters,
+            visibility,
+            using=incidents.db if incidents is not None else None,
+            first_month=first_month,
+            end_month=end_month,
+        )
+        try:
+            pending_sql, pending_params = pending.query.sql_with_params()
+        except EmptyResultSet:
+            pass
+        else:
+            first_column, first_row = math.floor(minx / size), math.floor(miny / size)
+            last_column, last_row = math.floor(maxx / size), math.floor(maxy / size)
+            parts.append(
+                "SELECT floor(map_x / %s)::int >> %s, floor(map_y / %s)::int >> %s, sign,"  # noqa: S608
+                f" sign * map_x, sign * map_y FROM ({pending_sql}) AS pending"
+                " WHERE floor(map_x / %s)::int BETWEEN %s AND %s"
+                " AND floor(map_y / %s)::int BETWEEN %s AND %s"
+            )
+            params += [size, shift, size, shift, *pending_params]
+            params += [size, first_column, last_column, size, first_row, last_row]
     if edges is not None:
         # A filter through weapons makes the queryset DISTINCT: with the id among the
         # distinct columns, each incident of the edges is counted once, as in cells_query.
@@ -317,11 +349,43 @@ def kept_cells_query(
                 f" FROM ({edge_sql}) AS edge"
             )
             params += [size, size, *edge_params]
+    # A cell whose incidents all left it since the last merge nets to zero: not drawn.
     sql = (
         "SELECT c, r, sum(n)::int, sum(sx) / sum(n), sum(sy) / sum(n)"  # noqa: S608
-        f" FROM ({' UNION ALL '.join(parts)}) AS counted GROUP BY 1, 2"
+        f" FROM ({' UNION ALL '.join(parts)}) AS counted GROUP BY 1, 2 HAVING sum(n) > 0"
     )
     return MapQuery(sql, tuple(params))
+
+
+def _pending_changes(
+    filters: dict,
+    visibility: Visibility,
+    *,
+    using: str | None,
+    first_month: date | None,
+    end_month: date | None,
+) -> QuerySet:
+    """The logged changes not merged yet that the kept cells' filter would count: sign and
+    the location the reader may see (map_x, map_y), by the same conditions as the cells
+    (the log carries the same column names)."""
+    changes = IncidentMapChange.objects.using(using).filter(visibility.visible)
+    categories = filters.get("category")
+    if categories:
+        changes = changes.alias(
+            chosen_categories=F("categories").bitand(categories_mask(categories))
+        ).filter(chosen_categories__gt=0)
+    else:
+        # Changes of weapons alone count at the category grains only.
+        changes = changes.filter(counts_incident=True)
+    if first_month:
+        changes = changes.filter(month__gte=first_month)
+    if end_month:
+        changes = changes.filter(month__lt=end_month)
+    changes = filter_kept_counts(changes, filters)
+    return changes.annotate(
+        map_x=Case(When(visibility.exact, then=F("x")), default=F("generalised_x")),
+        map_y=Case(When(visibility.exact, then=F("y")), default=F("generalised_y")),
+    ).values("sign", "map_x", "map_y")
 
 
 # A kept-counts part that can match nothing, in the columns the statement reads.

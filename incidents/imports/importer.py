@@ -977,6 +977,9 @@ def incidents_import(
                     parameters,
                 )
             _assign_nearest_places(cursor, report.incidents_created)
+            # The map reads the new rows from the change log until they are merged: a
+            # large file would slow it until beat's next merge.
+            _merge_map_changes_after_commit()
             record_write(
                 by,
                 f"import.{file_format}",
@@ -998,6 +1001,12 @@ def incidents_import(
 
 class _NothingToWrite(Exception):
     """Rolls the staging tables back when the file has problems."""
+
+
+def _merge_map_changes_after_commit() -> None:
+    from incidents.tasks import merge_map_changes
+
+    merge_map_changes.delay_on_commit()
 
 
 def _assign_nearest_places(cursor, created: int) -> None:
