@@ -50,11 +50,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psycopg2
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection
 from django.http import QueryDict
 from django.test import Client
 from hotspots_benchmark import generate_points, incidents_insert  # (sets up Django)
 
+from bench.seeding import weapons_seed
 from geo.map import layers
 from geo.models import Region
 from incidents.access import incident_visibility
@@ -139,48 +140,10 @@ def percentile(values: list[float], share: float) -> float:
 # --- Data ---------------------------------------------------------------------------------
 
 
-# The generated weapons' categories, most frequent first (a weapon takes the lower of two
-# hashed draws: the first categories are the commonest, MANPADS the rarest).
-CATEGORIES = [
-    "assault_rifle",
-    "revolver_pistol",
-    "smg",
-    "rifle_carbine",
-    "lmg",
-    "craft_produced",
-    "grenade_launcher",
-    "mortar",
-    "hmg",
-    "anti_tank_launcher",
-    "recoilless_rifle",
-    "anti_tank_gun",
-    "manpads",
-]
-# 0 to 2 weapons per incident (1.25 on average), drawn from a hash of its id: the same
-# weapons for the same incidents on every run.
-WEAPONS_INSERT = """
-INSERT INTO incidents_weaponitem (incident_id, category, make, model, calibre, serial_number,
-    markings_altered, country_of_manufacture, quantity, condition, disposition,
-    factory_markings, import_markings, other_markings, seized_at, seized_in)
-SELECT incident.id,
-       (%(categories)s::text[])[1 + least(draw %% 13, (draw / 13) %% 13)],
-       '', '', '', '', false, '', 1, 'unknown', 'held', '', '', '',
-       incident.occurred_at, incident.country
-FROM incidents_incident AS incident
-CROSS JOIN LATERAL generate_series(
-    1, (ARRAY[0, 1, 1, 1, 1, 2, 2, 2])[1 + (hashint8(incident.id) & 2147483647) %% 8]
-) AS item
-CROSS JOIN LATERAL (SELECT hashint8(incident.id * 4 + item) & 2147483647 AS draw) AS drawn
-WHERE incident.mission_id = %(mission)s
-"""
-
-
 def weapons_insert(mission: Mission) -> None:
     """The incidents' weapons, in one statement (the map's category counts follow)."""
     start = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(WEAPONS_INSERT, {"categories": CATEGORIES, "mission": mission.pk})
-        count = cursor.rowcount
+    count = weapons_seed(mission.pk)
     seconds = time.perf_counter() - start
     print(f"Loaded {count:,} weapons (one INSERT, and their map cells) in {seconds:.0f} s")
     # As autovacuum would after such a load: the index-only scans (geo 0011, 0012) need the

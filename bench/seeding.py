@@ -142,6 +142,49 @@ def _copy_batch(contingent: Contingent, first: int, longitude, latitude) -> None
         )
 
 
+# The generated weapons' categories, most frequent first (a weapon takes the lower of two
+# hashed draws: the first categories are the commonest, MANPADS the rarest).
+CATEGORIES = [
+    "assault_rifle",
+    "revolver_pistol",
+    "smg",
+    "rifle_carbine",
+    "lmg",
+    "craft_produced",
+    "grenade_launcher",
+    "mortar",
+    "hmg",
+    "anti_tank_launcher",
+    "recoilless_rifle",
+    "anti_tank_gun",
+    "manpads",
+]
+# 0 to 2 weapons per incident (1.25 on average), drawn from a hash of its id: the same
+# weapons for the same incidents on every run.
+WEAPONS_INSERT = """
+INSERT INTO incidents_weaponitem (incident_id, category, make, model, calibre, serial_number,
+    markings_altered, country_of_manufacture, quantity, condition, disposition,
+    factory_markings, import_markings, other_markings, seized_at, seized_in)
+SELECT incident.id,
+       (%(categories)s::text[])[1 + least(draw %% 13, (draw / 13) %% 13)],
+       '', '', '', '', false, '', 1, 'unknown', 'held', '', '', '',
+       incident.occurred_at, incident.country
+FROM incidents_incident AS incident
+CROSS JOIN LATERAL generate_series(
+    1, (ARRAY[0, 1, 1, 1, 1, 2, 2, 2])[1 + (hashint8(incident.id) & 2147483647) %% 8]
+) AS item
+CROSS JOIN LATERAL (SELECT hashint8(incident.id * 4 + item) & 2147483647 AS draw) AS drawn
+WHERE incident.mission_id = %(mission)s
+"""
+
+
+def weapons_seed(mission_id: int) -> int:
+    """Give the incidents of the mission their weapons, in one statement; returns how many."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(WEAPONS_INSERT, {"categories": CATEGORIES, "mission": mission_id})
+        return cursor.rowcount
+
+
 def seed_drop(acronym: str) -> None:
     """Delete the seeded mission, its contingent, memberships and incidents, and vacuum the
     table. In SQL, not through the ORM's cascade, which reads every column of the incidents

@@ -80,11 +80,11 @@ CATEGORY_BITS = (
 # numbers; tests/test_map_data.py checks that they agree).
 KEPT_UP_TO = {
     GRAIN_NONE: MAX_LEVEL,
-    GRAIN_MONTH: 8,
-    GRAIN_KIND_CONTEXT: 8,
-    GRAIN_FULL: 5,
-    GRAIN_CATEGORIES: 8,
-    GRAIN_CATEGORIES_MONTH: 5,
+    GRAIN_MONTH: 6,
+    GRAIN_KIND_CONTEXT: 6,
+    GRAIN_FULL: 4,
+    GRAIN_CATEGORIES: 6,
+    GRAIN_CATEGORIES_MONTH: 4,
 }
 
 
@@ -94,6 +94,27 @@ def categories_mask(categories: list[str]) -> int:
 
 
 class IncidentMapCell(models.Model):
+    # The key is the primary key itself, in this order: one index serves every grain
+    # (equality on level, location kind and grain, then the kinds asked for (or ANY), the
+    # months (a range, or MONTH_ANY), then the viewport's rows and columns; the set of
+    # categories last: a mask test, which no index range serves). No surrogate id: it
+    # would cost a column and a second index on every row.
+    pk = models.CompositePrimaryKey(
+        "level",
+        "generalised",
+        "grain",
+        "kind",
+        "month",
+        "row_index",
+        "column_index",
+        "context",
+        "mission_id",
+        "contingent_id",
+        "state",
+        "releasability",
+        "country",
+        "categories",
+    )
     level = models.PositiveSmallIntegerField()
     generalised = models.BooleanField()
     grain = models.PositiveSmallIntegerField(default=GRAIN_FULL)
@@ -113,54 +134,9 @@ class IncidentMapCell(models.Model):
     sum_y = models.FloatField()
 
     class Meta:
-        # Geo's table since it began (geo_incidentmapcell, migrations geo 0005-0017): the
-        # class lives with the rest of the derived data, the table and its history stay.
+        # Geo's table since it began (geo_incidentmapcell, migrations geo 0005-0022): the
+        # class lives with the rest of the derived data, the table stays geo's.
         app_label = "geo"
-        constraints = [
-            models.UniqueConstraint(
-                # In this order, one index serves every grain: equality on level,
-                # location kind and grain, then the kinds asked for (or ANY), the months
-                # (a range, or MONTH_ANY), then the viewport's rows and columns; the set of
-                # categories last (a mask test: no index range serves it).
-                fields=[
-                    "level",
-                    "generalised",
-                    "grain",
-                    "kind",
-                    "month",
-                    "row_index",
-                    "column_index",
-                    "context",
-                    "mission_id",
-                    "contingent_id",
-                    "state",
-                    "releasability",
-                    "country",
-                    "categories",
-                ],
-                name="incidentmapcell_key",
-            )
-        ]
-        indexes = [
-            # The category grains read without visiting the table: geo 0011.
-            models.Index(
-                condition=models.Q(grain__gte=4),
-                fields=["level", "generalised", "grain", "month", "row_index", "column_index"],
-                include=(
-                    "id",
-                    "categories",
-                    "mission_id",
-                    "contingent_id",
-                    "state",
-                    "releasability",
-                    "country",
-                    "incidents",
-                    "sum_x",
-                    "sum_y",
-                ),
-                name="incidentmapcell_categories",
-            )
-        ]
 
     def __str__(self) -> str:
         return f"level {self.level} cell ({self.column_index}, {self.row_index}): {self.incidents}"
