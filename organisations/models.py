@@ -327,9 +327,7 @@ class WebhookEndpoint(models.Model):
         if self.pk is None:
             raise ValueError("An endpoint has a secret once it is saved (its id is signed).")
         message = f"{self.pk}:{self.secret_salt}".encode()
-        return hmac.new(
-            settings.WEBHOOK_SIGNING_KEY.encode(), message, hashlib.sha256
-        ).hexdigest()
+        return hmac.new(settings.WEBHOOK_SIGNING_KEY.encode(), message, hashlib.sha256).hexdigest()
 
     def clean(self) -> None:
         if self.url:
@@ -390,7 +388,7 @@ class WebhookDelivery(models.Model):
 
     @property
     def state(self) -> str:
-        """"delivered", "given up" or "pending" (translated, for the admin's list)."""
+        """ "delivered", "given up" or "pending" (translated, for the admin's list)."""
         if self.delivered_at:
             return str(_("delivered"))
         if self.given_up_at:

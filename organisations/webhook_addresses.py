@@ -78,7 +78,10 @@ def _addresses(host: str, port: int | None, *, resolve: bool) -> list[str]:
         found = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
     except OSError as error:
         raise ValidationError(
-            {"url": _("The webhook's host name could not be resolved (%(error)s).") % {"error": error}},
+            {
+                "url": _("The webhook's host name could not be resolved (%(error)s).")
+                % {"error": error}
+            },
             code="webhook_dns",
         ) from error
     return [str(info[4][0]) for info in found]
