@@ -44,7 +44,7 @@ def documented_recipe() -> dict:
         block for block in re.findall(r"```python\n(.*?)```", page, re.S) if "def verify_" in block
     )
     namespace: dict = {}
-    exec(compile(code, "docs/clients/webhooks.md", "exec"), namespace)  # noqa: S102
+    exec(compile(code, "docs/clients/webhooks.md", "exec"), namespace)
     return namespace
 
 
@@ -86,7 +86,7 @@ class Receiver:
 
 def _serve(receiver: Receiver) -> http.server.ThreadingHTTPServer:
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             try:
                 verify_delivery(receiver.secret, self.headers, body)
@@ -335,7 +335,18 @@ def test_two_copies_of_one_delivery_at_once_post_it_once(webhook_worker, customs
 # --- Without the worker -----------------------------------------------------------------
 
 
-def test_a_tampered_body_or_an_old_timestamp_fails_the_documented_verification(customs, receivers):
+@pytest.fixture
+def tasks_kept_back(monkeypatch):
+    """The delivery tasks are not sent (their ids are kept here): the test attempts the
+    deliveries itself, and a worker left running by the tests above must not race it."""
+    kept: list[str] = []
+    monkeypatch.setattr("organisations.webhooks._send_tasks", kept.extend)
+    return kept
+
+
+def test_a_tampered_body_or_an_old_timestamp_fails_the_documented_verification(
+    tasks_kept_back, customs, receivers
+):
     receiver = receivers()
     endpoint = endpoint_for(customs, receiver)
     [delivery] = webhook_event_send(agency=customs, event_type=HIT, payload={"n": 1})
@@ -357,7 +368,9 @@ def test_a_tampered_body_or_an_old_timestamp_fails_the_documented_verification(c
         verify_delivery(webhook_endpoint_secret_rotate(endpoint=endpoint), headers, body)
 
 
-def test_the_signing_secret_is_not_stored_and_rotating_it_changes_it(customs, receivers):
+def test_the_signing_secret_is_not_stored_and_rotating_it_changes_it(
+    tasks_kept_back, customs, receivers
+):
     receiver = receivers()
     endpoint = endpoint_for(customs, receiver)
     first = receiver.secret
@@ -392,7 +405,7 @@ def test_a_url_not_https_or_not_public_is_refused_naming_the_field(customs, sett
 
 
 def test_a_local_endpoint_is_given_up_before_any_post_once_local_addresses_are_refused(
-    customs, receivers, settings
+    tasks_kept_back, customs, receivers, settings
 ):
     receiver = receivers()
     endpoint_for(customs, receiver)
@@ -411,7 +424,9 @@ def test_an_unknown_event_type_is_refused(customs):
         webhook_event_send(agency=customs, event_type="registry.miss", payload={})
 
 
-def test_the_body_is_canonical_json_with_the_event_and_its_delivery_id(customs, receivers):
+def test_the_body_is_canonical_json_with_the_event_and_its_delivery_id(
+    tasks_kept_back, customs, receivers
+):
     endpoint_for(customs, receivers())
     [delivery] = webhook_event_send(
         agency=customs, event_type=HIT, payload={"b": uuid.UUID(int=1), "a": "é"}
@@ -420,3 +435,64 @@ def test_the_body_is_canonical_json_with_the_event_and_its_delivery_id(customs, 
     assert delivery.body.startswith('{"created_at":"')
     assert f'"delivery_id":"{delivery.id}","event_type":"registry.hit"' in delivery.body
     assert delivery.body.endswith('"payload":{"a":"é","b":"00000000-0000-0000-0000-000000000001"}}')
+
+
+# --- The admin --------------------------------------------------------------------------
+
+
+def test_the_admin_shows_a_new_endpoints_secret_once(admin_client, customs, receivers):
+    receiver = receivers()
+
+    added = admin_client.post(
+        "/admin/organisations/webhookendpoint/add/",
+        {"agency": customs.pk, "url": receiver.url, "event_types": [HIT], "is_active": "on"},
+        follow=True,
+    )
+
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.event_types == [HIT]
+    assert endpoint.signing_secret() in added.content.decode()
+    page = admin_client.get(f"/admin/organisations/webhookendpoint/{endpoint.pk}/change/")
+    assert endpoint.signing_secret() not in page.content.decode()
+
+
+def test_the_admin_refuses_a_url_that_is_not_https_on_its_field(admin_client, customs, settings):
+    settings.WEBHOOK_ALLOW_LOCAL = False
+
+    refused = admin_client.post(
+        "/admin/organisations/webhookendpoint/add/",
+        {"agency": customs.pk, "url": "http://example.org/hook", "event_types": [HIT]},
+    )
+
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors["url"] == [
+        "A webhook URL must start with https://."
+    ]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_admin_sends_a_given_up_delivery_again(
+    tasks_kept_back, admin_client, customs, receivers
+):
+    receiver = receivers(404)
+    endpoint_for(customs, receiver)
+    [given_up] = webhook_event_send(agency=customs, event_type=HIT, payload={})
+    webhook_delivery_attempt(delivery_id=given_up.id)
+    [delivered] = webhook_event_send(agency=customs, event_type=HIT, payload={})
+    webhook_delivery_attempt(delivery_id=delivered.id)
+
+    listed = admin_client.get("/admin/organisations/webhookdelivery/?state=given_up")
+    assert str(given_up.id) in listed.content.decode()
+    assert str(delivered.id) not in listed.content.decode()
+    admin_client.post(
+        "/admin/organisations/webhookdelivery/",
+        {"action": "send_again", "_selected_action": [str(given_up.id), str(delivered.id)]},
+    )
+
+    given_up.refresh_from_db()
+    assert given_up.given_up_at is None and given_up.attempts == 0
+    assert tasks_kept_back[-1] == str(given_up.id)
+    assert webhook_delivery_attempt(delivery_id=given_up.id).state == "delivered"
+    assert AuditEvent.objects.filter(
+        action="webhook.send_again", object_id=str(given_up.id)
+    ).exists()
