@@ -1,6 +1,7 @@
 """Celery tasks of organisations: the webhook deliveries (organisations/webhooks.py)."""
 
 from celery import shared_task
+from django.conf import settings
 
 from organisations.webhooks import webhook_deliveries_resend_overdue, webhook_delivery_attempt
 
@@ -22,7 +23,11 @@ from organisations.webhooks import webhook_deliveries_resend_overdue, webhook_de
 def deliver_webhook(self, delivery_id: str) -> str:
     outcome = webhook_delivery_attempt(delivery_id=delivery_id)
     if outcome.retry_in is not None:
-        raise self.retry(countdown=outcome.retry_in)
+        # A worker holds a waiting task unacknowledged, and the broker hands it to another
+        # worker after its visibility timeout: a longer pause is waited in hops (the task
+        # finds its delivery "not due" and waits the rest), never as one long countdown.
+        hop = settings.CELERY_VISIBILITY_TIMEOUT / 2
+        raise self.retry(countdown=min(outcome.retry_in, hop))
     return outcome.state
 
 
