@@ -35,6 +35,7 @@ from typing import Any
 
 import requests
 from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -300,6 +301,11 @@ def _post(delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> _Answer:
             )
         except requests.Timeout:
             return _Answer(None, "No answer within the timeout.")
+        except SoftTimeLimitExceeded:
+            # A receiver that trickles its answer byte by byte outlasts the per-read timeout:
+            # the task's soft limit ends it, and the attempt is counted like a timeout (not
+            # counted, the delivery would be attempted forever).
+            return _Answer(None, "No complete answer within the task's time limit.")
         except requests.RequestException as error:
             return _Answer(None, f"Connection failed: {type(error).__name__}.")
         with response:
