@@ -330,6 +330,10 @@ class WebhookEndpoint(models.Model):
         return hmac.new(settings.WEBHOOK_SIGNING_KEY.encode(), message, hashlib.sha256).hexdigest()
 
     def clean(self) -> None:
+        if not settings.WEBHOOK_SIGNING_KEY:
+            raise ValidationError(
+                _("Webhooks cannot be signed: WEBHOOK_SIGNING_KEY is not set on this server.")
+            )
         if self.url:
             webhook_url_check(self.url, resolve=False)
         unknown = set(self.event_types) - set(WebhookEventType.values)

@@ -11,16 +11,20 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from celery import current_app
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from organisations.choices import AgencyKind, WebhookEventType
 from organisations.models import Agency, AuditEvent, WebhookDelivery, WebhookEndpoint
 from organisations.webhooks import (
     DELIVERY_TASK,
+    OVERDUE_AFTER,
+    webhook_deliveries_resend_overdue,
     webhook_delivery_attempt,
     webhook_delivery_send_again,
     webhook_endpoint_create,
@@ -295,6 +299,25 @@ def test_a_delivered_delivery_is_never_posted_again(webhook_worker, customs, rec
     assert receiver.count() == 1
 
 
+def test_a_pending_delivery_whose_task_was_lost_is_sent_by_the_overdue_sweep(
+    webhook_worker, customs, receivers, monkeypatch
+):
+    receiver = receivers()
+    endpoint_for(customs, receiver)
+    with monkeypatch.context() as broker_down:
+        broker_down.setattr("organisations.webhooks._send_tasks", lambda ids: None)
+        [delivery] = hit_sent(customs)
+    assert webhook_deliveries_resend_overdue() == 0  # not overdue yet
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - OVERDUE_AFTER - timedelta(seconds=1)
+    )
+
+    assert webhook_deliveries_resend_overdue() == 1
+    wait_for(lambda: ended(delivery), what="the swept delivery")
+
+    assert delivery.delivered_at is not None and receiver.count() == 1
+
+
 def _waiting_for_a_row_lock() -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -417,6 +440,13 @@ def test_a_local_endpoint_is_given_up_before_any_post_once_local_addresses_are_r
     delivery.refresh_from_db()
     assert "https://" in delivery.last_error
     assert receiver.count() == 0
+
+
+def test_no_endpoint_is_saved_without_a_signing_key(customs, settings):
+    settings.WEBHOOK_SIGNING_KEY = ""
+
+    with pytest.raises(ValidationError, match="WEBHOOK_SIGNING_KEY is not set"):
+        webhook_endpoint_create(agency=customs, url="https://example.org/hook", event_types=[HIT])
 
 
 def test_an_unknown_event_type_is_refused(customs):
