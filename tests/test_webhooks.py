@@ -24,6 +24,7 @@ from organisations.models import Agency, AuditEvent, WebhookDelivery, WebhookEnd
 from organisations.webhooks import (
     DELIVERY_TASK,
     OVERDUE_AFTER,
+    _pause,
     webhook_deliveries_resend_overdue,
     webhook_delivery_attempt,
     webhook_delivery_send_again,
@@ -447,6 +448,15 @@ def test_no_endpoint_is_saved_without_a_signing_key(customs, settings):
 
     with pytest.raises(ValidationError, match="WEBHOOK_SIGNING_KEY is not set"):
         webhook_endpoint_create(agency=customs, url="https://example.org/hook", event_types=[HIT])
+
+
+def test_the_pause_doubles_per_attempt_within_its_bounds_and_heeds_retry_after(settings):
+    settings.WEBHOOK_RETRY_BASE_SECONDS, settings.WEBHOOK_RETRY_MAX_SECONDS = 60, 3600
+
+    for attempts, ceiling in [(1, 60), (2, 120), (3, 240), (10, 3600)]:
+        assert ceiling / 2 <= _pause(attempts, None) <= ceiling
+    assert _pause(1, 300) == 300  # the receiver's Retry-After, when longer
+    assert _pause(1, 10**6) == 3600  # but never beyond the maximum
 
 
 def test_an_unknown_event_type_is_refused(customs):
