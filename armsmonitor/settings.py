@@ -353,6 +353,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "incidents.tasks.publish_custody_digest",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Webhook deliveries whose task was lost (the broker down at the commit, a retry's
+    # message gone) are sent again once overdue (organisations/webhooks.py).
+    "webhook-deliveries-resend-overdue": {
+        "task": "organisations.tasks.resend_overdue_webhook_deliveries",
+        "schedule": 300,
+        "options": {"expires": 300},
+    },
 }
 
 # --- Internationalisation: English and French, times in UTC ---------------------------
@@ -570,6 +577,36 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="armsmonitor@localhost")
 if "EMAIL_FILE_PATH" in env:
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
+
+# --- Webhooks -------------------------------------------------------------------------
+# Agencies' endpoints are told of events (a hit in the lost and stolen weapons registry) by
+# a signed POST (organisations/webhooks.py, docs/clients/webhooks.md). Each endpoint's
+# signing secret is derived from WEBHOOK_SIGNING_KEY and a salt kept in its row, so the
+# database alone never holds a usable secret; changing the key changes every secret.
+_DEV_WEBHOOK_SIGNING_KEY = "django-insecure-webhook-signing-key-for-development-only"
+WEBHOOK_SIGNING_KEY = env.str(
+    "WEBHOOK_SIGNING_KEY", default=_DEV_WEBHOOK_SIGNING_KEY if DEBUG else ""
+)
+if WEBHOOK_SIGNING_KEY and len(WEBHOOK_SIGNING_KEY) < 32:
+    raise ImproperlyConfigured("WEBHOOK_SIGNING_KEY must be at least 32 characters.")
+# Plain http and private, loopback or link-local addresses: only for development and the
+# tests (a receiver on 127.0.0.1); off, an endpoint must be https on a public address.
+WEBHOOK_ALLOW_LOCAL = env.bool("WEBHOOK_ALLOW_LOCAL", default=False)
+# Attempts of one delivery before it is given up; pauses between them double from the base
+# (with jitter) up to the maximum.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+if not 1 <= WEBHOOK_MAX_ATTEMPTS <= 50:
+    raise ImproperlyConfigured("WEBHOOK_MAX_ATTEMPTS must be a whole number from 1 to 50.")
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=60.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600.0)
+if not 0 < WEBHOOK_RETRY_BASE_SECONDS <= WEBHOOK_RETRY_MAX_SECONDS:
+    raise ImproperlyConfigured(
+        "WEBHOOK_RETRY_BASE_SECONDS must be more than 0 and at most WEBHOOK_RETRY_MAX_SECONDS."
+    )
+# Seconds to connect and to wait for the answer, each.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+if not 0 < WEBHOOK_TIMEOUT_SECONDS <= 60:
+    raise ImproperlyConfigured("WEBHOOK_TIMEOUT_SECONDS must be more than 0 and at most 60.")
 
 # --- Places ---------------------------------------------------------------------------
 # Within this distance of a boundary, a point takes the mission's host country when that is

@@ -35,3 +35,11 @@ class Releasability(models.IntegerChoices):
     REGIONAL_ORGANISATION = 3, _("Regional organisation")
     PARTNER_AGENCIES = 4, _("Partner agencies")
     PUBLIC_AGGREGATES = 5, _("Public aggregates only")
+
+
+class WebhookEventType(models.TextChoices):
+    """What an agency's webhook endpoint can be told of. The code is the event's name in
+    the body and in the X-ArmsMonitor-Event header: never change one, only add."""
+
+    REGISTRY_HIT = "registry.hit", _("A seized weapon matches one reported lost or stolen")
+    PING = "webhook.ping", _("A test delivery sent by an administrator")

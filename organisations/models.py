@@ -1,14 +1,27 @@
 """Who reports and who reads: missions, contingents, agencies, memberships, agreements."""
 
+import hashlib
+import hmac
+import secrets
+import uuid
+
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
 from geo.countries import validate_country_code
-from organisations.choices import AgencyKind, ContingentKind, Releasability, Role
+from organisations.choices import (
+    AgencyKind,
+    ContingentKind,
+    Releasability,
+    Role,
+    WebhookEventType,
+)
+from organisations.webhook_addresses import webhook_url_check
 
 
 class Mission(models.Model):
@@ -266,3 +279,122 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} ({self.records})"
+
+
+def _new_secret_salt() -> str:
+    return secrets.token_hex(16)
+
+
+class WebhookEndpoint(models.Model):
+    """An agency's URL that is told of events by a signed POST (organisations/webhooks.py).
+
+    Its signing secret is not stored: it is derived from WEBHOOK_SIGNING_KEY (the
+    environment) and this row's id and salt (`signing_secret`), shown once to the
+    administrator who creates the endpoint or rotates its secret (a new salt). Whoever
+    reads the database alone cannot sign, nor read a secret to forge deliveries with."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name=_("agency")
+    )
+    url = models.URLField(
+        _("URL"),
+        max_length=500,
+        help_text=_("https://, on a public address; redirects are not followed."),
+    )
+    event_types = ArrayField(
+        models.CharField(max_length=60, choices=WebhookEventType.choices),
+        verbose_name=_("events"),
+        default=list,
+        help_text=_("The events this endpoint is told of."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    secret_salt = models.CharField(max_length=64, default=_new_secret_salt, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["agency", "url"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return f"{self.agency}: {self.url}"
+
+    def signing_secret(self) -> str:
+        """The secret both sides key the signature with: HMAC-SHA256 of "<id>:<salt>" under
+        WEBHOOK_SIGNING_KEY, in hex."""
+        if not settings.WEBHOOK_SIGNING_KEY:
+            raise ImproperlyConfigured("WEBHOOK_SIGNING_KEY must be set to sign webhooks.")
+        if self.pk is None:
+            raise ValueError("An endpoint has a secret once it is saved (its id is signed).")
+        message = f"{self.pk}:{self.secret_salt}".encode()
+        return hmac.new(settings.WEBHOOK_SIGNING_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+    def clean(self) -> None:
+        if not settings.WEBHOOK_SIGNING_KEY:
+            raise ValidationError(
+                _("Webhooks cannot be signed: WEBHOOK_SIGNING_KEY is not set on this server.")
+            )
+        if self.url:
+            webhook_url_check(self.url, resolve=False)
+        unknown = set(self.event_types) - set(WebhookEventType.values)
+        if unknown:
+            raise ValidationError(
+                {"event_types": _("Unknown events: %(events)s.") % {"events": ", ".join(unknown)}}
+            )
+
+
+class WebhookDelivery(models.Model):
+    """One event sent to one endpoint: the body exactly as signed, and how its sending went.
+
+    The state is in the times: pending while neither `delivered_at` nor `given_up_at` is
+    set. Only the delivery task writes them, with the row locked (`webhook_delivery_attempt`),
+    so one delivery is POSTed successfully at most once."""
+
+    id = models.UUIDField(_("delivery id"), primary_key=True, default=uuid.uuid4, editable=False)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("endpoint"),
+    )
+    event_type = models.CharField(_("event"), max_length=60, choices=WebhookEventType.choices)
+    # The canonical JSON, exactly the bytes (UTF-8) that are signed and sent.
+    body = models.TextField(_("body"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_status = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    given_up_at = models.DateTimeField(_("given up at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [
+            # The overdue sweep reads pending deliveries only.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(delivered_at__isnull=True, given_up_at__isnull=True),
+                name="webhook_delivery_pending",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(delivered_at__isnull=True) | models.Q(given_up_at__isnull=True),
+                name="webhook_delivery_delivered_or_given_up",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.id}"
+
+    @property
+    def state(self) -> str:
+        """ "delivered", "given up" or "pending" (translated, for the admin's list)."""
+        if self.delivered_at:
+            return str(_("delivered"))
+        if self.given_up_at:
+            return str(_("given up"))
+        return str(_("pending"))
