@@ -33,9 +33,10 @@ BEGIN
     ) AS held ON held.incident_id = incident.id
     WHERE incident.withdrawn_at IS NULL;
     GET DIAGNOSTICS counted = ROW_COUNT;
-    -- The merge's own lock is taken again by the same transaction: granted.
-    WHILE geo_map_changes_merge(100000) > 0 LOOP
-    END LOOP;
+    -- All at once: into empty cells, each row is written once (merged in batches, rows
+    -- would be rewritten by every batch, their dead versions kept until this transaction
+    -- ends). The merge's own lock is taken again by the same transaction: granted.
+    PERFORM geo_map_changes_merge(2147483647);
     RETURN counted;
 END
 $function$;
