@@ -11,15 +11,16 @@ once at its generalised one (snapped to GENERALISED_CELL_DEGREES), so that reade
 generalised locations get counts built on the location they may see.
 
 Kept in two steps, so that a write pays for a row in a log and not for a hundred upserts
-(issue 24: 20,000 incidents took 14.7 s to insert with per-statement upserts, 0.5 s without
-them and 0.55 s with the log, bench/derived_benchmark.py):
+(issue 24: inserting 20,000 incidents beside 100,000 took 14.7 s with per-statement
+upserts into every cell, 0.50 s with no trigger and 0.55 s with the log; figures at a
+million: bench/derived_benchmark.py, docs/development/benchmarks.md):
 
 1. Statement-level triggers on incidents_incident and incidents_weaponitem write each
    change of what the map counts to `IncidentMapChange`, one row per incident and sign, on
    every write path (incidents/derived/sql/, listed in incidents/derived/database.py).
 2. `geo_map_changes_merge()` folds the log into the cells, set-based, a batch at a time: a
-   Celery beat task runs it every few seconds, and an import runs it once its rows are in
-   (incidents/derived/merging.py).
+   Celery beat task runs it every MAP_MERGE_INTERVAL seconds, and an import asks for it once
+   its rows are in (incidents/derived/merging.py).
 
 Readers never wait for the merge: the map reads the cells and the changes not merged yet in
 one statement (geo/map/layers.py), both tables with the incident's column names so that the
