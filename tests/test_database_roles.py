@@ -157,3 +157,25 @@ def test_the_application_role_owns_nothing_truncates_nothing_and_changes_no_sche
     with as_application.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE staging (id int)")
         cursor.execute("INSERT INTO staging VALUES (1)")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_application_role_merges_the_map_log_which_is_truncated_only_once_empty(
+    world, as_application
+):
+    """geo_map_changes_merge() runs as its owner so that it may truncate the emptied log
+    (incidents/derived/sql/): the application's role calls it, and gains nothing else."""
+    with as_application.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM geo_incidentmapchange")
+        logged = cursor.fetchone()[0]
+        assert logged > 1  # the world's incidents, logged as they were written
+        cursor.execute("SELECT geo_map_changes_merge(1)")
+        assert cursor.fetchone()[0] == 1
+        cursor.execute("SELECT count(*) FROM geo_incidentmapchange")
+        assert cursor.fetchone()[0] == logged - 1  # not empty: left as it was
+        cursor.execute("SELECT geo_map_changes_merge(1000000)")
+        assert cursor.fetchone()[0] == logged - 1
+        cursor.execute("SELECT pg_relation_size('geo_incidentmapchange')")
+        assert cursor.fetchone()[0] == 0  # truncated: an empty file, no dead rows to scan
+        refusal = _refused(as_application, "TRUNCATE geo_incidentmapchange")
+    assert isinstance(refusal, errors.InsufficientPrivilege), refusal

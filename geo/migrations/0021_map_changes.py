@@ -87,4 +87,12 @@ class Migration(migrations.Migration):
             "ALTER TABLE geo_incidentmapcell SET (fillfactor = 70)",
             reverse_sql=migrations.RunSQL.noop,
         ),
+        # The log is written and emptied all day: vacuumed after every 10,000 dead rows,
+        # whatever its size (the merge also truncates it when it is empty and free).
+        migrations.RunSQL(
+            "ALTER TABLE geo_incidentmapchange SET (autovacuum_vacuum_threshold = 10000,"
+            " autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_insert_threshold = 10000,"
+            " autovacuum_vacuum_insert_scale_factor = 0)",
+            reverse_sql=migrations.RunSQL.noop,
+        ),
     ]

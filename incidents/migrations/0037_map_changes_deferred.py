@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        InstallDatabaseCode(fingerprint="6e0d425f27b5a9a4"),
+        InstallDatabaseCode(fingerprint="95cc0fe8d1d10fc9"),
         # Going back, the earlier triggers are installed again by their migration's own
         # reverse SQL only in part: rebuild the cells from scratch after migrating back.
         migrations.RunSQL("SELECT geo_map_cells_rebuild()", reverse_sql=migrations.RunSQL.noop),

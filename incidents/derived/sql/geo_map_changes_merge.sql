@@ -2,11 +2,16 @@
 -- log (geo_incidentmapchange) into the cells of every grain up to its finest kept level
 -- (KEPT_UP_TO in incidents/derived/map_cells.py), exact and generalised locations, and
 -- deletes them, in one statement; returns how many it merged (0 when the log is empty or
--- another merge holds the lock). Called by incidents/derived/merging.py, not a trigger.
+-- another merge holds the lock). A log left empty is truncated when no one else is using
+-- it, so that readers never scan the dead rows of a long log (the function runs as its
+-- owner: the application's role may not truncate). Called by
+-- incidents/derived/merging.py, not a trigger.
 -- Checked by: tests/test_map_data.py tests/test_map_categories.py
 CREATE OR REPLACE FUNCTION public.geo_map_changes_merge(batch integer)
  RETURNS integer
  LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'public', 'pg_temp'
 AS $function$
 DECLARE
     merged integer;
@@ -82,6 +87,19 @@ BEGIN
             sum_x = cell.sum_x + EXCLUDED.sum_x, sum_y = cell.sum_y + EXCLUDED.sum_y
     )
     SELECT count(*) INTO merged FROM taken;
+    -- Deleted rows stay in the table until a vacuum: a reader of the log would scan them
+    -- all. An empty log nobody holds (NOWAIT: never queue behind a writer or a reader)
+    -- goes at once.
+    IF merged > 0 AND NOT EXISTS (SELECT 1 FROM geo_incidentmapchange) THEN
+        BEGIN
+            LOCK TABLE geo_incidentmapchange IN ACCESS EXCLUSIVE MODE NOWAIT;
+            IF NOT EXISTS (SELECT 1 FROM geo_incidentmapchange) THEN
+                TRUNCATE geo_incidentmapchange;
+            END IF;
+        EXCEPTION WHEN lock_not_available THEN
+            NULL;  -- left to autovacuum (geo 0021 makes it prompt on this table)
+        END;
+    END IF;
     RETURN merged;
 END
 $function$;
