@@ -14,7 +14,7 @@ import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection
 
-from geo.core.borders import country_near
+from geo.core.borders import COUNTRY_EDGES, country_near
 from geo.models import Country
 from incidents.choices import Context, IncidentKind
 from incidents.models import Incident
@@ -59,10 +59,7 @@ def boxed_countries(world):
             "INSERT INTO geo_countrypart (country_id, part)"
             " SELECT iso3, ST_Subdivide(boundary, 64) FROM geo_country"
         )
-        cursor.execute(
-            "INSERT INTO geo_countryedge (country_id, edge)"
-            " SELECT iso3, ST_Subdivide(ST_Boundary(boundary), 64) FROM geo_country"
-        )
+        cursor.execute(COUNTRY_EDGES)
 
 
 @pytest.mark.parametrize(("name", "longitude", "latitude", "country", "flagged"), BORDER_SET)

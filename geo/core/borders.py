@@ -22,27 +22,59 @@ is never written silently: `geo_location_doubt` says why, and a person confirms 
 explicitly (the import's `location_confirmed` column) or corrects it.
 
 The rule is one SQL function, `geo_country_near(point, host_countries, tolerance_m)`,
-installed by migration geo 0015, so that the entry form, the API and the bulk import place
-points alike.
+installed by migration geo 0015 and made fast by geo 0022 (distances measured on the
+boundary's short pieces, COUNTRY_EDGES), so that the entry form, the API and the bulk
+import place points alike.
 """
 
 from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
+# A country's boundary line cut into pieces of EDGE_SEGMENTS segments, each an unbroken run
+# of the boundary's own vertices (no vertex added, none moved), so that the distance to a
+# piece, on the sphere, is the distance to those segments of the boundary: a distance test
+# touches a few short pieces near the point instead of a polygon of hundreds of vertices,
+# which the geography cast would rebuild for every point. Consecutive pieces share a vertex.
+EDGE_SEGMENTS = 8
+COUNTRY_EDGES = f"""
+DELETE FROM geo_countryedge;
+INSERT INTO geo_countryedge (country_id, edge)
+SELECT line.iso3, ST_MakeLine(vertex.geom ORDER BY vertex.path[1])
+FROM (SELECT country.iso3, ring.path, ring.geom
+      FROM geo_country AS country, ST_Dump(ST_Boundary(country.boundary)) AS ring) AS line,
+     ST_DumpPoints(line.geom) AS vertex,
+     -- Vertex n (from 1) is in piece (n - 1) / {EDGE_SEGMENTS}; a vertex where two pieces
+     -- meet ends the one before as well.
+     unnest(CASE WHEN vertex.path[1] > 1 AND (vertex.path[1] - 1) % {EDGE_SEGMENTS} = 0
+                 THEN ARRAY[(vertex.path[1] - 1) / {EDGE_SEGMENTS} - 1,
+                            (vertex.path[1] - 1) / {EDGE_SEGMENTS}]
+                 ELSE ARRAY[(vertex.path[1] - 1) / {EDGE_SEGMENTS}] END) AS piece
+-- The last vertex alone (it closes the ring) begins no piece.
+WHERE piece * {EDGE_SEGMENTS} < ST_NPoints(line.geom) - 1
+GROUP BY line.iso3, line.path, piece;
+"""
+
+# The distance from a point to a country is 0 when one of its parts covers the point, and
+# else the distance to its boundary line (a way out of a country crosses its boundary):
+# measured on the boundary's short pieces (COUNTRY_EDGES), never on whole parts.
 COUNTRY_NEAR_FUNCTION = """
-CREATE FUNCTION geo_country_near(point geometry, hosts text[], tolerance_m float8)
+CREATE OR REPLACE FUNCTION geo_country_near(point geometry, hosts text[], tolerance_m float8)
 RETURNS TABLE (country text, near_border boolean, candidates text[])
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     WITH near AS (
-        -- The box test lets the spatial index answer; the geography test is in metres.
-        SELECT part.country_id AS country, ST_Covers(part.part, point) AS covers,
-               ST_Distance(part.part::geography, point::geography) AS metres
+        -- The spatial index finds the parts whose box holds the point.
+        SELECT part.country_id AS country, true AS covers, 0::float8 AS metres
         FROM geo_countrypart AS part
-        WHERE part.part && ST_Expand(point,
+        WHERE ST_Covers(part.part, point)
+        UNION ALL
+        -- The box test lets the spatial index answer; the geography test is in metres.
+        SELECT edge.country_id, false, ST_Distance(edge.edge::geography, point::geography)
+        FROM geo_countryedge AS edge
+        WHERE edge.edge && ST_Expand(point,
                   tolerance_m / 111320.0 / greatest(cos(radians(ST_Y(point))), 0.01),
                   tolerance_m / 110574.0)
-          AND ST_DWithin(part.part::geography, point::geography, tolerance_m)
+          AND ST_DWithin(edge.edge::geography, point::geography, tolerance_m)
     ), candidate AS (
         SELECT country, bool_or(covers) AS covers, min(metres) AS metres
         FROM near GROUP BY country
