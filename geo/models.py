@@ -45,11 +45,11 @@ class CountryPart(models.Model):
 
 
 class CountryEdge(models.Model):
-    """A country's boundary line in short pieces (geo.core.borders.COUNTRY_EDGES): a map
-    cell that no edge crosses lies wholly inside one country (or wholly outside all), which
-    lets bulk imports assign the country of most points per cell instead of per point; and
-    the distance from a point to a country it is not in is the distance to the nearest
-    piece (geo_country_near)."""
+    """The rings of a country's parts in short pieces (geo.core.borders.COUNTRY_EDGES):
+    a map cell that no edge crosses lies wholly inside one part (or wholly outside all),
+    which lets bulk imports assign the country of most points per cell instead of per
+    point; and the distance from a point to a country it is not in is the distance to the
+    nearest piece (geo_country_near)."""
 
     country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="edges")
     edge = models.GeometryField(srid=4326)

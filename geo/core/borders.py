@@ -22,8 +22,8 @@ is never written silently: `geo_location_doubt` says why, and a person confirms 
 explicitly (the import's `location_confirmed` column) or corrects it.
 
 The rule is one SQL function, `geo_country_near(point, host_countries, tolerance_m)`,
-installed by migration geo 0015 and made fast by geo 0022 (distances measured on the
-boundary's short pieces, COUNTRY_EDGES), so that the entry form, the API and the bulk
+installed by migration geo 0015 and made fast by geo 0022 (distances measured on short
+pieces of the parts' rings, COUNTRY_EDGES), so that the entry form, the API and the bulk
 import place points alike.
 """
 
@@ -31,18 +31,21 @@ from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
-# A country's boundary line cut into pieces of EDGE_SEGMENTS segments, each an unbroken run
-# of the boundary's own vertices (no vertex added, none moved), so that the distance to a
-# piece, on the sphere, is the distance to those segments of the boundary: a distance test
-# touches a few short pieces near the point instead of a polygon of hundreds of vertices,
-# which the geography cast would rebuild for every point. Consecutive pieces share a vertex.
+# The rings of a country's parts (geo_countrypart) cut into pieces of EDGE_SEGMENTS
+# segments, each an unbroken run of the ring's own vertices (none added, none moved): the
+# distance from a point outside a part to the part is the distance to its ring, so measured
+# on the pieces near the point it is the very distance measured before on the whole part
+# (the same segments on the globe), without casting a polygon of hundreds of vertices to
+# geography for every point. The rings hold the lines that cut a country into parts; they
+# lie inside it, so no point outside is nearer to them than to the boundary. Consecutive
+# pieces share a vertex.
 EDGE_SEGMENTS = 8
 COUNTRY_EDGES = f"""
 DELETE FROM geo_countryedge;
 INSERT INTO geo_countryedge (country_id, edge)
-SELECT line.iso3, ST_MakeLine(vertex.geom ORDER BY vertex.path[1])
-FROM (SELECT country.iso3, ring.path, ring.geom
-      FROM geo_country AS country, ST_Dump(ST_Boundary(country.boundary)) AS ring) AS line,
+SELECT line.country_id, ST_MakeLine(vertex.geom ORDER BY vertex.path[1])
+FROM (SELECT part.id, part.country_id, ring.path, ring.geom
+      FROM geo_countrypart AS part, ST_Dump(ST_Boundary(part.part)) AS ring) AS line,
      ST_DumpPoints(line.geom) AS vertex,
      -- Vertex n (from 1) is in piece (n - 1) / {EDGE_SEGMENTS}; a vertex where two pieces
      -- meet ends the one before as well.
@@ -52,39 +55,61 @@ FROM (SELECT country.iso3, ring.path, ring.geom
                  ELSE ARRAY[(vertex.path[1] - 1) / {EDGE_SEGMENTS}] END) AS piece
 -- The last vertex alone (it closes the ring) begins no piece.
 WHERE piece * {EDGE_SEGMENTS} < ST_NPoints(line.geom) - 1
-GROUP BY line.iso3, line.path, piece;
+GROUP BY line.id, line.country_id, line.path, piece;
 """  # noqa: S608 - the only value put in is our constant
 
 # The distance from a point to a country is 0 when one of its parts covers the point, and
-# else the distance to its boundary line (a way out of a country crosses its boundary):
-# measured on the boundary's short pieces (COUNTRY_EDGES), never on whole parts.
+# else the distance to the nearest ring of its parts, measured on the rings' short pieces
+# (COUNTRY_EDGES): no whole part is cast to geography, except where the choice between two
+# or more candidates falls to their distances (two host countries, or the sea between
+# countries). There the distances are measured on whole parts as geo 0015 measured them,
+# on the globe, where a point that a part covers on the map may lie a few metres outside
+# it: so every point keeps the answer it had.
 COUNTRY_NEAR_FUNCTION = """
 CREATE OR REPLACE FUNCTION geo_country_near(point geometry, hosts text[], tolerance_m float8)
 RETURNS TABLE (country text, near_border boolean, candidates text[])
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    WITH near AS (
-        -- The spatial index finds the parts whose box holds the point.
+    WITH reach AS (
+        -- The box test lets the spatial index answer; the geography test is in metres.
+        SELECT ST_Expand(point,
+                   tolerance_m / 111320.0 / greatest(cos(radians(ST_Y(point))), 0.01),
+                   tolerance_m / 110574.0) AS box
+    ), near AS (
         SELECT part.country_id AS country, true AS covers, 0::float8 AS metres
         FROM geo_countrypart AS part
         WHERE ST_Covers(part.part, point)
         UNION ALL
-        -- The box test lets the spatial index answer; the geography test is in metres.
         SELECT edge.country_id, false, ST_Distance(edge.edge::geography, point::geography)
-        FROM geo_countryedge AS edge
-        WHERE edge.edge && ST_Expand(point,
-                  tolerance_m / 111320.0 / greatest(cos(radians(ST_Y(point))), 0.01),
-                  tolerance_m / 110574.0)
+        FROM geo_countryedge AS edge, reach
+        WHERE edge.edge && reach.box
           AND ST_DWithin(edge.edge::geography, point::geography, tolerance_m)
     ), candidate AS (
         SELECT country, bool_or(covers) AS covers, min(metres) AS metres
         FROM near GROUP BY country
+    ), host AS (
+        SELECT c.*, count(*) OVER (PARTITION BY c.covers) AS alike
+        FROM candidate AS c WHERE c.country = ANY(hosts)
     )
     SELECT COALESCE(
-               (SELECT c.country FROM candidate AS c WHERE c.country = ANY(hosts)
-                ORDER BY c.covers DESC, c.metres, c.country LIMIT 1),
+               (SELECT h.country FROM host AS h
+                ORDER BY h.covers DESC,
+                         CASE WHEN h.alike > 1 THEN (
+                             SELECT min(ST_Distance(part.part::geography, point::geography))
+                             FROM geo_countrypart AS part, reach
+                             WHERE part.country_id = h.country AND part.part && reach.box)
+                         ELSE h.metres END,
+                         h.country
+                LIMIT 1),
                (SELECT c.country FROM candidate AS c WHERE c.covers
                 ORDER BY c.country LIMIT 1),
-               (SELECT c.country FROM candidate AS c ORDER BY c.metres, c.country LIMIT 1),
+               (SELECT c.country FROM candidate AS c
+                ORDER BY CASE WHEN (SELECT count(*) FROM candidate) > 1 THEN (
+                             SELECT min(ST_Distance(part.part::geography, point::geography))
+                             FROM geo_countrypart AS part, reach
+                             WHERE part.country_id = c.country AND part.part && reach.box)
+                         ELSE c.metres END,
+                         c.country
+                LIMIT 1),
                ''),
            (SELECT count(*) > 1 OR (count(*) = 1 AND NOT bool_or(covers)) FROM candidate),
            ARRAY(SELECT c.country FROM candidate AS c ORDER BY c.country)

@@ -1,6 +1,7 @@
-# Issue 24: a country's distance is measured on its boundary's short pieces rather than on
-# whole parts cast to geography for every point (geo/core/borders.py): the edges are cut
-# again into runs of EDGE_SEGMENTS segments, and geo_country_near reads them.
+# Issue 24: a country's distance is measured on short pieces of its parts' rings rather
+# than on whole parts cast to geography for every point (geo/core/borders.py): the edges
+# are made again from the parts, in runs of EDGE_SEGMENTS segments, and geo_country_near
+# reads them.
 from django.db import migrations
 
 from geo.core.borders import COUNTRY_EDGES, COUNTRY_NEAR_FUNCTION
