@@ -31,32 +31,41 @@ from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
-# The rings of a country's parts (geo_countrypart) cut into pieces of EDGE_SEGMENTS
-# segments, each an unbroken run of the ring's own vertices (none added, none moved): the
-# distance from a point outside a part to the part is the distance to its ring, so measured
-# on the pieces near the point it is the very distance measured before on the whole part
-# (the same segments on the globe), without casting a polygon of hundreds of vertices to
-# geography for every point. The rings hold the lines that cut a country into parts; they
-# lie inside it, so no point outside is nearer to them than to the boundary. Consecutive
-# pieces share a vertex.
-EDGE_SEGMENTS = 8
+# Two sets of pieces of line in geo_countryedge:
+# - the country's boundary line cut into pieces of at most BOUNDARY_PIECE_VERTICES vertices
+#   (part_ring false): a map cell that none comes near lies inside one country, or outside
+#   all (the import's cells);
+# - the rings of its parts (geo_countrypart) cut into pieces of PART_RING_SEGMENTS
+#   segments, each an unbroken run of the ring's own vertices, none added, none moved
+#   (part_ring true): the distance from a point outside a part to the part is the distance
+#   to its ring, so measured on the few pieces near the point it is the very distance
+#   measured before on the whole part (the same segments on the globe), without casting a
+#   polygon of hundreds of vertices to geography for every point. The rings hold the lines
+#   that cut a country into parts, which lie inside it (no point outside is nearer to them
+#   than to the boundary) and would make every cell they cross a boundary cell: hence the
+#   two sets. Consecutive pieces of a ring share a vertex.
+BOUNDARY_PIECE_VERTICES = 256
+PART_RING_SEGMENTS = 8
 COUNTRY_EDGES = f"""
 DELETE FROM geo_countryedge;
-INSERT INTO geo_countryedge (country_id, edge)
-SELECT line.country_id, ST_MakeLine(vertex.geom ORDER BY vertex.path[1])
+INSERT INTO geo_countryedge (country_id, edge, part_ring)
+SELECT iso3, ST_Subdivide(ST_Boundary(boundary), {BOUNDARY_PIECE_VERTICES}), false
+FROM geo_country;
+INSERT INTO geo_countryedge (country_id, edge, part_ring)
+SELECT line.country_id, ST_MakeLine(vertex.geom ORDER BY vertex.path[1]), true
 FROM (SELECT part.id, part.country_id, ring.path, ring.geom
       FROM geo_countrypart AS part, ST_Dump(ST_Boundary(part.part)) AS ring) AS line,
      ST_DumpPoints(line.geom) AS vertex,
-     -- Vertex n (from 1) is in piece (n - 1) / {EDGE_SEGMENTS}; a vertex where two pieces
-     -- meet ends the one before as well.
-     unnest(CASE WHEN vertex.path[1] > 1 AND (vertex.path[1] - 1) % {EDGE_SEGMENTS} = 0
-                 THEN ARRAY[(vertex.path[1] - 1) / {EDGE_SEGMENTS} - 1,
-                            (vertex.path[1] - 1) / {EDGE_SEGMENTS}]
-                 ELSE ARRAY[(vertex.path[1] - 1) / {EDGE_SEGMENTS}] END) AS piece
+     -- Vertex n (from 1) is in piece (n - 1) / {PART_RING_SEGMENTS}; a vertex where two
+     -- pieces meet ends the one before as well.
+     unnest(CASE WHEN vertex.path[1] > 1 AND (vertex.path[1] - 1) % {PART_RING_SEGMENTS} = 0
+                 THEN ARRAY[(vertex.path[1] - 1) / {PART_RING_SEGMENTS} - 1,
+                            (vertex.path[1] - 1) / {PART_RING_SEGMENTS}]
+                 ELSE ARRAY[(vertex.path[1] - 1) / {PART_RING_SEGMENTS}] END) AS piece
 -- The last vertex alone (it closes the ring) begins no piece.
-WHERE piece * {EDGE_SEGMENTS} < ST_NPoints(line.geom) - 1
+WHERE piece * {PART_RING_SEGMENTS} < ST_NPoints(line.geom) - 1
 GROUP BY line.id, line.country_id, line.path, piece;
-"""  # noqa: S608 - the only value put in is our constant
+"""  # noqa: S608 - the only values put in are our constants
 
 # The distance from a point to a country is 0 when one of its parts covers the point, and
 # else the distance to the nearest ring of its parts, measured on the rings' short pieces
@@ -81,7 +90,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
         UNION ALL
         SELECT edge.country_id, false, ST_Distance(edge.edge::geography, point::geography)
         FROM geo_countryedge AS edge, reach
-        WHERE edge.edge && reach.box
+        WHERE edge.edge && reach.box AND edge.part_ring
           AND ST_DWithin(edge.edge::geography, point::geography, tolerance_m)
     ), candidate AS (
         SELECT country, bool_or(covers) AS covers, min(metres) AS metres

@@ -507,10 +507,12 @@ WHERE written.row_number = s.row_number
 
 # Cells with no boundary within the border tolerance take the country of their centre,
 # found once per cell; points in the others are placed one by one (geo/core/borders.py).
+# The boundary, not the parts' rings: a line that cuts a country into parts is no border.
 CELL_COUNTRIES = f"""
 CREATE TEMP TABLE import_cell ON COMMIT DROP AS
 SELECT cell_x, cell_y,
-    EXISTS (SELECT 1 FROM geo_countryedge AS e WHERE ST_Intersects(e.edge, ST_Expand(
+    EXISTS (SELECT 1 FROM geo_countryedge AS e
+            WHERE NOT e.part_ring AND ST_Intersects(e.edge, ST_Expand(
         ST_MakeEnvelope(
             cell_x::float8 / {CELLS_PER_DEGREE}, cell_y::float8 / {CELLS_PER_DEGREE},
             (cell_x + 1)::float8 / {CELLS_PER_DEGREE}, (cell_y + 1)::float8 / {CELLS_PER_DEGREE},

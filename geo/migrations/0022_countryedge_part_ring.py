@@ -1,16 +1,15 @@
 # Issue 24: a country's distance is measured on short pieces of its parts' rings rather
-# than on whole parts cast to geography for every point (geo/core/borders.py): the edges
-# are made again from the parts, in runs of EDGE_SEGMENTS segments, and geo_country_near
-# reads them.
-from django.db import migrations
+# than on whole parts cast to geography for every point (geo/core/borders.py): the pieces
+# are added beside the boundary's (part_ring), and geo_country_near reads them.
+from django.db import migrations, models
 
 from geo.core.borders import COUNTRY_EDGES, COUNTRY_NEAR_FUNCTION
 
 # As geo 0003 cut the edges and geo 0015 defined the function, for going back.
 EDGES_BEFORE = """
 DELETE FROM geo_countryedge;
-INSERT INTO geo_countryedge (country_id, edge)
-SELECT iso3, ST_Subdivide(ST_Boundary(boundary), 256) FROM geo_country;
+INSERT INTO geo_countryedge (country_id, edge, part_ring)
+SELECT iso3, ST_Subdivide(ST_Boundary(boundary), 256), false FROM geo_country;
 """
 COUNTRY_NEAR_BEFORE = """
 CREATE OR REPLACE FUNCTION geo_country_near(point geometry, hosts text[], tolerance_m float8)
@@ -46,6 +45,11 @@ class Migration(migrations.Migration):
     dependencies = [("geo", "0021_map_changes")]
 
     operations = [
+        migrations.AddField(
+            model_name="countryedge",
+            name="part_ring",
+            field=models.BooleanField(default=False),
+        ),
         migrations.RunSQL(COUNTRY_EDGES, EDGES_BEFORE),
         migrations.RunSQL(COUNTRY_NEAR_FUNCTION, COUNTRY_NEAR_BEFORE),
         migrations.RunSQL("ANALYZE geo_countryedge", migrations.RunSQL.noop),
