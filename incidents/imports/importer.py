@@ -539,17 +539,23 @@ CREATE INDEX ON import_cell (cell_x, cell_y);
 # row gives it, `derived` the point's own; `candidates` the countries it can be in.
 PLACE_POINTS = """
 CREATE TEMP TABLE import_place ON COMMIT DROP AS
-SELECT s.row_number, position.point,
-    CASE WHEN cell.on_boundary THEN near.country ELSE cell.country END AS derived,
-    CASE WHEN s.country <> '' THEN s.country
-         WHEN cell.on_boundary THEN near.country ELSE cell.country END AS country,
-    COALESCE(cell.on_boundary AND near.near_border, false) AS near_border,
-    CASE WHEN cell.on_boundary THEN near.candidates ELSE ARRAY[cell.country] END AS candidates
+-- Two branches rather than a condition on the call: geo_country_near is inlined into the
+-- join, and a condition beside it would be tested after placing every point of the file.
+SELECT s.row_number, position.point, near.country AS derived,
+    CASE WHEN s.country <> '' THEN s.country ELSE near.country END AS country,
+    near.near_border, near.candidates
 FROM import_incident AS s
 JOIN import_cell AS cell USING (cell_x, cell_y)
 CROSS JOIN LATERAL ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326) AS position(point)
-LEFT JOIN LATERAL geo_country_near(position.point, %(hosts)s, %(tolerance)s) AS near
-    ON cell.on_boundary;
+CROSS JOIN LATERAL geo_country_near(position.point, %(hosts)s, %(tolerance)s) AS near
+WHERE cell.on_boundary
+UNION ALL
+SELECT s.row_number, ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326), cell.country,
+    CASE WHEN s.country <> '' THEN s.country ELSE cell.country END,
+    false, ARRAY[cell.country]
+FROM import_incident AS s
+JOIN import_cell AS cell USING (cell_x, cell_y)
+WHERE NOT cell.on_boundary;
 CREATE UNIQUE INDEX ON import_place (row_number);
 ANALYZE import_place;
 """
