@@ -69,11 +69,11 @@ GROUP BY line.id, line.country_id, line.path, piece;
 
 # The distance from a point to a country is 0 when one of its parts covers the point, and
 # else the distance to the nearest ring of its parts, measured on the rings' short pieces
-# (COUNTRY_EDGES): no whole part is cast to geography, except where the choice between two
-# or more candidates falls to their distances (two host countries, or the sea between
-# countries). There the distances are measured on whole parts as geo 0015 measured them,
-# on the globe, where a point that a part covers on the map may lie a few metres outside
-# it: so every point keeps the answer it had.
+# (COUNTRY_EDGES). Whole parts are cast to geography only for the one part that covers the
+# point, and where the choice between two or more candidates falls to their distances (two
+# host countries, or the sea between countries): there the distances are measured on whole
+# parts as geo 0015 measured them, on the globe, where a point that a part covers on the
+# map may lie a few metres outside it. So every point keeps the answer it had.
 COUNTRY_NEAR_FUNCTION = """
 CREATE OR REPLACE FUNCTION geo_country_near(point geometry, hosts text[], tolerance_m float8)
 RETURNS TABLE (country text, near_border boolean, candidates text[])
@@ -84,9 +84,13 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                    tolerance_m / 111320.0 / greatest(cos(radians(ST_Y(point))), 0.01),
                    tolerance_m / 110574.0) AS box
     ), near AS (
+        -- A part covers the point on the map; on the globe, whose edges are great circles,
+        -- a long straight edge bows away and may leave the point outside, beyond the
+        -- tolerance: such a part was never counted, and is not.
         SELECT part.country_id AS country, true AS covers, 0::float8 AS metres
         FROM geo_countrypart AS part
         WHERE ST_Covers(part.part, point)
+          AND ST_DWithin(part.part::geography, point::geography, tolerance_m)
         UNION ALL
         SELECT edge.country_id, false, ST_Distance(edge.edge::geography, point::geography)
         FROM geo_countryedge AS edge, reach
