@@ -45,12 +45,17 @@ class CountryPart(models.Model):
 
 
 class CountryEdge(models.Model):
-    """A country's boundary line in short pieces: a map cell that no edge crosses lies
+    """A country's boundary line in pieces, and the rings of its parts in short pieces
+    (geo.core.borders.COUNTRY_EDGES). A map cell that no piece of boundary comes near lies
     wholly inside one country (or wholly outside all), which lets bulk imports assign the
-    country of most points per cell instead of per point."""
+    country of most points per cell instead of per point; the distance from a point to a
+    country it is not in is the distance to the nearest piece of its parts' rings
+    (geo_country_near)."""
 
     country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="edges")
     edge = models.GeometryField(srid=4326)
+    # False: a piece of the boundary line; true: a piece of a part's ring.
+    part_ring = models.BooleanField(default=False)
 
 
 class AdminArea(models.Model):

@@ -14,7 +14,7 @@ import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection
 
-from geo.core.borders import country_near
+from geo.core.borders import COUNTRY_EDGES, border_tolerance_m, country_near
 from geo.models import Country
 from incidents.choices import Context, IncidentKind
 from incidents.models import Incident
@@ -59,10 +59,7 @@ def boxed_countries(world):
             "INSERT INTO geo_countrypart (country_id, part)"
             " SELECT iso3, ST_Subdivide(boundary, 64) FROM geo_country"
         )
-        cursor.execute(
-            "INSERT INTO geo_countryedge (country_id, edge)"
-            " SELECT iso3, ST_Subdivide(ST_Boundary(boundary), 64) FROM geo_country"
-        )
+        cursor.execute(COUNTRY_EDGES)
 
 
 @pytest.mark.parametrize(("name", "longitude", "latitude", "country", "flagged"), BORDER_SET)
@@ -236,3 +233,132 @@ def test_the_api_doubts_an_implausible_point_until_the_caller_confirms_it(client
     )
     assert confirmed.status_code == 201, confirmed.content
     assert Record.objects.filter(narrative="Swapped by the client.").exists()
+
+
+# geo_country_near as geo 0015 first wrote it: distances to whole parts cast to geography.
+# The reference that the pieces of boundary (geo 0022) must answer exactly as.
+WHOLE_PARTS_REFERENCE = """
+CREATE FUNCTION pg_temp.country_near_by_whole_parts(
+    point geometry, hosts text[], tolerance_m float8
+) RETURNS TABLE (country text, near_border boolean, candidates text[])
+LANGUAGE sql STABLE AS $$
+    WITH near AS (
+        SELECT part.country_id AS country, ST_Covers(part.part, point) AS covers,
+               ST_Distance(part.part::geography, point::geography) AS metres
+        FROM geo_countrypart AS part
+        WHERE part.part && ST_Expand(point,
+                  tolerance_m / 111320.0 / greatest(cos(radians(ST_Y(point))), 0.01),
+                  tolerance_m / 110574.0)
+          AND ST_DWithin(part.part::geography, point::geography, tolerance_m)
+    ), candidate AS (
+        SELECT country, bool_or(covers) AS covers, min(metres) AS metres
+        FROM near GROUP BY country
+    )
+    SELECT COALESCE(
+               (SELECT c.country FROM candidate AS c WHERE c.country = ANY(hosts)
+                ORDER BY c.covers DESC, c.metres, c.country LIMIT 1),
+               (SELECT c.country FROM candidate AS c WHERE c.covers
+                ORDER BY c.country LIMIT 1),
+               (SELECT c.country FROM candidate AS c ORDER BY c.metres, c.country LIMIT 1),
+               ''),
+           (SELECT count(*) > 1 OR (count(*) = 1 AND NOT bool_or(covers)) FROM candidate),
+           ARRAY(SELECT c.country FROM candidate AS c ORDER BY c.country)
+$$
+"""
+# Squares of 41 × 41 points 440 m apart, centred where the answers change: where three
+# countries meet, on the coast, the middle of a long straight border (where a straight line
+# on the map and the shortest line on the globe lie furthest apart), and a jagged border.
+GRID_CENTRES = [(RIVER, 6.0), (RIVER, 2.0), (16.3, 6.0), (22.0, 4.0), (22.0, 2.0)]
+GRID = """
+SELECT centre.x + i * 0.004 AS longitude, centre.y + j * 0.004 AS latitude,
+       ST_SetSRID(ST_MakePoint(centre.x + i * 0.004, centre.y + j * 0.004), 4326) AS point
+FROM unnest(%(xs)s::float8[], %(ys)s::float8[]) AS centre(x, y),
+     generate_series(-20, 20) AS i, generate_series(-20, 20) AS j
+"""
+
+
+@pytest.fixture
+def jagged_border(boxed_countries):
+    """South Sudan east of the DR Congo along a saw-toothed line of 200 teeth that runs
+    into the DR Congo and out of it (land in both, and in neither), cut into many parts
+    and pieces; and the reference function."""
+    teeth = [(22.0 + (0.03 if n % 2 else -0.01), 2.0 + n * 0.02) for n in range(201)]
+    Country.objects.create(
+        iso3="SSD",
+        name="SSD",
+        boundary=MultiPolygon(Polygon([*teeth, (26.0, 6.0), (26.0, 2.0), teeth[0]]), srid=4326),
+        source="test",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM geo_countrypart; INSERT INTO geo_countrypart (country_id, part)"
+            " SELECT iso3, ST_Subdivide(boundary, 64) FROM geo_country"
+        )
+        cursor.execute(COUNTRY_EDGES)
+        cursor.execute(WHOLE_PARTS_REFERENCE)
+        cursor.execute("SELECT count(*) FROM geo_countryedge WHERE country_id = 'SSD'")
+        assert cursor.fetchone()[0] > 20  # the jagged line is many pieces
+
+
+CONFIRMED_CACHE = ["cache_discovery", "criminal", "yes"]
+
+
+def grid_parameters(**more):
+    xs, ys = zip(*GRID_CENTRES, strict=True)
+    return {"xs": list(xs), "ys": list(ys), "tolerance": border_tolerance_m(), **more}
+
+
+# Every country a host: wherever there are several candidates, distances decide.
+@pytest.mark.parametrize(
+    "hosts",
+    [["CAF"], ["COD"], ["SSD"], ["COD", "SSD"], ["TCD", "CAF"], [], ["CAF", "COD", "SSD", "TCD"]],
+)
+def test_country_near_places_a_grid_over_borders_exactly_as_whole_parts_did(jagged_border, hosts):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT grid.longitude, grid.latitude, placed.*, reference.*
+            FROM ({GRID}) AS grid,
+                 geo_country_near(grid.point, %(hosts)s, %(tolerance)s) AS placed,
+                 pg_temp.country_near_by_whole_parts(grid.point, %(hosts)s, %(tolerance)s)
+                     AS reference
+            """,
+            grid_parameters(hosts=hosts),
+        )
+        answers = cursor.fetchall()
+    assert len(answers) == len(GRID_CENTRES) * 41 * 41
+    differ = [row for row in answers if row[2:5] != row[5:8]]
+    assert differ == [], differ[:5]
+    # The grid holds every kind of answer: flagged and not, several candidates, none.
+    outcomes = {(bool(row[2]), row[3], len(row[4])) for row in answers}
+    assert {(True, False, 1), (True, True, 2), (True, True, 1), (False, False, 0)} <= outcomes
+    assert any(len(row[4]) == 3 for row in answers)
+
+
+def test_the_import_places_a_grid_over_borders_exactly_as_whole_parts_did(world, jagged_border):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT longitude, latitude FROM ({GRID}) AS grid", grid_parameters())
+        points = cursor.fetchall()
+    header = ["external_reference", "occurred_at", "latitude", "longitude", "kind", "context"]
+    header.append("location_confirmed")
+    rows = [
+        [f"G-{n}", "2025-06-01", f"{latitude:.6f}", f"{longitude:.6f}", *CONFIRMED_CACHE]
+        for n, (longitude, latitude) in enumerate(points)
+    ]
+    report = run_import(world, csv_file(rows, header))
+    assert report.ok, report.as_dict()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT incident.external_reference, incident.country, incident.near_border,
+                   reference.country, reference.near_border
+            FROM incidents_incident AS incident,
+                 pg_temp.country_near_by_whole_parts(incident.location, %s, %s) AS reference
+            WHERE incident.external_reference LIKE 'G-%%'
+            """,
+            [["CAF"], border_tolerance_m()],
+        )
+        placed = cursor.fetchall()
+    assert len(placed) == len(points)
+    differ = [row for row in placed if row[1:3] != row[3:5]]
+    assert differ == [], differ[:5]

@@ -22,37 +22,107 @@ is never written silently: `geo_location_doubt` says why, and a person confirms 
 explicitly (the import's `location_confirmed` column) or corrects it.
 
 The rule is one SQL function, `geo_country_near(point, host_countries, tolerance_m)`,
-installed by migration geo 0015, so that the entry form, the API and the bulk import place
-points alike.
+installed by migration geo 0015 and made fast by geo 0022 (distances measured on short
+pieces of the parts' rings, COUNTRY_EDGES), so that the entry form, the API and the bulk
+import place points alike.
 """
 
 from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
+# Two sets of pieces of line in geo_countryedge:
+# - the country's boundary line cut into pieces of at most BOUNDARY_PIECE_VERTICES vertices
+#   (part_ring false): a map cell that none comes near lies inside one country, or outside
+#   all (the import's cells);
+# - the rings of its parts (geo_countrypart) cut into pieces of PART_RING_SEGMENTS
+#   segments, each an unbroken run of the ring's own vertices, none added, none moved
+#   (part_ring true): the distance from a point outside a part to the part is the distance
+#   to its ring, so measured on the few pieces near the point it is the very distance
+#   measured before on the whole part (the same segments on the globe), without casting a
+#   polygon of hundreds of vertices to geography for every point. The rings hold the lines
+#   that cut a country into parts, which lie inside it (no point outside is nearer to them
+#   than to the boundary) and would make every cell they cross a boundary cell: hence the
+#   two sets. Consecutive pieces of a ring share a vertex.
+BOUNDARY_PIECE_VERTICES = 256
+PART_RING_SEGMENTS = 8
+COUNTRY_EDGES = f"""
+DELETE FROM geo_countryedge;
+INSERT INTO geo_countryedge (country_id, edge, part_ring)
+SELECT iso3, ST_Subdivide(ST_Boundary(boundary), {BOUNDARY_PIECE_VERTICES}), false
+FROM geo_country;
+INSERT INTO geo_countryedge (country_id, edge, part_ring)
+SELECT line.country_id, ST_MakeLine(vertex.geom ORDER BY vertex.path[1]), true
+FROM (SELECT part.id, part.country_id, ring.path, ring.geom
+      FROM geo_countrypart AS part, ST_Dump(ST_Boundary(part.part)) AS ring) AS line,
+     ST_DumpPoints(line.geom) AS vertex,
+     -- Vertex n (from 1) is in piece (n - 1) / {PART_RING_SEGMENTS}; a vertex where two
+     -- pieces meet ends the one before as well.
+     unnest(CASE WHEN vertex.path[1] > 1 AND (vertex.path[1] - 1) % {PART_RING_SEGMENTS} = 0
+                 THEN ARRAY[(vertex.path[1] - 1) / {PART_RING_SEGMENTS} - 1,
+                            (vertex.path[1] - 1) / {PART_RING_SEGMENTS}]
+                 ELSE ARRAY[(vertex.path[1] - 1) / {PART_RING_SEGMENTS}] END) AS piece
+-- The last vertex alone (it closes the ring) begins no piece.
+WHERE piece * {PART_RING_SEGMENTS} < ST_NPoints(line.geom) - 1
+GROUP BY line.id, line.country_id, line.path, piece;
+"""  # noqa: S608 - the only values put in are our constants
+
+# The distance from a point to a country is 0 when one of its parts covers the point, and
+# else the distance to the nearest ring of its parts, measured on the rings' short pieces
+# (COUNTRY_EDGES). Whole parts are cast to geography only for the one part that covers the
+# point, and where the choice between two or more candidates falls to their distances (two
+# host countries, or the sea between countries): there the distances are measured on whole
+# parts as geo 0015 measured them, on the globe, where a point that a part covers on the
+# map may lie a few metres outside it. So every point keeps the answer it had.
 COUNTRY_NEAR_FUNCTION = """
-CREATE FUNCTION geo_country_near(point geometry, hosts text[], tolerance_m float8)
+CREATE OR REPLACE FUNCTION geo_country_near(point geometry, hosts text[], tolerance_m float8)
 RETURNS TABLE (country text, near_border boolean, candidates text[])
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    WITH near AS (
+    WITH reach AS (
         -- The box test lets the spatial index answer; the geography test is in metres.
-        SELECT part.country_id AS country, ST_Covers(part.part, point) AS covers,
-               ST_Distance(part.part::geography, point::geography) AS metres
+        SELECT ST_Expand(point,
+                   tolerance_m / 111320.0 / greatest(cos(radians(ST_Y(point))), 0.01),
+                   tolerance_m / 110574.0) AS box
+    ), near AS (
+        -- A part covers the point on the map; on the globe, whose edges are great circles,
+        -- a long straight edge bows away and may leave the point outside, beyond the
+        -- tolerance: such a part was never counted, and is not.
+        SELECT part.country_id AS country, true AS covers, 0::float8 AS metres
         FROM geo_countrypart AS part
-        WHERE part.part && ST_Expand(point,
-                  tolerance_m / 111320.0 / greatest(cos(radians(ST_Y(point))), 0.01),
-                  tolerance_m / 110574.0)
+        WHERE ST_Covers(part.part, point)
           AND ST_DWithin(part.part::geography, point::geography, tolerance_m)
+        UNION ALL
+        SELECT edge.country_id, false, ST_Distance(edge.edge::geography, point::geography)
+        FROM geo_countryedge AS edge, reach
+        WHERE edge.edge && reach.box AND edge.part_ring
+          AND ST_DWithin(edge.edge::geography, point::geography, tolerance_m)
     ), candidate AS (
         SELECT country, bool_or(covers) AS covers, min(metres) AS metres
         FROM near GROUP BY country
+    ), host AS (
+        SELECT c.*, count(*) OVER (PARTITION BY c.covers) AS alike
+        FROM candidate AS c WHERE c.country = ANY(hosts)
     )
     SELECT COALESCE(
-               (SELECT c.country FROM candidate AS c WHERE c.country = ANY(hosts)
-                ORDER BY c.covers DESC, c.metres, c.country LIMIT 1),
+               (SELECT h.country FROM host AS h
+                ORDER BY h.covers DESC,
+                         CASE WHEN h.alike > 1 THEN (
+                             SELECT min(ST_Distance(part.part::geography, point::geography))
+                             FROM geo_countrypart AS part, reach
+                             WHERE part.country_id = h.country AND part.part && reach.box)
+                         ELSE h.metres END,
+                         h.country
+                LIMIT 1),
                (SELECT c.country FROM candidate AS c WHERE c.covers
                 ORDER BY c.country LIMIT 1),
-               (SELECT c.country FROM candidate AS c ORDER BY c.metres, c.country LIMIT 1),
+               (SELECT c.country FROM candidate AS c
+                ORDER BY CASE WHEN (SELECT count(*) FROM candidate) > 1 THEN (
+                             SELECT min(ST_Distance(part.part::geography, point::geography))
+                             FROM geo_countrypart AS part, reach
+                             WHERE part.country_id = c.country AND part.part && reach.box)
+                         ELSE c.metres END,
+                         c.country
+                LIMIT 1),
                ''),
            (SELECT count(*) > 1 OR (count(*) = 1 AND NOT bool_or(covers)) FROM candidate),
            ARRAY(SELECT c.country FROM candidate AS c ORDER BY c.country)

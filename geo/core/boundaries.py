@@ -19,6 +19,7 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from geo.core.borders import COUNTRY_EDGES
 from geo.countries import country_name
 from geo.models import AdminArea, Country
 
@@ -211,12 +212,7 @@ def countries_load(*, scale: str = "10m", path: Path | None = None) -> BoundaryL
             "SELECT iso3, ST_Subdivide(boundary, %s) FROM geo_country",
             [SUBDIVIDE_VERTICES],
         )
-        cursor.execute("DELETE FROM geo_countryedge")
-        cursor.execute(
-            "INSERT INTO geo_countryedge (country_id, edge) "
-            "SELECT iso3, ST_Subdivide(ST_Boundary(boundary), %s) FROM geo_country",
-            [SUBDIVIDE_VERTICES],
-        )
+        cursor.execute(COUNTRY_EDGES)
     report.loaded = Country.objects.count()
     _boundaries_changed()
     return report

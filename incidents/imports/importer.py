@@ -507,10 +507,12 @@ WHERE written.row_number = s.row_number
 
 # Cells with no boundary within the border tolerance take the country of their centre,
 # found once per cell; points in the others are placed one by one (geo/core/borders.py).
+# The boundary, not the parts' rings: a line that cuts a country into parts is no border.
 CELL_COUNTRIES = f"""
 CREATE TEMP TABLE import_cell ON COMMIT DROP AS
 SELECT cell_x, cell_y,
-    EXISTS (SELECT 1 FROM geo_countryedge AS e WHERE ST_Intersects(e.edge, ST_Expand(
+    EXISTS (SELECT 1 FROM geo_countryedge AS e
+            WHERE NOT e.part_ring AND ST_Intersects(e.edge, ST_Expand(
         ST_MakeEnvelope(
             cell_x::float8 / {CELLS_PER_DEGREE}, cell_y::float8 / {CELLS_PER_DEGREE},
             (cell_x + 1)::float8 / {CELLS_PER_DEGREE}, (cell_y + 1)::float8 / {CELLS_PER_DEGREE},
@@ -537,17 +539,23 @@ CREATE INDEX ON import_cell (cell_x, cell_y);
 # row gives it, `derived` the point's own; `candidates` the countries it can be in.
 PLACE_POINTS = """
 CREATE TEMP TABLE import_place ON COMMIT DROP AS
-SELECT s.row_number, position.point,
-    CASE WHEN cell.on_boundary THEN near.country ELSE cell.country END AS derived,
-    CASE WHEN s.country <> '' THEN s.country
-         WHEN cell.on_boundary THEN near.country ELSE cell.country END AS country,
-    COALESCE(cell.on_boundary AND near.near_border, false) AS near_border,
-    CASE WHEN cell.on_boundary THEN near.candidates ELSE ARRAY[cell.country] END AS candidates
+-- Two branches rather than a condition on the call: geo_country_near is inlined into the
+-- join, and a condition beside it would be tested after placing every point of the file.
+SELECT s.row_number, position.point, near.country AS derived,
+    CASE WHEN s.country <> '' THEN s.country ELSE near.country END AS country,
+    near.near_border, near.candidates
 FROM import_incident AS s
 JOIN import_cell AS cell USING (cell_x, cell_y)
 CROSS JOIN LATERAL ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326) AS position(point)
-LEFT JOIN LATERAL geo_country_near(position.point, %(hosts)s, %(tolerance)s) AS near
-    ON cell.on_boundary;
+CROSS JOIN LATERAL geo_country_near(position.point, %(hosts)s, %(tolerance)s) AS near
+WHERE cell.on_boundary
+UNION ALL
+SELECT s.row_number, ST_SetSRID(ST_MakePoint(s.longitude, s.latitude), 4326), cell.country,
+    CASE WHEN s.country <> '' THEN s.country ELSE cell.country END,
+    false, ARRAY[cell.country]
+FROM import_incident AS s
+JOIN import_cell AS cell USING (cell_x, cell_y)
+WHERE NOT cell.on_boundary;
 CREATE UNIQUE INDEX ON import_place (row_number);
 ANALYZE import_place;
 """
