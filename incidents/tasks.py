@@ -88,3 +88,13 @@ def purge_refused_import_files() -> int:
 )
 def send_notification_email(self, notification_id: int) -> bool:
     return notification_email_send(notification_id=notification_id)
+
+
+# Idempotent: each batch is claimed and its hits written in one transaction (a hit already
+# recorded for a pair stays), so a redelivery after a worker died checks what is still
+# queued. Sent once a write commits (incidents/registry/hits.py) and every minute.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def check_registry_hits() -> int:
+    from incidents.registry.hits import hits_check
+
+    return hits_check()

@@ -1,0 +1,135 @@
+"""Checking the queue of weapons and registry entries (filled by the triggers in the
+writing transaction, so no write path can skip it) and recording the hits found.
+
+`hits_check_soon()` asks a worker to check once the writing transaction commits; the beat
+schedule also runs the check every minute, for writes that did not ask (admin, raw SQL).
+The check takes a batch of the queue, matches it in one statement per direction
+(matching.py), writes the new hits in one statement (a hit already recorded for the pair,
+and what was decided of it, stays), tells their readers, and deletes the batch — all in
+one transaction, so a worker killed midway leaves the batch queued for the next run.
+"""
+
+import logging
+from collections.abc import Iterable
+
+from celery import current_app
+from django.db import connection, transaction
+
+from incidents.models import WeaponHit
+from incidents.notifications import notify_hits
+from incidents.registry.matching import (
+    SerialMatch,
+    entries_against_seizures,
+    weapons_against_registry,
+    weapons_against_seizures,
+)
+
+logger = logging.getLogger(__name__)
+
+# By name: incidents.tasks imports the importer, which calls this module.
+CHECK_TASK = "incidents.tasks.check_registry_hits"
+BATCH = 500
+
+INSERT_HITS = """
+INSERT INTO incidents_weaponhit
+    (weapon_id, registry_entry_id, other_weapon_id, weapon_serial, matched_serial, score,
+     reason, make_agreement, state, dismissal_reason, found_at)
+SELECT * FROM unnest(
+    %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::float[],
+    %s::text[], %s::text[]
+), LATERAL (SELECT 'new', '', now()) AS fresh
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+
+
+def hits_check_soon() -> None:
+    """Once the current transaction commits, ask a worker to check the queue."""
+    transaction.on_commit(_send_check)
+
+
+def _send_check() -> None:
+    # After the commit: a broker that is down delays the check to the next beat, never
+    # loses it (the queue is in the database).
+    try:
+        current_app.send_task(CHECK_TASK)
+    except Exception:
+        logger.exception("The registry hit check could not be queued.")
+
+
+def _claim(batch: int) -> tuple[list[int], list[int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            DELETE FROM incidents_hitcheck WHERE id IN (
+                SELECT id FROM incidents_hitcheck ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+            ) RETURNING weapon_id, registry_entry_id
+            """,
+            [batch],
+        )
+        rows = cursor.fetchall()
+    weapons = sorted({weapon for weapon, _entry in rows if weapon is not None})
+    entries = sorted({entry for _weapon, entry in rows if entry is not None})
+    return weapons, entries
+
+
+def _rows(matches: Iterable[SerialMatch], *, kind: str) -> list[tuple]:
+    """(weapon, entry, other weapon, weapon's serial, matched serial, score, reason, make)."""
+    rows = []
+    for match in matches:
+        if kind == "registry":
+            rows.append((match.source_id, match.owner_id, None, match.source_serial, match.serial))
+        elif kind == "entry":
+            rows.append((match.owner_id, match.source_id, None, match.serial, match.source_serial))
+        else:  # two seizures: the newer weapon holds the hit, the older is the other
+            newer, older = (
+                max(match.source_id, match.owner_id),
+                min(match.source_id, match.owner_id),
+            )
+            serials = (match.source_serial, match.serial)
+            if newer != match.source_id:
+                serials = serials[::-1]
+            rows.append((newer, None, older, *serials))
+        rows[-1] += (match.score, match.reason, match.make_agreement)
+    return rows
+
+
+def hits_record(rows: list[tuple]) -> list[WeaponHit]:
+    """Write the hits not recorded yet; return them."""
+    if not rows:
+        return []
+    columns = list(zip(*rows, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_HITS, [list(column) for column in columns])
+        created = [row[0] for row in cursor.fetchall()]
+    return list(WeaponHit.objects.filter(pk__in=created))
+
+
+def hits_check(*, batch: int = BATCH) -> int:
+    """Check the queue until it is empty; return how many hits were found new."""
+    found = 0
+    while True:
+        with transaction.atomic():
+            weapons, entries = _claim(batch)
+            if not weapons and not entries:
+                return found
+            rows = []
+            if weapons:
+                rows += _rows(weapons_against_registry(weapons), kind="registry")
+                rows += _rows(weapons_against_seizures(weapons), kind="seizures")
+            if entries:
+                rows += _rows(entries_against_seizures(entries), kind="entry")
+            hits = hits_record(_best_per_pair(rows))
+            notify_hits(hits)
+            found += len(hits)
+
+
+def _best_per_pair(rows: list[tuple]) -> list[tuple]:
+    """One row per (weapon, entry, other weapon), the best score: a pair can be found from
+    both of its sides in one batch."""
+    best: dict[tuple, tuple] = {}
+    for row in rows:
+        pair = row[:3]
+        if pair not in best or row[5] > best[pair][5]:
+            best[pair] = row
+    return list(best.values())
