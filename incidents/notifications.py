@@ -331,6 +331,8 @@ def notification_open(*, notification: Notification, reader: AbstractBaseUser) -
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+    if notification.kind == NotificationKind.HIT:
+        return reverse("incidents:hits")  # the page shows each reader what it may see
     if Incident.objects.visible_to(reader).filter(pk=notification.incident_id).exists():
         return reverse("incidents:detail", args=[notification.incident_id])
     return None

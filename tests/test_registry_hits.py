@@ -34,7 +34,7 @@ WORKER = pytest.mark.usefixtures("celery_worker_process")
 def _register(world, serial: str, *, persona: str = "verifier", **fields) -> RegistryEntry:
     entry = RegistryEntry(
         category=WeaponCategory.ASSAULT_RIFLE,
-        make="Kalashnikov",
+        make="Kalashnikov Concern",  # Izhmash and IZH are its other names
         circumstance=Circumstance.ATTACK,
         occurred_on=date(2025, 1, 5),
         place="Bria, MINUSCA base",
@@ -185,7 +185,7 @@ def test_a_weapon_imported_from_a_file_hits_the_registry(countries_110m, world):
             "criminal",
             "1",
             "assault_rifle",
-            "Kalashnikov",
+            "IZH",
             "IM44556?",
             "1",
         ]

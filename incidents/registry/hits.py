@@ -11,9 +11,12 @@ one transaction, so a worker killed midway leaves the batch queued for the next 
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from celery import current_app
 from django.db import connection, transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from incidents.models import WeaponHit
 from incidents.notifications import notify_hits
@@ -133,3 +136,77 @@ def _best_per_pair(rows: list[tuple]) -> list[tuple]:
         if pair not in best or row[5] > best[pair][5]:
             best[pair] = row
     return list(best.values())
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HitRow:
+    """A hit as its reader sees it on the hits page: each side whole where the reader may
+    read it, else only who holds it (and, for a registry entry, whom to contact)."""
+
+    hit: WeaponHit
+    seized: str
+    seized_url: str | None
+    matched: str
+    matched_url: str | None
+    may_decide: bool
+
+
+def hit_rows(hits, *, deciding_missions: set[int], superuser: bool) -> list[HitRow]:
+    """`hits` from `WeaponHit.objects.visible_to(reader)` (annotated with the sides shown)."""
+    rows = []
+    for hit in hits:
+        incident = hit.weapon.incident
+        sides = {incident.mission_id}
+        if hit.weapon_shown:
+            seized = _("%(serial)s, seized in %(record)s") % {
+                "serial": hit.weapon_serial,
+                "record": incident,
+            }
+            seized_url = reverse("incidents:detail", args=[incident.pk])
+        else:
+            seized = _("Seized by %(holder)s: contact them.") % {"holder": incident.mission.acronym}
+            seized_url = None
+        if hit.registry_entry_id is not None:
+            entry = hit.registry_entry
+            sides.add(entry.mission_id)
+            if hit.entry_shown:
+                matched = _("%(serial)s, registry entry %(entry)s (%(circumstance)s, %(body)s)") % {
+                    "serial": hit.matched_serial,
+                    "entry": entry.pk,
+                    "circumstance": entry.get_circumstance_display(),
+                    "body": entry.reporting_body,
+                }
+            else:
+                matched = _("Reported by %(holder)s: contact %(contact)s.") % {
+                    "holder": entry.reporting_body,
+                    "contact": entry.contact,
+                }
+            matched_url = None
+        else:
+            other = hit.other_weapon.incident
+            sides.add(other.mission_id)
+            if hit.other_shown:
+                matched = _("%(serial)s, seized in %(record)s") % {
+                    "serial": hit.matched_serial,
+                    "record": other,
+                }
+                matched_url = reverse("incidents:detail", args=[other.pk])
+            else:
+                matched = _("Seized by %(holder)s: contact them.") % {
+                    "holder": other.mission.acronym
+                }
+                matched_url = None
+        rows.append(
+            HitRow(
+                hit,
+                seized,
+                seized_url,
+                matched,
+                matched_url,
+                superuser or bool(sides & deciding_missions),
+            )
+        )
+    return rows
