@@ -142,7 +142,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['entry', 'id'],
-                'indexes': [models.Index(fields=['serial_folded'], name='registryserial_folded'), django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(models.F('serial_folded'), name='gin_trgm_ops'), name='registryserial_folded_trgm'), models.Index(condition=models.Q(('unreadable', True)), fields=['unreadable'], name='registryserial_unreadable')],
+                'indexes': [models.Index(fields=['serial_folded'], name='registryserial_folded'), django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(models.F('serial_folded'), name='gin_trgm_ops'), name='registryserial_folded_trgm', fastupdate=False), models.Index(condition=models.Q(('unreadable', True)), fields=['unreadable'], name='registryserial_unreadable')],
             },
         ),
         migrations.AddConstraint(
@@ -167,15 +167,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='weaponserial',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(models.F('serial_folded'), name='gin_trgm_ops'), name='weaponserial_folded_trgm'),
+            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(models.F('serial_folded'), name='gin_trgm_ops'), name='weaponserial_folded_trgm', fastupdate=False),
         ),
         migrations.AddIndex(
             model_name='weaponserial',
             index=models.Index(condition=models.Q(('unreadable', True)), fields=['unreadable'], name='weaponserial_unreadable'),
-        ),
-        migrations.AddIndex(
-            model_name='weaponserial',
-            index=models.Index(fields=['weapon'], name='weaponserial_weapon'),
         ),
         migrations.RunSQL(BACKFILL_SERIALS, migrations.RunSQL.noop),
         InstallDatabaseCode(fingerprint="a81a7b6d75bb2809"),

@@ -65,8 +65,13 @@ def _serial_indexes(prefix: str) -> list:
         models.Index(fields=["serial_folded"], name=f"{prefix}_folded"),
         # Unreadable characters (LIKE) and one character missing or added (trigram
         # similarity, then levenshtein on the candidates): pg_trgm's GIN index.
+        # Without the pending list (fastupdate off): the check runs right after the inserts
+        # that it reads, and a pending list is read whole by every search (at 20,000 rows
+        # after a bulk insert, 21 ms instead of 0.7 ms).
         GinIndex(
-            OpClass(models.F("serial_folded"), name="gin_trgm_ops"), name=f"{prefix}_folded_trgm"
+            OpClass(models.F("serial_folded"), name="gin_trgm_ops"),
+            name=f"{prefix}_folded_trgm",
+            fastupdate=False,
         ),
         # The serials with unreadable characters, matched the other way round (the
         # recorded pattern against the seized serial): few, read whole.
@@ -184,7 +189,6 @@ class WeaponSerial(SerialColumns):
     class Meta:
         indexes = [
             *_serial_indexes("weaponserial"),
-            models.Index(fields=["weapon"], name="weaponserial_weapon"),
         ]
 
     def __str__(self) -> str:
