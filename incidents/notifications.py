@@ -189,8 +189,10 @@ def hit_wording(hit: WeaponHit, *, reader: AbstractBaseUser) -> str:
     seizure_readable = Incident.objects.visible_to(reader).filter(pk=hit.weapon.incident_id)
     seized_shown = seizure_readable.exists()
     holder = hit.weapon.incident.mission.acronym if hit.weapon.incident.mission_id else ""
-    if hit.registry_entry_id is None:
+    entry = hit.registry_entry
+    if entry is None:
         other = hit.other_weapon
+        assert other is not None  # a hit has one target (constraint weaponhit_one_target)
         other_shown = Incident.objects.visible_to(reader).filter(pk=other.incident_id).exists()
         if seized_shown and other_shown:
             return _(
@@ -209,7 +211,6 @@ def hit_wording(hit: WeaponHit, *, reader: AbstractBaseUser) -> str:
             "A weapon of your mission's seizures may have been seized again elsewhere; "
             "contact %(holder)s."
         ) % {"holder": mission.acronym}
-    entry = hit.registry_entry
     entry_shown = RegistryEntry.objects.filter(registry_visibility(reader), pk=entry.pk).exists()
     if seized_shown and entry_shown:
         return _(

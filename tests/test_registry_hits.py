@@ -300,3 +300,31 @@ def test_a_verifier_confirms_or_dismisses_a_hit_with_a_reason(world):
         hit=hit, by=world.users["verifier"], state=HitState.DISMISSED, reason="Another batch."
     )
     assert (decided.state, decided.dismissal_reason) == ("dismissed", "Another batch.")
+
+
+@pytest.mark.django_db
+def test_an_agencys_hit_event_withholds_a_seizure_it_may_not_read(world):
+    from incidents.models import WeaponItem
+    from incidents.registry.hits import hit_agency_events
+
+    agency = world.agencies["partner_agency"]  # MINUSCA from partner agencies up
+    entry = _register(world, "AG556677", persona="admin", agency=agency)
+    for record in ("charlie_verified_L1", "alpha_verified_L4"):
+        WeaponItem.objects.create(
+            incident=world.records[record], category="shotgun", serial_number="AG556677"
+        )
+    hits_check()
+    events = {
+        event.payload["held_by"]: event
+        for event in hit_agency_events(WeaponHit.objects.filter(registry_entry=entry))
+    }
+    assert set(events) == {"MONUSCO", "MINUSCA"}
+    withheld, shown = events["MONUSCO"].payload, events["MINUSCA"].payload
+    assert (withheld["seizure_visible"], withheld["weapon"], withheld["incident"]) == (
+        False,
+        None,
+        None,
+    )
+    assert shown["seizure_visible"] and shown["incident"] == world.records["alpha_verified_L4"].pk
+    assert {event.agency for event in events.values()} == {agency}
+    assert {event.event_type for event in events.values()} == {"weapon.hit"}

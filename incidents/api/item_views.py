@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -112,7 +112,22 @@ class WeaponItemViewSet(RecordItemViewSet):
             "request access — never the record. At most 50 matches, best first. Counted in the "
             "API's rate and logged like every read."
         ),
-        parameters=[SerialSearchQuerySerializer],
+        parameters=[
+            OpenApiParameter(
+                "serial",
+                {
+                    "type": "string",
+                    "maxLength": 60,
+                    # At least one readable character, and no NUL.
+                    "pattern": r"^[^\u0000]*[^\u0000\s.,:;/\\_#+\-?*][^\u0000]*$",
+                },
+                OpenApiParameter.QUERY,
+                required=True,
+                description="The serial as read off the weapon: `?` one unreadable character, "
+                "`*` a run of them.",
+            ),
+            OpenApiParameter("make", {"type": "string", "maxLength": 100}, OpenApiParameter.QUERY),
+        ],
         responses={200: SerialSearchSerializer, **READ_ERRORS},
         filters=False,
     )

@@ -584,7 +584,7 @@ class SerialSearchMatchSerializer(serializers.Serializer):
     """One match: `visible` says whether the caller may read the record; if not, `id` and
     `serial` are null and blank, and `message` says whom to ask for access."""
 
-    source = serializers.ChoiceField(choices=["registry", "seizure"])
+    source = serializers.ChoiceField(choices=["registry", "seizure"])  # type: ignore[assignment]
     visible = serializers.BooleanField()
     id = serializers.IntegerField(allow_null=True)
     serial = serializers.CharField(allow_blank=True)

@@ -26,6 +26,9 @@ class RegistryEntryForm(forms.ModelForm):
 
     def __init__(self, *args, missions: set[int], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["mission"].queryset = Mission.objects.filter(pk__in=missions)
-        self.fields["mission"].required = True
-        self.fields["contingent"].queryset = Contingent.objects.filter(mission_id__in=missions)
+        mission, contingent = self.fields["mission"], self.fields["contingent"]
+        assert isinstance(mission, forms.ModelChoiceField)
+        assert isinstance(contingent, forms.ModelChoiceField)
+        mission.queryset = Mission.objects.filter(pk__in=missions)
+        mission.required = True
+        contingent.queryset = Contingent.objects.filter(mission_id__in=missions)

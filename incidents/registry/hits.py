@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from incidents.models import WeaponHit
+from incidents.models import Incident, WeaponHit
 from incidents.notifications import notify_hits
 from incidents.registry.matching import (
     SerialMatch,
@@ -26,6 +26,8 @@ from incidents.registry.matching import (
     weapons_against_registry,
     weapons_against_seizures,
 )
+from organisations.access import AgencyPrincipal
+from organisations.models import Agency
 
 logger = logging.getLogger(__name__)
 
@@ -78,17 +80,15 @@ def _claim(batch: int) -> tuple[list[int], list[int]]:
 
 def _rows(matches: Iterable[SerialMatch], *, kind: str) -> list[tuple]:
     """(weapon, entry, other weapon, weapon's serial, matched serial, score, reason, make)."""
-    rows = []
+    rows: list[tuple] = []
     for match in matches:
         if kind == "registry":
             rows.append((match.source_id, match.owner_id, None, match.source_serial, match.serial))
         elif kind == "entry":
             rows.append((match.owner_id, match.source_id, None, match.serial, match.source_serial))
         else:  # two seizures: the newer weapon holds the hit, the older is the other
-            newer, older = (
-                max(match.source_id, match.owner_id),
-                min(match.source_id, match.owner_id),
-            )
+            source_id = match.source_id or 0  # a seized weapon: never None here
+            newer, older = max(source_id, match.owner_id), min(source_id, match.owner_id)
             serials = (match.source_serial, match.serial)
             if newer != match.source_id:
                 serials = serials[::-1]
@@ -124,7 +124,61 @@ def hits_check(*, batch: int = BATCH) -> int:
                 rows += _rows(entries_against_seizures(entries), kind="entry")
             hits = hits_record(_best_per_pair(rows))
             notify_hits(hits)
+            agency_events_send(hit_agency_events(hits))
             found += len(hits)
+
+
+# --- agencies ---------------------------------------------------------------------------
+
+AGENCY_EVENT_TYPE = "weapon.hit"
+
+
+@dataclass(frozen=True)
+class AgencyEvent:
+    agency: Agency
+    event_type: str
+    payload: dict
+
+
+def hit_agency_payload(hit: WeaponHit, *, agency: Agency) -> dict:
+    """What an agency that reported the registry entry is sent of a hit: its own entry, the
+    reason and score, and the seizure only as far as the agency may read it (else who
+    holds it, to ask for access)."""
+    incident = hit.weapon.incident
+    principal = AgencyPrincipal(agency=agency)
+    visible = Incident.objects.visible_to(principal).filter(pk=incident.pk).exists()
+    return {
+        "hit": hit.pk,
+        "registry_entry": hit.registry_entry_id,
+        "reason": hit.reason,
+        "score": hit.score,
+        "make_agreement": hit.make_agreement,
+        "found_at": hit.found_at.isoformat(),
+        "seizure_visible": visible,
+        "weapon": hit.weapon_id if visible else None,
+        "incident": incident.pk if visible else None,
+        "held_by": incident.mission.acronym,
+    }
+
+
+def hit_agency_events(hits: Iterable[WeaponHit]) -> list[AgencyEvent]:
+    """The events of `hits` for the agencies whose registry entries they hit."""
+    events = []
+    for hit in hits:
+        entry = hit.registry_entry
+        agency = entry.agency if entry is not None else None
+        if agency is not None:
+            payload = hit_agency_payload(hit, agency=agency)
+            events.append(AgencyEvent(agency, AGENCY_EVENT_TYPE, payload))
+    return events
+
+
+def agency_events_send(events: list[AgencyEvent]) -> None:
+    """The one place where hits reach agencies. Until organisations' signed webhooks
+    (`webhook_event_send(agency, event_type, payload)`) are merged, the events are logged
+    only; that call goes here, once per event."""
+    for event in events:
+        logger.info("Hit event for agency %s: %s", event.agency.pk, event.payload)
 
 
 def _best_per_pair(rows: list[tuple]) -> list[tuple]:

@@ -40,17 +40,17 @@ ENTRY_FIELDS = (
 def registry_missions_written_by(user: AbstractBaseUser) -> set[int]:
     """The missions for which `user` records registry entries: as a reporter of one of
     its contingents or as its verifier."""
-    missions = set()
+    missions: set[int] = set()
     for membership in active_memberships(user):
-        if membership.role == Role.REPORTER:
+        if membership.role == Role.REPORTER and membership.contingent is not None:
             missions.add(membership.contingent.mission_id)
-        elif membership.role == Role.VERIFIER:
+        elif membership.role == Role.VERIFIER and membership.mission_id is not None:
             missions.add(membership.mission_id)
     return missions
 
 
 def _check_writer(by: AbstractBaseUser, entry: RegistryEntry) -> None:
-    if by.is_superuser:
+    if getattr(by, "is_superuser", False):
         return
     if entry.mission_id is None or entry.mission_id not in registry_missions_written_by(by):
         raise PermissionDenied(
@@ -69,18 +69,15 @@ def _checked_serials(serials: list[dict]) -> list[dict]:
 
 
 def _write(*, entry: RegistryEntry, by: AbstractBaseUser, serials: list[dict]) -> RegistryEntry:
-    if entry.contingent_id is not None and entry.mission_id is None:
-        entry.mission_id = entry.contingent.mission_id
+    contingent = entry.contingent if entry.contingent_id is not None else None
+    if contingent is not None and entry.mission_id is None:
+        entry.mission_id = contingent.mission_id
     errors: dict[str, list[str]] = {}
     try:
         entry.full_clean(exclude=["reported_by"])
     except ValidationError as error:
         errors.update(error.message_dict)
-    if (
-        entry.contingent_id is not None
-        and entry.mission_id is not None
-        and entry.contingent.mission_id != entry.mission_id
-    ):
+    if contingent is not None and entry.mission_id not in (None, contingent.mission_id):
         errors.setdefault("contingent", []).append(_("This contingent is not of that mission."))
     try:
         serials = _checked_serials(serials)
@@ -105,7 +102,7 @@ def registry_entry_create(
 ) -> RegistryEntry:
     """Record a weapon reported lost, stolen or diverted, with its serials
     (`[{"component": "frame", "serial": "AB1234"}, …]`)."""
-    entry.reported_by = by
+    entry.reported_by_id = by.pk
     entry = _write(entry=entry, by=by, serials=serials)
     record_write(by, "registry.create", target=entry)
     return entry
@@ -124,13 +121,13 @@ def registry_entry_update(
 
 def hit_deciders_may(by: AbstractBaseUser, hit: WeaponHit) -> bool:
     """Verifiers and analysts of a mission on either side decide a hit."""
-    if by.is_superuser:
+    if getattr(by, "is_superuser", False):
         return True
     missions = missions_read_whole(by)
     sides = {hit.weapon.incident.mission_id}
-    if hit.other_weapon_id is not None:
+    if hit.other_weapon is not None:
         sides.add(hit.other_weapon.incident.mission_id)
-    if hit.registry_entry_id is not None and hit.registry_entry.mission_id is not None:
+    if hit.registry_entry is not None and hit.registry_entry.mission_id is not None:
         sides.add(hit.registry_entry.mission_id)
     return bool(missions & sides)
 
@@ -147,7 +144,7 @@ def hit_decide(*, hit: WeaponHit, by: AbstractBaseUser, state: str, reason: str 
         raise ValidationError({"dismissal_reason": [_("Say why the hit is dismissed.")]})
     hit.state = state
     hit.dismissal_reason = reason.strip() if state == HitState.DISMISSED else ""
-    hit.decided_by = by
+    hit.decided_by_id = by.pk
     hit.decided_at = timezone.now()
     hit.save(update_fields=["state", "dismissal_reason", "decided_by", "decided_at"])
     record_write(by, f"hit.{state}", target=hit)
