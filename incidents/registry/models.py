@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Now
+from django.db.models.functions import Left, Length, Now, Right
 from django.utils.translation import gettext_lazy as _
 
 from geo.countries import validate_country_code
@@ -73,10 +73,40 @@ def _serial_indexes(prefix: str) -> list:
             name=f"{prefix}_folded_trgm",
             fastupdate=False,
         ),
-        # The serials with unreadable characters, matched the other way round (the
-        # recorded pattern against the seized serial): few, read whole.
+        # One character missing or added: a serial one longer than the one asked has the
+        # same first half or the same last half (halves of the longer one's length,
+        # rounded down) wherever the character was added; both halves indexed, with the
+        # length.
         models.Index(
-            fields=["unreadable"], condition=models.Q(unreadable=True), name=f"{prefix}_unreadable"
+            Left("serial_folded", Length("serial_folded") / 2),
+            Length("serial_folded"),
+            name=f"{prefix}_first_half",
+        ),
+        models.Index(
+            Right("serial_folded", Length("serial_folded") / 2),
+            Length("serial_folded"),
+            name=f"{prefix}_last_half",
+        ),
+        # The serials with unreadable characters, matched the other way round (the
+        # recorded pattern against the serial asked): those whose first three characters
+        # are readable by them, those whose last three are, and the few with unreadable
+        # characters at both ends, read whole (matching.py, the third branch).
+        models.Index(
+            Left("serial_folded", 3),
+            condition=models.Q(unreadable=True),
+            name=f"{prefix}_wild_first",
+        ),
+        models.Index(
+            Right("serial_folded", 3),
+            condition=models.Q(unreadable=True),
+            name=f"{prefix}_wild_last",
+        ),
+        models.Index(
+            fields=["unreadable"],
+            condition=models.Q(unreadable=True)
+            & models.Q(serial_folded__regex=r"^.{0,2}[?*]")
+            & models.Q(serial_folded__regex=r"[?*].{0,2}$"),
+            name=f"{prefix}_wild_ends",
         ),
     ]
 
