@@ -62,8 +62,13 @@ def registry_create(request):
 
 @login_required
 def hit_list(request):
+    # The records' names show their contingent and mission.
     hits = WeaponHit.objects.visible_to(request.user).select_related(
-        "weapon__incident__mission", "other_weapon__incident__mission", "registry_entry"
+        "weapon__incident__contingent__mission",
+        "weapon__incident__mission",
+        "other_weapon__incident__contingent__mission",
+        "other_weapon__incident__mission",
+        "registry_entry",
     )
     state = request.GET.get("state", HitState.NEW)
     if state in HitState.values:
