@@ -32,9 +32,9 @@ WORKER = pytest.mark.usefixtures("celery_worker_process")
 
 
 def _register(world, serial: str, *, persona: str = "verifier", **fields) -> RegistryEntry:
+    fields.setdefault("make", "Kalashnikov Concern")  # Izhmash and IZH are its other names
     entry = RegistryEntry(
         category=WeaponCategory.ASSAULT_RIFLE,
-        make="Kalashnikov Concern",  # Izhmash and IZH are its other names
         circumstance=Circumstance.ATTACK,
         occurred_on=date(2025, 1, 5),
         place="Bria, MINUSCA base",
@@ -328,3 +328,16 @@ def test_an_agencys_hit_event_withholds_a_seizure_it_may_not_read(world):
     assert shown["seizure_visible"] and shown["incident"] == world.records["alpha_verified_L4"].pk
     assert {event.agency for event in events.values()} == {agency}
     assert {event.event_type for event in events.values()} == {"weapon.hit"}
+
+
+@WORKER
+@pytest.mark.django_db(transaction=True)
+def test_a_weapon_recorded_in_the_entry_form_hits_the_registry(countries_110m, world, client):
+    from tests.test_records_pages import entry_data
+
+    entry = _register(world, "5612345", make="Norinco")
+    client.force_login(world.users["reporter_alpha"])
+    response = client.post("/incidents/new", entry_data(world))
+    assert response.status_code == 302
+    hit = wait_for(lambda: WeaponHit.objects.filter(registry_entry=entry).first(), what="hit")
+    assert (hit.reason, hit.weapon_serial, hit.weapon.model) == ("exact", "5612345", "Type 56")
