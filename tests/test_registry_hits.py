@@ -341,3 +341,24 @@ def test_a_weapon_recorded_in_the_entry_form_hits_the_registry(countries_110m, w
     assert response.status_code == 302
     hit = wait_for(lambda: WeaponHit.objects.filter(registry_entry=entry).first(), what="hit")
     assert (hit.reason, hit.weapon_serial, hit.weapon.model) == ("exact", "5612345", "Type 56")
+
+
+@pytest.mark.django_db
+def test_a_corrected_serial_withdraws_its_undecided_hits_and_keeps_the_decided_ones(world):
+    from incidents.models import WeaponItem
+
+    _register(world, "CS102030")
+    _register(world, "CS405060")
+    undecided = WeaponItem.objects.create(
+        incident=world.records["alpha_verified_L5"], category="shotgun", serial_number="CS102030"
+    )
+    decided = WeaponItem.objects.create(
+        incident=world.records["alpha_verified_L4"], category="shotgun", serial_number="CS405060"
+    )
+    assert hits_check() == 2  # each weapon its registry entry
+    hit = WeaponHit.objects.get(weapon=decided, registry_entry__isnull=False)
+    hit_decide(hit=hit, by=world.users["verifier"], state=HitState.CONFIRMED)
+    WeaponItem.objects.filter(pk=undecided.pk).update(serial_number="ZZ999999")
+    WeaponItem.objects.filter(pk=decided.pk).update(serial_number="XK357135")
+    hits_check()
+    assert list(WeaponHit.objects.values_list("weapon_id", "state")) == [(decided.pk, "confirmed")]

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 
 from celery import current_app
 from django.db import connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from incidents.models import Incident, WeaponHit
 from incidents.notifications import notify_hits
+from incidents.registry.choices import HitState
 from incidents.registry.matching import (
     SerialMatch,
     entries_against_seizures,
@@ -122,7 +124,9 @@ def hits_check(*, batch: int = BATCH) -> int:
                 rows += _rows(weapons_against_seizures(weapons), kind="seizures")
             if entries:
                 rows += _rows(entries_against_seizures(entries), kind="entry")
-            hits = hits_record(_best_per_pair(rows))
+            best = _best_per_pair(rows)
+            hits_withdraw_stale(weapons=weapons, entries=entries, found=best)
+            hits = hits_record(best)
             notify_hits(hits)
             agency_events_send(hit_agency_events(hits))
             found += len(hits)
@@ -179,6 +183,26 @@ def agency_events_send(events: list[AgencyEvent]) -> None:
     only; that call goes here, once per event."""
     for event in events:
         logger.info("Hit event for agency %s: %s", event.agency.pk, event.payload)
+
+
+def hits_withdraw_stale(*, weapons: list[int], entries: list[int], found: list[tuple]) -> int:
+    """Delete the undecided hits of the weapons and entries checked that their check no
+    longer finds (a serial corrected, a make changed), with their notifications; a hit
+    confirmed or dismissed stays, as the record of a decision. The check finds every
+    pair of what it checked, in either direction (the matching is symmetric), so a pair
+    not found no longer holds."""
+    pairs = {row[:3] for row in found}
+    undecided = WeaponHit.objects.filter(state=HitState.NEW).filter(
+        Q(weapon_id__in=weapons) | Q(other_weapon_id__in=weapons) | Q(registry_entry_id__in=entries)
+    )
+    stale = [
+        hit.pk
+        for hit in undecided.only("pk", "weapon_id", "registry_entry_id", "other_weapon_id")
+        if (hit.weapon_id, hit.registry_entry_id, hit.other_weapon_id) not in pairs
+    ]
+    if stale:
+        WeaponHit.objects.filter(pk__in=stale).delete()
+    return len(stale)
 
 
 def _best_per_pair(rows: list[tuple]) -> list[tuple]:
