@@ -33,6 +33,7 @@ urlpatterns = [
     path("import/template.<str:file_format>", import_views.import_template, name="import-template"),
     path("registry/", registry_views.registry_list, name="registry"),
     path("registry/new", registry_views.registry_create, name="registry-create"),
+    path("registry/import", registry_views.registry_import, name="registry-import"),
     path("hits/", registry_views.hit_list, name="hits"),
     path("hits/<int:pk>/decide", registry_views.hit_decide_view, name="hit-decide"),
 ]

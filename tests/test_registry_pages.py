@@ -110,3 +110,72 @@ def test_a_reader_of_neither_side_cannot_decide(client, world, persona):
     assert (
         client.post(f"/incidents/hits/{hit.pk}/decide", {"state": "confirmed"}).status_code == 404
     )
+
+
+HEADER = (
+    "category,make,circumstance,occurred_on,country,reporting_body_kind,reporting_body,"
+    "contact,releasability,serials\n"
+)
+ROW = "assault_rifle,,attack,2025-01-05,CAF,mission,MINUSCA,g2@example.org,1,"
+
+
+def _upload(text: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("registry.csv", text.encode())
+
+
+def test_a_spreadsheet_of_entries_is_imported_whole(client, world):
+    sign_in(client, world, "verifier")
+    response = client.post(
+        "/incidents/registry/import",
+        {
+            "mission": world.records["alpha_verified_L5"].mission_id,
+            "file": _upload(
+                HEADER + "assault_rifle,IZH,attack,2025-01-05,CAF,mission,MINUSCA,g2@example.org,1,"
+                "frame: IM100; barrel: IM100\n"
+                "revolver_pistol,,theft,2025-02-01,CAF,state,CAF police,p@example.org,4,"
+                "frame: RV-9\n"
+            ),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert sorted(RegistryEntry.objects.values_list("category", "serials__serial")) == [
+        ("assault_rifle", "IM100"),
+        ("assault_rifle", "IM100"),
+        ("revolver_pistol", "RV-9"),
+    ]
+    assert RegistryEntry.objects.filter(reported_by=world.users["verifier"]).count() == 2
+
+
+def test_every_bad_cell_is_listed_by_row_and_column_and_nothing_is_written(client, world):
+    sign_in(client, world, "verifier")
+    response = client.post(
+        "/incidents/registry/import",
+        {
+            "mission": world.records["alpha_verified_L5"].mission_id,
+            "file": _upload(
+                HEADER
+                + ROW
+                + "frame: A1\n"
+                + "rocket,,attack,yesterday,XXX,mission,MINUSCA,g2@example.org,1,frame: A2\n"
+                + ROW
+                + "barrel A3\n"
+            ),
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    for says in ("row 3, category", "row 3, occurred_on", "row 3, country", "row 4, serials"):
+        assert says in page, says
+    assert not RegistryEntry.objects.exists()
+
+
+def test_a_file_without_the_required_columns_is_refused(client, world):
+    sign_in(client, world, "verifier")
+    response = client.post(
+        "/incidents/registry/import",
+        {"mission": world.records["alpha_verified_L5"].mission_id, "file": _upload("make\nIZH\n")},
+    )
+    assert "Columns missing: category" in response.content.decode()
+    assert not RegistryEntry.objects.exists()

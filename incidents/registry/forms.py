@@ -32,3 +32,14 @@ class RegistryEntryForm(forms.ModelForm):
         mission.queryset = Mission.objects.filter(pk__in=missions)
         mission.required = True
         contingent.queryset = Contingent.objects.filter(mission_id__in=missions)
+
+
+class RegistryImportForm(forms.Form):
+    mission = forms.ModelChoiceField(label=_("Mission"), queryset=Mission.objects.none())
+    file = forms.FileField(label=_("File (CSV or XLSX)"))
+
+    def __init__(self, *args, missions: set[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        mission = self.fields["mission"]
+        assert isinstance(mission, forms.ModelChoiceField)
+        mission.queryset = Mission.objects.filter(pk__in=missions)

@@ -11,8 +11,10 @@ from django.views.decorators.http import require_POST
 
 from incidents.models import RegistryEntry, WeaponHit
 from incidents.registry.choices import HitState
-from incidents.registry.forms import RegistryEntryForm
+from incidents.registry.forms import RegistryEntryForm, RegistryImportForm
 from incidents.registry.hits import hit_rows
+from incidents.registry.imports import COLUMNS as IMPORT_COLUMNS
+from incidents.registry.imports import registry_entries_import
 from incidents.registry.services import (
     hit_decide,
     registry_entry_create,
@@ -105,3 +107,33 @@ def hit_decide_view(request, pk: int):
     else:
         messages.success(request, _("Decision recorded."))
     return redirect("incidents:hits")
+
+
+@login_required
+def registry_import(request):
+    """A spreadsheet of registry entries, for one of the writer's missions."""
+    missions = registry_missions_written_by(request.user)
+    if not missions and not request.user.is_superuser:
+        raise PermissionDenied
+    form = RegistryImportForm(request.POST or None, request.FILES or None, missions=missions)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = registry_entries_import(
+                upload=upload,
+                file_format="xlsx" if upload.name.lower().endswith(".xlsx") else "csv",
+                mission=form.cleaned_data["mission"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            for problem in error.message_dict.get("file", error.messages):
+                form.add_error("file", problem)
+        else:
+            messages.success(
+                request,
+                _("%(count)d weapons recorded in the registry.") % {"count": result.created},
+            )
+            return redirect("incidents:registry")
+    return render(
+        request, "incidents/registry_import.html", {"form": form, "columns": IMPORT_COLUMNS}
+    )
