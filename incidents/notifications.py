@@ -38,8 +38,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from incidents.choices import NotificationKind, WorkflowState
-from incidents.models import Incident, Notification, RegistryEntry, WeaponHit
-from incidents.registry.querysets import registry_visibility
+from incidents.models import Incident, Notification, WeaponHit
 from organisations.choices import Role
 
 logger = logging.getLogger(__name__)
@@ -183,18 +182,17 @@ def notify_hits(hits: Sequence[WeaponHit]) -> list[Notification]:
     return notifications
 
 
-def hit_wording(hit: WeaponHit, *, reader: AbstractBaseUser) -> str:
-    """What `reader` is told of a hit: both sides where it may read both; else that a match
-    exists and whom to contact, never the side it may not read."""
-    seizure_readable = Incident.objects.visible_to(reader).filter(pk=hit.weapon.incident_id)
-    seized_shown = seizure_readable.exists()
+def hit_wording(hit: WeaponHit) -> str:
+    """What a reader is told of a hit, from `WeaponHit.objects.visible_to(reader)`'s
+    annotations of the sides it may read: both sides where it may read both; else that a
+    match exists and whom to contact, never the side it may not read."""
+    seized_shown = hit.weapon_shown  # type: ignore[attr-defined]
     holder = hit.weapon.incident.mission.acronym if hit.weapon.incident.mission_id else ""
     entry = hit.registry_entry
     if entry is None:
         other = hit.other_weapon
         assert other is not None  # a hit has one target (constraint weaponhit_one_target)
-        other_shown = Incident.objects.visible_to(reader).filter(pk=other.incident_id).exists()
-        if seized_shown and other_shown:
+        if seized_shown and hit.other_shown:  # type: ignore[attr-defined]
             return _(
                 "Weapon %(weapon)s of record %(record)s may be weapon %(other)s of record "
                 "%(other_record)s (%(reason)s, score %(score).2f)."
@@ -211,7 +209,7 @@ def hit_wording(hit: WeaponHit, *, reader: AbstractBaseUser) -> str:
             "A weapon of your mission's seizures may have been seized again elsewhere; "
             "contact %(holder)s."
         ) % {"holder": mission.acronym}
-    entry_shown = RegistryEntry.objects.filter(registry_visibility(reader), pk=entry.pk).exists()
+    entry_shown = hit.entry_shown  # type: ignore[attr-defined]
     if seized_shown and entry_shown:
         return _(
             "Weapon %(weapon)s of record %(record)s may be the weapon reported %(circumstance)s "
@@ -235,6 +233,29 @@ def hit_wording(hit: WeaponHit, *, reader: AbstractBaseUser) -> str:
 
 
 # --- reading ---------------------------------------------------------------------------
+
+
+def _hits_read_by(
+    reader: AbstractBaseUser, notifications: Sequence[Notification]
+) -> dict[int, WeaponHit]:
+    """The hits of `notifications`, with the sides `reader` may read: one query. Not only
+    those it reads a side of: it was told of each as a party (its mission seized the
+    weapon, or reported it), and is told whom to contact."""
+    hit_ids = {n.hit_id for n in notifications if n.hit_id is not None}
+    if not hit_ids:
+        return {}
+    return {
+        hit.pk: hit
+        for hit in WeaponHit.objects.with_sides_shown(reader)
+        .filter(pk__in=hit_ids)
+        .select_related(
+            "weapon__incident__contingent__mission",
+            "weapon__incident__mission",
+            "other_weapon__incident__contingent__mission",
+            "other_weapon__incident__mission",
+            "registry_entry",
+        )
+    }
 
 
 def notifications_of(user: AbstractBaseUser) -> QuerySet[Notification]:
@@ -282,24 +303,16 @@ def notifications_shown(
             pk__in={notification.actor_id for notification in notifications}
         )
     }
+    hits = _hits_read_by(reader, notifications)
     shown = []
     for notification in notifications:
         incident = readable.get(notification.incident_id)
         unread = notification.read_at is None
-        if notification.kind == NotificationKind.HIT and notification.hit_id is not None:
-            hit = WeaponHit.objects.select_related(
-                "weapon__incident__mission", "other_weapon__incident__mission", "registry_entry"
-            ).get(pk=notification.hit_id)
-            shown.append(
-                NotificationShown(
-                    notification.pk,
-                    notification.at,
-                    unread,
-                    hit_wording(hit, reader=reader),
-                    "",
-                    reverse("incidents:hits"),
-                )
-            )
+        if notification.kind == NotificationKind.HIT:
+            hit = hits.get(notification.hit_id or 0)
+            text = hit_wording(hit) if hit is not None else _("A possible match has changed.")
+            url = reverse("incidents:hits") if hit is not None else None
+            shown.append(NotificationShown(notification.pk, notification.at, unread, text, "", url))
             continue
         if incident is None:
             shown.append(

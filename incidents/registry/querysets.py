@@ -26,11 +26,10 @@ class RegistryEntryQuerySet(models.QuerySet):
 
 
 class WeaponHitQuerySet(models.QuerySet):
-    def visible_to(self, principal: Principal) -> WeaponHitQuerySet:
-        """The hits of which `principal` may read at least one side: the seized weapon's
-        incident, the other seizure's or the registry entry. Each is annotated with which
-        sides it may read (`weapon_shown`, `other_shown`, `entry_shown`): a side it may not
-        read is shown withheld (incidents/registry/hits.py, `hit_shown`)."""
+    def with_sides_shown(self, principal: Principal) -> WeaponHitQuerySet:
+        """Each hit annotated with the sides `principal` may read (`weapon_shown`,
+        `other_shown`, `entry_shown`): a side it may not read is shown withheld
+        (incidents/registry/hits.py, `hit_rows`; incidents/notifications.py)."""
         from incidents.models import Incident, RegistryEntry
 
         incidents = Incident.objects.filter(incident_visibility(principal).visible)
@@ -39,4 +38,12 @@ class WeaponHitQuerySet(models.QuerySet):
             weapon_shown=Exists(incidents.filter(pk=OuterRef("weapon__incident_id"))),
             other_shown=Exists(incidents.filter(pk=OuterRef("other_weapon__incident_id"))),
             entry_shown=Exists(entries.filter(pk=OuterRef("registry_entry_id"))),
-        ).filter(Q(weapon_shown=True) | Q(other_shown=True) | Q(entry_shown=True))
+        )
+
+    def visible_to(self, principal: Principal) -> WeaponHitQuerySet:
+        """The hits of which `principal` may read at least one side (the seized weapon's
+        incident, the other seizure's or the registry entry), annotated as
+        `with_sides_shown` says."""
+        return self.with_sides_shown(principal).filter(
+            Q(weapon_shown=True) | Q(other_shown=True) | Q(entry_shown=True)
+        )
