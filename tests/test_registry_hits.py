@@ -362,3 +362,35 @@ def test_a_corrected_serial_withdraws_its_undecided_hits_and_keeps_the_decided_o
     WeaponItem.objects.filter(pk=decided.pk).update(serial_number="XK357135")
     hits_check()
     assert list(WeaponHit.objects.values_list("weapon_id", "state")) == [(decided.pk, "confirmed")]
+
+
+@pytest.mark.django_db
+def test_an_entry_updated_is_checked_again_and_only_by_its_missions_writers(world):
+    from incidents.models import WeaponItem
+    from incidents.registry.services import registry_entry_update
+
+    entry = _register(world, "UP000111")
+    weapon = WeaponItem.objects.create(
+        incident=world.records["alpha_verified_L5"], category="shotgun", serial_number="UP999888"
+    )
+    assert hits_check() == 0
+    with pytest.raises(PermissionDenied):
+        registry_entry_update(
+            by=world.users["other_mission_analyst"],
+            entry=entry,
+            serials=[{"component": "frame", "serial": "UP999888"}],
+        )
+    entry.country = "ZZZ"
+    with pytest.raises(ValidationError) as refused:
+        registry_entry_update(
+            by=world.users["verifier"], entry=entry, serials=[{"component": "frame", "serial": "x"}]
+        )
+    assert "country" in refused.value.message_dict
+    entry.country = "CAF"
+    registry_entry_update(
+        by=world.users["reporter_alpha"],
+        entry=entry,
+        serials=[{"component": "frame", "serial": "UP999888"}],
+    )
+    assert hits_check() == 1
+    assert WeaponHit.objects.get().weapon_id == weapon.pk
