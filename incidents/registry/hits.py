@@ -115,6 +115,11 @@ def hits_check(*, batch: int = BATCH) -> int:
     found = 0
     while True:
         with transaction.atomic():
+            with connection.cursor() as cursor:
+                # The check never holds up a writer that locks a table whole (a migration,
+                # a TRUNCATE): it gives up its batch, still queued, before PostgreSQL would
+                # look for a deadlock (deadlock_timeout, 1 s), and the next run takes it.
+                cursor.execute("SET LOCAL lock_timeout = '100ms'")
             weapons, entries = _claim(batch)
             if not weapons and not entries:
                 return found
