@@ -160,7 +160,8 @@ def document_empty_filters(result, generator, request, public):
         for operation in path.values():
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "query":
-                    parameter["allowEmptyValue"] = True
+                    if not parameter.get("required"):  # a required one is never "not set"
+                        parameter["allowEmptyValue"] = True
                     schema = parameter.get("schema", {})
                     if schema.get("type") == "array":
                         schema = schema.get("items", {})

@@ -332,6 +332,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.tasks.request_monthly_reports",
         "schedule": crontab(day_of_month=1, hour=4, minute=0),
     },
+    # Weapons and registry entries written by a path that did not ask for the hit check
+    # (admin, raw SQL; or a broker down at the commit): checked within the minute.
+    "check-registry-hits": {
+        "task": "incidents.tasks.check_registry_hits",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     # Idempotency keys of API writes are kept 24 hours; older ones go every hour.
     "purge-expired-idempotency-keys": {
         "task": "incidents.tasks.purge_expired_idempotency_keys",

@@ -474,3 +474,5 @@ class NotificationKind(models.TextChoices):
     RETURNED = "returned", _("returned for correction")
     VERIFIED = "verified", _("verified")
     WITHDRAWN = "withdrawn", _("withdrawn")
+    # A seized weapon may be a registry entry's, or another seizure's (issue 23).
+    HIT = "hit", _("possible match of a weapon")

@@ -817,4 +817,11 @@ from incidents.derived.map_cells import IncidentMapCell, IncidentMapChange  # no
 from incidents.manufacturers import Manufacturer, ManufacturerAlias  # noqa: E402, F401
 from incidents.notification_model import Notification  # noqa: E402, F401
 from incidents.origins import IllicitOrigin  # noqa: E402, F401
+from incidents.registry.models import (  # noqa: E402, F401
+    HitCheck,
+    RegistryEntry,
+    RegistrySerial,
+    WeaponHit,
+    WeaponSerial,
+)
 from incidents.trace_requests import TraceRequest  # noqa: E402, F401

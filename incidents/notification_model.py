@@ -28,6 +28,15 @@ class Notification(models.Model):
         related_name="notifications",
         verbose_name=_("record"),
     )
+    # For a hit (issue 23): which one. The record is then the seized weapon's incident.
+    hit = models.ForeignKey(
+        "incidents.WeaponHit",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("hit"),
+    )
     # SET_NULL: a deleted account must not take the recipients' notifications with it.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

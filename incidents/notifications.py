@@ -5,7 +5,12 @@ reader is shown of what they were told.
 - returned for correction, with the verifier's comment: its reporter;
 - verified: its reporter;
 - withdrawn, with the reason: its reporter, and its mission's verifiers unless it was
-  still a draft (verifiers never see drafts).
+  still a draft (verifiers never see drafts);
+- a hit (issue 23: a seized weapon may be a registry entry's, or another seizure's): the
+  registry entry's reporter and its mission's verifiers, and the seizing missions'
+  verifiers. What each is shown of the other side is decided when read, from what the
+  reader may see (`hit_wording`): until its owner releases it to them, only that a match
+  exists and whom to contact.
 
 Never the person who acted. A notification is one row per recipient, written in the
 transaction of the step, so a step that fails tells no one. With NOTIFY_BY_EMAIL, each is
@@ -33,7 +38,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from incidents.choices import NotificationKind, WorkflowState
-from incidents.models import Incident, Notification
+from incidents.models import Incident, Notification, WeaponHit
 from organisations.choices import Role
 
 logger = logging.getLogger(__name__)
@@ -132,7 +137,125 @@ def notify_withdrawn(
     )
 
 
+def notify_hits(hits: Sequence[WeaponHit]) -> list[Notification]:
+    """Tell each hit's readers (see the module's docstring); no actor: the check found it."""
+    notifications = []
+    hits = list(
+        WeaponHit.objects.filter(pk__in=[hit.pk for hit in hits]).select_related(
+            "weapon__incident", "other_weapon__incident", "registry_entry__reported_by"
+        )
+    )
+    for hit in hits:
+        missions = {hit.weapon.incident.mission_id}
+        recipients: dict[int, AbstractBaseUser] = {}
+        if hit.other_weapon is not None:
+            missions.add(hit.other_weapon.incident.mission_id)
+        entry = hit.registry_entry
+        if entry is not None:
+            if entry.mission_id is not None:
+                missions.add(entry.mission_id)
+            if entry.reported_by is not None and entry.reported_by.is_active:
+                recipients[entry.reported_by.pk] = entry.reported_by
+        for user in (
+            get_user_model()
+            .objects.filter(
+                is_active=True,
+                memberships__role=Role.VERIFIER,
+                memberships__mission_id__in=missions,
+            )
+            .distinct()
+        ):
+            recipients[user.pk] = user
+        notifications += Notification.objects.bulk_create(
+            Notification(
+                recipient_id=user_id,
+                kind=NotificationKind.HIT,
+                incident_id=hit.weapon.incident_id,
+                hit=hit,
+            )
+            for user_id in recipients
+        )
+    if settings.NOTIFY_BY_EMAIL:
+        to_email = [n.pk for n in notifications]
+        if to_email:
+            transaction.on_commit(lambda: _send_emails(to_email))
+    return notifications
+
+
+def hit_wording(hit: WeaponHit) -> str:
+    """What a reader is told of a hit, from `WeaponHit.objects.visible_to(reader)`'s
+    annotations of the sides it may read: both sides where it may read both; else that a
+    match exists and whom to contact, never the side it may not read."""
+    seized_shown = hit.weapon_shown  # type: ignore[attr-defined]
+    holder = hit.weapon.incident.mission.acronym if hit.weapon.incident.mission_id else ""
+    entry = hit.registry_entry
+    if entry is None:
+        other = hit.other_weapon
+        assert other is not None  # a hit has one target (constraint weaponhit_one_target)
+        if seized_shown and hit.other_shown:  # type: ignore[attr-defined]
+            return _(
+                "Weapon %(weapon)s of record %(record)s may be weapon %(other)s of record "
+                "%(other_record)s (%(reason)s, score %(score).2f)."
+            ) % {
+                "weapon": hit.weapon_serial,
+                "record": hit.weapon.incident,
+                "other": hit.matched_serial,
+                "other_record": other.incident,
+                "reason": hit.get_reason_display(),
+                "score": hit.score,
+            }
+        mission = (other if seized_shown else hit.weapon).incident.mission
+        return _(
+            "A weapon of your mission's seizures may have been seized again elsewhere; "
+            "contact %(holder)s."
+        ) % {"holder": mission.acronym}
+    entry_shown = hit.entry_shown  # type: ignore[attr-defined]
+    if seized_shown and entry_shown:
+        return _(
+            "Weapon %(weapon)s of record %(record)s may be the weapon reported %(circumstance)s "
+            "in registry entry %(entry)s (%(reason)s, score %(score).2f)."
+        ) % {
+            "weapon": hit.weapon_serial,
+            "record": hit.weapon.incident,
+            "circumstance": entry.get_circumstance_display().lower(),
+            "entry": entry.pk,
+            "reason": hit.get_reason_display(),
+            "score": hit.score,
+        }
+    if entry_shown:
+        return _("A weapon you reported may have been seized; contact %(holder)s.") % {
+            "holder": holder
+        }
+    return _(
+        "A weapon your mission seized may have been reported lost or stolen; contact "
+        "%(holder)s (%(contact)s)."
+    ) % {"holder": entry.reporting_body, "contact": entry.contact}
+
+
 # --- reading ---------------------------------------------------------------------------
+
+
+def _hits_read_by(
+    reader: AbstractBaseUser, notifications: Sequence[Notification]
+) -> dict[int, WeaponHit]:
+    """The hits of `notifications`, with the sides `reader` may read: one query. Not only
+    those it reads a side of: it was told of each as a party (its mission seized the
+    weapon, or reported it), and is told whom to contact."""
+    hit_ids = {n.hit_id for n in notifications if n.hit_id is not None}
+    if not hit_ids:
+        return {}
+    return {
+        hit.pk: hit
+        for hit in WeaponHit.objects.with_sides_shown(reader)
+        .filter(pk__in=hit_ids)
+        .select_related(
+            "weapon__incident__contingent__mission",
+            "weapon__incident__mission",
+            "other_weapon__incident__contingent__mission",
+            "other_weapon__incident__mission",
+            "registry_entry",
+        )
+    }
 
 
 def notifications_of(user: AbstractBaseUser) -> QuerySet[Notification]:
@@ -158,6 +281,7 @@ SENTENCES = {
     NotificationKind.RETURNED: gettext_lazy("%(actor)s returned %(record)s to you for correction."),
     NotificationKind.VERIFIED: gettext_lazy("%(actor)s verified %(record)s."),
     NotificationKind.WITHDRAWN: gettext_lazy("%(actor)s withdrew %(record)s."),
+    NotificationKind.HIT: gettext_lazy("A possible match of a weapon was found."),
 }
 
 
@@ -179,10 +303,17 @@ def notifications_shown(
             pk__in={notification.actor_id for notification in notifications}
         )
     }
+    hits = _hits_read_by(reader, notifications)
     shown = []
     for notification in notifications:
         incident = readable.get(notification.incident_id)
         unread = notification.read_at is None
+        if notification.kind == NotificationKind.HIT:
+            hit = hits.get(notification.hit_id or 0)
+            text = hit_wording(hit) if hit is not None else _("A possible match has changed.")
+            url = reverse("incidents:hits") if hit is not None else None
+            shown.append(NotificationShown(notification.pk, notification.at, unread, text, "", url))
+            continue
         if incident is None:
             shown.append(
                 NotificationShown(
@@ -214,6 +345,8 @@ def notification_open(*, notification: Notification, reader: AbstractBaseUser) -
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+    if notification.kind == NotificationKind.HIT:
+        return reverse("incidents:hits")  # the page shows each reader what it may see
     if Incident.objects.visible_to(reader).filter(pk=notification.incident_id).exists():
         return reverse("incidents:detail", args=[notification.incident_id])
     return None

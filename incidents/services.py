@@ -44,6 +44,7 @@ from incidents.notifications import (
     notify_verified,
     notify_withdrawn,
 )
+from incidents.registry.hits import hits_check_soon
 from incidents.selectors import incident_revision
 from incidents.trace_requests import trace_refusal
 from organisations.audit import record_write
@@ -150,6 +151,8 @@ def incident_save(
     incidents_assign_geography(incident_ids=[incident.pk])
     incident.refresh_from_db()
     record_write(by, "incident.create" if creating else "incident.update", target=incident)
+    # Its weapons were queued by the database as they were written; checked on commit.
+    hits_check_soon()
     return incident
 
 
@@ -210,6 +213,7 @@ def incident_create_with_items(
         item.incident = incident
         item._history_user = by
         item.save()
+    hits_check_soon()
     return incident
 
 

@@ -1,3 +1,4 @@
+import logging
 from smtplib import SMTPException
 
 from celery import shared_task
@@ -8,6 +9,8 @@ from django.db import InterfaceError, OperationalError
 from incidents.imports.importer import import_job_run
 from incidents.notification_mail import notification_email_send
 from incidents.selectors import mission_summary
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -97,3 +100,19 @@ def purge_refused_import_files() -> int:
 )
 def send_notification_email(self, notification_id: int) -> bool:
     return notification_email_send(notification_id=notification_id)
+
+
+# Idempotent: each batch is claimed and its hits written in one transaction (a hit already
+# recorded for a pair stays), so a redelivery after a worker died checks what is still
+# queued. Sent once a write commits (incidents/registry/hits.py) and every minute.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def check_registry_hits() -> int:
+    from incidents.registry.hits import hits_check
+
+    try:
+        return hits_check()
+    except OperationalError:
+        # A lock not granted in time (see hits_check): the batch is still queued, and the
+        # beat's next run (or the next write's) checks it.
+        logger.warning("Registry hit check postponed: a table was locked.", exc_info=True)
+        return 0

@@ -3,6 +3,7 @@ from django.urls import path
 from armsmonitor.job_status import JobStatusView
 from incidents import views
 from incidents.imports import views as import_views
+from incidents.registry import views as registry_views
 
 app_name = "incidents"
 urlpatterns = [
@@ -30,4 +31,9 @@ urlpatterns = [
         name="import-job-status",
     ),
     path("import/template.<str:file_format>", import_views.import_template, name="import-template"),
+    path("registry/", registry_views.registry_list, name="registry"),
+    path("registry/new", registry_views.registry_create, name="registry-create"),
+    path("registry/import", registry_views.registry_import, name="registry-import"),
+    path("hits/", registry_views.hit_list, name="hits"),
+    path("hits/<int:pk>/decide", registry_views.hit_decide_view, name="hit-decide"),
 ]

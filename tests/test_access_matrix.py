@@ -340,3 +340,116 @@ def test_analyses_read_exactly_the_records_the_persona_may_see(client, world, pe
         exact_cell = format(cell_of(stored.y, stored.x, 5), "x")
         counted = AnalysisCell.objects.filter(run=run, incidents__gt=0)
         assert exact_cell not in {format(cell.cell, "x") for cell in counted}
+
+
+# --- the registry of lost and stolen weapons, and its hits (issue 23) ------------------------
+
+VERIFIED_RECORDS = sorted(
+    {f"alpha_verified_L{level}" for level in range(1, 6)}
+    | {"bravo_verified_L4", "charlie_verified_L1", "charlie_verified_L5"}
+)
+
+
+@pytest.fixture
+def registry_mirrors(world):
+    """A registry entry for each verified record, with its contingent, mission, country and
+    releasability (entries are recorded verified), serial `RM<record id>`; and a seized
+    weapon in each verified record whose serial is every other record's entry's, so that
+    every pair of sides is a hit."""
+    from datetime import date
+
+    from incidents.models import RegistryEntry, RegistrySerial, WeaponItem
+    from incidents.registry.hits import hits_check
+
+    world.mirrors = {}
+    for name in VERIFIED_RECORDS:
+        record = world.records[name]
+        entry = RegistryEntry.objects.create(
+            category="shotgun",
+            circumstance="theft",
+            occurred_on=date(2025, 1, 1),
+            country=record.country,
+            reporting_body_kind="contingent",
+            reporting_body=f"body of {name}",
+            contact=f"contact of {name}",
+            mission=record.mission,
+            contingent=record.contingent,
+            releasability=record.releasability,
+        )
+        RegistrySerial.objects.create(entry=entry, component="frame", serial=f"RM{record.pk:06d}")
+        world.mirrors[name] = entry
+    for seizing in VERIFIED_RECORDS:
+        for lost in VERIFIED_RECORDS:
+            if lost != seizing:
+                WeaponItem.objects.create(
+                    incident=world.records[seizing],
+                    category="shotgun",
+                    serial_number=f"RM{world.records[lost].pk:06d}",
+                )
+    hits_check()
+    return world
+
+
+@pytest.mark.parametrize("persona", READERS)
+def test_registry_entries_follow_the_records_access_policy(registry_mirrors, persona):
+    from incidents.models import RegistryEntry
+
+    world = registry_mirrors
+    reader = (
+        AgencyPrincipal(agency=world.agencies[persona])
+        if persona in world.agencies
+        else world.users[persona]
+    )
+    visible = set(RegistryEntry.objects.visible_to(reader).values_list("pk", flat=True))
+    expected = {
+        world.mirrors[name].pk
+        for name in VERIFIED_RECORDS
+        if name in expected_names(world, persona)
+    }
+    assert visible == expected
+
+
+@pytest.mark.parametrize("persona", READERS)
+def test_serial_search_shows_only_what_the_key_may_see(client, registry_mirrors, persona):
+    world = registry_mirrors
+    headers = sign_in(client, world, persona)
+    allowed = expected_names(world, persona)
+    for name in VERIFIED_RECORDS:
+        serial = f"RM{world.records[name].pk:06d}"
+        response = client.get("/api/v1/weapons/search", {"serial": serial}, **headers)
+        assert response.status_code == 200
+        # Other records' serials may match too (RM000001 and RM000007: 1 and 7 are confusable).
+        registry = [
+            m
+            for m in response.json()["matches"]
+            if (m["source"], m["reason"]) == ("registry", "exact")
+        ]
+        (match,) = registry
+        assert match["visible"] is (name in allowed), (persona, name)
+        assert (match["id"] == world.mirrors[name].pk) is (name in allowed)
+        seizures = [m for m in response.json()["matches"] if m["source"] == "seizure"]
+        names = names_by_id(world)
+        for seizure in seizures:
+            if seizure["visible"]:
+                from incidents.models import WeaponItem
+
+                weapon = WeaponItem.objects.get(pk=seizure["id"])
+                assert names[weapon.incident_id] in allowed
+            else:
+                assert seizure["id"] is None and seizure["serial"] == ""
+
+
+@pytest.mark.parametrize(
+    "persona", sorted(set(READERS) - {"partner_agency", "host_agency", "lapsed_agency"})
+)
+def test_the_hits_page_shows_each_side_only_to_its_readers(client, registry_mirrors, persona):
+    world = registry_mirrors
+    sign_in(client, world, persona)
+    page = client.get("/incidents/hits/").content.decode()
+    allowed = expected_names(world, persona)
+    assert "data-hit=" in page or not allowed & set(VERIFIED_RECORDS)
+    # A side the reader may not read never shows: not the entry, not the seizure's record.
+    for name in VERIFIED_RECORDS:
+        if name not in allowed:
+            assert f"registry entry {world.mirrors[name].pk} (" not in page, (persona, name)
+            assert f"/incidents/{world.records[name].pk}/" not in page, (persona, name)

@@ -22,9 +22,12 @@ from incidents.models import (
     IllicitOrigin,
     Incident,
     PersonsInvolved,
+    RegistryEntry,
+    RegistrySerial,
     TraceRequest,
     WeaponItem,
 )
+from incidents.registry.hits import hits_check
 
 PINNED = Path(__file__).with_name("query_counts.json")
 PERSONAS = ("admin", "mission_analyst")
@@ -44,6 +47,9 @@ ENDPOINTS = [
     ("XLSX export", "/api/v1/incidents/export.xlsx"),
     ("GeoJSON export", "/api/v1/incidents/export.geojson"),
     ("OGC items", "/ogc/collections/incidents/items"),
+    ("registry page", "/incidents/registry/"),
+    ("hits page", "/incidents/hits/"),
+    ("API serial search", "/api/v1/weapons/search?serial=Q0"),
 ]
 
 
@@ -84,6 +90,20 @@ def _add_records(world, count: int) -> None:
         PersonsInvolved.objects.create(
             incident=incident, role="suspect", sex="male", age_group="adult", count=1
         )
+        # A registry entry that the traced weapon hits (issue 23).
+        entry = RegistryEntry.objects.create(
+            category="assault_rifle",
+            circumstance="theft",
+            occurred_on=date(2025, 1, 1),
+            country=template.country,
+            reporting_body_kind="mission",
+            reporting_body="MINUSCA",
+            contact="x",
+            mission=template.mission,
+            releasability=template.releasability,
+        )
+        RegistrySerial.objects.create(entry=entry, component="frame", serial=f"Q{number}")
+    hits_check()
 
 
 def _ids(world) -> dict[str, int]:

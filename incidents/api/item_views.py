@@ -2,13 +2,15 @@
 items rather than the incidents (a customs office matching serial numbers, a national
 commission following its traces). An item is visible when its incident is."""
 
+from dataclasses import asdict
+
 import rules
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -30,6 +32,8 @@ from incidents.api.serializers import (
     AmmunitionRecordSerializer,
     IllicitOriginSerializer,
     IllicitOriginWriteSerializer,
+    SerialSearchQuerySerializer,
+    SerialSearchSerializer,
     TraceRequestAnswerSerializer,
     TraceRequestProgressSerializer,
     TraceRequestSendSerializer,
@@ -44,6 +48,7 @@ from incidents.item_filtersets import (
     WeaponItemFilterSet,
 )
 from incidents.models import AmmunitionItem, IllicitOrigin, Incident, TraceRequest, WeaponItem
+from incidents.registry.search import serial_search
 from incidents.services import (
     illicit_origin_record,
     trace_request_answer,
@@ -94,6 +99,51 @@ class WeaponItemViewSet(RecordItemViewSet):
     filterset_class = WeaponItemFilterSet
     queryset = WeaponItem.objects.none()  # for the schema; reads start at get_queryset
     refused_reads = {"retrieve": RefusedRead("weapon.detail", WeaponItem)}
+
+    @extend_schema(
+        summary="Search a serial in the registry and the seizures",
+        description=(
+            "The registry of weapons reported lost, stolen or diverted and the seized weapons, "
+            "searched for `serial` (normalised: case and separators ignored; `?` one "
+            "unreadable character, `*` a run of them) as the hit check matches (exact, "
+            "characters confused on worn metal, unreadable characters, one character missing "
+            "or added), with `make` agreeing where given. A match the caller may read comes "
+            "with its id; one it may not, with `visible` false, who holds it and a message to "
+            "request access — never the record. At most 50 matches, best first. Counted in the "
+            "API's rate and logged like every read."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "serial",
+                {
+                    "type": "string",
+                    "maxLength": 60,
+                    # At least one readable character, and no NUL.
+                    "pattern": r"^[^\u0000]*[^\u0000\s.,:;/\\_#+\-?*][^\u0000]*$",
+                },
+                OpenApiParameter.QUERY,
+                required=True,
+                description="The serial as read off the weapon: `?` one unreadable character, "
+                "`*` a run of them.",
+            ),
+            OpenApiParameter("make", {"type": "string", "maxLength": 100}, OpenApiParameter.QUERY),
+        ],
+        responses={200: SerialSearchSerializer, **READ_ERRORS},
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], url_path="search", pagination_class=None)
+    def search(self, request):
+        asked = SerialSearchQuerySerializer(data=request.query_params)
+        if not asked.is_valid():
+            raise ValidationError(flat_errors(asked.errors))
+        matches = serial_search(principal=request.user, **asked.validated_data)
+        api_access_record(
+            request=request,
+            records=sum(match.visible for match in matches),
+            what="api.weapons.search",
+        )
+        body = {"matches": [asdict(match) for match in matches]}
+        return Response(SerialSearchSerializer(body).data)
 
     def get_queryset(self):
         return (

@@ -33,6 +33,8 @@ from incidents.models import (
     TraceRequest,
     WeaponItem,
 )
+from incidents.registry.choices import HitReason, MakeAgreement
+from incidents.registry.serials import serial_key
 from incidents.services import TRACE_REQUEST_DETAILS
 from incidents.trace_requests import trace_refusal
 from organisations.models import Contingent
@@ -563,3 +565,35 @@ def flat_errors(detail, prefix: str = "") -> dict[str, list[str]]:
                 flat.update(flat_errors(value, f"{prefix}[{index}]"))
         return flat
     return {prefix or "non_field_errors": [str(message) for message in detail]}
+
+
+class SerialSearchQuerySerializer(serializers.Serializer):
+    """The serial search's query: a serial as read off the weapon (`?` for an unreadable
+    character, `*` for a run of them) and, optionally, its make."""
+
+    serial = serializers.CharField(min_length=1, max_length=60, trim_whitespace=True)
+    make = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+
+    def validate_serial(self, value: str) -> str:
+        if not serial_key(value).strip("?*"):
+            raise serializers.ValidationError(_("Give at least one readable character."))
+        return value
+
+
+class SerialSearchMatchSerializer(serializers.Serializer):
+    """One match: `visible` says whether the caller may read the record; if not, `id` and
+    `serial` are null and blank, and `message` says whom to ask for access."""
+
+    source = serializers.ChoiceField(choices=["registry", "seizure"])  # type: ignore[assignment]
+    visible = serializers.BooleanField()
+    id = serializers.IntegerField(allow_null=True)
+    serial = serializers.CharField(allow_blank=True)
+    score = serializers.FloatField()
+    reason = serializers.ChoiceField(choices=HitReason.choices)
+    make_agreement = serializers.ChoiceField(choices=MakeAgreement.choices)
+    held_by = serializers.CharField()
+    message = serializers.CharField(allow_blank=True)
+
+
+class SerialSearchSerializer(serializers.Serializer):
+    matches = SerialSearchMatchSerializer(many=True)

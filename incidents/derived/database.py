@@ -110,8 +110,15 @@ def install_statements() -> list[str]:
     for function in database_functions():
         statements.append(function.definition)
         for trigger in function.triggers:
-            statements.append(f"DROP TRIGGER IF EXISTS {trigger.name} ON {trigger.table}")
-            statements.append(trigger.definition)
+            # A trigger on a table that a later migration creates is left to that
+            # migration's own InstallDatabaseCode: an earlier one reads the present files.
+            statements.append(
+                "DO $install$ BEGIN "
+                f"IF to_regclass('public.{trigger.table}') IS NOT NULL THEN "
+                f"DROP TRIGGER IF EXISTS {trigger.name} ON {trigger.table}; "
+                f"{trigger.definition}; "
+                "END IF; END $install$"
+            )
     return statements
 
 

@@ -61,6 +61,7 @@ from incidents.imports.files import (
     csv_for_copy,
     upload_display_name,
 )
+from incidents.registry.hits import hits_check_soon
 from incidents.services import H3_RESOLUTION
 from organisations.audit import record_write
 from organisations.models import Contingent
@@ -1118,3 +1119,6 @@ def _import_job_body(attempt: JobAttempt) -> None:
             report=report.as_dict(),
         ):
             raise JobLost  # rolls the import back: another attempt owns the job
+        # The imported weapons were queued for the hit check by the database, in this
+        # transaction; checked once it commits.
+        hits_check_soon()

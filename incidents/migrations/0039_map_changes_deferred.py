@@ -12,12 +12,12 @@ from incidents.derived.operations import InstallDatabaseCode
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("geo", "0021_map_changes"),
-        ("incidents", "0036_notifications"),
+        ("geo", "0022_countryedge_part_ring"),
+        ("incidents", "0038_registry_serial_indexes"),
     ]
 
     operations = [
-        InstallDatabaseCode(fingerprint="95cc0fe8d1d10fc9"),
+        InstallDatabaseCode(fingerprint="1a91300f8e0e4600"),
         # Going back, the earlier triggers are installed again by their migration's own
         # reverse SQL only in part: rebuild the cells from scratch after migrating back.
         migrations.RunSQL("SELECT geo_map_cells_rebuild()", reverse_sql=migrations.RunSQL.noop),
