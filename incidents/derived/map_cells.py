@@ -81,11 +81,11 @@ CATEGORY_BITS = (
 # numbers; tests/test_map_data.py checks that they agree).
 KEPT_UP_TO = {
     GRAIN_NONE: MAX_LEVEL,
-    GRAIN_MONTH: 6,
-    GRAIN_KIND_CONTEXT: 6,
-    GRAIN_FULL: 3,
-    GRAIN_CATEGORIES: 5,
-    GRAIN_CATEGORIES_MONTH: 2,
+    GRAIN_MONTH: 8,
+    GRAIN_KIND_CONTEXT: 8,
+    GRAIN_FULL: 6,
+    GRAIN_CATEGORIES: 8,
+    GRAIN_CATEGORIES_MONTH: 4,
 }
 
 

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        InstallDatabaseCode(fingerprint="1a91300f8e0e4600"),
+        InstallDatabaseCode(fingerprint="af0ec47d064d8e2f"),
         # Going back, the earlier triggers are installed again by their migration's own
         # reverse SQL only in part: rebuild the cells from scratch after migrating back.
         migrations.RunSQL("SELECT geo_map_cells_rebuild()", reverse_sql=migrations.RunSQL.noop),

@@ -48,35 +48,35 @@ BEGIN
             SELECT level, generalised, 1, row_index, column_index, month, mission_id,
                    contingent_id, state, releasability, country, '', '', 0,
                    sum(sign), sum(sign * x), sum(sign * y)
-            FROM placed WHERE counts_incident AND level <= 6
+            FROM placed WHERE counts_incident AND level <= 8
             GROUP BY level, generalised, row_index, column_index, mission_id, contingent_id,
                      state, releasability, country, month
             UNION ALL
             SELECT level, generalised, 2, row_index, column_index, '0001-01-01'::date, mission_id,
                    contingent_id, state, releasability, country, kind, context, 0,
                    sum(sign), sum(sign * x), sum(sign * y)
-            FROM placed WHERE counts_incident AND level <= 6
+            FROM placed WHERE counts_incident AND level <= 8
             GROUP BY level, generalised, row_index, column_index, mission_id, contingent_id,
                      state, releasability, country, kind, context
             UNION ALL
             SELECT level, generalised, 3, row_index, column_index, month, mission_id,
                    contingent_id, state, releasability, country, kind, context, 0,
                    sum(sign), sum(sign * x), sum(sign * y)
-            FROM placed WHERE counts_incident AND level <= 3
+            FROM placed WHERE counts_incident AND level <= 6
             GROUP BY level, generalised, row_index, column_index, mission_id, contingent_id,
                      state, releasability, country, month, kind, context
             UNION ALL
             SELECT level, generalised, 4, row_index, column_index, '0001-01-01'::date, mission_id,
                    contingent_id, state, releasability, country, '', '', categories,
                    sum(sign), sum(sign * x), sum(sign * y)
-            FROM placed WHERE categories <> 0 AND level <= 5
+            FROM placed WHERE categories <> 0 AND level <= 8
             GROUP BY level, generalised, row_index, column_index, mission_id, contingent_id,
                      state, releasability, country, categories
             UNION ALL
             SELECT level, generalised, 5, row_index, column_index, month, mission_id,
                    contingent_id, state, releasability, country, '', '', categories,
                    sum(sign), sum(sign * x), sum(sign * y)
-            FROM placed WHERE categories <> 0 AND level <= 2
+            FROM placed WHERE categories <> 0 AND level <= 4
             GROUP BY level, generalised, row_index, column_index, mission_id, contingent_id,
                      state, releasability, country, month, categories
     ), written AS (
