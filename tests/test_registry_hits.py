@@ -327,7 +327,31 @@ def test_an_agencys_hit_event_withholds_a_seizure_it_may_not_read(world):
     )
     assert shown["seizure_visible"] and shown["incident"] == world.records["alpha_verified_L4"].pk
     assert {event.agency for event in events.values()} == {agency}
-    assert {event.event_type for event in events.values()} == {"weapon.hit"}
+    assert {event.event_type for event in events.values()} == {"registry.hit"}
+
+
+@pytest.mark.django_db
+def test_a_hit_on_an_agencys_entry_is_a_signed_webhook_delivery_to_its_endpoint(world, settings):
+    from incidents.models import WeaponItem
+    from organisations.models import WebhookDelivery
+    from organisations.webhooks import webhook_endpoint_create
+
+    settings.WEBHOOK_ALLOW_LOCAL = True
+    agency = world.agencies["partner_agency"]
+    webhook_endpoint_create(
+        agency=agency, url="https://customs.example.org/hits", event_types=["registry.hit"]
+    )
+    entry = _register(world, "AG998877", persona="admin", agency=agency)
+    WeaponItem.objects.create(
+        incident=world.records["charlie_verified_L1"], category="shotgun", serial_number="AG998877"
+    )
+    hits_check()
+    (delivery,) = WebhookDelivery.objects.filter(event_type="registry.hit")
+    assert delivery.endpoint.agency == agency
+    # MONUSCO's seizure is not the agency's to read: who holds it, nothing more.
+    payload = json.loads(delivery.body)["payload"]
+    assert (payload["held_by"], payload["incident"], payload["weapon"]) == ("MONUSCO", None, None)
+    assert payload["registry_entry"] == entry.pk
 
 
 @WORKER

@@ -29,7 +29,9 @@ from incidents.registry.matching import (
     weapons_against_seizures,
 )
 from organisations.access import AgencyPrincipal
+from organisations.choices import WebhookEventType
 from organisations.models import Agency
+from organisations.webhooks import webhook_event_send
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +141,7 @@ def hits_check(*, batch: int = BATCH) -> int:
 
 # --- agencies ---------------------------------------------------------------------------
 
-AGENCY_EVENT_TYPE = "weapon.hit"
+AGENCY_EVENT_TYPE = WebhookEventType.REGISTRY_HIT
 
 
 @dataclass(frozen=True)
@@ -183,11 +185,11 @@ def hit_agency_events(hits: Iterable[WeaponHit]) -> list[AgencyEvent]:
 
 
 def agency_events_send(events: list[AgencyEvent]) -> None:
-    """The one place where hits reach agencies. Until organisations' signed webhooks
-    (`webhook_event_send(agency, event_type, payload)`) are merged, the events are logged
-    only; that call goes here, once per event."""
+    """The one place where hits reach agencies: a signed webhook to each of the agency's
+    endpoints that want hits (organisations/webhooks.py), written in the check's
+    transaction and sent by a worker once it commits."""
     for event in events:
-        logger.info("Hit event for agency %s: %s", event.agency.pk, event.payload)
+        webhook_event_send(agency=event.agency, event_type=event.event_type, payload=event.payload)
 
 
 def hits_withdraw_stale(*, weapons: list[int], entries: list[int], found: list[tuple]) -> int:
