@@ -81,9 +81,9 @@ CATEGORY_BITS = (
 # numbers; tests/test_map_data.py checks that they agree).
 KEPT_UP_TO = {
     GRAIN_NONE: MAX_LEVEL,
-    GRAIN_MONTH: 8,
+    GRAIN_MONTH: 7,
     GRAIN_KIND_CONTEXT: 8,
-    GRAIN_FULL: 6,
+    GRAIN_FULL: 4,
     GRAIN_CATEGORIES: 8,
     GRAIN_CATEGORIES_MONTH: 4,
 }

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        InstallDatabaseCode(fingerprint="af0ec47d064d8e2f"),
+        InstallDatabaseCode(fingerprint="ca11f79f7640f899"),
         # Going back, the earlier triggers are installed again by their migration's own
         # reverse SQL only in part: rebuild the cells from scratch after migrating back.
         migrations.RunSQL("SELECT geo_map_cells_rebuild()", reverse_sql=migrations.RunSQL.noop),

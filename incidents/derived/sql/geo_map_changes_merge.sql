@@ -48,7 +48,7 @@ BEGIN
             SELECT level, generalised, 1, row_index, column_index, month, mission_id,
                    contingent_id, state, releasability, country, '', '', 0,
                    sum(sign), sum(sign * x), sum(sign * y)
-            FROM placed WHERE counts_incident AND level <= 8
+            FROM placed WHERE counts_incident AND level <= 7
             GROUP BY level, generalised, row_index, column_index, mission_id, contingent_id,
                      state, releasability, country, month
             UNION ALL
@@ -62,7 +62,7 @@ BEGIN
             SELECT level, generalised, 3, row_index, column_index, month, mission_id,
                    contingent_id, state, releasability, country, kind, context, 0,
                    sum(sign), sum(sign * x), sum(sign * y)
-            FROM placed WHERE counts_incident AND level <= 6
+            FROM placed WHERE counts_incident AND level <= 4
             GROUP BY level, generalised, row_index, column_index, mission_id, contingent_id,
                      state, releasability, country, month, kind, context
             UNION ALL
