@@ -4,6 +4,7 @@ after the merge; a real worker merges; two merges at once count each change once
 that changes nothing the map counts logs nothing."""
 
 import threading
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -76,9 +77,7 @@ def _apply(step: tuple) -> None:
         WeaponItem.objects.filter(incident=incident).delete()
     elif action == "copy":
         incident.pk = None
-        incident.external_reference = (
-            f"{incident.external_reference}-copy-{Incident.objects.count()}"
-        )
+        incident.external_reference = f"copy-{uuid.uuid4().hex}"
         incident.location = Point(*value, srid=4326)
         incident.save()
     elif action == "delete" and len(incidents) > 3:
