@@ -70,6 +70,7 @@ def test_a_key_with_the_registry_scope_records_an_entry_reported_by_its_agency(c
     )
     event = AuditEvent.objects.get(action="registry.create")
     assert event.agency == agency and event.object_id == str(entry.pk)
+    assert event.api_key_prefix == answer.wsgi_request.user.api_key.prefix
 
 
 @pytest.mark.django_db
