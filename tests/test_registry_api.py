@@ -3,9 +3,11 @@
 body, bad input is a 400 naming the field with nothing written, other keys and signed-in
 users are refused, and the entry is checked for hits like any write."""
 
+import uuid
+
 import pytest
 
-from incidents.models import RegistryEntry, RegistrySerial, WeaponHit, WeaponItem
+from incidents.models import APIIdempotencyKey, RegistryEntry, RegistrySerial, WeaponHit, WeaponItem
 from incidents.registry.choices import ReportingBodyKind
 from incidents.registry.hits import hits_check
 from incidents.registry.services import registry_entry_create
@@ -42,10 +44,11 @@ def writer_key(world, persona: str = "partner_agency") -> str:
     )[1]
 
 
-def send(client, raw_key: str, data: dict, *, method: str = "post", url: str = URL):
-    return getattr(client, method)(
-        url, data, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {raw_key}"
-    )
+def send(client, raw_key: str, data: dict, *, method: str = "post", url: str = URL, key=None):
+    headers = {"HTTP_AUTHORIZATION": f"Api-Key {raw_key}"}
+    if method == "post":
+        headers["HTTP_IDEMPOTENCY_KEY"] = key or str(uuid.uuid4())
+    return getattr(client, method)(url, data, content_type="application/json", **headers)
 
 
 @pytest.mark.django_db
@@ -73,6 +76,36 @@ def test_a_key_with_the_registry_scope_records_an_entry_reported_by_its_agency(c
     event = AuditEvent.objects.get(action="registry.create")
     assert event.agency == agency and event.object_id == str(entry.pk)
     assert event.api_key_prefix == answer.wsgi_request.user.api_key.prefix
+
+
+@pytest.mark.django_db
+def test_a_retried_request_gets_the_stored_answer_and_makes_no_second_entry(client, world):
+    raw_key = writer_key(world)
+
+    first = send(client, raw_key, body(), key="loss-42")
+    again = send(client, raw_key, body(), key="loss-42")
+    other_body = send(client, raw_key, body(place="elsewhere"), key="loss-42")
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert other_body.status_code == 422
+    assert RegistryEntry.objects.count() == 1
+    # Another key of the same agency has keys of its own.
+    assert send(client, writer_key(world), body(), key="loss-42").status_code == 201
+    assert APIIdempotencyKey.objects.filter(key="loss-42", user=None).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_write_without_an_idempotency_key_is_a_400_naming_the_header(client, world):
+    answer = client.post(
+        URL,
+        body(),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Api-Key {writer_key(world)}",
+    )
+
+    assert answer.status_code == 400 and "Idempotency-Key" in answer.json()
+    assert not RegistryEntry.objects.exists()
 
 
 @pytest.mark.django_db

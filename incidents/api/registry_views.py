@@ -18,7 +18,22 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from armsmonitor.openapi import BAD_REQUEST, FORBIDDEN, NOT_FOUND, THROTTLED, UNAUTHENTICATED
+from armsmonitor.openapi import (
+    BAD_REQUEST,
+    FORBIDDEN,
+    NOT_FOUND,
+    THROTTLED,
+    UNAUTHENTICATED,
+    Detail,
+)
+from incidents.api.idempotency import (
+    IDEMPOTENCY_PARAMETERS,
+    REPLAYED_HEADER,
+    idempotency_key_claim,
+    idempotency_key_of,
+    idempotency_key_record,
+    request_fingerprint,
+)
 from incidents.api.parsers import BoundedJSONParser
 from incidents.api.serializers import flat_errors
 from incidents.choices import WeaponComponent
@@ -123,10 +138,20 @@ WRITE_ERRORS = {
             "For an agency's key with the scope `registry:write`. The agency is the reporting "
             "body; the entry is its own, and it is checked for hits against the seizures on "
             "record as soon as it is written. All or nothing; errors name the field, serials "
-            "by their place in the list: `serials[1].serial`."
+            "by their place in the list: `serials[1].serial`.\n\n"
+            "Every request carries an `Idempotency-Key`, as the incidents' writes do: the same "
+            "key with the same body gets the stored answer back and writes nothing; with "
+            "another body, 422. Keys are kept 24 hours, per API key."
         ),
         request=RegistryEntryWriteSerializer,
-        responses={201: RegistryEntrySerializer, **WRITE_ERRORS},
+        parameters=IDEMPOTENCY_PARAMETERS,
+        responses={
+            201: RegistryEntrySerializer,
+            **WRITE_ERRORS,
+            422: OpenApiResponse(
+                Detail, description="The Idempotency-Key was used for another request."
+            ),
+        },
     ),
     partial_update=extend_schema(
         summary="Correct one of the agency's own registry entries",
@@ -156,12 +181,25 @@ class RegistryEntryViewSet(
         return RegistryEntry.objects.visible_to(self.request.user)
 
     def create(self, request, *args, **kwargs):
+        key = idempotency_key_of(request)
+        fingerprint = request_fingerprint(method="POST", path=request.path, data=request.data)
         with transaction.atomic():
+            claim = idempotency_key_claim(user=request.user, key=key, fingerprint=fingerprint)
+            if claim.replay:
+                return Response(
+                    claim.row.response_body,
+                    status=claim.row.response_status,
+                    headers={REPLAYED_HEADER: "true"},
+                )
             fields, serials = self._asked(request.data)
             entry = self._written(
                 registry_entry_create, entry=RegistryEntry(**fields), serials=serials
             )
-        return Response(self._shown(entry), status=status.HTTP_201_CREATED)
+            body = self._shown(entry)
+            idempotency_key_record(
+                claim=claim, response_status=status.HTTP_201_CREATED, response_body=body
+            )
+        return Response(body, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         with transaction.atomic():
