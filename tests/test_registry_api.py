@@ -275,3 +275,20 @@ def test_a_key_that_may_write_is_answered_as_the_schema_says(
     case, registry_writer, wsgi_requests_keep_the_test_transaction
 ):
     case.call_and_validate()
+
+
+@pytest.mark.django_db
+def test_an_administrator_ticks_the_scopes_when_making_a_key(client, world):
+    client.force_login(world.users["admin"])
+    agency = world.agencies["host_agency"]
+
+    form = client.get("/admin/organisations/agencyapikey/add/")
+    made = client.post(
+        "/admin/organisations/agencyapikey/add/",
+        {"name": "registry", "agency": agency.pk, "scopes": [APIKeyScope.REGISTRY_WRITE]},
+    )
+
+    assert form.status_code == 200 and b'value="registry:write"' in form.content
+    assert made.status_code == 302, made.content[:800]
+    assert agency.api_keys.get(name="registry").scopes == ["registry:write"]
+    assert agency.api_keys.get(name="test").scopes == []  # made without: reads only
