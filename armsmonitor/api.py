@@ -16,6 +16,7 @@ from incidents.api.item_views import (
     TraceRequestViewSet,
     WeaponItemViewSet,
 )
+from incidents.api.registry_views import RegistryEntryViewSet
 from incidents.api.views import IncidentViewSet
 from organisations.api.views import MissionViewSet
 from reports.api.views import ReportViewSet
@@ -32,6 +33,7 @@ router.register("reports", ReportViewSet, basename="report")
 router.register("missions", MissionViewSet, basename="mission")
 router.register("boundaries", CountryBoundaryViewSet, basename="boundary")
 router.register("regions", RegionViewSet, basename="region")
+router.register("registry/entries", RegistryEntryViewSet, basename="registry-entry")
 router.register("custody-digests", CustodyDigestViewSet, basename="custody-digest")
 
 

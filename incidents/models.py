@@ -770,7 +770,14 @@ class APIIdempotencyKey(models.Model):
     IDEMPOTENCY_KEY_LIFETIME (24 hours, incidents/api/idempotency.py); after that, the key
     may name another request."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Whose key: a signed-in user's, or an agency's API key's (each key its own keys, as
+    # each has its own request budget); one of the two.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    api_key = models.ForeignKey(
+        "organisations.AgencyAPIKey", on_delete=models.CASCADE, null=True, related_name="+"
+    )
     key = models.CharField(max_length=200)
     fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of the request."))
     response_status = models.PositiveSmallIntegerField(null=True)
@@ -780,7 +787,15 @@ class APIIdempotencyKey(models.Model):
     class Meta:
         verbose_name = _("API idempotency key")
         constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="one_idempotency_key_per_user")
+            models.UniqueConstraint(fields=["user", "key"], name="one_idempotency_key_per_user"),
+            models.UniqueConstraint(
+                fields=["api_key", "key"], name="one_idempotency_key_per_api_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, api_key__isnull=True)
+                | models.Q(user__isnull=True, api_key__isnull=False),
+                name="idempotency_key_of_a_user_or_an_api_key",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ from django.utils.translation import ngettext
 from leaflet.admin import LeafletGeoAdmin
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
-from organisations.choices import WebhookEventType
+from organisations.choices import APIKeyScope, WebhookEventType
 from organisations.models import (
     Agency,
     AgencyAPIKey,
@@ -71,11 +71,30 @@ class SharingAgreementAdmin(admin.ModelAdmin):
     filter_horizontal = ["missions", "regions"]
 
 
+class AgencyAPIKeyForm(forms.ModelForm):
+    # Checkboxes rather than the array's comma-separated text: a scope mistyped is a key
+    # that silently cannot write.
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"),
+        choices=APIKeyScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=AgencyAPIKey._meta.get_field("scopes").help_text,
+    )
+
+    class Meta:
+        model = AgencyAPIKey
+        fields = ["name", "agency", "scopes", "expiry_date", "revoked"]
+
+
 @admin.register(AgencyAPIKey)
 class AgencyAPIKeyAdmin(APIKeyModelAdmin):
-    """Shows a new key once, on creation; stores only its hash."""
+    """Shows a new key once, on creation; stores only its hash. Scopes are set when the key
+    is made, and may be changed later (a key's holder cannot)."""
 
-    list_display = [*APIKeyModelAdmin.list_display, "agency"]
+    form = AgencyAPIKeyForm
+
+    list_display = [*APIKeyModelAdmin.list_display, "agency", "scopes"]
     list_filter = [*APIKeyModelAdmin.list_filter, "agency"]
     search_fields = [*APIKeyModelAdmin.search_fields, "agency__name"]
 

@@ -37,6 +37,13 @@ class Releasability(models.IntegerChoices):
     PUBLIC_AGGREGATES = 5, _("Public aggregates only")
 
 
+class APIKeyScope(models.TextChoices):
+    """What an agency's API key may do beyond reading what the agency is released. The code
+    is the one the docs and error messages give: never change one, only add."""
+
+    REGISTRY_WRITE = "registry:write", _("Record and update the agency's registry entries")
+
+
 class WebhookEventType(models.TextChoices):
     """What an agency's webhook endpoint can be told of. The code is the event's name in
     the body and in the X-ArmsMonitor-Event header: never change one, only add."""

@@ -16,6 +16,7 @@ from rest_framework_api_key.models import AbstractAPIKey
 from geo.countries import validate_country_code
 from organisations.choices import (
     AgencyKind,
+    APIKeyScope,
     ContingentKind,
     Releasability,
     Role,
@@ -175,10 +176,22 @@ class AgencyAPIKey(AbstractAPIKey):
     once, when created; it can be revoked and can expire."""
 
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="api_keys")
+    # Empty: the key reads what its agency is released, and writes nothing (every key made
+    # before scopes existed stays so).
+    scopes = ArrayField(
+        models.CharField(max_length=40, choices=APIKeyScope.choices),
+        verbose_name=_("scopes"),
+        default=list,
+        blank=True,
+        help_text=_("What the key may write, beyond reading what its agency is released."),
+    )
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = _("agency API key")
         verbose_name_plural = _("agency API keys")
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
 
 
 class APIAccess(models.Model):

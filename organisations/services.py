@@ -10,10 +10,13 @@ from organisations.models import Agency, AgencyAPIKey, APIAccess, UserPreference
 
 
 def agency_api_key_create(
-    *, agency: Agency, name: str, expires_at: datetime | None = None
+    *, agency: Agency, name: str, expires_at: datetime | None = None, scopes: list[str] = ()
 ) -> tuple[AgencyAPIKey, str]:
-    """Create a key for `agency`; return it with the raw key, which is shown only now."""
-    return AgencyAPIKey.objects.create_key(agency=agency, name=name, expiry_date=expires_at)
+    """Create a key for `agency`; return it with the raw key, which is shown only now.
+    Without `scopes` (APIKeyScope), the key reads and writes nothing."""
+    return AgencyAPIKey.objects.create_key(
+        agency=agency, name=name, expiry_date=expires_at, scopes=list(scopes)
+    )
 
 
 @transaction.atomic

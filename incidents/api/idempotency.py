@@ -21,15 +21,37 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 
 from incidents.models import APIIdempotencyKey
+from organisations.access import AgencyPrincipal, Principal
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
 IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
+
+# The headers as the OpenAPI schema gives them, for every write that takes a key.
+IDEMPOTENCY_PARAMETERS = [
+    OpenApiParameter(
+        IDEMPOTENCY_HEADER,
+        {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
+        OpenApiParameter.HEADER,
+        required=True,
+        description=(
+            "The client's own unique string for this record (a UUID), the same on every retry."
+        ),
+    ),
+    OpenApiParameter(
+        REPLAYED_HEADER,
+        {"type": "string", "enum": ["true"]},
+        OpenApiParameter.HEADER,
+        response=[201],
+        description="Present when the answer is the stored one of an earlier request.",
+    ),
+]
 
 
 class IdempotencyKeyReused(APIException):
@@ -78,18 +100,27 @@ def request_fingerprint(*, method: str, path: str, data) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def idempotency_key_claim(*, user, key: str, fingerprint: str) -> Claim:
+def _owner(principal: Principal) -> dict:
+    """Whose keys: an agency's API key's (each key its own), or a signed-in user's."""
+    if isinstance(principal, AgencyPrincipal):
+        return {"api_key": principal.api_key}
+    return {"user": principal}
+
+
+def idempotency_key_claim(*, user: Principal, key: str, fingerprint: str) -> Claim:
     """Take the key for this request, or find the answer it was given; call it inside the
-    write's transaction. Raise IdempotencyKeyReused if the key names another request."""
+    write's transaction. Raise IdempotencyKeyReused if the key names another request.
+    `user` is the caller: a signed-in user, or an agency calling with its API key."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Claim an idempotency key inside the write's transaction.")
     now = timezone.now()
+    owner = _owner(user)
     # Waits, if another transaction holds the same key, until that one ends.
     APIIdempotencyKey.objects.bulk_create(
-        [APIIdempotencyKey(user=user, key=key, fingerprint=fingerprint, created_at=now)],
+        [APIIdempotencyKey(**owner, key=key, fingerprint=fingerprint, created_at=now)],
         ignore_conflicts=True,
     )
-    row = APIIdempotencyKey.objects.select_for_update().get(user=user, key=key)
+    row = APIIdempotencyKey.objects.select_for_update().get(**owner, key=key)
     if row.created_at < now - IDEMPOTENCY_KEY_LIFETIME:
         # An expired key: free for another request.
         row.fingerprint, row.created_at = fingerprint, now

@@ -8,7 +8,6 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -34,8 +33,7 @@ from armsmonitor.openapi import (
     Detail,
 )
 from incidents.api.idempotency import (
-    IDEMPOTENCY_HEADER,
-    IDEMPOTENCY_KEY_MAX_LENGTH,
+    IDEMPOTENCY_PARAMETERS,
     REPLAYED_HEADER,
     idempotency_key_claim,
     idempotency_key_of,
@@ -112,24 +110,7 @@ CREATE_SCHEMA = extend_schema(
         "does not use up its key."
     ),
     request=IncidentCreateSerializer,
-    parameters=[
-        OpenApiParameter(
-            IDEMPOTENCY_HEADER,
-            {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
-            OpenApiParameter.HEADER,
-            required=True,
-            description=(
-                "The client's own unique string for this record (a UUID), the same on every retry."
-            ),
-        ),
-        OpenApiParameter(
-            REPLAYED_HEADER,
-            {"type": "string", "enum": ["true"]},
-            OpenApiParameter.HEADER,
-            response=[201],
-            description="Present when the answer is the stored one of an earlier request.",
-        ),
-    ],
+    parameters=IDEMPOTENCY_PARAMETERS,
     responses={
         201: OpenApiResponse(
             IncidentCreatedSerializer,

@@ -11,11 +11,14 @@ from django.utils.translation import gettext as _
 
 from incidents.component_serials import validate_component_serials
 from incidents.models import RegistryEntry, RegistrySerial, WeaponHit
-from incidents.registry.choices import HitState
+from incidents.registry.choices import HitState, ReportingBodyKind
 from incidents.registry.hits import hits_check_soon
-from organisations.access import active_memberships, missions_read_whole
+from organisations.access import AgencyPrincipal, active_memberships, missions_read_whole
 from organisations.audit import record_write
-from organisations.choices import Role
+from organisations.choices import APIKeyScope, Role
+
+# Who writes an entry: a member of a mission (a user), or an agency through its API key.
+Writer = AbstractBaseUser | AgencyPrincipal
 
 # Fields a writer gives; the rest (state, who, when) the service sets.
 ENTRY_FIELDS = (
@@ -49,7 +52,25 @@ def registry_missions_written_by(user: AbstractBaseUser) -> set[int]:
     return missions
 
 
-def _check_writer(by: AbstractBaseUser, entry: RegistryEntry) -> None:
+def _check_agency_writer(by: AgencyPrincipal, entry: RegistryEntry) -> None:
+    """An agency writes with a key given the `registry:write` scope, and only its own
+    entries: those it reported (an entry is the agency's through `agency`)."""
+    if by.api_key is None or not by.api_key.has_scope(APIKeyScope.REGISTRY_WRITE):
+        raise PermissionDenied(
+            _(
+                "This API key may not write registry entries: ask the platform's "
+                "administrators to give it the scope %(scope)s."
+            )
+            % {"scope": APIKeyScope.REGISTRY_WRITE.value}
+        )
+    if entry.agency_id != by.agency.pk:
+        raise PermissionDenied(_("An agency updates only the registry entries it reported."))
+
+
+def _check_writer(by: Writer, entry: RegistryEntry) -> None:
+    if isinstance(by, AgencyPrincipal):
+        _check_agency_writer(by, entry)
+        return
     if getattr(by, "is_superuser", False):
         return
     if entry.mission_id is None or entry.mission_id not in registry_missions_written_by(by):
@@ -68,7 +89,14 @@ def _checked_serials(serials: list[dict]) -> list[dict]:
     return serials
 
 
-def _write(*, entry: RegistryEntry, by: AbstractBaseUser, serials: list[dict]) -> RegistryEntry:
+def _write(*, entry: RegistryEntry, by: Writer, serials: list[dict]) -> RegistryEntry:
+    if isinstance(by, AgencyPrincipal):
+        # The agency reports for itself: the entry is its own, of no mission (the incident
+        # policy then leaves it to the agency and to those it is released to by region).
+        entry.agency_id = by.agency.pk
+        entry.reporting_body_kind = ReportingBodyKind.AGENCY
+        entry.reporting_body = by.agency.name
+        entry.mission_id = entry.contingent_id = None
     contingent = entry.contingent if entry.contingent_id is not None else None
     if contingent is not None and entry.mission_id is None:
         entry.mission_id = contingent.mission_id
@@ -98,11 +126,15 @@ def _write(*, entry: RegistryEntry, by: AbstractBaseUser, serials: list[dict]) -
 
 @transaction.atomic
 def registry_entry_create(
-    *, by: AbstractBaseUser, entry: RegistryEntry, serials: list[dict]
+    *, by: Writer, entry: RegistryEntry, serials: list[dict]
 ) -> RegistryEntry:
     """Record a weapon reported lost, stolen or diverted, with its serials
-    (`[{"component": "frame", "serial": "AB1234"}, …]`)."""
-    entry.reported_by_id = by.pk
+    (`[{"component": "frame", "serial": "AB1234"}, …]`). An agency (`AgencyPrincipal`, its
+    key with the `registry:write` scope) records it as its own, reported by it."""
+    if isinstance(by, AgencyPrincipal):
+        _check_agency_writer(by, RegistryEntry(agency_id=by.agency.pk))
+    else:
+        entry.reported_by_id = by.pk
     entry = _write(entry=entry, by=by, serials=serials)
     record_write(by, "registry.create", target=entry)
     return entry
@@ -110,7 +142,7 @@ def registry_entry_create(
 
 @transaction.atomic
 def registry_entry_update(
-    *, by: AbstractBaseUser, entry: RegistryEntry, serials: list[dict]
+    *, by: Writer, entry: RegistryEntry, serials: list[dict]
 ) -> RegistryEntry:
     current = RegistryEntry.objects.select_for_update().get(pk=entry.pk)
     _check_writer(by, current)
