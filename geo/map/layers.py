@@ -266,10 +266,10 @@ def kept_cells_query(
     if level > KEPT_UP_TO[grain]:
         return None
     cells = cells.filter(grain=grain)
-    # The summed-over columns hold ANY / MONTH_ANY: said outright, the index is read in
-    # order (level, generalised, grain, kind, month, rows…). The category grains have an
-    # index of their own, without kinds (geo 0011).
-    if not by_kind and not categories:
+    # The summed-over columns hold ANY / MONTH_ANY (the category grains sum kinds over):
+    # said outright, the key is read in its order (level, generalised, grain, kind, month,
+    # rows…) and only the viewport's rows are visited.
+    if not by_kind:
         cells = cells.filter(kind=ANY)
     if not by_month:
         cells = cells.filter(month=MONTH_ANY)
