@@ -23,6 +23,7 @@ from django.db.models.functions import Cast, Concat
 
 from incidents.access import Visibility, incident_visibility
 from incidents.choices import WorkflowState
+from incidents.registry.choices import HitState
 from organisations.access import GENERALISED_CELL_DEGREES, Principal
 
 
@@ -90,6 +91,32 @@ class IncidentQuerySet(models.QuerySet):
         near = Polygon.from_bbox((minx - margin, miny - margin, maxx + margin, maxy + margin))
         near.srid = 4326
         return self.filter(location__intersects=near, shown_location__intersects=area)
+
+    def holding_registry_hits(self) -> IncidentQuerySet:
+        """The seizures holding at least one weapon with a registry hit still standing (new
+        or confirmed; a dismissed hit was judged not the weapon), each annotated with
+        `registry_hits`, their number.
+
+        Only the hits are counted, never read: nothing of a registry entry (who reported
+        it, where, its releasability) reaches the caller, so the reader's visibility of the
+        seizure is the only access that applies (the map's hits layer, geo/map/layers.py).
+        Hits between two seizures are no registry hits and are left out."""
+        # By name through the app registry: incidents.models imports this module.
+        hit_model = self.model._meta.apps.get_model("incidents", "WeaponHit")
+        standing = (
+            hit_model.objects.filter(
+                weapon__incident_id=OuterRef("pk"),
+                registry_entry__isnull=False,
+                state__in=(HitState.NEW, HitState.CONFIRMED),
+            )
+            .order_by()
+            .values("weapon__incident_id")
+            .annotate(count=models.Count("id"))
+            .values("count")
+        )
+        return self.annotate(
+            registry_hits=Subquery(standing, output_field=models.IntegerField())
+        ).filter(registry_hits__gt=0)
 
     def with_api_labels(self) -> IncidentQuerySet:
         """Incidents of `visible_to`, with what the API shows of their relations and

@@ -519,3 +519,47 @@ def test_the_page_reads_as_many_statements_whatever_the_number_of_incidents(
     # Incidents without a country count as unknown, and link to the map of the whole filter.
     assert _table(page, "by-country")["Unknown"] == "20"
     assert _links(page, "by-country")["Unknown"] == {}
+
+
+def test_registry_hits_are_counted_per_state_over_the_seizures_the_reader_may_see(client, world):
+    from incidents.registry.choices import HitState
+    from tests.test_map_hits import _entry, _hit
+
+    records = world.records
+    minusca = _entry(records["alpha_verified_L3"].mission)
+    monusco = _entry(records["charlie_verified_L5"].mission)
+    _hit(records["alpha_verified_L3"], minusca, HitState.NEW)
+    _hit(records["alpha_verified_L3"], minusca, HitState.CONFIRMED)
+    _hit(records["bravo_verified_L4"], minusca, HitState.DISMISSED)
+    _hit(records["charlie_verified_L5"], monusco, HitState.NEW)
+
+    def counts(persona: str, query: str = "") -> dict[str, str]:
+        client.force_login(world.users[persona])
+        response = client.get(f"/dashboard/?{query}")
+        assert response.status_code == 200
+        return _table(response.content.decode(), "registry-hits")
+
+    # MONUSCO's seizure is not the MINUSCA analyst's; its hit is not counted.
+    assert counts("mission_analyst") == {"new": "1", "confirmed": "1", "dismissed": "1"}
+    assert counts("other_mission_analyst") == {"new": "1", "confirmed": "0", "dismissed": "0"}
+    assert counts("admin") == {
+        "new": "2",
+        "confirmed": "1",
+        "dismissed": "1",
+    }
+    # The incident filters narrow the seizures counted.
+    assert counts("admin", "mission=MONUSCO") == {"new": "1", "confirmed": "0", "dismissed": "0"}
+    bravo = records["bravo_verified_L4"].contingent_id
+    assert counts("mission_analyst", f"contingent={bravo}") == {
+        "new": "0",
+        "confirmed": "0",
+        "dismissed": "1",
+    }
+    # The rows link to the hits page of their state; nothing of the entries is printed.
+    client.force_login(world.users["mission_analyst"])
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/dashboard/").content.decode()
+    assert 'href="/incidents/hits/?state=confirmed"' in page
+    assert "MINUSCA JMAC" not in page and "jmac@example.org" not in page
+    # One statement counts them.
+    assert len([q for q in queries.captured_queries if "incidents_weaponhit" in q["sql"]]) == 1

@@ -1,5 +1,6 @@
 """What the analyst's map draws, built in PostGIS: incidents as counts per grid cell at low
-zooms and as points at high zooms, and the missions' and contingents' areas.
+zooms and as points at high zooms, the seizures holding registry hits, and the missions' and
+contingents' areas.
 
 Every function takes incidents already narrowed to what the reader may see
 (`Incident.objects.visible_to`) and by the incident filterset, and reads their
@@ -54,6 +55,7 @@ from incidents.derived.map_cells import (
     categories_mask,
 )
 from incidents.filtersets import filter_kept_counts
+from incidents.models import RegistryEntry
 
 if TYPE_CHECKING:
     from incidents.access import Visibility
@@ -537,6 +539,62 @@ def _cells_collection(rows: list[tuple], *, zoom: int) -> dict:
         "total": sum(feature["properties"]["count"] for feature in features),
         "features": features,
     }
+
+
+# --- Registry hits ----------------------------------------------------------------------
+
+# Why the hits layer draws nothing, for the page to say so (static/js/map/hits.js).
+NO_REGISTRY = "no-registry"
+NO_HITS_IN_VIEW = "no-hits-in-view"
+
+
+def hits_layer(incidents: QuerySet, *, zoom: int) -> dict:
+    """The registry hits layer of one viewport as a GeoJSON FeatureCollection: the seizures
+    of `incidents` (the filterset's queryset over `visible_with`, box included) holding a
+    registry hit still standing (`holding_registry_hits`), one point each at the location
+    the reader may see, with the number of hits; beyond MAX_POINTS of them, counts per
+    grid cell as the incidents layer draws them. Nothing of the registry entries is read.
+
+    `empty`: why there is nothing to draw, NO_REGISTRY when the registry holds no entry at
+    all (a fact about the platform, not about any entry), else NO_HITS_IN_VIEW."""
+    holding = incidents.holding_registry_hits()
+    using = incidents.db
+    located = _with_coordinates(holding).values(
+        "id", "map_x", "map_y", "location_is_exact", "registry_hits"
+    )[: MAX_POINTS + 1]
+    try:
+        sql, params = located.query.sql_with_params()
+        rows = _fetch(MapQuery(sql, tuple(params)), using=using, costly=True)
+    except EmptyResultSet:
+        rows = []
+    if len(rows) > MAX_POINTS:
+        cell_zoom = min(zoom, MAX_LEVEL)
+        collection = _cells_collection(
+            _fetch(cells_query(holding, zoom=cell_zoom), using=using, costly=True),
+            zoom=cell_zoom,
+        )
+    else:
+        collection = {
+            "type": "FeatureCollection",
+            "mode": "points",
+            "zoom": zoom,
+            "total": len(rows),
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": pk,
+                    "geometry": {"type": "Point", "coordinates": [round(x, 6), round(y, 6)]},
+                    "properties": {"hits": hits, "exact": bool(exact)},
+                }
+                # In the order of their ids: the same view gives the same document.
+                for pk, x, y, exact, hits in sorted(rows)
+            ],
+        }
+    collection["empty"] = None
+    if not collection["features"]:
+        registry_loaded = RegistryEntry.objects.using(using).exists()
+        collection["empty"] = NO_HITS_IN_VIEW if registry_loaded else NO_REGISTRY
+    return collection
 
 
 # --- Missions' and contingents' areas ---------------------------------------------------

@@ -1,5 +1,6 @@
 """The analyst's map: the page, and the data it draws (incidents per viewport, one
-incident's key facts, missions' and contingents' areas).
+incident's key facts, the seizures holding registry hits, missions' and contingents'
+areas).
 
 Every incident read starts from `Incident.objects.visible_with(incident_visibility(user))`
 (what `visible_to` does) narrowed by the one incident filterset; bad parameters get a 400
@@ -92,6 +93,8 @@ def map_page(request):
         "urls": {
             "incidents": reverse("map:incidents"),
             "incident": reverse("map:incident", args=[0]),
+            "hits": reverse("map:hits"),
+            "hit_list": reverse("incidents:hits"),
             "missions": reverse("map:missions"),
             "contingents": reverse("map:contingents"),
             "countries": reverse("geo:countries"),
@@ -174,6 +177,29 @@ def incidents_data(request):
         bbox=viewport.cleaned_data["bbox"],
     )
     return _geojson(layer, source)
+
+
+@require_GET
+@login_required
+def hits_data(request):
+    """The seizures of one viewport holding registry hits (new or confirmed), as the
+    incidents layer reads them: the reader's visibility, the one incident filterset, the
+    box. Only the number of hits is told, never the registry side (geo/map/layers.py)."""
+    viewport = ViewportForm(request.GET)
+    source = read_source()
+    filterset = IncidentFilterSet(
+        request.GET,
+        queryset=Incident.objects.using(source.alias).visible_to(request.user),
+        request=request,
+    )
+    errors = {}
+    if not viewport.is_valid():
+        errors.update(viewport.errors.get_json_data())
+    if not filterset.is_valid():
+        errors.update(filterset.errors.get_json_data())
+    if errors:
+        return _invalid(errors)
+    return _geojson(layers.hits_layer(filterset.qs, zoom=viewport.cleaned_data["zoom"]), source)
 
 
 @require_GET

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 from incidents.access import incident_visibility
+from incidents.registry.choices import HitState
 from organisations.access import AgencyPrincipal, Principal
 
 
@@ -47,3 +48,19 @@ class WeaponHitQuerySet(models.QuerySet):
         return self.with_sides_shown(principal).filter(
             Q(weapon_shown=True) | Q(other_shown=True) | Q(entry_shown=True)
         )
+
+    def registry_hits_on(self, incidents: models.QuerySet) -> WeaponHitQuerySet:
+        """The registry hits (not those between two seizures) on weapons of `incidents`
+        (a `visible_to` queryset, filtered): counted over the seizures a reader may see,
+        whether or not it may read the registry entries (the dashboard's counts)."""
+        return self.filter(
+            registry_entry__isnull=False,
+            weapon__incident_id__in=incidents.order_by().values("pk"),
+        )
+
+    def counts_by_state(self) -> dict[str, int]:
+        """The number of hits in each state (new, confirmed, dismissed), zero included."""
+        counts = dict.fromkeys(HitState.values, 0)
+        rows = self.order_by().values_list("state").annotate(count=models.Count("id"))
+        counts.update({state: count for state, count in rows})
+        return counts

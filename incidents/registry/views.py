@@ -75,6 +75,10 @@ def hit_list(request):
     state = request.GET.get("state", HitState.NEW)
     if state in HitState.values:
         hits = hits.filter(state=state)
+    # One seizure's hits: the map's hits layer links here from its popup.
+    incident = request.GET.get("incident", "")
+    if incident.isdigit():
+        hits = hits.filter(weapon__incident_id=int(incident))
     page = Paginator(hits, PAGE_SIZE).get_page(request.GET.get("page"))
     record_read(request, "hit.list", records=len(page.object_list))
     rows = hit_rows(

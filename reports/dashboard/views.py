@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,7 +25,8 @@ from incidents import suppression
 from incidents.access import incident_visibility
 from incidents.choices import AgeGroup, Context, IncidentKind, PersonRole, Sex, WeaponCategory
 from incidents.filtersets import IncidentFilterSet
-from incidents.models import Incident
+from incidents.models import Incident, WeaponHit
+from incidents.registry.choices import HitState
 from reports.dashboard.figures import (
     PERIODS,
     UNKNOWN,
@@ -77,6 +79,8 @@ class Chart:
     # Drawn as stacked bars of the `extra` columns (one dataset per extra heading) rather
     # than one bar of the value.
     stacked: bool = False
+    # What following a row's link does, where it does not show the map.
+    link_title: str = ""
 
     @property
     def data_id(self) -> str:
@@ -249,6 +253,27 @@ def dashboard_charts(figures: DashboardFigures, filters: QueryDict, cleaned: dic
     return charts
 
 
+def hits_chart(counts: dict[str, int]) -> Chart:
+    """The registry hits on the chosen seizures, per state, each row linking to the hits
+    page of that state (which lists what the reader may read of each hit)."""
+    hit_list = reverse("incidents:hits")
+    return Chart(
+        "registry-hits",
+        _("Registry hits on these seizures"),
+        _("State"),
+        _("Hits"),
+        [
+            Row(str(label), counts[state], f"{hit_list}?state={state}")
+            for state, label in HitState.choices
+        ],
+        note=_(
+            "Weapons seized that match a weapon reported lost, stolen or diverted: new "
+            "(not yet decided), confirmed, or dismissed by a verifier."
+        ),
+        link_title=_("List the hits of this state"),
+    )
+
+
 def suppressed_people(gender: GenderFigures) -> dict[Hashable, int | str]:
     """Every count of people the page prints, suppressed together (incidents.suppression):
     ("persons",) the total; ("sex", code), ("age", code) and ("role", code), each adding
@@ -367,6 +392,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         with_gender=rules.has_perm("incidents.view_gender_data", request.user),
     )
     people = suppressed_people(figures.gender) if figures.gender else {}
+    # Counted over the seizures the figures count, the filters included; the registry
+    # entries themselves are not read (one statement).
+    hit_counts = WeaponHit.objects.registry_hits_on(filterset.qs).counts_by_state()
     return render(
         request,
         "reports/dashboard.html",
@@ -375,6 +403,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "figures": figures,
             "charts": dashboard_charts(figures, filters, filterset.form.cleaned_data),
             "gender_charts": gender_charts(figures, filters, people),
+            "hits_chart": hits_chart(hit_counts),
             "persons": people.get(("persons",)),
             "map_url": map_url(filters),
             "list_query": filters.urlencode(),

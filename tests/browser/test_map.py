@@ -1,8 +1,10 @@
 """In a real headless Chromium: an analyst's map loads on the platform's own boundaries (no
 tile server), a filter changes the counts, a popup opens on an incident, a shared link
 restores the same view, and "analyse this view" shows its progress then its layer (run by a
-real Celery worker), a hot-spot result with its own explanation and counted legend.
-Screenshots go to .data/artefacts/map/ (ignored by git)."""
+real Celery worker), a hot-spot result with its own explanation and counted legend; the
+registry hits layer toggles, opens its popup and is greyed out with its reason when it has
+nothing to draw (the layout of tests/test_map_hits.py). Screenshots go to
+.data/artefacts/map/ (ignored by git)."""
 
 import re
 from datetime import date
@@ -21,6 +23,7 @@ from incidents.origins import IllicitOrigin
 from organisations.models import Mission
 from tests.analysis_layouts import north_of, seizure
 from tests.browser.pages import sign_in
+from tests.test_map_hits import registry_hits as registry_hits
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -320,4 +323,56 @@ def test_an_analysts_first_hot_spot_request_on_the_demo_data_says_what_it_found(
             expect(legend.locator(f"li[data-class={name}]")).to_have_class("empty")
     expect(page.locator("#map .leaflet-overlay-pane path[fill='#b2182b']")).to_have_count(hot_99)
     screenshot(page, "7-map-hot-spots-explained")
+    assert browser_errors == []
+
+
+def test_the_hits_layer_toggles_and_says_when_the_view_holds_none(
+    page: Page, live_server, registry_hits, browser_errors
+):
+    sign_in(page, live_server, "mission_analyst")
+    open_map(page, f"{live_server.url}/map/?c={BANGUI[1]},{BANGUI[0]}&z=14&layers=incidents,hits")
+    box = page.locator("#map-layers input[value=hits]")
+    expect(box).to_be_checked()
+    hit = page.locator(".map-hit")
+    expect(hit).to_have_count(1)
+    expect(hit).to_have_text("2")
+    hit.focus()
+    page.keyboard.press("Enter")
+    popup = page.locator(".leaflet-popup-content .map-popup")
+    expect(popup).to_contain_text("2 registry hits")
+    seizure = registry_hits.records["alpha_verified_L3"].pk
+    expect(popup.locator("a.map-popup-link")).to_have_attribute(
+        "href", re.compile(rf"^/incidents/hits/\?incident={seizure}&state=$")
+    )
+
+    # A filter that leaves no hit in view: greyed out with the reason, the box kept on.
+    page.select_option("#map-kind", IncidentKind.CACHE_DISCOVERY.value)
+    label = page.locator("#map-layers label", has=page.locator("input[value=hits]"))
+    expect(label).to_have_class(re.compile(r"\bunavailable\b"))
+    expect(label).to_contain_text("No registry hits in view.")
+    expect(hit).to_have_count(0)
+    expect(box).to_be_enabled()
+    page.select_option("#map-kind", IncidentKind.CHECKPOINT_SEIZURE.value)
+    expect(hit).to_have_count(1)
+    expect(label).not_to_have_class(re.compile(r"\bunavailable\b"))
+
+    page.uncheck("#map-layers input[value=hits]")
+    expect(hit).to_have_count(0)
+    layers = page.evaluate("() => new URL(window.location.href).searchParams.get('layers')")
+    assert "hits" not in layers.split(",")
+    assert browser_errors == []
+
+
+def test_the_hits_layer_turns_off_when_the_registry_is_empty(
+    page: Page, live_server, world, browser_errors
+):
+    sign_in(page, live_server, "mission_analyst")
+    open_map(page, f"{live_server.url}/map/")
+    page.click("#map-layers input[value=hits]")
+    box = page.locator("#map-layers input[value=hits]")
+    expect(box).to_be_disabled()
+    expect(box).not_to_be_checked()
+    expect(
+        page.locator("#map-layers label", has=page.locator("input[value=hits]"))
+    ).to_contain_text("No registry entries loaded")
     assert browser_errors == []

@@ -12,6 +12,8 @@ export class IncidentsLayer {
     this.onError = onError;
     this.group = L.layerGroup();
     this.controller = null;
+    // The data endpoint: a layer drawn the same way from another one sets its own.
+    this.endpoint = urls.incidents;
   }
 
   async load(filters) {
@@ -28,7 +30,7 @@ export class IncidentsLayer {
     this.controller = new AbortController();
     let response;
     try {
-      response = await fetch(`${this.urls.incidents}?${query}`, { signal: this.controller.signal });
+      response = await fetch(`${this.endpoint}?${query}`, { signal: this.controller.signal });
     } catch (error) {
       if (error.name === "AbortError") return false;
       throw error;
@@ -39,7 +41,7 @@ export class IncidentsLayer {
       return false;
     }
     this.draw(body);
-    this.onCount(body.total, body.mode, body.source);
+    this.onCount(body.total, body.mode, body.source, body);
     return true;
   }
 

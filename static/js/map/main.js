@@ -4,6 +4,7 @@
 import { analyse } from "./analyse.js";
 import { counted } from "./counted.js";
 import { showExplanation } from "./explanation.js";
+import { HitsLayer } from "./hits.js";
 import { IncidentsLayer } from "./incidents.js";
 import { analysisLayer, referenceLayer } from "./layers.js";
 import {
@@ -80,9 +81,34 @@ const incidents = new IncidentsLayer(map, { ...settings.urls, kinds: settings.ki
       .join("; ")}`;
   },
 });
+// Registry hits: loaded with each view while shown; greyed out with the reason when the
+// view holds none (the box stays on: the next view may hold some), and turned off when the
+// registry holds no entry at all.
+const hitsBox = layerBoxes.find((box) => box.value === "hits");
+function explainHits(reason) {
+  const label = hitsBox.closest("label");
+  label.querySelector(".layer-reason")?.remove();
+  label.classList.toggle("unavailable", Boolean(reason));
+  if (!reason) return;
+  const note = document.createElement("small");
+  note.className = "layer-reason";
+  note.textContent = reason === "no-registry" ? hitsBox.dataset.emptyRegistry : hitsBox.dataset.emptyView;
+  label.append(note);
+  if (reason === "no-registry") {
+    hitsBox.checked = false;
+    hitsBox.disabled = true;
+    map.removeLayer(hits.group);
+    saveView();
+  }
+}
+const hits = new HitsLayer(map, settings.urls, text, {
+  onCount: (_total, _mode, _source, body) => explainHits(body.empty),
+  onError: (fieldErrors) => incidents.onError(fieldErrors),
+});
 const references = {};
 function layerFor(name) {
   if (name === "incidents") return incidents.group;
+  if (name === "hits") return hits.group;
   references[name] ??= referenceLayer(name, settings.urls, settings.admin_countries);
   return references[name];
 }
@@ -110,8 +136,12 @@ function applyLayers() {
     if (box.checked && !map.hasLayer(layer)) {
       map.addLayer(layer);
       explainEmpty(box, layer);
+      if (layer === hits.group) hits.loading = hits.load(currentFilters());
     }
-    if (!box.checked && map.hasLayer(layer)) map.removeLayer(layer);
+    if (!box.checked && map.hasLayer(layer)) {
+      map.removeLayer(layer);
+      if (layer === hits.group) explainHits(null);
+    }
   }
   references.countries?.bringToBack();
 }
@@ -221,6 +251,7 @@ function refresh() {
       count.textContent = text.textLoading;
       await incidents.load(currentFilters());
     }
+    if (map.hasLayer(hits.group)) await hits.load(currentFilters());
   }, 150);
 }
 form.addEventListener("change", refresh);
@@ -272,6 +303,7 @@ if (startButton) {
 applyLayers();
 const firstLoads = [incidents.load(currentFilters())];
 if (references.countries) firstLoads.push(references.countries.ready);
+if (hits.loading) firstLoads.push(hits.loading);
 for (const kind of RUN_KINDS) if (runSelects[kind]?.value) firstLoads.push(showRun(kind));
 saveView();
 exportLinks();
