@@ -1,5 +1,6 @@
 """Writes about organisations and access."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
@@ -10,7 +11,11 @@ from organisations.models import Agency, AgencyAPIKey, APIAccess, UserPreference
 
 
 def agency_api_key_create(
-    *, agency: Agency, name: str, expires_at: datetime | None = None, scopes: list[str] = ()
+    *,
+    agency: Agency,
+    name: str,
+    expires_at: datetime | None = None,
+    scopes: Sequence[str] = (),
 ) -> tuple[AgencyAPIKey, str]:
     """Create a key for `agency`; return it with the raw key, which is shown only now.
     Without `scopes` (APIKeyScope), the key reads and writes nothing."""

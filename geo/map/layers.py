@@ -59,6 +59,7 @@ from incidents.models import RegistryEntry
 
 if TYPE_CHECKING:
     from incidents.access import Visibility
+    from incidents.querysets import IncidentQuerySet
 
 # A grid cell is about this many screen pixels wide at the zoom it is drawn at: a
 # 1366-pixel-wide viewport holds about 21 × 12 cells, whatever the number of incidents.
@@ -548,7 +549,7 @@ NO_REGISTRY = "no-registry"
 NO_HITS_IN_VIEW = "no-hits-in-view"
 
 
-def hits_layer(incidents: QuerySet, *, zoom: int) -> dict:
+def hits_layer(incidents: IncidentQuerySet, *, zoom: int) -> dict:
     """The registry hits layer of one viewport as a GeoJSON FeatureCollection: the seizures
     of `incidents` (the filterset's queryset over `visible_with`, box included) holding a
     registry hit still standing (`holding_registry_hits`), one point each at the location

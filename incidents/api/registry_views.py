@@ -73,7 +73,9 @@ class RegistrySerialSerializer(serializers.Serializer):
 
 
 class RegistryEntryWriteSerializer(serializers.ModelSerializer):
-    serials = RegistrySerialSerializer(many=True, allow_empty=False, max_length=MOST_COMPONENTS)
+    serials = serializers.ListField(
+        child=RegistrySerialSerializer(), allow_empty=False, max_length=MOST_COMPONENTS
+    )
 
     class Meta:
         model = RegistryEntry
