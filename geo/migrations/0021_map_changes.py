@@ -96,4 +96,20 @@ class Migration(migrations.Migration):
             " autovacuum_vacuum_insert_scale_factor = 0)",
             reverse_sql=migrations.RunSQL.noop,
         ),
+        # Going back: the triggers that log into geo_incidentmapchange go before the table
+        # does (the functions of incidents/derived/sql/ are installed by incidents
+        # migrations, which do nothing backwards), so that incidents written in an earlier
+        # state of the schema find no trigger naming a table that is gone; the map's counts
+        # are not kept in those earlier states.
+        migrations.RunSQL(
+            migrations.RunSQL.noop,
+            reverse_sql=(
+                "DROP TRIGGER IF EXISTS geo_map_cells_insert ON incidents_incident;"
+                " DROP TRIGGER IF EXISTS geo_map_cells_update ON incidents_incident;"
+                " DROP TRIGGER IF EXISTS geo_map_cells_delete ON incidents_incident;"
+                " DROP TRIGGER IF EXISTS geo_map_cells_weapons_insert ON incidents_weaponitem;"
+                " DROP TRIGGER IF EXISTS geo_map_cells_weapons_update ON incidents_weaponitem;"
+                " DROP TRIGGER IF EXISTS geo_map_cells_weapons_delete ON incidents_weaponitem;"
+            ),
+        ),
     ]

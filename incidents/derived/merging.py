@@ -10,7 +10,8 @@ once its rows are in.
 
 from __future__ import annotations
 
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
+from psycopg2.errors import LockNotAvailable
 
 # Changes merged per transaction: large enough for set-based work to pay, small enough that
 # a merge's sort stays in memory (each change is placed at 9 levels, twice).
@@ -20,12 +21,20 @@ MERGE_BATCH = 20_000
 def map_changes_merge(*, batch: int = MERGE_BATCH, using: str = "default") -> int:
     """Merge the logged changes into the kept counts until the log is empty; returns how
     many were merged. Returns early, having merged nothing more, when another merge holds
-    the lock (that one merges what remains)."""
+    the lock (that one merges what remains), or when a table it writes is locked whole (a
+    rebuild, a TRUNCATE): it gives up its batch, still logged, for the next run, rather than
+    wait in a queue where PostgreSQL may find a deadlock."""
     merged = 0
     while True:
-        with transaction.atomic(using=using), connections[using].cursor() as cursor:
-            cursor.execute("SELECT geo_map_changes_merge(%s)", [batch])
-            count = cursor.fetchone()[0]
+        try:
+            with transaction.atomic(using=using), connections[using].cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '100ms'")
+                cursor.execute("SELECT geo_map_changes_merge(%s)", [batch])
+                count = cursor.fetchone()[0]
+        except OperationalError as error:
+            if isinstance(error.__cause__, LockNotAvailable):
+                return merged
+            raise
         merged += count
         if count < batch:
             return merged

@@ -4,11 +4,11 @@ import django.contrib.postgres.indexes
 import django.db.models.deletion
 import django.db.models.expressions
 import django.db.models.functions.datetime
-import geo.countries
 from django.conf import settings
 from django.contrib.postgres.operations import CreateExtension
 from django.db import migrations, models
 
+import geo.countries
 from incidents.derived.operations import InstallDatabaseCode
 
 # The serials of the weapons already on record, as the trigger writes them for new ones
@@ -32,13 +32,12 @@ WHERE btrim(coalesce(entry ->> 'serial', '')) <> ''
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0036_notifications'),
+        ("incidents", "0036_notifications"),
         # The database code it installs (incidents/derived/sql/) logs the map's changes
         # into geo's table of them.
-        ('geo', '0021_map_changes'),
-        ('organisations', '0005_audit_no_truncate'),
+        ("geo", "0021_map_changes"),
+        ("organisations", "0005_audit_no_truncate"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -46,136 +45,537 @@ class Migration(migrations.Migration):
         # levenshtein_less_equal, for a character missing or added (pg_trgm: geo 0002).
         CreateExtension("fuzzystrmatch"),
         migrations.CreateModel(
-            name='HitCheck',
+            name="HitCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weapon_id', models.BigIntegerField(null=True)),
-                ('registry_entry_id', models.BigIntegerField(null=True)),
-                ('queued_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now())),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("weapon_id", models.BigIntegerField(null=True)),
+                ("registry_entry_id", models.BigIntegerField(null=True)),
+                (
+                    "queued_at",
+                    models.DateTimeField(db_default=django.db.models.functions.datetime.Now()),
+                ),
             ],
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('submitted', 'submitted for verification'), ('returned', 'returned for correction'), ('verified', 'verified'), ('withdrawn', 'withdrawn'), ('hit', 'possible match of a weapon')], max_length=12, verbose_name='what happened'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("submitted", "submitted for verification"),
+                    ("returned", "returned for correction"),
+                    ("verified", "verified"),
+                    ("withdrawn", "withdrawn"),
+                    ("hit", "possible match of a weapon"),
+                ],
+                max_length=12,
+                verbose_name="what happened",
+            ),
         ),
         migrations.CreateModel(
-            name='RegistryEntry',
+            name="RegistryEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('revolver_pistol', 'Revolvers and self-loading pistols'), ('rifle_carbine', 'Rifles and carbines'), ('assault_rifle', 'Assault rifles'), ('smg', 'Sub-machine guns'), ('lmg', 'Light machine guns'), ('hmg', 'Heavy machine guns'), ('grenade_launcher', 'Grenade launchers'), ('anti_tank_gun', 'Portable anti-tank guns'), ('recoilless_rifle', 'Recoilless rifles'), ('anti_tank_launcher', 'Portable anti-tank missile and rocket launchers'), ('manpads', 'Portable anti-aircraft missile launchers (MANPADS)'), ('mortar', 'Mortars under 100 mm'), ('anti_aircraft_gun', 'Portable anti-aircraft guns'), ('shotgun', 'Shotguns'), ('part_component', 'Parts and components'), ('other', 'Other arms'), ('craft_produced', 'Craft-produced weapons')], max_length=30, verbose_name='category')),
-                ('make', models.CharField(blank=True, max_length=100, verbose_name='make')),
-                ('model', models.CharField(blank=True, max_length=100, verbose_name='model')),
-                ('calibre', models.CharField(blank=True, max_length=40, verbose_name='calibre')),
-                ('marks', models.TextField(blank=True, verbose_name='other marks')),
-                ('circumstance', models.CharField(choices=[('attack', 'Attack (base, convoy, patrol)'), ('theft', 'Theft'), ('loss', 'Loss'), ('diversion', 'Diversion from stocks')], max_length=12, verbose_name='circumstance')),
-                ('occurred_on', models.DateField(verbose_name='date lost, stolen or diverted')),
-                ('place', models.CharField(blank=True, max_length=200, verbose_name='place')),
-                ('country', models.CharField(max_length=3, validators=[geo.countries.validate_country_code], verbose_name='country')),
-                ('reporting_body_kind', models.CharField(choices=[('mission', 'Mission'), ('contingent', 'Contingent'), ('agency', 'Agency'), ('state', 'State')], max_length=12, verbose_name='reported by (kind)')),
-                ('reporting_body', models.CharField(max_length=200, verbose_name='reporting body')),
-                ('contact', models.CharField(max_length=300, verbose_name='contact')),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('returned', 'Returned for correction'), ('verified', 'Verified')], default='verified', editable=False, max_length=12)),
-                ('releasability', models.PositiveSmallIntegerField(choices=[(1, 'Mission only'), (2, 'Host state'), (3, 'Regional organisation'), (4, 'Partner agencies'), (5, 'Public aggregates only')], verbose_name='releasability')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='registry_entries', to='organisations.agency', verbose_name='agency')),
-                ('contingent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='registry_entries', to='organisations.contingent', verbose_name='contingent')),
-                ('mission', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='registry_entries', to='organisations.mission', verbose_name='mission')),
-                ('reported_by', models.ForeignKey(editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("revolver_pistol", "Revolvers and self-loading pistols"),
+                            ("rifle_carbine", "Rifles and carbines"),
+                            ("assault_rifle", "Assault rifles"),
+                            ("smg", "Sub-machine guns"),
+                            ("lmg", "Light machine guns"),
+                            ("hmg", "Heavy machine guns"),
+                            ("grenade_launcher", "Grenade launchers"),
+                            ("anti_tank_gun", "Portable anti-tank guns"),
+                            ("recoilless_rifle", "Recoilless rifles"),
+                            (
+                                "anti_tank_launcher",
+                                "Portable anti-tank missile and rocket launchers",
+                            ),
+                            ("manpads", "Portable anti-aircraft missile launchers (MANPADS)"),
+                            ("mortar", "Mortars under 100 mm"),
+                            ("anti_aircraft_gun", "Portable anti-aircraft guns"),
+                            ("shotgun", "Shotguns"),
+                            ("part_component", "Parts and components"),
+                            ("other", "Other arms"),
+                            ("craft_produced", "Craft-produced weapons"),
+                        ],
+                        max_length=30,
+                        verbose_name="category",
+                    ),
+                ),
+                ("make", models.CharField(blank=True, max_length=100, verbose_name="make")),
+                ("model", models.CharField(blank=True, max_length=100, verbose_name="model")),
+                ("calibre", models.CharField(blank=True, max_length=40, verbose_name="calibre")),
+                ("marks", models.TextField(blank=True, verbose_name="other marks")),
+                (
+                    "circumstance",
+                    models.CharField(
+                        choices=[
+                            ("attack", "Attack (base, convoy, patrol)"),
+                            ("theft", "Theft"),
+                            ("loss", "Loss"),
+                            ("diversion", "Diversion from stocks"),
+                        ],
+                        max_length=12,
+                        verbose_name="circumstance",
+                    ),
+                ),
+                ("occurred_on", models.DateField(verbose_name="date lost, stolen or diverted")),
+                ("place", models.CharField(blank=True, max_length=200, verbose_name="place")),
+                (
+                    "country",
+                    models.CharField(
+                        max_length=3,
+                        validators=[geo.countries.validate_country_code],
+                        verbose_name="country",
+                    ),
+                ),
+                (
+                    "reporting_body_kind",
+                    models.CharField(
+                        choices=[
+                            ("mission", "Mission"),
+                            ("contingent", "Contingent"),
+                            ("agency", "Agency"),
+                            ("state", "State"),
+                        ],
+                        max_length=12,
+                        verbose_name="reported by (kind)",
+                    ),
+                ),
+                ("reporting_body", models.CharField(max_length=200, verbose_name="reporting body")),
+                ("contact", models.CharField(max_length=300, verbose_name="contact")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("returned", "Returned for correction"),
+                            ("verified", "Verified"),
+                        ],
+                        default="verified",
+                        editable=False,
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "releasability",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "Mission only"),
+                            (2, "Host state"),
+                            (3, "Regional organisation"),
+                            (4, "Partner agencies"),
+                            (5, "Public aggregates only"),
+                        ],
+                        verbose_name="releasability",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="registry_entries",
+                        to="organisations.agency",
+                        verbose_name="agency",
+                    ),
+                ),
+                (
+                    "contingent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="registry_entries",
+                        to="organisations.contingent",
+                        verbose_name="contingent",
+                    ),
+                ),
+                (
+                    "mission",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="registry_entries",
+                        to="organisations.mission",
+                        verbose_name="mission",
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'registry entry',
-                'verbose_name_plural': 'registry entries',
-                'ordering': ['-occurred_on', '-id'],
+                "verbose_name": "registry entry",
+                "verbose_name_plural": "registry entries",
+                "ordering": ["-occurred_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='WeaponHit',
+            name="WeaponHit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weapon_serial', models.CharField(max_length=60)),
-                ('matched_serial', models.CharField(max_length=60)),
-                ('score', models.FloatField()),
-                ('reason', models.CharField(choices=[('exact', 'same serial number'), ('confusable', 'characters confused on worn metal (0/O/D/Q, 1/I/L/7, …)'), ('unreadable', 'unreadable characters (? or *)'), ('missing', 'one character missing'), ('added', 'one character added')], max_length=12)),
-                ('make_agreement', models.CharField(choices=[('same', 'same manufacturer'), ('unknown', 'make not known on one side')], max_length=8)),
-                ('state', models.CharField(choices=[('new', 'new'), ('confirmed', 'confirmed'), ('dismissed', 'dismissed')], default='new', max_length=10)),
-                ('dismissal_reason', models.TextField(blank=True, verbose_name='reason for dismissal')),
-                ('decided_at', models.DateTimeField(null=True)),
-                ('found_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('other_weapon', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='incidents.weaponitem')),
-                ('registry_entry', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='hits', to='incidents.registryentry')),
-                ('weapon', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hits', to='incidents.weaponitem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("weapon_serial", models.CharField(max_length=60)),
+                ("matched_serial", models.CharField(max_length=60)),
+                ("score", models.FloatField()),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("exact", "same serial number"),
+                            (
+                                "confusable",
+                                "characters confused on worn metal (0/O/D/Q, 1/I/L/7, …)",
+                            ),
+                            ("unreadable", "unreadable characters (? or *)"),
+                            ("missing", "one character missing"),
+                            ("added", "one character added"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "make_agreement",
+                    models.CharField(
+                        choices=[
+                            ("same", "same manufacturer"),
+                            ("unknown", "make not known on one side"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("new", "new"),
+                            ("confirmed", "confirmed"),
+                            ("dismissed", "dismissed"),
+                        ],
+                        default="new",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "dismissal_reason",
+                    models.TextField(blank=True, verbose_name="reason for dismissal"),
+                ),
+                ("decided_at", models.DateTimeField(null=True)),
+                ("found_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "other_weapon",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="incidents.weaponitem",
+                    ),
+                ),
+                (
+                    "registry_entry",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="hits",
+                        to="incidents.registryentry",
+                    ),
+                ),
+                (
+                    "weapon",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="hits",
+                        to="incidents.weaponitem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-found_at', '-id'],
+                "ordering": ["-found_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='notification',
-            name='hit',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='incidents.weaponhit', verbose_name='hit'),
+            model_name="notification",
+            name="hit",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to="incidents.weaponhit",
+                verbose_name="hit",
+            ),
         ),
         migrations.CreateModel(
-            name='WeaponSerial',
+            name="WeaponSerial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('serial', models.CharField(max_length=60, verbose_name='serial number')),
-                ('serial_key', models.GeneratedField(db_persist=True, expression=django.db.models.expressions.RawSQL("upper(regexp_replace(serial, '[[:space:].,:;/\\\\_#+\\-]+', '', 'g'))", ()), output_field=models.CharField(max_length=60))),
-                ('serial_folded', models.GeneratedField(db_persist=True, expression=django.db.models.expressions.RawSQL("translate(upper(regexp_replace(serial, '[[:space:].,:;/\\\\_#+\\-]+', '', 'g')), 'ODQIL7SBZG', '0001115826')", ()), output_field=models.CharField(max_length=60))),
-                ('serial_pattern', models.GeneratedField(db_persist=True, expression=django.db.models.expressions.RawSQL("replace(replace(translate(upper(regexp_replace(serial, '[[:space:].,:;/\\\\_#+\\-]+', '', 'g')), 'ODQIL7SBZG', '0001115826'), '?', '_'), '*', chr(37))", ()), output_field=models.CharField(max_length=60))),
-                ('unreadable', models.GeneratedField(db_persist=True, expression=django.db.models.expressions.RawSQL("(serial ~ '[?*]')", ()), output_field=models.BooleanField())),
-                ('incident_id', models.BigIntegerField()),
-                ('component', models.CharField(max_length=10)),
-                ('weapon', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.weaponitem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("serial", models.CharField(max_length=60, verbose_name="serial number")),
+                (
+                    "serial_key",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.db.models.expressions.RawSQL(
+                            "upper(regexp_replace(serial, '[[:space:].,:;/\\\\_#+\\-]+', '', 'g'))",
+                            (),
+                        ),
+                        output_field=models.CharField(max_length=60),
+                    ),
+                ),
+                (
+                    "serial_folded",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.db.models.expressions.RawSQL(
+                            "translate(upper(regexp_replace(serial, '[[:space:].,:;/\\\\_#+\\-]+', '', 'g')), 'ODQIL7SBZG', '0001115826')",
+                            (),
+                        ),
+                        output_field=models.CharField(max_length=60),
+                    ),
+                ),
+                (
+                    "serial_pattern",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.db.models.expressions.RawSQL(
+                            "replace(replace(translate(upper(regexp_replace(serial, '[[:space:].,:;/\\\\_#+\\-]+', '', 'g')), 'ODQIL7SBZG', '0001115826'), '?', '_'), '*', chr(37))",
+                            (),
+                        ),
+                        output_field=models.CharField(max_length=60),
+                    ),
+                ),
+                (
+                    "unreadable",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.db.models.expressions.RawSQL("(serial ~ '[?*]')", ()),
+                        output_field=models.BooleanField(),
+                    ),
+                ),
+                ("incident_id", models.BigIntegerField()),
+                ("component", models.CharField(max_length=10)),
+                (
+                    "weapon",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.weaponitem",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RegistrySerial',
+            name="RegistrySerial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('serial', models.CharField(max_length=60, verbose_name='serial number')),
-                ('serial_key', models.GeneratedField(db_persist=True, expression=django.db.models.expressions.RawSQL("upper(regexp_replace(serial, '[[:space:].,:;/\\\\_#+\\-]+', '', 'g'))", ()), output_field=models.CharField(max_length=60))),
-                ('serial_folded', models.GeneratedField(db_persist=True, expression=django.db.models.expressions.RawSQL("translate(upper(regexp_replace(serial, '[[:space:].,:;/\\\\_#+\\-]+', '', 'g')), 'ODQIL7SBZG', '0001115826')", ()), output_field=models.CharField(max_length=60))),
-                ('serial_pattern', models.GeneratedField(db_persist=True, expression=django.db.models.expressions.RawSQL("replace(replace(translate(upper(regexp_replace(serial, '[[:space:].,:;/\\\\_#+\\-]+', '', 'g')), 'ODQIL7SBZG', '0001115826'), '?', '_'), '*', chr(37))", ()), output_field=models.CharField(max_length=60))),
-                ('unreadable', models.GeneratedField(db_persist=True, expression=django.db.models.expressions.RawSQL("(serial ~ '[?*]')", ()), output_field=models.BooleanField())),
-                ('component', models.CharField(choices=[('frame', 'Frame or receiver'), ('barrel', 'Barrel'), ('slide', 'Slide'), ('cylinder', 'Cylinder'), ('bolt', 'Bolt or breech block'), ('other', 'Other part')], max_length=10, verbose_name='component')),
-                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='serials', to='incidents.registryentry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("serial", models.CharField(max_length=60, verbose_name="serial number")),
+                (
+                    "serial_key",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.db.models.expressions.RawSQL(
+                            "upper(regexp_replace(serial, '[[:space:].,:;/\\\\_#+\\-]+', '', 'g'))",
+                            (),
+                        ),
+                        output_field=models.CharField(max_length=60),
+                    ),
+                ),
+                (
+                    "serial_folded",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.db.models.expressions.RawSQL(
+                            "translate(upper(regexp_replace(serial, '[[:space:].,:;/\\\\_#+\\-]+', '', 'g')), 'ODQIL7SBZG', '0001115826')",
+                            (),
+                        ),
+                        output_field=models.CharField(max_length=60),
+                    ),
+                ),
+                (
+                    "serial_pattern",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.db.models.expressions.RawSQL(
+                            "replace(replace(translate(upper(regexp_replace(serial, '[[:space:].,:;/\\\\_#+\\-]+', '', 'g')), 'ODQIL7SBZG', '0001115826'), '?', '_'), '*', chr(37))",
+                            (),
+                        ),
+                        output_field=models.CharField(max_length=60),
+                    ),
+                ),
+                (
+                    "unreadable",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.db.models.expressions.RawSQL("(serial ~ '[?*]')", ()),
+                        output_field=models.BooleanField(),
+                    ),
+                ),
+                (
+                    "component",
+                    models.CharField(
+                        choices=[
+                            ("frame", "Frame or receiver"),
+                            ("barrel", "Barrel"),
+                            ("slide", "Slide"),
+                            ("cylinder", "Cylinder"),
+                            ("bolt", "Bolt or breech block"),
+                            ("other", "Other part"),
+                        ],
+                        max_length=10,
+                        verbose_name="component",
+                    ),
+                ),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="serials",
+                        to="incidents.registryentry",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['entry', 'id'],
-                'indexes': [models.Index(fields=['serial_folded'], name='registryserial_folded'), django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(models.F('serial_folded'), name='gin_trgm_ops'), name='registryserial_folded_trgm', fastupdate=False), models.Index(condition=models.Q(('unreadable', True)), fields=['unreadable'], name='registryserial_unreadable')],
+                "ordering": ["entry", "id"],
+                "indexes": [
+                    models.Index(fields=["serial_folded"], name="registryserial_folded"),
+                    django.contrib.postgres.indexes.GinIndex(
+                        django.contrib.postgres.indexes.OpClass(
+                            models.F("serial_folded"), name="gin_trgm_ops"
+                        ),
+                        name="registryserial_folded_trgm",
+                        fastupdate=False,
+                    ),
+                    models.Index(
+                        condition=models.Q(("unreadable", True)),
+                        fields=["unreadable"],
+                        name="registryserial_unreadable",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='weaponhit',
-            constraint=models.CheckConstraint(condition=models.Q(('registry_entry__isnull', True), ('other_weapon__isnull', True), _connector='XOR'), name='weaponhit_one_target'),
+            model_name="weaponhit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("registry_entry__isnull", True),
+                    ("other_weapon__isnull", True),
+                    _connector="XOR",
+                ),
+                name="weaponhit_one_target",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='weaponhit',
-            constraint=models.CheckConstraint(condition=models.Q(('other_weapon__isnull', True), ('other_weapon__lt', models.F('weapon')), _connector='OR'), name='weaponhit_pair_ordered'),
+            model_name="weaponhit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("other_weapon__isnull", True),
+                    ("other_weapon__lt", models.F("weapon")),
+                    _connector="OR",
+                ),
+                name="weaponhit_pair_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='weaponhit',
-            constraint=models.UniqueConstraint(condition=models.Q(('registry_entry__isnull', False)), fields=('weapon', 'registry_entry'), name='weaponhit_unique_entry'),
+            model_name="weaponhit",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("registry_entry__isnull", False)),
+                fields=("weapon", "registry_entry"),
+                name="weaponhit_unique_entry",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='weaponhit',
-            constraint=models.UniqueConstraint(condition=models.Q(('other_weapon__isnull', False)), fields=('weapon', 'other_weapon'), name='weaponhit_unique_seizures'),
+            model_name="weaponhit",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("other_weapon__isnull", False)),
+                fields=("weapon", "other_weapon"),
+                name="weaponhit_unique_seizures",
+            ),
         ),
         migrations.AddIndex(
-            model_name='weaponserial',
-            index=models.Index(fields=['serial_folded'], name='weaponserial_folded'),
+            model_name="weaponserial",
+            index=models.Index(fields=["serial_folded"], name="weaponserial_folded"),
         ),
         migrations.AddIndex(
-            model_name='weaponserial',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(models.F('serial_folded'), name='gin_trgm_ops'), name='weaponserial_folded_trgm', fastupdate=False),
+            model_name="weaponserial",
+            index=django.contrib.postgres.indexes.GinIndex(
+                django.contrib.postgres.indexes.OpClass(
+                    models.F("serial_folded"), name="gin_trgm_ops"
+                ),
+                name="weaponserial_folded_trgm",
+                fastupdate=False,
+            ),
         ),
         migrations.AddIndex(
-            model_name='weaponserial',
-            index=models.Index(condition=models.Q(('unreadable', True)), fields=['unreadable'], name='weaponserial_unreadable'),
+            model_name="weaponserial",
+            index=models.Index(
+                condition=models.Q(("unreadable", True)),
+                fields=["unreadable"],
+                name="weaponserial_unreadable",
+            ),
         ),
         migrations.RunSQL(BACKFILL_SERIALS, migrations.RunSQL.noop),
         InstallDatabaseCode(fingerprint="a81a7b6d75bb2809"),
+        # Going back: the triggers that fill and queue the registry's tables go before the
+        # tables do (InstallDatabaseCode does nothing backwards), so that weapons written
+        # in an earlier state of the schema find no trigger naming a table that is gone.
+        migrations.RunSQL(
+            migrations.RunSQL.noop,
+            reverse_sql=(
+                "DROP TRIGGER IF EXISTS weaponitem_deleted_serials ON incidents_weaponitem;"
+                " DROP TRIGGER IF EXISTS weaponitem_inserted_serials ON incidents_weaponitem;"
+                " DROP TRIGGER IF EXISTS weaponitem_updated_serials ON incidents_weaponitem;"
+                " DROP TRIGGER IF EXISTS registryserial_inserted_queue ON incidents_registryserial;"
+                " DROP TRIGGER IF EXISTS registryserial_updated_queue ON incidents_registryserial;"
+                " DROP FUNCTION IF EXISTS incidents_weaponitem_serials();"
+                " DROP FUNCTION IF EXISTS incidents_registryserial_queue();"
+            ),
+        ),
     ]

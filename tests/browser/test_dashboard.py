@@ -12,7 +12,7 @@ from tests.browser.pages import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CHARTS = 8  # over time, category, kind, context, country, region, origins, flows
+CHARTS = 9  # over time, category, kind, context, country, region, origins, flows, registry hits
 GENDER_CHARTS = 3  # by sex, by age group, by role and sex
 
 
